@@ -1,0 +1,420 @@
+#!/usr/bin/env python3
+"""Start, stop and describe the local MSSanté-like operator stack.
+
+Everything binds to 127.0.0.1 and lives in a git-ignored state folder
+(``.devstack/<profile>/``), so the ``demo`` and ``test`` profiles can run side by side
+and never touch /etc or the machine's own daemons. Daemons are tracked by the PID files
+they write themselves (not by the PID of a subshell), as the devstack notes advise.
+
+Usage: ``python devstack/stack.py start|stop|status|env [--profile demo|test]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVSTACK = ROOT / "devstack"
+IDENTITIES = json.loads((DEVSTACK / "identities.json").read_text(encoding="utf-8"))
+CLIENT_ID = "mssante-web"
+CLIENT_SECRET = "devstack-secret-not-for-production"  # noqa: S105 - loopback simulator only
+DEV_PASSWORD = "devstack"  # noqa: S105 - PLAIN login exists for the devstack only
+
+
+@dataclass(frozen=True)
+class Ports:
+    imap: int
+    imaps: int
+    smtp_in: int
+    submission: int
+    submissions: int
+    redis: int
+    psc: int
+
+
+PROFILES = {
+    "demo": Ports(imap=10143, imaps=10993, smtp_in=10025, submission=10587, submissions=10465,
+                  redis=16379, psc=18080),
+    "test": Ports(imap=11143, imaps=11993, smtp_in=11025, submission=11587, submissions=11465,
+                  redis=17379, psc=19080),
+}
+
+
+def state_dir(profile: str) -> Path:
+    return ROOT / ".devstack" / profile
+
+
+def issuer(ports: Ports) -> str:
+    return f"http://127.0.0.1:{ports.psc}/auth/realms/esante-wallet"
+
+
+def all_mail_users() -> list[str]:
+    users = [i["mailbox"] for i in IDENTITIES["identities"]]
+    users += [a["address"] for a in IDENTITIES["application_mailboxes"]]
+    users += [f"{p['ins']}@{IDENTITIES['patient_domain']}" for p in IDENTITIES["patients"]]
+    return users
+
+
+def env_vars(profile: str) -> dict[str, str]:
+    """The environment the Django site needs to talk to this stack."""
+    ports = PROFILES[profile]
+    state = state_dir(profile)
+    iss = issuer(ports)
+    return {
+        "MSSANTE_DEVSTACK_PROFILE": profile,
+        "MSSANTE_DEVSTACK_STATE": str(state),
+        "MSSANTE_IMAP_HOST": "127.0.0.1",
+        "MSSANTE_IMAP_PORT": str(ports.imaps),
+        "MSSANTE_IMAP_STARTTLS_PORT": str(ports.imap),
+        "MSSANTE_SMTP_HOST": "127.0.0.1",
+        "MSSANTE_SMTP_PORT": str(ports.submission),
+        "MSSANTE_SMTPS_PORT": str(ports.submissions),
+        "MSSANTE_SMTP_INBOUND_PORT": str(ports.smtp_in),
+        "MSSANTE_TLS_CA_FILE": str(state / "tls" / "ca.pem"),
+        "MSSANTE_CLIENT_CERT_DIR": str(state / "tls" / "clients"),
+        "REDIS_URL": f"redis://127.0.0.1:{ports.redis}/0",
+        "MSSANTE_PSC_ISSUER": iss,
+        "MSSANTE_PSC_AUTHORIZATION_ENDPOINT": f"{iss}/protocol/openid-connect/auth",
+        "MSSANTE_PSC_TOKEN_ENDPOINT": f"{iss}/protocol/openid-connect/token",
+        "MSSANTE_PSC_USERINFO_ENDPOINT": f"{iss}/protocol/openid-connect/userinfo",
+        "MSSANTE_PSC_JWKS_ENDPOINT": f"{iss}/protocol/openid-connect/certs",
+        "MSSANTE_PSC_END_SESSION_ENDPOINT": f"{iss}/protocol/openid-connect/logout",
+        "MSSANTE_PSC_CLIENT_ID": CLIENT_ID,
+        "MSSANTE_PSC_CLIENT_SECRET": CLIENT_SECRET,
+        "MSSANTE_PSC_SIM_ADMIN": f"http://127.0.0.1:{ports.psc}/_sim",
+        "MSSANTE_DEVSTACK_PASSWORD": DEV_PASSWORD,
+    }
+
+
+# ---------------------------------------------------------------- certificates
+
+def _write_key(path: Path, key: rsa.RSAPrivateKey) -> None:
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    path.chmod(0o640)
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mssante-web devstack"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def make_certificates(tls: Path) -> None:
+    """A test CA, a server certificate for loopback and one client cert per app mailbox.
+
+    The CA stands in for IGC-Santé, which public trust stores do not carry either: the
+    client must be told which CA bundle to trust, exactly as in production.
+    """
+    if (tls / "server.pem").exists():
+        return
+    tls.mkdir(parents=True, exist_ok=True)
+    (tls / "clients").mkdir(exist_ok=True)
+    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    later = now + dt.timedelta(days=3650)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = _name("mssante-web devstack CA")
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now).not_valid_after(later)
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False,
+                                       encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                         critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    ca_pem = ca.public_bytes(serialization.Encoding.PEM)
+    (tls / "ca.pem").write_bytes(ca_pem)
+    _write_key(tls / "ca.key", ca_key)
+    aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
+
+    def leaf(cn: str, server: bool) -> tuple[bytes, rsa.RSAPrivateKey]:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        builder = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(ca_name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now).not_valid_after(later)
+                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                   .add_extension(aki, critical=False))
+        if server:
+            import ipaddress
+            builder = builder.add_extension(x509.SubjectAlternativeName([
+                x509.DNSName("localhost"),
+                x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            builder = builder.add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        else:
+            builder = builder.add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM), key
+
+    cert, key = leaf("localhost", server=True)
+    (tls / "server.pem").write_bytes(cert + ca_pem)
+    _write_key(tls / "server.key", key)
+    for app in IDENTITIES["application_mailboxes"]:
+        cert, key = leaf(app["address"], server=False)
+        (tls / "clients" / f"{app['address']}.pem").write_bytes(cert)
+        _write_key(tls / "clients" / f"{app['address']}.key", key)
+    # Dovecot with ssl_require_crl wants a CRL for every CA it verifies clients against.
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(ca_name)
+           .last_update(now).next_update(later).sign(ca_key, hashes.SHA256()))
+    (tls / "ca-with-crl.pem").write_bytes(ca_pem + crl.public_bytes(serialization.Encoding.PEM))
+    # Dovecot's and Postfix's unprivileged processes read these after dropping root.
+    for path in tls.rglob("*"):
+        shutil.chown(path, group="mail")
+        path.chmod(0o750 if path.is_dir() else 0o640)
+    tls.chmod(0o755)
+
+
+def make_psc_keys(state: Path) -> None:
+    """The simulator's RS256 signing key, and another one tests use to forge tokens."""
+    keys = state / "psc"
+    keys.mkdir(parents=True, exist_ok=True)
+    for name in ("signing.key", "foreign.key"):
+        if not (keys / name).exists():
+            _write_key(keys / name, rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+# ---------------------------------------------------------------- config files
+
+def render(template: str, **values: object) -> str:
+    text = (DEVSTACK / "templates" / template).read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", str(value))
+    if "{{" in text:
+        raise SystemExit(f"{template}: unreplaced placeholder")
+    return text
+
+
+def write_dovecot(profile: str, state: Path, ports: Ports) -> Path:
+    dov = state / "dovecot"
+    (dov / "run").mkdir(parents=True, exist_ok=True)
+    (state / "mail").mkdir(exist_ok=True)
+    shutil.chown(state / "mail", user="mail", group="mail")
+    lines = []
+    for user in all_mail_users():
+        home = state / "mail" / user.split("@")[1] / user.split("@")[0]
+        lines.append(f"{user}:{{PLAIN}}{DEV_PASSWORD}:8:8::{home}::")
+    (dov / "users").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Dovecot's oauth2 local validation looks keys up as <prefix>/<azp>/<alg>/<kid>.
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    private = load_pem_private_key((state / "psc" / "signing.key").read_bytes(), None)
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    for azp in (CLIENT_ID, "default"):
+        d = dov / "oauth2-keys" / azp / "RS256"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "psc-sim-1").write_bytes(public_pem)
+    (dov / "oauth2.conf.ext").write_text(render(
+        "dovecot-oauth2.conf.ext", keys=dov / "oauth2-keys", client_id=CLIENT_ID,
+        issuer=issuer(ports)), encoding="utf-8")
+    conf = dov / "dovecot.conf"
+    conf.write_text(render(
+        "dovecot.conf", instance=f"mssante-{profile}", base_dir=dov / "run", state=state,
+        dov=dov, tls=state / "tls", imap_port=ports.imap, imaps_port=ports.imaps,
+        log=state / "log" / "dovecot.log"), encoding="utf-8")
+    for path in [dov, *dov.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+    return conf
+
+
+def write_postfix(profile: str, state: Path, ports: Ports) -> Path:
+    pf = state / "postfix"
+    (pf / "queue").mkdir(parents=True, exist_ok=True)
+    (pf / "data").mkdir(exist_ok=True)
+    shutil.chown(pf / "data", user="postfix", group="postfix")
+    domains = IDENTITIES["domains"]
+    users = all_mail_users()
+    (pf / "vmailbox").write_text("".join(f"{u} OK\n" for u in users), encoding="utf-8")
+    (pf / "senders").write_text("".join(f"{u} {u}\n" for u in users), encoding="utf-8")
+    (pf / "main.cf").write_text(render(
+        "postfix-main.cf", pf=pf, state=state, tls=state / "tls", domains=", ".join(domains),
+        log=state / "log" / "postfix.log", profile=profile), encoding="utf-8")
+    (pf / "master.cf").write_text(render(
+        "postfix-master.cf", smtp_in=ports.smtp_in, submission=ports.submission,
+        submissions=ports.submissions), encoding="utf-8")
+    return pf
+
+
+# ---------------------------------------------------------------- processes
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_ports(ports: list[int], what: str, timeout: float = 20.0, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(port_open(p) for p in ports):
+            return
+        time.sleep(0.1)
+    tail = ""
+    if log and log.exists():
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+    raise SystemExit(f"{what} did not open ports {ports} within {timeout:.0f} s\n{tail}")
+
+
+def read_pid(path: Path) -> int | None:
+    try:
+        pid = int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return pid
+
+
+def spawn(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    # Daemons must not inherit our stdout/stderr, or a captured caller waits for EOF forever.
+    out = open(log, "ab")  # noqa: SIM115 - handed to the child
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                            env=env, start_new_session=True, cwd=ROOT)
+
+
+def pid_files(state: Path) -> dict[str, Path]:
+    return {
+        "dovecot": state / "dovecot" / "run" / "master.pid",
+        "postfix": state / "postfix" / "queue" / "pid" / "master.pid",
+        "redis": state / "redis" / "redis.pid",
+        "psc": state / "psc" / "psc.pid",
+    }
+
+
+def start(profile: str) -> None:
+    started = time.monotonic()
+    ports = PROFILES[profile]
+    state = state_dir(profile)
+    (state / "log").mkdir(parents=True, exist_ok=True)
+    state.chmod(0o755)
+    for parent in state.parents:
+        if parent == ROOT.parent:
+            break
+        parent.chmod(parent.stat().st_mode | 0o055)
+    make_certificates(state / "tls")
+    make_psc_keys(state)
+    pids = pid_files(state)
+    logs = state / "log"
+
+    if not read_pid(pids["redis"]):
+        (state / "redis").mkdir(exist_ok=True)
+        subprocess.run(["redis-server", "--bind", "127.0.0.1", "--port", str(ports.redis),
+                        "--dir", str(state / "redis"), "--save", "", "--appendonly", "no",
+                        "--daemonize", "yes", "--pidfile", str(pids["redis"]),
+                        "--logfile", str(logs / "redis.log"), "--protected-mode", "yes"],
+                       check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+
+    if not read_pid(pids["psc"]):
+        env = dict(os.environ, **env_vars(profile), AUTHLIB_INSECURE_TRANSPORT="1")
+        proc = spawn([sys.executable, str(DEVSTACK / "psc_sim" / "app.py"),
+                      "--port", str(ports.psc), "--state", str(state)], logs / "psc.log", env)
+        pids["psc"].write_text(str(proc.pid))
+
+    if not read_pid(pids["dovecot"]):
+        conf = write_dovecot(profile, state, ports)
+        subprocess.run(["dovecot", "-c", str(conf)], check=True, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=open(logs / "dovecot-start.log", "ab"))
+
+    if not read_pid(pids["postfix"]):
+        pf = write_postfix(profile, state, ports)
+        env = dict(os.environ, MAIL_CONFIG=str(pf))
+        # Postfix reports configuration errors only to a terminal: `script` gives it one.
+        check = subprocess.run(["script", "-qec", f"postfix -c {pf} check", "/dev/null"],
+                               env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if check.returncode != 0 or "fatal" in check.stdout:
+            raise SystemExit(f"postfix check failed:\n{check.stdout}")
+        spawn(["/usr/lib/postfix/sbin/master", "-w", "-c", str(pf)], logs / "postfix-master.log",
+              env)
+
+    wait_ports([ports.redis], "redis", log=logs / "redis.log")
+    wait_ports([ports.psc], "PSC simulator", log=logs / "psc.log")
+    wait_ports([ports.imap, ports.imaps], "dovecot", log=logs / "dovecot.log")
+    wait_ports([ports.smtp_in, ports.submission, ports.submissions], "postfix",
+               log=logs / "postfix.log")
+    print(f"devstack '{profile}' up in {time.monotonic() - started:.1f} s; logs in {logs}")
+
+
+def stop(profile: str) -> None:
+    state = state_dir(profile)
+    if not state.exists():
+        return
+    pids = pid_files(state)
+    pf = state / "postfix"
+    if read_pid(pids["postfix"]):
+        subprocess.run(["postfix", "-c", str(pf), "stop"], env=dict(os.environ, MAIL_CONFIG=str(pf)),
+                       stdin=subprocess.DEVNULL, capture_output=True)
+    conf = state / "dovecot" / "dovecot.conf"
+    if read_pid(pids["dovecot"]) and conf.exists():
+        subprocess.run(["doveadm", "-c", str(conf), "stop"], stdin=subprocess.DEVNULL,
+                       capture_output=True)
+    for name in ("redis", "psc"):
+        pid = read_pid(pids[name])
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(read_pid(p) for p in pids.values()):
+        time.sleep(0.1)
+    for name, path in pids.items():
+        pid = read_pid(path)
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            print(f"{name} killed after 10 s")
+    print(f"devstack '{profile}' stopped")
+
+
+def status(profile: str) -> int:
+    state = state_dir(profile)
+    code = 0
+    for name, path in pid_files(state).items():
+        pid = read_pid(path)
+        print(f"{name:8} {'running, pid ' + str(pid) if pid else 'stopped'}")
+        code |= 0 if pid else 1
+    return code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["start", "stop", "restart", "status", "env"])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="demo")
+    args = parser.parse_args()
+    if args.command == "start":
+        start(args.profile)
+    elif args.command == "stop":
+        stop(args.profile)
+    elif args.command == "restart":
+        stop(args.profile)
+        start(args.profile)
+    elif args.command == "status":
+        return status(args.profile)
+    elif args.command == "env":
+        for key, value in env_vars(args.profile).items():
+            print(f"export {key}={value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
