@@ -1,0 +1,76 @@
+"""Session-side PSC token handling: one place hands out a valid access token."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from urllib.parse import urlencode
+
+import requests
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
+from django.urls import reverse
+
+from apps.audit.services import audit_log
+from apps.core.errors import SessionExpired
+
+from .oidc import (
+    SESSION_ACCESS_EXPIRES,
+    SESSION_ACCESS_TOKEN,
+    SESSION_ID_TOKEN,
+    SESSION_REFRESH_TOKEN,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def psc_access_token_get(*, session: SessionBase, actor: str = "") -> str:
+    """A PSC access token valid for at least the refresh margin, refreshed when needed.
+
+    PSC access tokens live 120 s: every mail connection asks here first. When the refresh
+    grant fails the PSC session is over, and so is mail access.
+    """
+    token = session.get(SESSION_ACCESS_TOKEN)
+    expires = float(session.get(SESSION_ACCESS_EXPIRES, 0))
+    if token and expires - time.time() > settings.PSC_TOKEN_REFRESH_MARGIN:
+        return str(token)
+    refresh = session.get(SESSION_REFRESH_TOKEN)
+    if not refresh:
+        raise SessionExpired("no refresh token in session")
+    try:
+        response = requests.post(
+            settings.OIDC_OP_TOKEN_ENDPOINT,
+            data={"grant_type": "refresh_token", "refresh_token": refresh,
+                  "client_id": settings.OIDC_RP_CLIENT_ID,
+                  "client_secret": settings.OIDC_RP_CLIENT_SECRET},
+            timeout=settings.OIDC_TIMEOUT, verify=settings.OIDC_VERIFY_SSL)
+    except requests.RequestException as exc:
+        logger.error("PSC token endpoint unreachable: %s", exc.__class__.__name__)
+        raise SessionExpired("PSC unreachable") from exc
+    if response.status_code != 200:
+        logger.warning("PSC refresh refused (HTTP %s)", response.status_code)
+        audit_log(event="token_refresh_failed", actor=actor, status=response.status_code)
+        for key in (SESSION_ACCESS_TOKEN, SESSION_REFRESH_TOKEN, SESSION_ACCESS_EXPIRES):
+            session.pop(key, None)
+        raise SessionExpired(f"refresh refused with HTTP {response.status_code}")
+    info = response.json()
+    session[SESSION_ACCESS_TOKEN] = info["access_token"]
+    session[SESSION_REFRESH_TOKEN] = info.get("refresh_token", refresh)
+    session[SESSION_ACCESS_EXPIRES] = time.time() + float(info.get("expires_in", 120))
+    if info.get("id_token"):
+        session[SESSION_ID_TOKEN] = info["id_token"]
+    return str(info["access_token"])
+
+
+def psc_logout_url(request: HttpRequest) -> str:
+    """PSC end_session URL, called by mozilla-django-oidc's logout view before it logs out."""
+    id_token = request.session.get(SESSION_ID_TOKEN)
+    back = request.build_absolute_uri(reverse("accounts:logged_out"))
+    if not id_token:
+        return back
+    audit_log(event="signout", actor=getattr(request.user, "idnat", "") or "")
+    return settings.PSC_END_SESSION_ENDPOINT + "?" + urlencode({
+        "id_token_hint": id_token, "post_logout_redirect_uri": back,
+        "state": secrets.token_urlsafe(16)})

@@ -1,0 +1,49 @@
+"""One error hierarchy for the whole site, each error carrying a French user message.
+
+Views turn an ``ApplicationError`` into a page or an htmx fragment showing
+``user_message``; the technical detail goes to the operator's log only.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ApplicationError(Exception):
+    """Base of every error a user may be told about."""
+
+    default_message = _("An unexpected error occurred. Please try again.")
+
+    def __init__(self, detail: str = "", *, user_message: str | None = None) -> None:
+        super().__init__(detail or str(self.default_message))
+        self.detail = detail
+        self._user_message = user_message
+
+    @property
+    def user_message(self) -> str:
+        return str(self._user_message or self.default_message)
+
+
+class MailServerUnavailable(ApplicationError):
+    default_message = _(
+        "Your operator's mail server is not answering. Messages already shown remain "
+        "available; try again in a few moments."
+    )
+
+
+class MailAuthError(ApplicationError):
+    default_message = _(
+        "Your operator's mail server refused the connection to your mailbox. "
+        "Sign in again with Pro Santé Connect."
+    )
+
+
+class SessionExpired(ApplicationError):
+    default_message = _("Your Pro Santé Connect session has ended. Please sign in again.")
+
+
+class NoMailbox(ApplicationError):
+    default_message = _(
+        "No MSSanté mailbox is linked to your account yet. Ask your structure's "
+        "administrator to link one."
+    )

@@ -1,0 +1,77 @@
+"""Liveness and readiness probes for the container platform: JSON, no secrets."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from apps.mail.imap import ImapEndpoint, tls_context
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_redis() -> None:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def _check_imap() -> None:
+    """A TLS handshake and the server greeting: reachability without credentials."""
+    import imapclient
+
+    endpoint = ImapEndpoint(host=settings.MSSANTE_IMAP_HOST, port=settings.MSSANTE_IMAP_PORT,
+                            security=settings.MSSANTE_IMAP_SECURITY,
+                            ca_file=settings.MSSANTE_TLS_CA_FILE or None)
+    context = tls_context(endpoint.ca_file)
+    if endpoint.security == "ssl":
+        client = imapclient.IMAPClient(endpoint.host, endpoint.port, ssl=True,
+                                       ssl_context=context, timeout=3)
+    else:
+        client = imapclient.IMAPClient(endpoint.host, endpoint.port, ssl=False, timeout=3)
+        client.starttls(context)
+    client.shutdown()
+
+
+CHECKS: dict[str, Callable[[], None]] = {
+    "database": _check_database,
+    "redis": _check_redis,
+    "imap": _check_imap,
+}
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    results: dict[str, dict[str, object]] = {}
+    for name, check in CHECKS.items():
+        started = time.monotonic()
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+            logger.warning("readiness check %s failed: %s", name, exc.__class__.__name__)
+            results[name] = {"ok": False, "error": exc.__class__.__name__}
+        else:
+            results[name] = {"ok": True}
+        results[name]["ms"] = round((time.monotonic() - started) * 1000, 1)
+    ready = all(r["ok"] for r in results.values())
+    return JsonResponse({"status": "ready" if ready else "unavailable", "checks": results},
+                        status=200 if ready else 503)

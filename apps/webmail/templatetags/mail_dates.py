@@ -1,0 +1,29 @@
+"""Dates as the interface brief wants them: "10:42" today, "hier", "lun. 24 nov." this year,
+"24/11/2025" before, always in Europe/Paris (the site's TIME_ZONE)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def mail_date(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    if value is None:
+        return ""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.timezone.utc)
+    local = timezone.localtime(value)
+    today = timezone.localtime(now or timezone.now()).date()
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    if local.date() == today - dt.timedelta(days=1):
+        return _("yesterday")
+    if local.year == today.year:
+        return formats.date_format(local, "D j N")
+    return formats.date_format(local, "d/m/Y")

@@ -1,0 +1,196 @@
+"""mssante-web settings: one module, every knob from the environment (see .env.example).
+
+``DJANGO_*`` variables drive Django itself, ``MSSANTE_*`` ours. Defaults are safe for
+production (DEBUG off, secure cookies) except where a development stack cannot work
+without them, and those are named in .env.example.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+    SECRET_KEY = "insecure-development-key-never-in-production"  # noqa: S105
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "mozilla_django_oidc",
+    "apps.core",
+    "apps.audit",
+    "apps.accounts",
+    "apps.mail",
+    "apps.webmail",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "apps.core.middleware.SecurityHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mssante_web.urls"
+WSGI_APPLICATION = "mssante_web.wsgi.application"
+ASGI_APPLICATION = "mssante_web.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "apps.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "mssweb",
+        "TIMEOUT": 300,
+    }
+}
+
+# Sessions hold the PSC tokens: server side only, never readable by scripts.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "mssweb_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("MSSANTE_SESSION_MAX_AGE", default=4 * 3600)  # PSC session: 4 h
+SECURE_COOKIES = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_NAME = "mssweb_csrftoken"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False) else None
+)
+
+AUTHENTICATION_BACKENDS = [
+    "apps.accounts.oidc.PSCAuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",  # staff only, for Django admin
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "webmail:inbox"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "static_collected")
+
+# ------------------------------------------------------------------ Pro Santé Connect
+# Production and test ("bas") endpoints are listed in .env.example; the defaults point
+# at the devstack simulator's demo profile.
+PSC_ISSUER = env.str("MSSANTE_PSC_ISSUER", default="http://127.0.0.1:18080/auth/realms/esante-wallet")
+_PSC_BASE = PSC_ISSUER + "/protocol/openid-connect"
+OIDC_RP_CLIENT_ID = env.str("MSSANTE_PSC_CLIENT_ID", default="mssante-web")
+OIDC_RP_CLIENT_SECRET = env.str("MSSANTE_PSC_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("MSSANTE_PSC_AUTHORIZATION_ENDPOINT", default=_PSC_BASE + "/auth")
+OIDC_OP_TOKEN_ENDPOINT = env.str("MSSANTE_PSC_TOKEN_ENDPOINT", default=_PSC_BASE + "/token")
+OIDC_OP_USER_ENDPOINT = env.str("MSSANTE_PSC_USERINFO_ENDPOINT", default=_PSC_BASE + "/userinfo")
+OIDC_OP_JWKS_ENDPOINT = env.str("MSSANTE_PSC_JWKS_ENDPOINT", default=_PSC_BASE + "/certs")
+PSC_END_SESSION_ENDPOINT = env.str("MSSANTE_PSC_END_SESSION_ENDPOINT", default=_PSC_BASE + "/logout")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = env.str("MSSANTE_PSC_SCOPES", default="openid scope_all")
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+PSC_ACR_VALUES = env.str("MSSANTE_PSC_ACR_VALUES", default="eidas1")
+PSC_ACR_ACCEPTED = env.list("MSSANTE_PSC_ACR_ACCEPTED", default=["eidas1", "eidas2", "eidas3"])
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = {"acr_values": PSC_ACR_VALUES}
+OIDC_STORE_ACCESS_TOKEN = True
+OIDC_STORE_ID_TOKEN = True
+OIDC_CREATE_USER = True
+OIDC_TIMEOUT = env.int("MSSANTE_PSC_TIMEOUT", default=10)
+OIDC_VERIFY_SSL = env.str("MSSANTE_PSC_CA_FILE", default="") or True
+OIDC_OP_LOGOUT_URL_METHOD = "apps.accounts.services.psc_logout_url"
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/connexion/erreur/"
+# Refresh the access token this many seconds before it expires (PSC gives 120 s).
+PSC_TOKEN_REFRESH_MARGIN = env.int("MSSANTE_PSC_TOKEN_REFRESH_MARGIN", default=20)
+
+# ------------------------------------------------------------------ Operator (IMAP/SMTP)
+MSSANTE_IMAP_HOST = env.str("MSSANTE_IMAP_HOST", default="127.0.0.1")
+MSSANTE_IMAP_PORT = env.int("MSSANTE_IMAP_PORT", default=10993)
+MSSANTE_IMAP_SECURITY = env.str("MSSANTE_IMAP_SECURITY", default="ssl")  # ssl | starttls
+MSSANTE_SMTP_HOST = env.str("MSSANTE_SMTP_HOST", default="127.0.0.1")
+MSSANTE_SMTP_PORT = env.int("MSSANTE_SMTP_PORT", default=10587)
+MSSANTE_SMTP_SECURITY = env.str("MSSANTE_SMTP_SECURITY", default="starttls")  # ssl | starttls
+# Operators' certificates come from IGC-Santé, absent from public trust stores.
+MSSANTE_TLS_CA_FILE = env.str("MSSANTE_TLS_CA_FILE", default="")
+MSSANTE_IMAP_TIMEOUT = env.float("MSSANTE_IMAP_TIMEOUT", default=15.0)
+MSSANTE_NIL = env.str("MSSANTE_NIL", default="mssante-web-dev")  # X-MSS-NIL on every message
+
+# ------------------------------------------------------------------ Celery
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# ------------------------------------------------------------------ Logging
+LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "apps.core.logging.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "mozilla_django_oidc": {"level": "INFO"},
+    },
+}
+MSSANTE_DEVSTACK_PASSWORD = env.str("MSSANTE_DEVSTACK_PASSWORD", default="")  # PLAIN, devstack only
