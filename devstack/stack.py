@@ -386,6 +386,11 @@ def stop(profile: str) -> None:
     print(f"devstack '{profile}' stopped")
 
 
+def status_quiet(profile: str) -> bool:
+    """True when every daemon of the profile is already running."""
+    return all(read_pid(path) for path in pid_files(state_dir(profile)).values())
+
+
 def status(profile: str) -> int:
     state = state_dir(profile)
     code = 0

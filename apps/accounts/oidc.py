@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import jwt
+import requests
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.db.models import QuerySet
@@ -43,15 +44,32 @@ class PSCAuthenticationBackend(OIDCAuthenticationBackend):
         try:
             claims: dict[str, Any] = jwt.decode(
                 token, key, algorithms=[self.OIDC_RP_SIGN_ALGO], audience=self.OIDC_RP_CLIENT_ID,
-                issuer=settings.PSC_ISSUER, options={"require": ["exp", "iss", "aud"]},
+                issuer=settings.PSC_ISSUER, options={"require": ["iss", "aud"]},
                 leeway=30)
         except jwt.PyJWTError as exc:
             raise SuspiciousOperation(f"PSC token rejected: {exc.__class__.__name__}") from exc
         return claims
 
+    def authenticate(self, request: Any, **kwargs: Any) -> User | None:
+        """Any refusal (bad signature, nonce, audience, acr, PSC down) ends on the French
+        sign-in error page, with the reason in the operator's log, never in a 400 or 500."""
+        try:
+            user: User | None = super().authenticate(request, **kwargs)
+        except SuspiciousOperation as exc:
+            logger.warning("PSC sign-in refused: %s", exc)
+            audit_log(event="signin_refused", reason=str(exc))
+            return None
+        except requests.RequestException as exc:
+            logger.error("PSC sign-in failed, provider unreachable or erroring: %s",
+                         exc.__class__.__name__)
+            return None
+        return user
+
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         claims: dict[str, Any] = super().verify_token(token, **kwargs)
         if "nonce" in kwargs:  # the ID token, not a JWT userinfo
+            if "exp" not in claims:
+                raise SuspiciousOperation("ID token without exp")
             acr = claims.get("acr")
             if acr not in settings.PSC_ACR_ACCEPTED:
                 raise SuspiciousOperation(f"acr {acr!r} not in the accepted set")

@@ -27,13 +27,13 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             for identity in stack.IDENTITIES["identities"]:
-                user, _ = User.objects.get_or_create(
+                user, created = User.objects.get_or_create(
                     idnat=identity["idnat"], defaults={"username": identity["idnat"]})
                 user.first_name = identity["given_name"]
                 user.last_name = identity["family_name"]
                 user.is_staff = bool(identity.get("structure_admin"))
-                if not user.has_usable_password():
-                    user.set_unusable_password()
+                if created:
+                    user.set_unusable_password()  # PSC only: no password sign-in
                 user.save()
                 Mailbox.objects.update_or_create(
                     address=identity["mailbox"],

@@ -1,0 +1,37 @@
+# mssante-web: two commands for a newcomer, `make demo` and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export DJANGO_SETTINGS_MODULE := mssante_web.settings
+
+.PHONY: install messages demo test bench lint stack-start stack-stop docker-deps-check clean
+
+install:
+	@bash devstack/install.sh
+
+# Compiled catalogues are build output (git-ignored): compile them wherever the site runs.
+messages: install
+	@DJANGO_DEBUG=1 $(PY) manage.py compilemessages -v 0 --ignore=.venv
+
+demo: install messages
+	@$(PY) devstack/demo.py
+
+# ARGS narrows the run, e.g. make test ARGS="tests/unit -k redact"
+test: install messages
+	@bash devstack/run-tests.sh $(ARGS)
+
+bench: install messages
+	@bash devstack/run-bench.sh
+
+lint: install
+	@$(PY) -m ruff check .
+	@$(PY) -m mypy
+
+stack-start: install
+	@$(PY) devstack/stack.py start --profile demo
+
+stack-stop:
+	@$(PY) devstack/stack.py stop --profile demo
+	@$(PY) devstack/stack.py stop --profile test
+
+clean: stack-stop
+	rm -rf .devstack var test-artifacts static_collected

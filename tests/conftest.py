@@ -1,0 +1,129 @@
+"""Shared fixtures: the real test-profile devstack, PSC sign-in helpers, demo accounts.
+
+``make test`` starts the stack before pytest; a bare ``pytest`` run starts it here if it
+is not running (and leaves it running for the next run).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import imapclient
+import pytest
+import requests
+from django.core.management import call_command
+
+from devstack import stack
+
+PROFILE = "test"
+PORTS = stack.PROFILES[PROFILE]
+ENV = stack.env_vars(PROFILE)
+IDENTITIES = {i["key"]: i for i in stack.IDENTITIES["identities"]}
+SHARED_FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def devstack() -> dict[str, str]:
+    if not stack.status_quiet(PROFILE):
+        stack.start(PROFILE)
+    return ENV
+
+
+@pytest.fixture(scope="session")
+def seeded_mail(devstack: dict[str, str]) -> None:
+    """Demo mail delivered once per session through the real inbound path (idempotent)."""
+    from devstack import seed
+
+    seed.seed(PROFILE)
+
+
+@pytest.fixture
+def demo_accounts(db: Any, devstack: dict[str, str]) -> None:
+    call_command("seed_demo", profile=PROFILE, no_mail=True, stdout=open("/dev/null", "w"))
+
+
+@pytest.fixture
+def psc_sim(devstack: dict[str, str]) -> Iterator["PSCSim"]:
+    sim = PSCSim(ENV["MSSANTE_PSC_SIM_ADMIN"])
+    sim.reset()
+    yield sim
+    sim.reset()
+
+
+class PSCSim:
+    """Test controls of the PSC simulator, and a scripted sign-in through its real pages."""
+
+    def __init__(self, admin: str) -> None:
+        self.admin = admin
+
+    def reset(self) -> None:
+        requests.post(f"{self.admin}/reset", timeout=5).raise_for_status()
+
+    def configure(self, **changes: Any) -> None:
+        requests.post(f"{self.admin}/config", json=changes, timeout=5).raise_for_status()
+
+    def events(self) -> list[dict[str, Any]]:
+        return requests.get(f"{self.admin}/events", timeout=5).json()
+
+    def mint(self, identity: str = "gp", **options: Any) -> str:
+        response = requests.post(f"{self.admin}/mint", json={"identity": identity, **options},
+                                 timeout=5)
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    @staticmethod
+    def pick_identity(authorize_url: str, identity: str, action: str | None = None) -> str:
+        """Load the simulator's login page at ``authorize_url``, pick an identity as a person
+        would, and return the URL the simulator redirects to (the site's callback)."""
+        page = requests.get(authorize_url, timeout=5)
+        page.raise_for_status()
+        fields = {html.unescape(k): html.unescape(v) for k, v in
+                  re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)}
+        if action:
+            fields["action"] = action
+        else:
+            fields["identity"] = identity
+        answer = requests.post(authorize_url.split("?")[0], data=fields, allow_redirects=False,
+                               timeout=5)
+        assert answer.status_code == 302, answer.text
+        return answer.headers["Location"]
+
+
+def django_signin(client: Any, identity: str = "gp", action: str | None = None) -> Any:
+    """Full PSC sign-in with Django's test client and the real simulator; returns the
+    response of the site's callback."""
+    start = client.get("/oidc/authenticate/")
+    assert start.status_code == 302
+    callback = PSCSim.pick_identity(start["Location"], identity, action)
+    parts = urlsplit(callback)
+    return client.get(parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()})
+
+
+def imap_plain(address: str) -> imapclient.IMAPClient:
+    """A devstack-only PLAIN login, to look at a mailbox from the server's side."""
+    context = ssl.create_default_context(cafile=ENV["MSSANTE_TLS_CA_FILE"])
+    client = imapclient.IMAPClient("127.0.0.1", PORTS.imaps, ssl=True, ssl_context=context)
+    client.plain_login(address, stack.DEV_PASSWORD)
+    return client
+
+
+def shared_fixture(*parts: str) -> Path:
+    path = SHARED_FIXTURES.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"../shared/fixtures not present here ({path}): shared fixture tests skipped")
+    return path
+
+
+@pytest.fixture
+def client() -> Any:
+    """Django's test client, on 127.0.0.1 so that the simulator accepts the callback URL
+    (it only redirects to loopback, like a real provider only to registered URIs)."""
+    from django.test import Client
+
+    return Client(SERVER_NAME="127.0.0.1")

@@ -1,0 +1,120 @@
+"""The vertical slice: PSC sign-in through the simulator, then the INBOX over XOAUTH2."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from django.test import Client
+
+from apps.accounts.models import User
+from apps.accounts.oidc import SESSION_ACCESS_EXPIRES
+from tests.conftest import IDENTITIES, PSCSim, django_signin
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def test_gp_signs_in_and_sees_the_seeded_inbox(client: Client, psc_sim: PSCSim,
+                                               demo_accounts: None, seeded_mail: None) -> None:
+    callback = django_signin(client, "gp")
+    assert callback.status_code == 302 and callback["Location"] == "/"
+    inbox = client.get("/")
+    assert inbox.status_code == 200
+    page = inbox.content.decode()
+    assert "Question sur mon traitement après ma sortie" in page
+    assert "Sortie de Mme Jeanne Dupont" in page
+    assert IDENTITIES["gp"]["mailbox"] in page
+    assert inbox["Cache-Control"] == "no-store"
+    user = User.objects.get(idnat=IDENTITIES["gp"]["idnat"])
+    assert (user.first_name, user.last_name) == ("Claire", "MARTIN")
+    assert not user.has_usable_password()
+
+
+def test_first_sign_in_creates_the_user_from_psc_claims(client: Client, psc_sim: PSCSim) -> None:
+    django_signin(client, "educator")
+    user = User.objects.get(idnat=IDENTITIES["educator"]["idnat"])
+    assert user.first_name == "Léa" and user.username == user.idnat
+    page = client.get("/").content.decode()
+    assert "Aucune boîte aux lettres MSSanté" in page  # no mailbox linked yet: said in French
+
+
+def test_userinfo_as_signed_jwt_is_accepted(client: Client, psc_sim: PSCSim) -> None:
+    psc_sim.configure(userinfo_format="jwt")
+    assert django_signin(client, "pharmacist")["Location"] == "/"
+    assert User.objects.filter(idnat=IDENTITIES["pharmacist"]["idnat"]).exists()
+
+
+@pytest.mark.parametrize("change", [{"id_token_nonce": "wrong"}, {"id_token_aud": "other-client"},
+                                    {"acr": "eidas0"}, {"sign_with": "foreign"}])
+def test_untrustworthy_id_tokens_are_refused(client: Client, psc_sim: PSCSim, change: dict) -> None:
+    psc_sim.configure(**change)
+    try:
+        response = django_signin(client, "gp")
+    except Exception as exc:  # noqa: BLE001 - Django's test client re-raises view errors
+        pytest.fail(f"sign-in with {change} raised {exc!r} instead of refusing cleanly")
+    assert response.status_code == 302
+    assert response["Location"] == "/connexion/erreur/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_cancelled_sign_in_shows_a_french_error(client: Client, psc_sim: PSCSim) -> None:
+    response = django_signin(client, "gp", action="cancel")
+    assert response["Location"] == "/connexion/erreur/"
+    page = client.get("/connexion/erreur/").content.decode()
+    assert "La connexion n'a pas abouti" in page
+
+
+def test_expired_access_token_is_refreshed_before_imap(client: Client, psc_sim: PSCSim,
+                                                       demo_accounts: None, seeded_mail: None) -> None:
+    django_signin(client, "gp")
+    session = client.session
+    old = session["oidc_access_token"]
+    session[SESSION_ACCESS_EXPIRES] = time.time() - 1
+    session.save()
+    assert client.get("/").status_code == 200
+    assert client.session["oidc_access_token"] != old
+    assert any(e["event"] == "refresh" for e in psc_sim.events())
+
+
+def test_refresh_failure_ends_mail_access_with_a_clear_message(
+        client: Client, psc_sim: PSCSim, demo_accounts: None) -> None:
+    django_signin(client, "gp")
+    session = client.session
+    session[SESSION_ACCESS_EXPIRES] = time.time() - 1
+    session.save()
+    psc_sim.configure(refresh_fails=True)
+    response = client.get("/")
+    assert response.status_code == 401
+    assert "Votre session Pro Santé Connect a pris fin" in response.content.decode()
+
+
+def test_logout_goes_through_psc_end_session(client: Client, psc_sim: PSCSim) -> None:
+    django_signin(client, "nurse")
+    id_token = client.session["oidc_id_token"]
+    response = client.post("/oidc/logout/")
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(psc_sim.admin.replace("/_sim", "/auth/realms/esante-wallet"))
+    assert f"id_token_hint={id_token}" in location
+    assert "post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%2Fdeconnexion%2Fterminee%2F" in location
+    assert "state=" in location
+    assert "_auth_user_id" not in client.session
+
+
+def test_no_token_value_reaches_the_logs(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                         seeded_mail: None, caplog: pytest.LogCaptureFixture) -> None:
+    from apps.core.logging import RedactSecretsFilter
+
+    caplog.handler.addFilter(RedactSecretsFilter())
+    caplog.set_level(logging.DEBUG)
+    django_signin(client, "gp")
+    tokens = [client.session["oidc_access_token"], client.session["oidc_id_token"],
+              client.session["psc_refresh_token"]]
+    logging.getLogger("apps.test").warning("token leaked? %s", tokens[0])
+    client.get("/")
+    client.post("/oidc/logout/")
+    text = caplog.text
+    assert "[jeton masqué]" in text
+    for token in tokens:
+        assert token not in text
