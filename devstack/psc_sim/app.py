@@ -238,6 +238,7 @@ def certs() -> Response:
 
 PAGE = """<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><title>Pro Santé Connect (simulateur)</title>
+<link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{{font-family:system-ui,sans-serif;background:#f3f5f9;margin:0;color:#1b1f2a}}
