@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.SecurityHeadersMiddleware",
+    # One container serves its own static files (hashed names, far-future caching).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -122,6 +124,16 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "static_collected")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or env.bool("MSSANTE_PLAIN_STATIC", default=False)
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
 
 # ------------------------------------------------------------------ Pro Santé Connect
 # Production and test ("bas") endpoints are listed in .env.example; the defaults point
@@ -165,6 +177,8 @@ MSSANTE_SMTP_SECURITY = env.str("MSSANTE_SMTP_SECURITY", default="starttls")  # 
 MSSANTE_TLS_CA_FILE = env.str("MSSANTE_TLS_CA_FILE", default="")
 MSSANTE_IMAP_TIMEOUT = env.float("MSSANTE_IMAP_TIMEOUT", default=15.0)
 MSSANTE_NIL = env.str("MSSANTE_NIL", default="mssante-web-dev")  # X-MSS-NIL on every message
+# PLAIN login for mailboxes whose auth mode is "password": the devstack only.
+MSSANTE_DEVSTACK_PASSWORD = env.str("MSSANTE_DEVSTACK_PASSWORD", default="")
 
 # ------------------------------------------------------------------ Celery
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -193,4 +207,3 @@ LOGGING = {
         "mozilla_django_oidc": {"level": "INFO"},
     },
 }
-MSSANTE_DEVSTACK_PASSWORD = env.str("MSSANTE_DEVSTACK_PASSWORD", default="")  # PLAIN, devstack only

@@ -21,3 +21,4 @@ os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
 # fixtures around it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+os.environ.setdefault("MSSANTE_PLAIN_STATIC", "1")  # no collectstatic manifest in tests

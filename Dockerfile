@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# mssante-web: one image for web, worker and beat (see docker/entrypoint.sh).
+
+# ---- build: dependencies, compiled translations, collected static files
+FROM python:3.11.14-slim-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gettext \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt /app/requirements.txt
+COPY . /app
+RUN VENV=/opt/venv APP=/app sh /app/docker/build-python.sh \
+ && rm -rf /app/devstack /app/tests /app/bench /app/.ci
+
+# ---- runtime: no compiler, no gettext, not root
+FROM python:3.11.14-slim-bookworm AS runtime
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    DJANGO_SETTINGS_MODULE=mssante_web.settings \
+    DJANGO_STATIC_ROOT=/app/static_collected
+RUN groupadd --system --gid 10001 mssante \
+ && useradd --system --uid 10001 --gid mssante --home-dir /app --shell /usr/sbin/nologin mssante
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build --chown=root:root /app /app
+WORKDIR /app
+USER 10001:10001
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
+ENTRYPOINT ["/app/docker/entrypoint.sh"]
+CMD ["web"]
