@@ -24,7 +24,7 @@ bench: install messages
 
 lint: install
 	@$(PY) -m ruff check .
-	@$(PY) -m mypy
+	@DJANGO_DEBUG=1 $(PY) -m mypy
 
 stack-start: install
 	@$(PY) devstack/stack.py start --profile demo

@@ -300,7 +300,7 @@ def _has_message(client: imapclient.IMAPClient, folder: str, message_id: str) ->
 
 def seed(profile: str, now: dt.datetime | None = None, wait: float = 20.0) -> int:
     """Deliver every demo message not yet present; returns how many were delivered."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     ports = stack.PROFILES[profile]
     delivered = 0
     pending: list[tuple[str, str]] = []

@@ -127,7 +127,7 @@ def make_certificates(tls: Path) -> None:
         return
     tls.mkdir(parents=True, exist_ok=True)
     (tls / "clients").mkdir(exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     later = now + dt.timedelta(days=3650)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = _name("mssante-web devstack CA")

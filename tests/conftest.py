@@ -49,7 +49,7 @@ def demo_accounts(db: Any, devstack: dict[str, str]) -> None:
 
 
 @pytest.fixture
-def psc_sim(devstack: dict[str, str]) -> Iterator["PSCSim"]:
+def psc_sim(devstack: dict[str, str]) -> Iterator[PSCSim]:
     sim = PSCSim(ENV["MSSANTE_PSC_SIM_ADMIN"])
     sim.reset()
     yield sim

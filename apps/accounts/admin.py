@@ -8,4 +8,4 @@ from .models import User
 class PSCUserAdmin(UserAdmin):
     list_display = ("username", "idnat", "first_name", "last_name", "is_staff")
     search_fields = ("username", "idnat", "first_name", "last_name")
-    fieldsets = (*UserAdmin.fieldsets, ("Pro Santé Connect", {"fields": ("idnat", "civility")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Pro Santé Connect", {"fields": ("idnat", "civility")}))

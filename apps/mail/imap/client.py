@@ -9,19 +9,21 @@ take a password before STARTTLS: this client never sends credentials on a clear 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.header
 import email.utils
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
+from typing import Any
 
 import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 
-class AuthMode(str, Enum):
+class AuthMode(StrEnum):
     XOAUTH2 = "xoauth2"
     OAUTHBEARER = "oauthbearer"
     EXTERNAL = "external"  # client certificate (application mailboxes)
@@ -134,10 +136,8 @@ def _authenticate(client: imapclient.IMAPClient, credentials: ImapCredentials) -
 
 
 def _quietly_close(client: imapclient.IMAPClient) -> None:
-    try:
+    with contextlib.suppress(OSError, IMAPClientError):
         client.shutdown()
-    except (OSError, IMAPClientError):
-        pass
 
 
 def _text(value: bytes | str | None) -> str:
@@ -151,7 +151,7 @@ def _text(value: bytes | str | None) -> str:
         return raw
 
 
-def _has_attachments(structure: object) -> bool:
+def _has_attachments(structure: Any) -> bool:
     """True when a BODYSTRUCTURE has a part with an attachment disposition or a file name."""
     if structure is None:
         return False
@@ -160,9 +160,8 @@ def _has_attachments(structure: object) -> bool:
         return any(_has_attachments(part) for part in parts)
     try:
         for item in structure[8:] if len(structure) > 8 else ():
-            if isinstance(item, tuple) and item and isinstance(item[0], bytes):
-                if item[0].lower() in (b"attachment",):
-                    return True
+            if isinstance(item, tuple) and item and item[0] in (b"attachment", b"ATTACHMENT"):
+                return True
         params = structure[2]
         if isinstance(params, tuple) and b"NAME" in [p.upper() for p in params[::2] if isinstance(p, bytes)]:
             return True
@@ -179,21 +178,21 @@ def latest_summaries(client: imapclient.IMAPClient, folder: str = "INBOX",
         return []
     uids = sorted(client.search("ALL"))[-limit:]
     data = client.fetch(uids, ["FLAGS", "ENVELOPE", "RFC822.SIZE", "BODYSTRUCTURE"])
-    epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
     return sorted((_summary(uid, data[uid]) for uid in uids if uid in data),
                   key=lambda s: (s.date or epoch, s.uid), reverse=True)
 
 
-def _summary(uid: int, item: dict[bytes, object]) -> MessageSummary:
-    envelope = item.get(b"ENVELOPE")
-    flags: Iterable[bytes] = item.get(b"FLAGS", ())  # type: ignore[assignment]
+def _summary(uid: int, item: dict[bytes, Any]) -> MessageSummary:
+    envelope: Any = item.get(b"ENVELOPE")
+    flags: Iterable[bytes] = item.get(b"FLAGS", ())
     sender_name = sender_address = ""
     subject = ""
     date = None
     if envelope is not None:
         subject = _text(envelope.subject)
         # imapclient gives a naive datetime in the machine's local time.
-        date = envelope.date.astimezone(dt.timezone.utc) if envelope.date else None
+        date = envelope.date.astimezone(dt.UTC) if envelope.date else None
         senders = envelope.from_ or envelope.sender or ()
         if senders:
             first = senders[0]
@@ -203,7 +202,7 @@ def _summary(uid: int, item: dict[bytes, object]) -> MessageSummary:
             sender_address = f"{mailbox}@{host}" if host else mailbox
     return MessageSummary(
         uid=uid, subject=subject, sender_name=sender_name, sender_address=sender_address,
-        date=date, size=int(item.get(b"RFC822.SIZE", 0) or 0),  # type: ignore[call-overload]
+        date=date, size=int(item.get(b"RFC822.SIZE", 0) or 0),
         seen=b"\\Seen" in flags, flagged=b"\\Flagged" in flags,
         has_attachments=_has_attachments(item.get(b"BODYSTRUCTURE")),
     )

@@ -17,7 +17,7 @@ def mail_date(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
     if value is None:
         return ""
     if timezone.is_naive(value):
-        value = timezone.make_aware(value, dt.timezone.utc)
+        value = timezone.make_aware(value, dt.UTC)
     local = timezone.localtime(value)
     today = timezone.localtime(now or timezone.now()).date()
     if local.date() == today:

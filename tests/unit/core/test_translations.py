@@ -15,7 +15,8 @@ def entries() -> list[tuple[str, str, bool]]:
     found = []
     for block in text.split("\n\n"):
         msgid = "".join(re.findall(r'^(?:msgid |")(?:")?(.*)"$', block.split("msgstr")[0], re.M))
-        msgstr = "".join(re.findall(r'"(.*)"$', block.split("msgstr", 1)[1], re.M)) if "msgstr" in block else ""
+        tail = block.split("msgstr", 1)[1] if "msgstr" in block else ""
+        msgstr = "".join(re.findall(r'"(.*)"$', tail, re.M))
         found.append((msgid, msgstr, "#, fuzzy" in block))
     return found
 

@@ -9,7 +9,7 @@ from lxml import etree
 
 from devstack import seed
 
-NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
 
 
 def test_demo_xdm_is_a_well_formed_ihe_package_with_a_cda_n1_pdf() -> None:
