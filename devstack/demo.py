@@ -49,12 +49,12 @@ def main() -> int:
   mssante-web tourne sur http://{WEB}/
   Cliquez « Se connecter avec Pro Santé Connect » puis choisissez une identité :""")
     for identity in stack.IDENTITIES["identities"]:
-        print(f"    - {identity['given_name']} {identity['family_name']:10} {identity['label']:50}"
-              f" {identity['mailbox']}")
+        name = f"{identity['given_name']} {identity['family_name']}"
+        print(f"    - {name:18} {identity['label']:50} {identity['mailbox']}")
     print(f"""  Administration Django : http://{WEB}/admin/ (identité « administrateur »)
   Journaux de la pile : {logs}
   Ctrl-C arrête tout ce que cette commande a démarré.
-""")
+""", flush=True)
     stopping = False
 
     def stop(*_: object) -> None:

@@ -12,6 +12,7 @@ Usage: ``python devstack/stack.py start|stop|status|env [--profile demo|test]``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -286,6 +287,15 @@ def read_pid(path: Path) -> int | None:
         return None
     except PermissionError:
         pass
+    # A daemon we spawned ourselves (the simulator) lingers as a zombie until reaped.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        state = ""
+    if state == "Z":
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        return None
     return pid
 
 
