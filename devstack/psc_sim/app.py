@@ -47,6 +47,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "id_token_nonce": None,          # force a wrong nonce into the ID token
     "id_token_aud": None,            # force another audience into the ID token
     "sign_with": "signing",          # or "foreign": tokens signed by a key not in the JWKS
+    "id_token_lifetime": 300,        # negative: an already expired ID token
+    "id_token_tamper": False,        # alter the ID token's payload after signing
+    "userinfo_sign_with": None,      # "foreign": JWT userinfo signed by a key not in the JWKS
+    "claims_override": None,         # dict merged into userinfo (malformed claim sets)
     "refresh_fails": False,          # the token endpoint refuses refresh grants
 }
 
@@ -176,7 +180,8 @@ def token_response(grant: dict[str, Any], client_id: str, access_token: str, now
     id_claims = {
         "iss": grant["iss"], "sub": sub_for(identity),
         "aud": config["id_token_aud"] or client_id, "azp": client_id,
-        "iat": now, "exp": now + 300, "auth_time": grant["auth_time"], "acr": grant["acr"],
+        "iat": now, "exp": now + int(config["id_token_lifetime"]), "auth_time": grant["auth_time"],
+        "acr": grant["acr"],
         "sid": grant["sid"], "typ": "ID",
         "at_hash": b64url(hashlib.sha256(access_token.encode()).digest()[:16]),
         "SubjectNameID": identity["idnat"], "preferred_username": identity["idnat"],
@@ -188,11 +193,16 @@ def token_response(grant: dict[str, Any], client_id: str, access_token: str, now
     with lock:
         refresh_tokens[refresh] = dict(grant, exp=now + int(config["refresh_token_lifetime"]),
                                        client_id=client_id)
+    id_token = sign(id_claims)
+    if config["id_token_tamper"]:
+        header, _, signature = id_token.split(".")
+        forged = b64url(json.dumps(dict(id_claims, SubjectNameID="899700999999")).encode())
+        id_token = f"{header}.{forged}.{signature}"
     return {
         "access_token": access_token, "token_type": "Bearer",
         "expires_in": int(config["access_token_lifetime"]),
         "refresh_token": refresh, "refresh_expires_in": int(config["refresh_token_lifetime"]),
-        "id_token": sign(id_claims), "scope": grant["scope"], "session_state": grant["sid"],
+        "id_token": id_token, "scope": grant["scope"], "session_state": grant["sid"],
         "not-before-policy": 0,
     }
 
@@ -371,8 +381,12 @@ def userinfo() -> Response:
         return response
     identity = next(i for i in IDENTITIES.values() if i["idnat"] == claims["SubjectNameID"])
     info = userinfo_claims(identity)
+    if config["claims_override"]:
+        info.update(config["claims_override"])
     if config["userinfo_format"] == "jwt":
-        signed = sign(dict(info, iss=claims["iss"], aud=claims["azp"]))
+        key = keys[config["userinfo_sign_with"] or config["sign_with"]]
+        signed = jwt.encode(dict(info, iss=claims["iss"], aud=claims["azp"]), key,
+                            algorithm="RS256", headers={"kid": KID})
         return Response(signed, mimetype="application/jwt")
     return jsonify(info)
 

@@ -78,3 +78,14 @@ def test_no_relaying_and_sender_must_own_its_address(psc_sim: PSCSim) -> None:
             smtp.send_message(message(GP, "someone@gmail.com"))
         with pytest.raises((smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused)):
             smtp.send_message(message(NURSE, GP))
+
+
+def test_implicit_tls_submissions_port(psc_sim: PSCSim) -> None:
+    msg = message(GP, NURSE)
+    context = ssl.create_default_context(cafile=ENV["MSSANTE_TLS_CA_FILE"])
+    token = psc_sim.mint("gp")
+    with smtplib.SMTP_SSL("127.0.0.1", PORTS.submissions, timeout=10, context=context) as smtp:
+        smtp.auth("XOAUTH2", lambda c=None: "" if c else f"user={GP}\x01auth=Bearer {token}\x01\x01",
+                  initial_response_ok=True)
+        smtp.send_message(msg)
+    assert wait_for(NURSE, msg["Message-ID"])
