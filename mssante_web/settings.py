@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.audit",
     "apps.accounts",
+    "apps.structures",
     "apps.mail",
     "apps.webmail",
 ]
@@ -51,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.accounts.middleware.PSCSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -94,7 +96,11 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_NAME = "mssweb_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env.int("MSSANTE_SESSION_MAX_AGE", default=4 * 3600)  # PSC session: 4 h
+# Absolute lifetime, aligned with the PSC session (4 h), and idle lock (2 h, an MSSanté
+# client rule): enforced by apps.accounts.middleware.PSCSessionMiddleware.
+MSSANTE_SESSION_MAX_AGE = env.int("MSSANTE_SESSION_MAX_AGE", default=4 * 3600)
+MSSANTE_IDLE_TIMEOUT = env.int("MSSANTE_IDLE_TIMEOUT", default=2 * 3600)
+SESSION_COOKIE_AGE = MSSANTE_SESSION_MAX_AGE
 SECURE_COOKIES = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
@@ -168,6 +174,8 @@ OIDC_VERIFY_SSL = env.str("MSSANTE_PSC_CA_FILE", default="") or True
 OIDC_OP_LOGOUT_URL_METHOD = "apps.accounts.services.psc_logout_url"
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 LOGIN_REDIRECT_URL_FAILURE = "/connexion/erreur/"
+# Accept national ids outside TRE_G08 (PSC test-platform accounts such as "ANS2021...").
+PSC_LENIENT_IDNAT = env.bool("MSSANTE_PSC_LENIENT_IDNAT", default=False)
 # Refresh the access token this many seconds before it expires (PSC gives 120 s).
 PSC_TOKEN_REFRESH_MARGIN = env.int("MSSANTE_PSC_TOKEN_REFRESH_MARGIN", default=20)
 

@@ -24,3 +24,34 @@ class User(AbstractUser):
     def display_name(self) -> str:
         name = f"{self.first_name} {self.last_name.upper()}".strip()
         return name or self.username
+
+
+class ProfessionalExercise(models.Model):
+    """One profession a user practises, as PSC said at the last sign-in."""
+
+    class Family(models.TextChoices):
+        HEALTH = "health", _("Health professional")
+        SOCIAL = "social", _("Social or medico-social professional")
+        BY_TITLE = "by_title", _("Professional by title")
+        OTHER = "other", _("Other profession")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="exercises")
+    position = models.PositiveSmallIntegerField(default=0)
+    profession_code = models.CharField(_("profession code"), max_length=10)
+    profession_label = models.CharField(_("profession"), max_length=200)
+    profession_system = models.CharField(_("code system"), max_length=20)
+    family = models.CharField(_("family"), max_length=10, choices=Family.choices)
+    category_code = models.CharField(_("professional category"), max_length=10, blank=True)
+    civility = models.CharField(_("practice civility"), max_length=10, blank=True)
+    family_name = models.CharField(_("practice family name"), max_length=150, blank=True)
+    given_name = models.CharField(_("practice given name"), max_length=150, blank=True)
+    savoir_faire_type = models.CharField(_("expertise type"), max_length=10, blank=True)
+    savoir_faire_code = models.CharField(_("expertise code"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("professional exercise")
+        verbose_name_plural = _("professional exercises")
+        ordering = ["user", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.profession_label} ({self.profession_code})"

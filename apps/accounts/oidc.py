@@ -22,13 +22,18 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from apps.audit.services import audit_log
 
 from .models import User
+from .psc_claims import MalformedClaims, PSCIdentity, identity_from_claims
+from .services import user_identity_refresh
+from .session_keys import (
+    SESSION_ACCESS_EXPIRES,
+    SESSION_LAST_SEEN,
+    SESSION_REFRESH_TOKEN,
+    SESSION_SIGNED_IN_AT,
+    SESSION_SIGNIN_ERROR,
+)
 
 logger = logging.getLogger(__name__)
 
-SESSION_ACCESS_TOKEN = "oidc_access_token"  # noqa: S105 - session key names, not secrets
-SESSION_ID_TOKEN = "oidc_id_token"  # noqa: S105
-SESSION_REFRESH_TOKEN = "psc_refresh_token"  # noqa: S105
-SESSION_ACCESS_EXPIRES = "psc_access_expires_at"
 
 
 class PSCAuthenticationBackend(OIDCAuthenticationBackend):
@@ -83,23 +88,31 @@ class PSCAuthenticationBackend(OIDCAuthenticationBackend):
         session[SESSION_ACCESS_EXPIRES] = time.time() + float(info.get("expires_in", 120))
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:
-        # PSC sends no e-mail: the national id is what identifies a professional.
+        # PSC sends no e-mail: the national id is what identifies a professional. The
+        # full check happens in identity_from_claims, which says why a claim set is bad.
         return bool(claims.get("SubjectNameID"))
 
     def filter_users_by_claims(self, claims: dict[str, Any]) -> QuerySet[User]:
         return User.objects.filter(idnat=claims.get("SubjectNameID"))
 
+    def _identity(self, claims: dict[str, Any]) -> PSCIdentity:
+        try:
+            return identity_from_claims(claims, lenient_idnat=settings.PSC_LENIENT_IDNAT)
+        except MalformedClaims as exc:
+            self.request.session[SESSION_SIGNIN_ERROR] = "claims"
+            raise SuspiciousOperation(f"malformed PSC claims: {exc}") from exc
+
     def create_user(self, claims: dict[str, Any]) -> User:
-        idnat = str(claims["SubjectNameID"])
-        user = User(username=idnat, idnat=idnat)
-        user.set_unusable_password()
-        return self.update_user(user, claims)
+        identity = self._identity(claims)
+        return self._signed_in(user_identity_refresh(user=User(), identity=identity))
 
     def update_user(self, user: User, claims: dict[str, Any]) -> User:
-        user.first_name = str(claims.get("given_name", ""))[:150]
-        user.last_name = str(claims.get("family_name", ""))[:150]
-        ref = claims.get("SubjectRefPro") or {}
-        user.civility = str(ref.get("codeCivilite", ""))[:8] if isinstance(ref, dict) else ""
-        user.save()
+        identity = self._identity(claims)
+        return self._signed_in(user_identity_refresh(user=user, identity=identity))
+
+    def _signed_in(self, user: User) -> User:
+        now = time.time()
+        self.request.session[SESSION_SIGNED_IN_AT] = now
+        self.request.session[SESSION_LAST_SEEN] = now
         audit_log(event="signin", actor=user.idnat or user.username)
         return user

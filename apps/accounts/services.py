@@ -1,4 +1,5 @@
-"""Session-side PSC token handling: one place hands out a valid access token."""
+"""Writes for accounts: identity refresh at sign-in, and the one place that hands out a
+valid PSC access token (PSC tokens live only in the server-side session)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from urllib.parse import urlencode
 import requests
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 
 from apps.audit.services import audit_log
 from apps.core.errors import SessionExpired
 
-from .oidc import (
+from .models import ProfessionalExercise, User
+from .psc_claims import PSCIdentity
+from .session_keys import (
     SESSION_ACCESS_EXPIRES,
     SESSION_ACCESS_TOKEN,
     SESSION_ID_TOKEN,
@@ -74,3 +79,41 @@ def psc_logout_url(request: HttpRequest) -> str:
     return settings.PSC_END_SESSION_ENDPOINT + "?" + urlencode({
         "id_token_hint": id_token, "post_logout_redirect_uri": back,
         "state": secrets.token_urlsafe(16)})
+
+
+@transaction.atomic
+def user_identity_refresh(*, user: User, identity: PSCIdentity) -> User:
+    """Make the user's names, professions and structures what PSC says at this sign-in."""
+    from apps.structures.services import structure_memberships_sync
+
+    user.username = identity.idnat
+    user.idnat = identity.idnat
+    user.first_name = identity.given_name[:150]
+    user.last_name = identity.family_name[:150]
+    user.civility = identity.civility[:8]
+    if user.pk is None:
+        user.set_unusable_password()  # PSC only: no password sign-in
+    user.save()
+    user.exercises.all().delete()
+    ProfessionalExercise.objects.bulk_create([
+        ProfessionalExercise(
+            user=user, position=position, profession_code=e.profession_code,
+            profession_label=e.profession.label, profession_system=e.profession.system,
+            family=e.family.value, category_code=e.category_code, civility=e.civility,
+            family_name=e.family_name, given_name=e.given_name,
+            savoir_faire_type=e.savoir_faire_type, savoir_faire_code=e.savoir_faire_code)
+        for position, e in enumerate(identity.exercises)])
+    structure_memberships_sync(user=user, exercises=identity.exercises)
+    return user
+
+
+def psc_access_token_for_session_key(*, session_key: str, actor: str = "") -> str:
+    """For background workers acting for a signed-in user: the same refresh rules, on the
+    user's stored session. Raises ``SessionExpired`` when the PSC session is over, and the
+    worker then stops for that user."""
+    session = SessionStore(session_key=session_key)
+    if not session.exists(session_key):
+        raise SessionExpired("session is gone")
+    token = psc_access_token_get(session=session, actor=actor)
+    session.save()
+    return token

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import QuerySet
+
+from .models import ProfessionalExercise, User
+from .session_keys import SESSION_LAST_SEEN, SESSION_SIGNED_IN_AT
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    signed_in_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    idle_lock_minutes: int
+
+
+def exercise_list_for_user(*, user: User) -> QuerySet[ProfessionalExercise]:
+    return ProfessionalExercise.objects.filter(user=user).order_by("position")
+
+
+def session_info_get(*, session: SessionBase) -> SessionInfo:
+    signed_in = session.get(SESSION_SIGNED_IN_AT)
+    last_seen = session.get(SESSION_LAST_SEEN, signed_in)
+    if signed_in is None:
+        return SessionInfo(None, None, settings.MSSANTE_IDLE_TIMEOUT // 60)
+    end = min(float(signed_in) + settings.MSSANTE_SESSION_MAX_AGE,
+              float(last_seen) + settings.MSSANTE_IDLE_TIMEOUT)
+    return SessionInfo(dt.datetime.fromtimestamp(float(signed_in), dt.UTC),
+                       dt.datetime.fromtimestamp(end, dt.UTC), settings.MSSANTE_IDLE_TIMEOUT // 60)

@@ -1,0 +1,38 @@
+"""Writes for structures. Sign-in calls ``structure_memberships_sync`` with what PSC says."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from apps.accounts.models import User
+from apps.accounts.psc_claims import Activity, Exercise
+
+from .models import Membership, Structure
+
+
+def structure_upsert_from_activity(*, activity: Activity) -> Structure:
+    identifier_type, identifier = activity.structure_key
+    structure, _ = Structure.objects.update_or_create(
+        identifier_type=identifier_type, identifier=identifier,
+        defaults={"name": activity.name or identifier, "finess_legal": activity.finess_legal,
+                  "sector": activity.sector, "postcode": activity.postcode,
+                  "city": activity.city})
+    return structure
+
+
+@transaction.atomic
+def structure_memberships_sync(*, user: User, exercises: Iterable[Exercise]) -> list[Membership]:
+    """Make the user's PSC memberships exactly what PSC says today."""
+    kept: list[Membership] = []
+    for exercise in exercises:
+        for activity in exercise.activities:
+            structure = structure_upsert_from_activity(activity=activity)
+            membership, _ = Membership.objects.update_or_create(
+                user=user, structure=structure, profession_code=exercise.profession_code,
+                defaults={"exercise_mode": activity.mode, "source": Membership.Source.PSC})
+            kept.append(membership)
+    (Membership.objects.filter(user=user, source=Membership.Source.PSC)
+     .exclude(pk__in=[m.pk for m in kept]).delete())
+    return kept
