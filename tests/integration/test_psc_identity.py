@@ -1,0 +1,180 @@
+"""Pro Santé Connect sign-in builds the right professional identity, and the session rules
+hold (rotation, same-site next, idle lock, absolute lifetime), against the real simulator."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.test import Client, override_settings
+
+from apps.accounts.models import User
+from apps.accounts.services import psc_access_token_for_session_key
+from apps.accounts.session_keys import (
+    SESSION_ACCESS_EXPIRES,
+    SESSION_LAST_SEEN,
+    SESSION_SIGNED_IN_AT,
+)
+from apps.core.errors import SessionExpired
+from apps.structures.models import Membership, Structure
+from tests.conftest import IDENTITIES, PSCSim, django_signin
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+EXPECTED_FAMILY = {"gp": "health", "nurse": "health", "pharmacist": "health",
+                   "social": "social", "educator": "social", "admin": "health"}
+
+
+@pytest.mark.parametrize("key", sorted(IDENTITIES))
+def test_every_demo_identity_is_built_right(client: Client, psc_sim: PSCSim, key: str) -> None:
+    expected = IDENTITIES[key]
+    assert django_signin(client, key)["Location"] == "/"
+    user = User.objects.get(idnat=expected["idnat"])
+    assert (user.first_name, user.last_name) == (expected["given_name"], expected["family_name"])
+    assert not user.has_usable_password()
+    exercise = user.exercises.get()
+    assert exercise.profession_code == expected["profession_code"]
+    assert exercise.family == EXPECTED_FAMILY[key]
+    structures = set(Membership.objects.filter(user=user).values_list("structure__name", flat=True))
+    assert structures == {a["name"] for a in expected["activities"]}
+
+
+def test_social_and_medico_social_professions_are_recognised(client: Client, psc_sim: PSCSim) -> None:
+    for key, label in (("social", "Assistant de service social"), ("educator", "Éducateur spécialisé")):
+        django_signin(client, key)
+        exercise = User.objects.get(idnat=IDENTITIES[key]["idnat"]).exercises.get()
+        assert (exercise.family, exercise.profession_system, exercise.profession_label) == (
+            "social", "TRE_R94", label)
+        client.post("/oidc/logout/")
+
+
+def test_multi_activity_user_is_linked_to_two_structures(client: Client, psc_sim: PSCSim) -> None:
+    django_signin(client, "gp")
+    user = User.objects.get(idnat=IDENTITIES["gp"]["idnat"])
+    memberships = Membership.objects.filter(user=user).select_related("structure")
+    assert {(m.structure.identifier_type, m.exercise_mode) for m in memberships} == {
+        ("siret", "L"), ("finess", "S")}
+    # Signing in again updates, never duplicates; a structure PSC no longer lists is dropped.
+    Membership.objects.create(user=user, structure=Structure.objects.create(
+        identifier_type="technical", identifier="OLD", name="Ancien cabinet"))
+    client.post("/oidc/logout/")
+    django_signin(client, "gp")
+    assert Membership.objects.filter(user=user).count() == 2
+    assert not Membership.objects.filter(structure__identifier="OLD").exists()
+
+
+def test_profile_page_shows_identity_professions_structures_mailboxes(
+        client: Client, psc_sim: PSCSim, demo_accounts: None) -> None:
+    django_signin(client, "educator")
+    page = client.get("/profil/").content.decode()
+    for text in ("Mon profil", "Éducateur spécialisé", "Professionnel du social ou du médico-social",
+                 "EHPAD Les Glycines", IDENTITIES["educator"]["mailbox"], IDENTITIES["educator"]["idnat"]):
+        assert text in page
+
+
+@pytest.mark.parametrize("change", [{"id_token_tamper": True}, {"id_token_lifetime": -120},
+                                    {"userinfo_format": "jwt", "userinfo_sign_with": "foreign"}])
+def test_tampered_expired_or_missigned_tokens_are_refused(client: Client, psc_sim: PSCSim,
+                                                          change: dict) -> None:
+    psc_sim.configure(**change)
+    assert django_signin(client, "gp")["Location"] == "/connexion/erreur/"
+    assert "_auth_user_id" not in client.session
+    assert not User.objects.filter(idnat="899700999999").exists()
+
+
+def test_malformed_claims_get_a_specific_french_page(client: Client, psc_sim: PSCSim) -> None:
+    psc_sim.configure(claims_override={"SubjectNameID": "899700123451"})  # bad Luhn key
+    assert django_signin(client, "gp")["Location"] == "/connexion/erreur/"
+    page = client.get("/connexion/erreur/")
+    assert page.status_code == 401
+    assert "l'identité transmise est incomplète ou invalide" in page.content.decode()
+    assert not User.objects.exists()
+
+
+def test_session_id_is_rotated_at_sign_in(client: Client, psc_sim: PSCSim) -> None:
+    client.get("/connexion/")
+    start = client.get("/oidc/authenticate/")
+    before = client.session.session_key
+    assert before
+    from urllib.parse import parse_qs, urlsplit
+    callback = PSCSim.pick_identity(start["Location"], "nurse")
+    parts = urlsplit(callback)
+    client.get(parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()})
+    assert client.session.session_key != before
+    assert client.session["_auth_user_id"]
+
+
+def test_next_only_accepts_same_site_paths(client: Client, psc_sim: PSCSim) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    for target, expected in (("//evil.example/x", "/"), ("https://evil.example/", "/"),
+                             ("/profil/", "/profil/")):
+        client.logout()
+        start = client.get("/oidc/authenticate/", {"next": target})
+        callback = PSCSim.pick_identity(start["Location"], "pharmacist")
+        parts = urlsplit(callback)
+        done = client.get(parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()})
+        assert done["Location"] == expected, target
+
+
+@override_settings(MSSANTE_IDLE_TIMEOUT=60)
+def test_idle_lock_after_the_configured_delay(client: Client, psc_sim: PSCSim,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    django_signin(client, "gp")
+    assert client.get("/profil/").status_code == 200
+    session = client.session
+    session[SESSION_LAST_SEEN] = time.time() - 61
+    session.save()
+    response = client.get("/profil/")
+    assert response.status_code == 302
+    assert response["Location"] == "/connexion/?raison=inactivite&next=%2Fprofil%2F"
+    assert "_auth_user_id" not in client.session and "oidc_access_token" not in client.session
+    assert '"event": "idle_lock"' in caplog.text
+    notice = client.get(response["Location"]).content.decode()
+    assert "verrouillée après une période d&#x27;inactivité" in notice
+
+
+def test_background_polling_does_not_keep_the_session_awake(client: Client, psc_sim: PSCSim) -> None:
+    django_signin(client, "gp")
+    session = client.session
+    session[SESSION_LAST_SEEN] = time.time() - 600
+    session.save()
+    client.get("/healthz", HTTP_X_MSS_BACKGROUND="1")
+    assert client.session[SESSION_LAST_SEEN] < time.time() - 500
+    client.get("/profil/")
+    assert client.session[SESSION_LAST_SEEN] > time.time() - 5
+
+
+def test_absolute_lifetime_ends_even_an_active_session(client: Client, psc_sim: PSCSim) -> None:
+    django_signin(client, "gp")
+    session = client.session
+    session[SESSION_SIGNED_IN_AT] = time.time() - 4 * 3600 - 1
+    session.save()
+    response = client.get("/")
+    assert response["Location"].startswith("/connexion/?raison=expiree")
+
+
+def test_workers_get_tokens_through_the_same_function(client: Client, psc_sim: PSCSim) -> None:
+    django_signin(client, "gp")
+    key = client.session.session_key
+    session = client.session
+    session[SESSION_ACCESS_EXPIRES] = time.time() - 1
+    session.save()
+    token = psc_access_token_for_session_key(session_key=key)
+    assert token == client.session["oidc_access_token"]  # refreshed and saved for the web too
+    psc_sim.configure(refresh_fails=True)
+    session = client.session
+    session[SESSION_ACCESS_EXPIRES] = time.time() - 1
+    session.save()
+    with pytest.raises(SessionExpired):
+        psc_access_token_for_session_key(session_key=key)
+    with pytest.raises(SessionExpired):
+        psc_access_token_for_session_key(session_key="no-such-session")
+
+
+def test_ordinary_users_cannot_use_the_admin_password_login(client: Client, psc_sim: PSCSim) -> None:
+    django_signin(client, "nurse")
+    user = User.objects.get(idnat=IDENTITIES["nurse"]["idnat"])
+    client.logout()
+    assert not client.login(username=user.username, password="")
+    assert client.get("/admin/").status_code == 302
