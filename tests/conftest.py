@@ -95,12 +95,16 @@ class PSCSim:
         return answer.headers["Location"]
 
 
-def django_signin(client: Any, identity: str = "gp", action: str | None = None) -> Any:
+def django_signin(client: Any, identity: str = "gp", action: str | None = None,
+                  next_url: str | None = None, before_callback: Any = None) -> Any:
     """Full PSC sign-in with Django's test client and the real simulator; returns the
-    response of the site's callback."""
-    start = client.get("/oidc/authenticate/")
+    response of the site's callback. ``before_callback`` runs while the person is on the
+    simulator's page (to look at the session then)."""
+    start = client.get("/oidc/authenticate/", {"next": next_url} if next_url else {})
     assert start.status_code == 302
     callback = PSCSim.pick_identity(start["Location"], identity, action)
+    if before_callback:
+        before_callback()
     parts = urlsplit(callback)
     return client.get(parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()})
 

@@ -92,29 +92,17 @@ def test_malformed_claims_get_a_specific_french_page(client: Client, psc_sim: PS
 
 
 def test_session_id_is_rotated_at_sign_in(client: Client, psc_sim: PSCSim) -> None:
-    client.get("/connexion/")
-    start = client.get("/oidc/authenticate/")
-    before = client.session.session_key
-    assert before
-    from urllib.parse import parse_qs, urlsplit
-    callback = PSCSim.pick_identity(start["Location"], "nurse")
-    parts = urlsplit(callback)
-    client.get(parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()})
-    assert client.session.session_key != before
+    keys: list[str | None] = []
+    django_signin(client, "nurse", before_callback=lambda: keys.append(client.session.session_key))
+    assert keys[0] and client.session.session_key != keys[0]
     assert client.session["_auth_user_id"]
 
 
 def test_next_only_accepts_same_site_paths(client: Client, psc_sim: PSCSim) -> None:
-    from urllib.parse import parse_qs, urlsplit
-
     for target, expected in (("//evil.example/x", "/"), ("https://evil.example/", "/"),
                              ("/profil/", "/profil/")):
         client.logout()
-        start = client.get("/oidc/authenticate/", {"next": target})
-        callback = PSCSim.pick_identity(start["Location"], "pharmacist")
-        parts = urlsplit(callback)
-        done = client.get(parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()})
-        assert done["Location"] == expected, target
+        assert django_signin(client, "pharmacist", next_url=target)["Location"] == expected, target
 
 
 @override_settings(MSSANTE_IDLE_TIMEOUT=60)
