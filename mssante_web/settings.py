@@ -173,6 +173,10 @@ OIDC_TIMEOUT = env.int("MSSANTE_PSC_TIMEOUT", default=10)
 OIDC_VERIFY_SSL = env.str("MSSANTE_PSC_CA_FILE", default="") or True
 OIDC_OP_LOGOUT_URL_METHOD = "apps.accounts.services.psc_logout_url"
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+OIDC_CALLBACK_CLASS = "apps.accounts.oidc.PSCCallbackView"
+# Mutual TLS on PSC's token endpoint, when the client is registered that way (PEM files).
+PSC_CLIENT_CERT_FILE = env.str("MSSANTE_PSC_CLIENT_CERT_FILE", default="")
+PSC_CLIENT_KEY_FILE = env.str("MSSANTE_PSC_CLIENT_KEY_FILE", default="")
 LOGIN_REDIRECT_URL_FAILURE = "/connexion/erreur/"
 # Accept national ids outside TRE_G08 (PSC test-platform accounts such as "ANS2021...").
 PSC_LENIENT_IDNAT = env.bool("MSSANTE_PSC_LENIENT_IDNAT", default=False)

@@ -17,12 +17,15 @@ import requests
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
 from apps.audit.services import audit_log
 
 from .models import User
 from .psc_claims import MalformedClaims, PSCIdentity, identity_from_claims
+from .psc_http import psc_token_post
 from .services import user_identity_refresh
 from .session_keys import (
     SESSION_ACCESS_EXPIRES,
@@ -38,7 +41,9 @@ logger = logging.getLogger(__name__)
 
 class PSCAuthenticationBackend(OIDCAuthenticationBackend):
     def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
-        info: dict[str, Any] = super().get_token(payload)
+        response = psc_token_post(data=payload)
+        self.raise_token_response_error(response)
+        info: dict[str, Any] = response.json()
         self._token_info = info
         return info
 
@@ -116,3 +121,17 @@ class PSCAuthenticationBackend(OIDCAuthenticationBackend):
         self.request.session[SESSION_LAST_SEEN] = now
         audit_log(event="signin", actor=user.idnat or user.username)
         return user
+
+
+class PSCCallbackView(OIDCAuthenticationCallbackView):
+    """Remembers why PSC sent the person back without a code, for the French error page."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        error = request.GET.get("error")
+        if error:
+            reason = "cancelled" if error == "access_denied" else "denied"
+            logger.info("PSC sign-in ended with %s", error)
+            audit_log(event="signin_refused", reason=error)
+            request.session[SESSION_SIGNIN_ERROR] = reason
+        response: HttpResponse = super().get(request)
+        return response

@@ -21,6 +21,7 @@ from apps.core.errors import SessionExpired
 
 from .models import ProfessionalExercise, User
 from .psc_claims import PSCIdentity
+from .psc_http import psc_token_post
 from .session_keys import (
     SESSION_ACCESS_EXPIRES,
     SESSION_ACCESS_TOKEN,
@@ -45,12 +46,10 @@ def psc_access_token_get(*, session: SessionBase, actor: str = "") -> str:
     if not refresh:
         raise SessionExpired("no refresh token in session")
     try:
-        response = requests.post(
-            settings.OIDC_OP_TOKEN_ENDPOINT,
-            data={"grant_type": "refresh_token", "refresh_token": refresh,
-                  "client_id": settings.OIDC_RP_CLIENT_ID,
-                  "client_secret": settings.OIDC_RP_CLIENT_SECRET},
-            timeout=settings.OIDC_TIMEOUT, verify=settings.OIDC_VERIFY_SSL)
+        response = psc_token_post(data={
+            "grant_type": "refresh_token", "refresh_token": refresh,
+            "client_id": settings.OIDC_RP_CLIENT_ID,
+            "client_secret": settings.OIDC_RP_CLIENT_SECRET})
     except requests.RequestException as exc:
         logger.error("PSC token endpoint unreachable: %s", exc.__class__.__name__)
         raise SessionExpired("PSC unreachable") from exc

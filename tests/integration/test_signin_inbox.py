@@ -63,6 +63,7 @@ def test_cancelled_sign_in_shows_a_french_error(client: Client, psc_sim: PSCSim)
     assert response["Location"] == "/connexion/erreur/"
     page = client.get("/connexion/erreur/").content.decode()
     assert "La connexion n'a pas abouti" in page
+    assert "Vous avez annulé la connexion sur Pro Santé Connect" in page
 
 
 def test_expired_access_token_is_refreshed_before_imap(client: Client, psc_sim: PSCSim,
