@@ -16,7 +16,7 @@ from apps.accounts import psc_http
 @pytest.mark.parametrize("cert,key,expected", [
     ("", "", None), ("/etc/psc/client.pem", "/etc/psc/client.key",
                      ("/etc/psc/client.pem", "/etc/psc/client.key")),
-    ("/etc/psc/both.pem", "", ("/etc/psc/both.pem", None))])
+    ("/etc/psc/both.pem", "", "/etc/psc/both.pem")])
 def test_client_certificate_on_token_call(monkeypatch: pytest.MonkeyPatch, cert: str, key: str,
                                           expected: Any) -> None:
     seen: dict[str, Any] = {}
