@@ -69,6 +69,7 @@ def all_mail_users() -> list[str]:
     users = [i["mailbox"] for i in IDENTITIES["identities"]]
     users += [a["address"] for a in IDENTITIES["application_mailboxes"]]
     users += [f"{p['ins']}@{IDENTITIES['patient_domain']}" for p in IDENTITIES["patients"]]
+    users += [t["address"] for t in IDENTITIES.get("technical_mailboxes", [])]
     return users
 
 
@@ -100,6 +101,7 @@ def env_vars(profile: str) -> dict[str, str]:
         "MSSANTE_PSC_CLIENT_SECRET": CLIENT_SECRET,
         "MSSANTE_PSC_SIM_ADMIN": f"http://127.0.0.1:{ports.psc}/_sim",
         "MSSANTE_DEVSTACK_PASSWORD": DEV_PASSWORD,
+        "MSSANTE_PATIENT_DOMAIN": IDENTITIES["patient_domain"],
     }
 
 

@@ -194,6 +194,13 @@ MSSANTE_SMTP_SECURITY = env.str("MSSANTE_SMTP_SECURITY", default="starttls")  # 
 MSSANTE_TLS_CA_FILE = env.str("MSSANTE_TLS_CA_FILE", default="")
 MSSANTE_IMAP_TIMEOUT = env.float("MSSANTE_IMAP_TIMEOUT", default=15.0)
 MSSANTE_NIL = env.str("MSSANTE_NIL", default="mssante-web-dev")  # X-MSS-NIL on every message
+# Patients' mailboxes (Mon espace santé): <INS>@this domain.
+MSSANTE_PATIENT_DOMAIN = env.str("MSSANTE_PATIENT_DOMAIN", default="patient.mssante.fr")
+# Background sync: how often beat looks for mailboxes to sync, and the longest backoff.
+MSSANTE_SYNC_INTERVAL = env.int("MSSANTE_SYNC_INTERVAL", default=60)
+MSSANTE_SYNC_MAX_BACKOFF = env.int("MSSANTE_SYNC_MAX_BACKOFF", default=3600)
+# Simultaneous IMAP connections per mailbox from one worker (Dovecot allows 10 per user+IP).
+MSSANTE_IMAP_MAX_CONNECTIONS = env.int("MSSANTE_IMAP_MAX_CONNECTIONS", default=3)
 # PLAIN login for mailboxes whose auth mode is "password": the devstack only.
 MSSANTE_DEVSTACK_PASSWORD = env.str("MSSANTE_DEVSTACK_PASSWORD", default="")
 
@@ -206,7 +213,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "mailbox-sync-schedule": {"task": "mail.mailbox_sync_schedule_task",
+                              "schedule": float(MSSANTE_SYNC_INTERVAL)},
+}
 
 # ------------------------------------------------------------------ Logging
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")

@@ -32,7 +32,8 @@ from .session_keys import (
 logger = logging.getLogger(__name__)
 
 
-def psc_access_token_get(*, session: SessionBase, actor: str = "") -> str:
+def psc_access_token_get(*, session: SessionBase, actor: str = "",
+                         force_refresh: bool = False) -> str:
     """A PSC access token valid for at least the refresh margin, refreshed when needed.
 
     PSC access tokens live 120 s: every mail connection asks here first. When the refresh
@@ -40,7 +41,7 @@ def psc_access_token_get(*, session: SessionBase, actor: str = "") -> str:
     """
     token = session.get(SESSION_ACCESS_TOKEN)
     expires = float(session.get(SESSION_ACCESS_EXPIRES, 0))
-    if token and expires - time.time() > settings.PSC_TOKEN_REFRESH_MARGIN:
+    if token and not force_refresh and expires - time.time() > settings.PSC_TOKEN_REFRESH_MARGIN:
         return str(token)
     refresh = session.get(SESSION_REFRESH_TOKEN)
     if not refresh:
@@ -106,13 +107,14 @@ def user_identity_refresh(*, user: User, identity: PSCIdentity) -> User:
     return user
 
 
-def psc_access_token_for_session_key(*, session_key: str, actor: str = "") -> str:
+def psc_access_token_for_session_key(*, session_key: str, actor: str = "",
+                                     force_refresh: bool = False) -> str:
     """For background workers acting for a signed-in user: the same refresh rules, on the
     user's stored session. Raises ``SessionExpired`` when the PSC session is over, and the
     worker then stops for that user."""
     session = SessionStore(session_key=session_key)
     if not session.exists(session_key):
         raise SessionExpired("session is gone")
-    token = psc_access_token_get(session=session, actor=actor)
+    token = psc_access_token_get(session=session, actor=actor, force_refresh=force_refresh)
     session.save()
     return token

@@ -60,3 +60,17 @@ def idnat_parse(value: str, *, lenient: bool = False) -> IdNat:
     if lenient and value.isalnum():
         return IdNat(value, "OTHER", value)
     raise InvalidIdNat(f"unknown national identifier prefix {prefix!r}")
+
+
+def ins_valid(matricule: str) -> bool:
+    """An INS matricule (NIR/NIA): 13 characters and a 2-digit key = 97 - (number mod 97),
+    Corsica's 2A/2B counted as 19/18."""
+    value = (matricule or "").strip().upper()
+    if len(value) != 15 or not value[13:].isdigit():
+        return False
+    body = value[:13]
+    if body[5:7] in ("2A", "2B"):
+        body = body[:5] + ("19" if body[5:7] == "2A" else "18") + body[7:]
+    if not body.isdigit():
+        return False
+    return int(value[13:]) == 97 - int(body) % 97

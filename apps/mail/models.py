@@ -34,6 +34,16 @@ class Mailbox(models.Model):
     client_cert_file = models.CharField(_("client certificate (PEM path)"), max_length=500,
                                         blank=True)
     client_key_file = models.CharField(_("client key (PEM path)"), max_length=500, blank=True)
+    delegates = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
+                                       related_name="delegated_mailboxes",
+                                       verbose_name=_("delegates"))
+    # Sync state, shown in the folder pane ("Synchronisé à 10:42", error and retry).
+    sync_running_since = models.DateTimeField(null=True, blank=True)
+    last_sync_at = models.DateTimeField(_("last successful sync"), null=True, blank=True)
+    last_sync_error = models.CharField(_("last sync error"), max_length=500, blank=True)
+    last_sync_error_at = models.DateTimeField(null=True, blank=True)
+    sync_failures = models.PositiveIntegerField(default=0)
+    next_sync_after = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("mailbox")
@@ -42,3 +52,84 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class Folder(models.Model):
+    """An IMAP folder and the state that makes its next sync incremental."""
+
+    class Role(models.TextChoices):
+        INBOX = "inbox", _("Inbox")
+        DRAFTS = "drafts", _("Drafts")
+        SENT = "sent", _("Sent")
+        ARCHIVE = "archive", _("Archive")
+        JUNK = "junk", _("Junk")
+        TRASH = "trash", _("Trash")
+        NONE = "", _("Folder")
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="folders")
+    name = models.CharField(max_length=500)  # IMAP name (modified UTF-7 decoded)
+    delimiter = models.CharField(max_length=1, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, blank=True)
+    selectable = models.BooleanField(default=True)
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    uidnext = models.BigIntegerField(null=True, blank=True)
+    # Set only once a full sync has completed: None means "resume the initial sync".
+    highestmodseq = models.BigIntegerField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    unread = models.PositiveIntegerField(default=0)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("folder")
+        verbose_name_plural = _("folders")
+        constraints = [models.UniqueConstraint(fields=["mailbox", "name"],
+                                               name="folder_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox.address}/{self.name}"
+
+
+class MessageSummary(models.Model):
+    """What the list and search need of a message; bodies stay on the server.
+
+    Written in bulk by the sync engine with raw SQL (see apps.mail.sync): keep the column
+    list there in step with these fields.
+    """
+
+    folder = models.ForeignKey(Folder, on_delete=models.CASCADE, related_name="messages")
+    uid = models.BigIntegerField()
+    modseq = models.BigIntegerField(default=0)
+    message_id = models.CharField(max_length=255, blank=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
+    thread_key = models.CharField(max_length=40, blank=True)
+    date = models.DateTimeField(null=True, blank=True)
+    sender_name = models.CharField(max_length=200, blank=True)
+    sender_address = models.CharField(max_length=254, blank=True)
+    to_display = models.CharField(max_length=500, blank=True)
+    recipients = models.TextField(blank=True)  # lower-case addresses, space-separated
+    subject = models.CharField(max_length=500, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    seen = models.BooleanField(default=False)
+    flagged = models.BooleanField(default=False)
+    answered = models.BooleanField(default=False)
+    draft = models.BooleanField(default=False)
+    keywords = models.CharField(max_length=500, blank=True)
+    has_attachment = models.BooleanField(default=False)
+    att_pdf = models.BooleanField(default=False)
+    att_xdm = models.BooleanField(default=False)
+    att_cda = models.BooleanField(default=False)
+    patient_ins = models.CharField(max_length=15, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [models.UniqueConstraint(fields=["folder", "uid"], name="message_unique_uid")]
+        indexes = [
+            # The list page: newest first within a folder, stable on uid.
+            models.Index(fields=["folder", "-date", "-uid"], name="message_list_idx"),
+            models.Index(fields=["folder", "thread_key"], name="message_thread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or f"uid {self.uid}"

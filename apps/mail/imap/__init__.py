@@ -2,20 +2,19 @@
 
 from .client import (
     AuthMode,
-    ImapAuthError,
     ImapCredentials,
     ImapEndpoint,
-    ImapError,
-    ImapUnavailable,
     MessageSummary,
     imap_connect,
     latest_summaries,
     tls_context,
 )
+from .errors import ImapAuthError, ImapCommandError, ImapError, ImapUnavailable
 
 __all__ = [
     "AuthMode",
     "ImapAuthError",
+    "ImapCommandError",
     "ImapCredentials",
     "ImapEndpoint",
     "ImapError",

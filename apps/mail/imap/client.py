@@ -22,24 +22,14 @@ from typing import Any
 import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from .errors import ImapAuthError, ImapError, ImapUnavailable
+
 
 class AuthMode(StrEnum):
     XOAUTH2 = "xoauth2"
     OAUTHBEARER = "oauthbearer"
     EXTERNAL = "external"  # client certificate (application mailboxes)
     PLAIN = "plain"  # devstack only
-
-
-class ImapError(Exception):
-    """Base of what this layer raises; callers map it to a user-facing error."""
-
-
-class ImapUnavailable(ImapError):
-    """The server could not be reached, refused TLS, or broke the connection."""
-
-
-class ImapAuthError(ImapError):
-    """The server refused the credentials (expired token, wrong certificate...)."""
 
 
 @dataclass(frozen=True)

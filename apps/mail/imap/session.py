@@ -1,0 +1,339 @@
+"""The IMAP commands the sync engine and user actions need, on one authenticated connection.
+
+Bulk reads (LIST-STATUS, UID SEARCH, summaries, CONDSTORE/QRESYNC changes) go through
+``wire`` and are parsed here; writes (STORE, MOVE, APPEND, EXPUNGE) use imapclient. Every
+command sent is counted, because an incremental sync has a round-trip budget. Pure Python:
+returns frozen dataclasses and NamedTuples, never models.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import imapclient
+from imapclient import imap_utf7
+from imapclient.exceptions import IMAPClientError
+from imapclient.response_parser import parse_response
+
+from . import wire
+from .errors import ImapCommandError, ImapUnavailable
+from .summaries import (
+    FlagsRecord,
+    SummaryRecord,
+    parse_flags_unit,
+    parse_summary_unit,
+    summary_items,
+)
+
+ROLES = {b"\\drafts": "drafts", b"\\sent": "sent", b"\\trash": "trash", b"\\junk": "junk",
+         b"\\archive": "archive"}
+STATUS_ITEMS = b"MESSAGES UNSEEN UIDNEXT UIDVALIDITY"
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    name: str
+    delimiter: str
+    role: str
+    selectable: bool
+    messages: int
+    unseen: int
+    uidnext: int
+    uidvalidity: int
+    highestmodseq: int | None
+
+
+@dataclass(frozen=True)
+class SelectState:
+    uidvalidity: int
+    uidnext: int
+    exists: int
+    highestmodseq: int | None
+
+
+@dataclass(frozen=True)
+class Changes:
+    vanished: tuple[int, ...]
+    flags: tuple[FlagsRecord, ...]
+
+
+def uid_set(uids: Iterable[int]) -> bytes:
+    """[1, 2, 3, 7, 9, 10] → b"1:3,7,9:10"."""
+    ordered = sorted(set(uids))
+    if not ordered:
+        raise ValueError("empty uid set")
+    parts: list[str] = []
+    start = prev = ordered[0]
+    for uid in ordered[1:]:
+        if uid == prev + 1:
+            prev = uid
+            continue
+        parts.append(f"{start}:{prev}" if prev != start else str(start))
+        start = prev = uid
+    parts.append(f"{start}:{prev}" if prev != start else str(start))
+    return ",".join(parts).encode()
+
+
+def parse_uid_set(raw: bytes) -> list[int]:
+    result: list[int] = []
+    for part in raw.strip().split(b","):
+        if not part:
+            continue
+        low, _, high = part.partition(b":")
+        if high:
+            a, b = int(low), int(high)
+            result.extend(range(min(a, b), max(a, b) + 1))
+        else:
+            result.append(int(low))
+    return result
+
+
+def quote_mailbox(name: str) -> bytes:
+    encoded = imap_utf7.encode(name)
+    return b'"' + encoded.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+
+
+def _as_imaplib(unit: list[bytes], skip: int) -> list[Any]:
+    """A wire unit (minus its leading ``skip`` bytes) in imaplib's shape for parse_response."""
+    items: list[Any] = []
+    texts, literals = unit[0::2], unit[1::2]
+    for index, text in enumerate(texts):
+        text = text[skip:] if index == 0 else text
+        if index < len(literals):
+            items.append((text + b"{%d}" % len(literals[index]), literals[index]))
+        else:
+            items.append(text)
+    return items
+
+
+def _status_values(values: Sequence[Any]) -> dict[bytes, int]:
+    """(b"MESSAGES", 3, b"UNSEEN", 1, ...) → {b"MESSAGES": 3, b"UNSEEN": 1, ...}"""
+    return {bytes(k).upper(): int(v) for k, v in zip(values[0::2], values[1::2], strict=False)}
+
+
+_CODE = re.compile(rb"\[(UIDVALIDITY|UIDNEXT|HIGHESTMODSEQ) (\d+)\]")
+_EXISTS = re.compile(rb"^\* (\d+) EXISTS")
+
+
+class ImapSession:
+    def __init__(self, client: imapclient.IMAPClient) -> None:
+        self.client = client
+        self.imap = client._imap
+        self.round_trips = wire.RoundTrips()
+        self.capabilities = {c.upper() for c in client.capabilities()}
+        self.qresync = False
+        self.condstore = False
+        self.selected: str | None = None
+        self.readonly = True
+
+    # -------------------------------------------------------------- plumbing
+    def _command(self, line: bytes) -> wire.Response:
+        response = wire.command(self.imap, line, self.round_trips)
+        if response.status != b"OK":
+            raise ImapCommandError(f"{line.split(b' ')[0].decode()} → {response.status.decode()} "
+                                   f"{response.text.decode('utf-8', 'replace')}")
+        return response
+
+    def enable_extensions(self) -> None:
+        """QRESYNC (which implies CONDSTORE) when offered: the incremental sync needs it."""
+        if b"QRESYNC" in self.capabilities:
+            self._command(b"ENABLE QRESYNC")
+            self.qresync = self.condstore = True
+        elif b"CONDSTORE" in self.capabilities:
+            self._command(b"ENABLE CONDSTORE")
+            self.condstore = True
+
+    def close(self) -> None:
+        try:
+            self.client.logout()
+        except (OSError, IMAPClientError):
+            with contextlib.suppress(OSError):
+                self.client.shutdown()
+
+    # -------------------------------------------------------------- folders
+    def folder_statuses(self) -> list[FolderStatus]:
+        """Every folder with its counters: one round trip where LIST-STATUS is offered."""
+        items = STATUS_ITEMS + (b" HIGHESTMODSEQ" if self.condstore else b"")
+        list_status = b"LIST-STATUS" in self.capabilities
+        command = b'LIST "" "*"'
+        if list_status:
+            command += b" RETURN (SPECIAL-USE STATUS (" + items + b"))"
+        elif b"SPECIAL-USE" in self.capabilities:
+            command += b" RETURN (SPECIAL-USE)"
+        response = self._command(command)
+        listed: dict[str, tuple[str, tuple[bytes, ...]]] = {}
+        statuses: dict[str, dict[bytes, int]] = {}
+        for unit in response.units:
+            head = unit[0]
+            if head.startswith(b"* LIST "):
+                flags, delimiter, raw_name = parse_response(_as_imaplib(unit, 7))
+                name = self._name(raw_name)
+                delim = delimiter.decode() if isinstance(delimiter, bytes) else ""
+                listed[name] = (delim, tuple(f.lower() for f in flags))
+            elif head.startswith(b"* STATUS "):
+                raw_name, values = parse_response(_as_imaplib(unit, 9))
+                statuses[self._name(raw_name)] = _status_values(values)
+        result = []
+        for name, (delim, flags) in listed.items():
+            selectable = b"\\noselect" not in flags and b"\\nonexistent" not in flags
+            status = statuses.get(name)
+            if status is None and selectable and not list_status:
+                status = self.folder_status(name)
+            status = status or {}
+            role = "inbox" if name.upper() == "INBOX" else next(
+                (ROLES[f] for f in flags if f in ROLES), "")
+            result.append(FolderStatus(
+                name=name, delimiter=delim, role=role, selectable=selectable,
+                messages=status.get(b"MESSAGES", 0), unseen=status.get(b"UNSEEN", 0),
+                uidnext=status.get(b"UIDNEXT", 0), uidvalidity=status.get(b"UIDVALIDITY", 0),
+                highestmodseq=status.get(b"HIGHESTMODSEQ")))
+        return result
+
+    def folder_status(self, name: str) -> dict[bytes, int]:
+        items = STATUS_ITEMS + (b" HIGHESTMODSEQ" if self.condstore else b"")
+        response = self._command(b"STATUS " + quote_mailbox(name) + b" (" + items + b")")
+        for unit in response.units:
+            if unit[0].startswith(b"* STATUS "):
+                _, values = parse_response(_as_imaplib(unit, 9))
+                return _status_values(values)
+        return {}
+
+    @staticmethod
+    def _name(raw: Any) -> str:
+        if isinstance(raw, int):
+            raw = str(raw).encode()
+        if isinstance(raw, bytes):
+            return imap_utf7.decode(raw)
+        return str(raw)
+
+    def examine(self, name: str) -> SelectState:
+        """Select read-only; with CONDSTORE enabled the answer carries HIGHESTMODSEQ."""
+        response = self._command(b"EXAMINE " + quote_mailbox(name))
+        self.selected, self.readonly = name, True
+        return self._select_state(response)
+
+    def select(self, name: str) -> SelectState:
+        response = self._command(b"SELECT " + quote_mailbox(name))
+        self.selected, self.readonly = name, False
+        return self._select_state(response)
+
+    @staticmethod
+    def _select_state(response: wire.Response) -> SelectState:
+        codes: dict[bytes, int] = {}
+        exists = 0
+        for unit in response.units:
+            for match in _CODE.finditer(unit[0]):
+                codes[match.group(1)] = int(match.group(2))
+            found = _EXISTS.match(unit[0])
+            if found:
+                exists = int(found.group(1))
+        for match in _CODE.finditer(response.text):
+            codes[match.group(1)] = int(match.group(2))
+        return SelectState(uidvalidity=codes.get(b"UIDVALIDITY", 0),
+                           uidnext=codes.get(b"UIDNEXT", 0), exists=exists,
+                           highestmodseq=codes.get(b"HIGHESTMODSEQ"))
+
+    # -------------------------------------------------------------- reads
+    def uids(self) -> list[int]:
+        """Every UID of the selected folder (ESEARCH keeps the answer compact)."""
+        if b"ESEARCH" in self.capabilities:
+            response = self._command(b"UID SEARCH RETURN (ALL) ALL")
+            for unit in response.units:
+                if unit[0].startswith(b"* ESEARCH"):
+                    _, _, rest = unit[0].partition(b" ALL ")
+                    return parse_uid_set(rest) if rest else []
+            return []
+        response = self._command(b"UID SEARCH ALL")
+        for unit in response.units:
+            if unit[0].startswith(b"* SEARCH"):
+                return [int(x) for x in unit[0][8:].split()]
+        return []
+
+    def summaries(self, uids: Sequence[int], patient_domain: str = "") -> list[SummaryRecord]:
+        if not uids:
+            return []
+        response = self._command(b"UID FETCH " + uid_set(uids) + b" " + summary_items(self.condstore))
+        records = [parse_summary_unit(u, patient_domain) for u in response.units
+                   if b" FETCH " in u[0][:24]]
+        return [r for r in records if r is not None]
+
+    def changes_since(self, modseq: int) -> Changes:
+        """Flag changes and (with QRESYNC) expunged UIDs since ``modseq``: one round trip."""
+        if not self.condstore:
+            raise ImapCommandError("CONDSTORE is not available")
+        modifiers = b"(CHANGEDSINCE %d VANISHED)" % modseq if self.qresync else \
+            b"(CHANGEDSINCE %d)" % modseq
+        response = self._command(b"UID FETCH 1:* (FLAGS) " + modifiers)
+        vanished: list[int] = []
+        flags: list[FlagsRecord] = []
+        for unit in response.units:
+            head = unit[0]
+            if head.startswith(b"* VANISHED"):
+                vanished.extend(parse_uid_set(head.rsplit(b" ", 1)[-1]))
+            elif b" FETCH " in head[:24]:
+                record = parse_flags_unit(unit)
+                if record is not None:
+                    flags.append(record)
+        return Changes(tuple(vanished), tuple(flags))
+
+    def all_flags(self) -> list[FlagsRecord]:
+        """Fallback for servers without CONDSTORE: every UID with its flags."""
+        response = self._command(b"UID FETCH 1:* (FLAGS)")
+        records = [parse_flags_unit(u) for u in response.units if b" FETCH " in u[0][:24]]
+        return [r for r in records if r is not None]
+
+    # -------------------------------------------------------------- writes
+    def _writable(self, folder: str) -> None:
+        # Through imaplib, so that its own state allows the UID commands that follow.
+        if self.selected != folder or self.readonly:
+            try:
+                self.client.select_folder(folder)
+            except (OSError, IMAPClientError) as exc:
+                raise ImapUnavailable(str(exc)) from exc
+            self.round_trips.count += 1
+            self.selected, self.readonly = folder, False
+
+    def set_flag(self, folder: str, uids: Sequence[int], flag: bytes, value: bool) -> None:
+        self._writable(folder)
+        try:
+            (self.client.add_flags if value else self.client.remove_flags)(list(uids), [flag],
+                                                                            silent=True)
+        except (OSError, IMAPClientError) as exc:
+            raise ImapUnavailable(str(exc)) from exc
+        self.round_trips.count += 1
+
+    def move(self, folder: str, uids: Sequence[int], destination: str) -> None:
+        self._writable(folder)
+        try:
+            if b"MOVE" in self.capabilities:
+                self.client.move(list(uids), destination)
+            else:
+                self.client.copy(list(uids), destination)
+                self.client.add_flags(list(uids), [imapclient.DELETED], silent=True)
+                self.client.uid_expunge(list(uids))
+        except (OSError, IMAPClientError) as exc:
+            raise ImapUnavailable(str(exc)) from exc
+        self.round_trips.count += 1
+
+    def expunge(self, folder: str, uids: Sequence[int]) -> None:
+        self._writable(folder)
+        try:
+            self.client.add_flags(list(uids), [imapclient.DELETED], silent=True)
+            self.client.uid_expunge(list(uids))
+        except (OSError, IMAPClientError) as exc:
+            raise ImapUnavailable(str(exc)) from exc
+        self.round_trips.count += 2
+
+    def append(self, folder: str, message: bytes, flags: Sequence[bytes] = ()) -> int | None:
+        """Store a message; returns its UID when the server says it (UIDPLUS)."""
+        try:
+            answer = self.client.append(folder, message, flags=list(flags))
+        except (OSError, IMAPClientError) as exc:
+            raise ImapUnavailable(str(exc)) from exc
+        self.round_trips.count += 1
+        match = re.search(rb"APPENDUID \d+ (\d+)", answer or b"")
+        return int(match.group(1)) if match else None

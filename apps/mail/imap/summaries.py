@@ -1,0 +1,167 @@
+"""What a message list needs, fetched in bulk and picked out of raw FETCH responses.
+
+We ask for the handful of header fields a list shows (not ENVELOPE) plus BODYSTRUCTURE,
+and read them with a few regular expressions per message: the whole summary costs a few
+tens of microseconds instead of imapclient's ~440 µs. Records are NamedTuples, immutable
+and cheap enough to build 100,000 at a time, in the column order the index stores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from typing import NamedTuple
+
+from apps.core.identifiers import ins_valid
+from apps.mail.mime.headers import (
+    addresses,
+    decode_text,
+    message_ids,
+    name_and_address,
+    parse_date,
+    split_headers,
+)
+
+HEADER_FIELDS = b"FROM TO CC SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES"
+
+
+def summary_items(condstore: bool) -> bytes:
+    modseq = b" MODSEQ" if condstore else b""
+    return (b"(UID FLAGS" + modseq + b" RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS ("
+            + HEADER_FIELDS + b")] BODYSTRUCTURE)")
+
+
+class SummaryRecord(NamedTuple):
+    uid: int
+    modseq: int
+    message_id: str
+    in_reply_to: str
+    references: str
+    thread_key: str
+    date: dt.datetime | None
+    sender_name: str
+    sender_address: str
+    to_display: str
+    recipients: str
+    subject: str
+    size: int
+    seen: bool
+    flagged: bool
+    answered: bool
+    draft: bool
+    keywords: str
+    has_attachment: bool
+    att_pdf: bool
+    att_xdm: bool
+    att_cda: bool
+    patient_ins: str
+
+
+class FlagsRecord(NamedTuple):
+    uid: int
+    modseq: int
+    seen: bool
+    flagged: bool
+    answered: bool
+    draft: bool
+    deleted: bool
+    keywords: str
+
+
+_UID = re.compile(rb"UID (\d+)")
+_FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
+_MODSEQ = re.compile(rb"MODSEQ \((\d+)\)")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+_QUOTED_HEADER = re.compile(rb'BODY\[HEADER\.FIELDS \([^)]*\)\] "((?:[^"\\]|\\.)*)"')
+
+
+def _flags(raw: bytes) -> tuple[bool, bool, bool, bool, bool, str]:
+    words = raw.split()
+    keywords = " ".join(w.decode("utf-8", "replace") for w in words if not w.startswith(b"\\"))
+    return (b"\\Seen" in words, b"\\Flagged" in words, b"\\Answered" in words,
+            b"\\Draft" in words, b"\\Deleted" in words, keywords)
+
+
+def thread_key(message_id: str, in_reply_to: str, references: str, uid: int) -> str:
+    """The conversation a message belongs to: the first id of References, else its parent,
+    else itself. Hashed so that the column stays short and indexable."""
+    root = next(iter(references.split()), "") or next(iter(in_reply_to.split()), "") or message_id
+    if not root:
+        return f"uid:{uid}"
+    return hashlib.sha1(root.lower().encode(), usedforsecurity=False).hexdigest()[:24]
+
+
+def attachment_kinds(bodystructure: bytes) -> tuple[bool, bool, bool, bool]:
+    """(any, pdf, IHE_XDM, CDA) from a raw BODYSTRUCTURE, without a full parse."""
+    bs = bodystructure.lower()
+    xdm = b"ihe_xdm.zip" in bs
+    pdf = b'"application" "pdf"' in bs or b'.pdf"' in bs
+    cda = (b'"text" "xml"' in bs or b'"application" "xml"' in bs or b"cda+xml" in bs
+           or b'.xml"' in bs)
+    anything = xdm or pdf or cda or b'"attachment"' in bs or b'("name" ' in bs
+    return anything, pdf, xdm, cda
+
+
+def parse_summary_unit(unit: list[bytes], patient_domain: str = "") -> SummaryRecord | None:
+    """One FETCH response unit → a record; None for an unsolicited FETCH without UID."""
+    texts = unit[0::2]
+    literals = unit[1::2]
+    meta = b" ".join(texts)
+    uid_match = _UID.search(meta)
+    if not uid_match:
+        return None
+    header = b""
+    for index, text in enumerate(texts[:-1]):
+        if text.rstrip().endswith(b"]") and b"HEADER.FIELDS" in text:
+            header = literals[index]
+            break
+    else:
+        quoted = _QUOTED_HEADER.search(meta)
+        if quoted:
+            header = quoted.group(1)
+    fields = split_headers(header)
+    flags = _FLAGS.search(meta)
+    seen, flagged, answered, draft, _deleted, keywords = _flags(flags.group(1) if flags else b"")
+    modseq = _MODSEQ.search(meta)
+    size = _SIZE.search(meta)
+    position = meta.find(b"BODYSTRUCTURE ")
+    anything, pdf, xdm, cda = attachment_kinds(meta[position:] if position >= 0 else b"")
+    uid = int(uid_match.group(1))
+    message_id = " ".join(message_ids(fields.get(b"message-id", b""))[:1])
+    in_reply_to = " ".join(message_ids(fields.get(b"in-reply-to", b""))[:1])
+    references = " ".join(message_ids(fields.get(b"references", b"")))[:2000]
+    date = parse_date(fields[b"date"]) if b"date" in fields else None
+    if date is None:
+        internal = _INTERNALDATE.search(meta)
+        date = parse_date(internal.group(1).replace(b"-", b" ")) if internal else None
+    sender_name, sender_address = name_and_address(decode_text(fields.get(b"from", b"")))
+    to_text = decode_text(fields.get(b"to", b""))
+    cc_text = decode_text(fields.get(b"cc", b"")) if b"cc" in fields else ""
+    patient_ins = ""
+    if patient_domain and sender_address.endswith("@" + patient_domain):
+        local = sender_address.split("@", 1)[0].upper()
+        patient_ins = local if ins_valid(local) else ""
+    return SummaryRecord(
+        uid=uid, modseq=int(modseq.group(1)) if modseq else 0, message_id=message_id[:255],
+        in_reply_to=in_reply_to[:255], references=references,
+        thread_key=thread_key(message_id, in_reply_to, references, uid), date=date,
+        sender_name=sender_name[:200], sender_address=sender_address[:254],
+        to_display=to_text[:500], recipients=" ".join(addresses(to_text + " " + cc_text))[:2000],
+        subject=decode_text(fields.get(b"subject", b""))[:500],
+        size=int(size.group(1)) if size else 0, seen=seen, flagged=flagged, answered=answered,
+        draft=draft, keywords=keywords[:500], has_attachment=anything, att_pdf=pdf, att_xdm=xdm,
+        att_cda=cda, patient_ins=patient_ins)
+
+
+def parse_flags_unit(unit: list[bytes]) -> FlagsRecord | None:
+    meta = b" ".join(unit[0::2])
+    uid_match = _UID.search(meta)
+    flags = _FLAGS.search(meta)
+    if not uid_match or not flags:
+        return None
+    modseq = _MODSEQ.search(meta)
+    seen, flagged, answered, draft, deleted, keywords = _flags(flags.group(1))
+    return FlagsRecord(int(uid_match.group(1)), int(modseq.group(1)) if modseq else 0, seen,
+                       flagged, answered, draft, deleted, keywords[:500])

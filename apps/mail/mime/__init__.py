@@ -1,0 +1,1 @@
+"""MIME and header decoding. Pure Python: no Django import here."""

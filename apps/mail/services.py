@@ -1,0 +1,229 @@
+"""Writes of the mail engine: opening an authenticated session, syncing, user actions.
+
+Every function that talks to the operator takes a ``token_provider``: a callable giving a
+PSC access token, ``token_provider(True)`` forcing a fresh one. The web passes one bound to
+the request's session, workers one bound to a stored session key; certificate mailboxes
+need none. An XOAUTH2 refusal is retried once with a fresh token, as MSSanté clients must.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.errors import MailAuthError, MailServerUnavailable
+
+from .imap import ImapAuthError, ImapError, ImapUnavailable, imap_connect
+from .imap.session import ImapSession
+from .models import Folder, Mailbox, MessageSummary
+from .selectors import mailbox_imap_credentials, mailbox_imap_endpoint
+from .sync import SyncReport, mailbox_sync
+
+logger = logging.getLogger(__name__)
+
+TokenProvider = Callable[[bool], str]
+
+
+def mailbox_session_open(*, mailbox: Mailbox, token_provider: TokenProvider | None) -> ImapSession:
+    endpoint = mailbox_imap_endpoint(mailbox=mailbox)
+    uses_token = mailbox.auth_mode == Mailbox.AuthMode.PSC_XOAUTH2
+    if uses_token and token_provider is None:
+        raise MailAuthError(f"{mailbox.address}: no PSC token available")
+    for attempt in (0, 1):
+        token = token_provider(attempt == 1) if uses_token and token_provider else None
+        credentials = mailbox_imap_credentials(mailbox=mailbox, access_token=token)
+        try:
+            return ImapSession(imap_connect(endpoint, credentials))
+        except ImapAuthError as exc:
+            if attempt == 0 and uses_token:
+                logger.info("IMAP refused the token for %s; retrying once with a fresh one",
+                            mailbox.address)
+                continue
+            logger.warning("IMAP authentication refused for %s: %s", mailbox.address, exc)
+            raise MailAuthError(str(exc)) from exc
+        except ImapUnavailable as exc:
+            logger.error("IMAP server unavailable for %s: %s", mailbox.address, exc)
+            raise MailServerUnavailable(str(exc)) from exc
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextmanager
+def mailbox_session(*, mailbox: Mailbox, token_provider: TokenProvider | None) -> Iterator[ImapSession]:
+    session = mailbox_session_open(mailbox=mailbox, token_provider=token_provider)
+    try:
+        yield session
+    except ImapError as exc:
+        logger.error("IMAP error on %s: %s", mailbox.address, exc)
+        raise MailServerUnavailable(str(exc)) from exc
+    finally:
+        session.close()
+
+
+def _backoff(failures: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(30 * 2 ** max(failures - 1, 0), settings.MSSANTE_SYNC_MAX_BACKOFF))
+
+
+def mailbox_sync_run(*, mailbox: Mailbox, token_provider: TokenProvider | None,
+                     only: Sequence[str] | None = None) -> SyncReport:
+    """Sync and record the outcome on the mailbox (what the folder pane shows)."""
+    Mailbox.objects.filter(pk=mailbox.pk).update(sync_running_since=timezone.now())
+    try:
+        with mailbox_session(mailbox=mailbox, token_provider=token_provider) as session:
+            report = mailbox_sync(mailbox=mailbox, session=session, only=only)
+    except (MailServerUnavailable, MailAuthError) as exc:
+        failures = mailbox.sync_failures + 1
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            sync_running_since=None, sync_failures=failures,
+            last_sync_error=exc.detail[:500], last_sync_error_at=timezone.now(),
+            next_sync_after=timezone.now() + _backoff(failures))
+        mailbox.sync_failures = failures
+        raise
+    except BaseException:
+        Mailbox.objects.filter(pk=mailbox.pk).update(sync_running_since=None)
+        raise
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        sync_running_since=None, last_sync_at=timezone.now(), sync_failures=0,
+        last_sync_error="", next_sync_after=None)
+    return report
+
+
+# ------------------------------------------------------------------ locking
+
+@contextmanager
+def mailbox_sync_lock(*, mailbox_id: int, timeout: int = 900) -> Iterator[bool]:
+    """One sync per mailbox at a time, across every worker: yields False when held."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    lock = client.lock(f"mssweb:sync:{mailbox_id}", timeout=timeout, blocking=False)
+    acquired = lock.acquire(blocking=False)
+    try:
+        yield bool(acquired)
+    finally:
+        if acquired:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:
+                logger.warning("sync lock of mailbox %s expired before release", mailbox_id)
+        client.close()
+
+
+# ------------------------------------------------------------------ user actions
+
+FLAG_COLUMNS = {"seen": b"\\Seen", "flagged": b"\\Flagged", "answered": b"\\Answered"}
+
+
+def message_flag_set(*, folder: Folder, uids: Sequence[int], flag: str, value: bool,
+                     token_provider: TokenProvider | None) -> int:
+    """Set or clear a flag on the server, then in the index at once (the next sync agrees)."""
+    if flag not in FLAG_COLUMNS:
+        raise ValueError(flag)
+    with mailbox_session(mailbox=folder.mailbox, token_provider=token_provider) as session:
+        session.set_flag(folder.name, uids, FLAG_COLUMNS[flag], value)
+    with transaction.atomic():
+        changed = MessageSummary.objects.filter(folder=folder, uid__in=uids).update(**{flag: value})
+        _folder_counts_refresh(folder)
+    return changed
+
+
+def _folder_counts_refresh(folder: Folder) -> None:
+    messages = MessageSummary.objects.filter(folder=folder)
+    Folder.objects.filter(pk=folder.pk).update(total=messages.count(),
+                                               unread=messages.filter(seen=False).count())
+
+
+def message_move(*, folder: Folder, uids: Sequence[int], destination: Folder,
+                 token_provider: TokenProvider | None) -> int:
+    """MOVE on the server; the rows leave the source at once and reach the destination
+    with its next sync (which is asked for right away)."""
+    if folder.mailbox_id != destination.mailbox_id:
+        raise ValueError("moves stay within one mailbox")
+    with mailbox_session(mailbox=folder.mailbox, token_provider=token_provider) as session:
+        session.move(folder.name, uids, destination.name)
+    with transaction.atomic():
+        removed, _ = MessageSummary.objects.filter(folder=folder, uid__in=uids).delete()
+        _folder_counts_refresh(folder)
+    return removed
+
+
+def message_expunge(*, folder: Folder, uids: Sequence[int],
+                    token_provider: TokenProvider | None) -> int:
+    with mailbox_session(mailbox=folder.mailbox, token_provider=token_provider) as session:
+        session.expunge(folder.name, uids)
+    with transaction.atomic():
+        removed, _ = MessageSummary.objects.filter(folder=folder, uid__in=uids).delete()
+        _folder_counts_refresh(folder)
+    return removed
+
+
+
+# ------------------------------------------------------------------ background sync
+
+def mailbox_sync_background(*, mailbox_id: int, session_key: str | None = None,
+                            only: Sequence[str] | None = None) -> str:
+    """What ``mailbox_sync_task`` does: lock, token from the user's session, sync.
+
+    Returns "done", "skipped" (another sync holds the lock), "no-session" (a PSC mailbox
+    whose user's PSC session is over: the worker stops for it) or "gone". Server errors
+    propagate as MailServerUnavailable so that the task retries with backoff.
+    """
+    from apps.accounts.services import psc_access_token_for_session_key
+    from apps.core.errors import SessionExpired
+
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
+    if mailbox is None:
+        return "gone"
+    provider: TokenProvider | None = None
+    if mailbox.auth_mode == Mailbox.AuthMode.PSC_XOAUTH2:
+        if not session_key:
+            return "no-session"
+        key = session_key
+
+        def provider(force: bool) -> str:
+            return psc_access_token_for_session_key(session_key=key, force_refresh=force)
+
+    with mailbox_sync_lock(mailbox_id=mailbox_id) as acquired:
+        if not acquired:
+            return "skipped"
+        try:
+            mailbox_sync_run(mailbox=mailbox, token_provider=provider, only=only)
+        except SessionExpired:
+            logger.info("PSC session over: background sync of %s stops", mailbox.address)
+            Mailbox.objects.filter(pk=mailbox_id).update(sync_running_since=None)
+            return "no-session"
+        except MailAuthError:
+            return "auth-refused"
+    return "done"
+
+
+def mailbox_sync_candidates(*, now: dt.datetime | None = None) -> list[tuple[int, str | None]]:
+    """(mailbox id, session key) pairs beat should sync now: mailboxes of users with a live
+    PSC session, and always certificate mailboxes; none still in backoff."""
+    from django.contrib.sessions.models import Session
+    from django.db.models import Q
+
+    from apps.accounts.session_keys import SESSION_REFRESH_TOKEN
+
+    now = now or timezone.now()
+    ready = Q(next_sync_after__isnull=True) | Q(next_sync_after__lte=now)
+    chosen: dict[int, str | None] = {
+        pk: None for pk in Mailbox.objects.filter(
+            ready, auth_mode=Mailbox.AuthMode.CLIENT_CERTIFICATE).values_list("pk", flat=True)}
+    users: dict[int, str] = {}
+    for session in Session.objects.filter(expire_date__gt=now).iterator():
+        data = session.get_decoded()
+        user_id = data.get("_auth_user_id")
+        if user_id and data.get(SESSION_REFRESH_TOKEN):
+            users.setdefault(int(user_id), session.session_key)
+    if users:
+        psc = Mailbox.objects.filter(ready, auth_mode=Mailbox.AuthMode.PSC_XOAUTH2)
+        for pk, owner in psc.filter(owner_id__in=users).values_list("pk", "owner_id"):
+            chosen.setdefault(pk, users[owner])
+        for pk, delegate in psc.filter(delegates__in=users).values_list("pk", "delegates"):
+            chosen.setdefault(pk, users[delegate])
+    return list(chosen.items())

@@ -1,0 +1,30 @@
+"""Celery tasks: thin wrappers around apps.mail.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from apps.core.errors import MailServerUnavailable
+
+from . import services
+
+
+@shared_task(name="mail.mailbox_sync_task", bind=True, max_retries=6, acks_late=True)
+def mailbox_sync_task(self: Any, mailbox_id: int, session_key: str | None = None,
+                      only: list[str] | None = None) -> str:
+    try:
+        return services.mailbox_sync_background(mailbox_id=mailbox_id, session_key=session_key,
+                                                 only=only)
+    except MailServerUnavailable as exc:
+        # Exponential backoff: 30 s, 1 min, 2 min... (beat also waits for next_sync_after).
+        raise self.retry(exc=exc, countdown=min(30 * 2 ** self.request.retries, 900)) from exc
+
+
+@shared_task(name="mail.mailbox_sync_schedule_task")
+def mailbox_sync_schedule_task() -> int:
+    candidates = services.mailbox_sync_candidates()
+    for mailbox_id, session_key in candidates:
+        mailbox_sync_task.delay(mailbox_id, session_key)
+    return len(candidates)

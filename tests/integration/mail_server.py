@@ -1,0 +1,88 @@
+"""Helpers that act on a devstack mailbox from the server's side, as "another client"."""
+
+from __future__ import annotations
+
+import itertools
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+import datetime as dt
+import imapclient
+
+from apps.mail.models import Folder, MessageSummary
+from tests.conftest import imap_plain
+
+_counter = itertools.count(1)
+SYSTEM_FOLDERS = {"INBOX", "Drafts", "Sent", "Trash", "Archive", "Junk"}
+
+
+def reset_mailbox(address: str) -> None:
+    """Empty every folder and remove user folders."""
+    client = imap_plain(address)
+    try:
+        for _flags, _delim, name in client.list_folders():
+            if name not in SYSTEM_FOLDERS:
+                client.delete_folder(name)
+                continue
+            client.select_folder(name)
+            uids = client.search("ALL")
+            if uids:
+                client.add_flags(uids, [imapclient.DELETED], silent=True)
+                client.expunge()
+    finally:
+        client.logout()
+
+
+def make_message(subject: str = "", sender: str = "Julien Petit <julien.petit@hopital.mssante.test>",
+                 attachment: tuple[str, str, bytes] | None = None, **headers: str) -> bytes:
+    number = next(_counter)
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "Claire Martin <claire.martin@medecin.mssante.test>, secretariat@medecin.mssante.test"
+    msg["Subject"] = subject or f"Message de test n° {number}"
+    msg["Date"] = format_datetime(dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
+                                  + dt.timedelta(minutes=number))
+    msg["Message-ID"] = make_msgid(domain="test.mssante-web")
+    for name, value in headers.items():
+        header = name.replace("_", "-")
+        del msg[header]
+        msg[header] = value
+    msg.set_content("Bonjour,\nmessage de test.\n")
+    if attachment:
+        filename, mime, data = attachment
+        maintype, subtype = mime.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg.as_bytes()
+
+
+def append(address: str, folder: str = "INBOX", flags: tuple[bytes, ...] = (), **kwargs: object) -> int:
+    client = imap_plain(address)
+    try:
+        answer = client.append(folder, make_message(**kwargs), flags=list(flags))  # type: ignore[arg-type]
+        return int(answer.split(b"APPENDUID ")[1].split()[1].rstrip(b"]"))
+    finally:
+        client.logout()
+
+
+def server_state(address: str, folders: tuple[str, ...] = ("INBOX", "Archive")) -> dict[str, dict[int, tuple[bool, bool]]]:
+    """{folder: {uid: (seen, flagged)}} as the server sees it."""
+    client = imap_plain(address)
+    try:
+        state: dict[str, dict[int, tuple[bool, bool]]] = {}
+        for name in folders:
+            client.select_folder(name, readonly=True)
+            uids = client.search("ALL")
+            flags = client.get_flags(uids) if uids else {}
+            state[name] = {uid: (b"\\Seen" in f, b"\\Flagged" in f) for uid, f in flags.items()}
+        return state
+    finally:
+        client.logout()
+
+
+def index_state(mailbox_address: str, folders: tuple[str, ...] = ("INBOX", "Archive")) -> dict[str, dict[int, tuple[bool, bool]]]:
+    state: dict[str, dict[int, tuple[bool, bool]]] = {}
+    for name in folders:
+        folder = Folder.objects.filter(mailbox__address=mailbox_address, name=name).first()
+        rows = MessageSummary.objects.filter(folder=folder).values_list("uid", "seen", "flagged")
+        state[name] = {uid: (seen, flagged) for uid, seen, flagged in rows}
+    return state

@@ -1,0 +1,243 @@
+"""The sync engine against the real Dovecot: first sync, incremental changes, UIDVALIDITY,
+faults mid-sync, token expiry, one sync per mailbox, user actions."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any
+
+import imapclient
+import pytest
+
+from apps.core.errors import MailServerUnavailable
+from apps.mail import services, sync
+from apps.mail.imap.session import ImapSession
+from apps.mail.imap.summaries import thread_key
+from apps.mail.models import Folder, Mailbox, MessageSummary
+from tests.conftest import IDENTITIES, PSCSim, imap_plain
+from tests.integration.mail_server import append, index_state, reset_mailbox, server_state
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+ADDRESS = "synchro@medecin.mssante.test"
+INS = "280017512345610"
+
+
+@pytest.fixture
+def mailbox(devstack: dict[str, str]) -> Mailbox:
+    reset_mailbox(ADDRESS)
+    return Mailbox.objects.create(address=ADDRESS, auth_mode=Mailbox.AuthMode.PASSWORD)
+
+
+def run(mailbox: Mailbox, **kwargs: Any) -> sync.SyncReport:
+    return services.mailbox_sync_run(mailbox=mailbox, token_provider=None, **kwargs)
+
+
+def folder(mailbox: Mailbox, name: str = "INBOX") -> Folder:
+    return Folder.objects.get(mailbox=mailbox, name=name)
+
+
+def test_first_sync_indexes_what_lists_need(mailbox: Mailbox) -> None:
+    append(ADDRESS, subject="Sortie de Mme Dupont", flags=(b"\\Seen",))
+    append(ADDRESS, subject="Ordonnance", attachment=("ordonnance.pdf", "application/pdf", b"%PDF-1.4"))
+    append(ADDRESS, subject="XDM/1.0/DDM+CR de biologie", attachment=("IHE_XDM.zip", "application/zip", b"PK"))
+    append(ADDRESS, subject="Question sur mon traitement",
+           sender=f"Jeanne Dupont <{INS}@patient.mssante.test>", In_Reply_To="<a@x>",
+           References="<root@x> <a@x>")
+    append(ADDRESS, "Archive", subject="Ancien échange")
+    report = run(mailbox)
+    assert {f.name: f.mode for f in report.folders}["INBOX"] == "initial"
+    inbox = folder(mailbox)
+    assert (inbox.role, inbox.total, inbox.unread) == ("inbox", 4, 3)
+    assert folder(mailbox, "Sent").role == "sent" and folder(mailbox, "Trash").role == "trash"
+    rows = {m.subject: m for m in MessageSummary.objects.filter(folder=inbox)}
+    assert rows["Sortie de Mme Dupont"].seen
+    assert rows["Sortie de Mme Dupont"].sender_name == "Julien Petit"
+    assert rows["Sortie de Mme Dupont"].sender_address == "julien.petit@hopital.mssante.test"
+    assert "secretariat@medecin.mssante.test" in rows["Sortie de Mme Dupont"].recipients
+    assert rows["Ordonnance"].att_pdf and rows["Ordonnance"].has_attachment
+    assert rows["XDM/1.0/DDM+CR de biologie"].att_xdm
+    patient = rows["Question sur mon traitement"]
+    assert patient.patient_ins == INS and patient.in_reply_to == "<a@x>"
+    assert patient.thread_key == thread_key("<x@y>", "<a@x>", "<root@x> <a@x>", 1)
+    assert MessageSummary.objects.filter(folder=folder(mailbox, "Archive")).count() == 1
+
+
+def test_thread_key_follows_references(mailbox: Mailbox) -> None:
+    append(ADDRESS, subject="Racine", Message_ID="<root@t>")
+    append(ADDRESS, subject="Re: Racine", In_Reply_To="<root@t>", References="<root@t>")
+    append(ADDRESS, subject="Re: Re: Racine", In_Reply_To="<r1@t>", References="<root@t> <r1@t>")
+    append(ADDRESS, subject="Autre")
+    run(mailbox)
+    keys = dict(MessageSummary.objects.values_list("subject", "thread_key"))
+    assert keys["Racine"] == keys["Re: Racine"] == keys["Re: Re: Racine"] != keys["Autre"]
+
+
+def test_incremental_sync_sees_new_flags_expunge_and_move(mailbox: Mailbox) -> None:
+    uids = [append(ADDRESS, subject=f"m{i}") for i in range(5)]
+    run(mailbox)
+    client = imap_plain(ADDRESS)
+    client.select_folder("INBOX")
+    client.add_flags([uids[0]], [imapclient.FLAGGED, imapclient.SEEN])  # another client flags
+    client.add_flags([uids[1]], [imapclient.DELETED])
+    client.expunge()
+    client.move([uids[2]], "Archive")
+    client.logout()
+    append(ADDRESS, subject="nouveau")
+    report = run(mailbox)
+    modes = {f.name: f.mode for f in report.folders}
+    assert modes["INBOX"] == "incremental" and modes["Archive"] == "incremental"
+    assert modes["Sent"] == "unchanged"
+    assert index_state(ADDRESS) == server_state(ADDRESS)
+    assert MessageSummary.objects.get(folder=folder(mailbox), uid=uids[0]).flagged
+    assert folder(mailbox).unread == 3
+
+
+def test_no_change_sync_opens_no_folder(mailbox: Mailbox) -> None:
+    append(ADDRESS)
+    run(mailbox)
+    report = run(mailbox)
+    assert not report.changed
+    assert report.round_trips <= 2  # ENABLE + LIST-STATUS (the login is on top)
+
+
+def test_uidvalidity_change_rebuilds_the_folder(mailbox: Mailbox) -> None:
+    client = imap_plain(ADDRESS)
+    client.create_folder("Dossiers patients")
+    client.logout()
+    append(ADDRESS, "Dossiers patients", subject="ancien 1")
+    append(ADDRESS, "Dossiers patients", subject="ancien 2")
+    run(mailbox)
+    before = folder(mailbox, "Dossiers patients").uidvalidity
+    client = imap_plain(ADDRESS)
+    client.delete_folder("Dossiers patients")
+    client.create_folder("Dossiers patients")
+    client.logout()
+    append(ADDRESS, "Dossiers patients", subject="nouveau")
+    report = run(mailbox)
+    rebuilt = folder(mailbox, "Dossiers patients")
+    assert rebuilt.uidvalidity != before
+    assert {f.name: f.mode for f in report.folders}["Dossiers patients"] == "reset"
+    assert list(MessageSummary.objects.filter(folder=rebuilt).values_list("subject", flat=True)) == ["nouveau"]
+
+
+def test_connection_killed_mid_sync_then_converges_without_duplicates(
+        mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(9):
+        append(ADDRESS, subject=f"lot {i}")
+    monkeypatch.setattr(sync, "FIRST_BATCH", 2)
+    monkeypatch.setattr(sync, "BATCH", 3)
+    original = ImapSession.summaries
+    calls = {"n": 0}
+
+    def dying(self: ImapSession, uids: Any, patient_domain: str = "") -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            self.client._imap.sock.shutdown(socket.SHUT_RDWR)  # the network drops under us
+        return original(self, uids, patient_domain)
+
+    monkeypatch.setattr(ImapSession, "summaries", dying)
+    with pytest.raises(MailServerUnavailable):
+        run(mailbox)
+    inbox = folder(mailbox)
+    assert inbox.highestmodseq is None  # not complete: the next run resumes
+    assert MessageSummary.objects.filter(folder=inbox).count() == 2
+    mailbox.refresh_from_db()
+    assert mailbox.sync_failures == 1 and mailbox.next_sync_after and mailbox.last_sync_error
+    monkeypatch.setattr(ImapSession, "summaries", original)
+    run(mailbox)
+    assert MessageSummary.objects.filter(folder=inbox).count() == 9
+    assert index_state(ADDRESS) == server_state(ADDRESS)
+    mailbox.refresh_from_db()
+    assert mailbox.sync_failures == 0 and mailbox.last_sync_at
+
+
+@pytest.mark.parametrize("extensions", ["condstore-only", "none"])
+def test_servers_without_qresync_or_condstore_still_converge(
+        mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch, extensions: str) -> None:
+    def limited(self: ImapSession) -> None:
+        if extensions == "condstore-only":
+            self._command(b"ENABLE CONDSTORE")
+            self.condstore = True
+
+    monkeypatch.setattr(ImapSession, "enable_extensions", limited)
+    uids = [append(ADDRESS, subject=f"f{i}") for i in range(4)]
+    run(mailbox)
+    client = imap_plain(ADDRESS)
+    client.select_folder("INBOX")
+    client.add_flags([uids[0]], [imapclient.FLAGGED])
+    client.delete_messages([uids[1]])
+    client.expunge()
+    client.logout()
+    append(ADDRESS, subject="nouveau")
+    report = run(mailbox)
+    expected = "incremental" if extensions == "condstore-only" else "full-diff"
+    assert {f.name: f.mode for f in report.folders}["INBOX"] == expected
+    assert index_state(ADDRESS) == server_state(ADDRESS)
+
+
+def test_token_expiry_mid_sync_retries_once_with_a_fresh_token(psc_sim: PSCSim) -> None:
+    gp = IDENTITIES["gp"]["mailbox"]
+    mailbox = Mailbox.objects.create(address=gp, auth_mode=Mailbox.AuthMode.PSC_XOAUTH2)
+    asked: list[bool] = []
+
+    def provider(force: bool) -> str:
+        asked.append(force)
+        return psc_sim.mint("gp", lifetime=120 if force else -10)
+
+    services.mailbox_sync_run(mailbox=mailbox, token_provider=provider)
+    assert asked == [False, True]
+    assert Folder.objects.get(mailbox=mailbox, name="INBOX").total >= 1
+
+
+def test_only_one_sync_per_mailbox_at_a_time(mailbox: Mailbox) -> None:
+    append(ADDRESS)
+    with services.mailbox_sync_lock(mailbox_id=mailbox.pk) as held:
+        assert held
+        assert services.mailbox_sync_background(mailbox_id=mailbox.pk) == "skipped"
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(services.mailbox_sync_background(mailbox_id=mailbox.pk))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert "done" in results and all(r in ("done", "skipped") for r in results)
+    assert MessageSummary.objects.filter(folder__mailbox=mailbox).count() == 1
+
+
+def test_user_actions_reach_server_and_index_at_once(mailbox: Mailbox) -> None:
+    uids = [append(ADDRESS, subject=f"a{i}") for i in range(3)]
+    run(mailbox)
+    inbox, archive = folder(mailbox), folder(mailbox, "Archive")
+    services.message_flag_set(folder=inbox, uids=[uids[0]], flag="seen", value=True, token_provider=None)
+    services.message_flag_set(folder=inbox, uids=[uids[1]], flag="flagged", value=True, token_provider=None)
+    services.message_move(folder=inbox, uids=[uids[2]], destination=archive, token_provider=None)
+    assert MessageSummary.objects.get(folder=inbox, uid=uids[0]).seen
+    assert not MessageSummary.objects.filter(folder=inbox, uid=uids[2]).exists()
+    assert Folder.objects.get(pk=inbox.pk).unread == 1
+    server = server_state(ADDRESS)
+    assert server["INBOX"][uids[0]] == (True, False) and server["INBOX"][uids[1]] == (False, True)
+    assert len(server["Archive"]) == 1
+    run(mailbox)
+    assert index_state(ADDRESS) == server_state(ADDRESS)
+
+
+def test_server_down_records_backoff(mailbox: Mailbox) -> None:
+    mailbox.imap_port = 1
+    mailbox.save()
+    with pytest.raises(MailServerUnavailable):
+        run(mailbox)
+    with pytest.raises(MailServerUnavailable):
+        run(mailbox)
+    mailbox.refresh_from_db()
+    assert mailbox.sync_failures == 2 and mailbox.sync_running_since is None
+    from django.utils import timezone
+    delay = (mailbox.next_sync_after - timezone.now()).total_seconds()
+    assert 40 < delay <= 60  # 30 s, then 60 s
+    assert services.mailbox_sync_candidates() == []  # beat waits for the backoff
