@@ -8,6 +8,7 @@ SMTP/LMTP path; only benchmark volumes come from here. Deterministic for a given
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import random
 import shutil
@@ -15,8 +16,6 @@ import time
 from email.header import Header
 from email.utils import format_datetime
 from pathlib import Path
-
-import datetime as dt
 
 from devstack import stack
 

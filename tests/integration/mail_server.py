@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-import datetime as dt
 import imapclient
 
 from apps.mail.models import Folder, MessageSummary
