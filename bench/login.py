@@ -25,8 +25,8 @@ from apps.mail.imap import (  # noqa: E402
     ImapCredentials,
     ImapEndpoint,
     imap_connect,
-    latest_summaries,
 )
+from apps.mail.imap.session import ImapSession  # noqa: E402
 from devstack import seed, stack  # noqa: E402
 
 RUNS = 30
@@ -58,12 +58,13 @@ def main() -> None:
     for i in range(RUNS):
         value = token()
         started = time.perf_counter()
-        client = imap_connect(endpoint, ImapCredentials(gp, AuthMode.XOAUTH2, value))
+        session = ImapSession(imap_connect(endpoint, ImapCredentials(gp, AuthMode.XOAUTH2, value)))
         login.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        latest_summaries(client, "INBOX", 50)
+        session.examine("INBOX")
+        session.summaries(sorted(session.uids())[-50:])
         inbox.append((time.perf_counter() - started) * 1000)
-        client.logout()
+        session.close()
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = gp, sink, f"bench {i}"
         message.set_content("bench")

@@ -6,32 +6,60 @@ the function's signature is the one the index-backed version will keep.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.accounts.models import User
-from apps.core.errors import MailAuthError, MailServerUnavailable, NoMailbox
+from apps.core.errors import NoMailbox
 
 from .imap import (
     AuthMode,
-    ImapAuthError,
     ImapCredentials,
     ImapEndpoint,
-    ImapUnavailable,
-    MessageSummary,
-    imap_connect,
-    latest_summaries,
 )
-from .models import Mailbox
+from .models import Folder, Mailbox, MessageSummary
 
 logger = logging.getLogger(__name__)
 
 
 def mailbox_list_for_user(*, user: User) -> QuerySet[Mailbox]:
-    # PER, ORG, CAB, APP: a personal mailbox first.
-    return Mailbox.objects.filter(owner=user).order_by("-kind", "address")
+    """Mailboxes the user owns or is a delegate of; PER, ORG, CAB, APP: personal first."""
+    return (Mailbox.objects.filter(Q(owner=user) | Q(delegates=user)).distinct()
+            .order_by("-kind", "address"))
+
+
+def mailbox_get_for_user(*, user: User, mailbox_id: int) -> Mailbox:
+    """Raises Mailbox.DoesNotExist for a mailbox the user may not open."""
+    return mailbox_list_for_user(user=user).get(pk=mailbox_id)
+
+
+ROLE_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "": 4, "junk": 5, "trash": 6}
+
+
+def folder_list(*, mailbox: Mailbox) -> list[Folder]:
+    """Special folders first (the brief's order), then the user's own, alphabetically."""
+    folders = Folder.objects.filter(mailbox=mailbox, selectable=True)
+    return sorted(folders, key=lambda f: (ROLE_ORDER.get(f.role, 4), f.name.lower()))
+
+
+PAGE_SIZE = 50
+LIST_FIELDS = ("uid", "date", "sender_name", "sender_address", "subject", "size", "seen",
+               "flagged", "answered", "has_attachment", "att_pdf", "att_xdm", "att_cda",
+               "patient_ins", "thread_key", "folder_id")
+
+
+def message_page(*, folder: Folder, before: tuple[dt.datetime, int] | None = None,
+                 limit: int = PAGE_SIZE) -> list[MessageSummary]:
+    """One page of the list, newest first, keyset-paginated: served by the
+    (folder, -date, -uid) index, the same cost at message 50 as at message 99,950."""
+    query = MessageSummary.objects.filter(folder=folder)
+    if before is not None:
+        date, uid = before
+        query = query.filter(Q(date__lt=date) | Q(date=date, uid__lt=uid))
+    return list(query.order_by("-date", "-uid").only(*LIST_FIELDS)[:limit])
 
 
 def mailbox_primary_for_user(*, user: User) -> Mailbox:
@@ -61,28 +89,3 @@ def mailbox_imap_credentials(*, mailbox: Mailbox, access_token: str | None) -> I
                                secret=settings.MSSANTE_DEVSTACK_PASSWORD)
     return ImapCredentials(username=mailbox.address, mode=AuthMode.XOAUTH2,
                            secret=access_token or "")
-
-
-def mailbox_inbox_summaries(*, mailbox: Mailbox, access_token: str | None,
-                            limit: int = 50) -> list[MessageSummary]:
-    """The newest messages of the mailbox's INBOX, newest first."""
-    endpoint = mailbox_imap_endpoint(mailbox=mailbox)
-    credentials = mailbox_imap_credentials(mailbox=mailbox, access_token=access_token)
-    try:
-        client = imap_connect(endpoint, credentials)
-    except ImapAuthError as exc:
-        logger.warning("IMAP authentication refused for %s: %s", mailbox.address, exc)
-        raise MailAuthError(str(exc)) from exc
-    except ImapUnavailable as exc:
-        logger.error("IMAP server unavailable for %s: %s", mailbox.address, exc)
-        raise MailServerUnavailable(str(exc)) from exc
-    try:
-        return latest_summaries(client, "INBOX", limit)
-    except (OSError, ImapUnavailable) as exc:
-        logger.error("IMAP read failed for %s: %s", mailbox.address, exc)
-        raise MailServerUnavailable(str(exc)) from exc
-    finally:
-        try:
-            client.logout()
-        except Exception:  # noqa: BLE001 - the answer is already read
-            logger.debug("IMAP logout failed for %s", mailbox.address)

@@ -71,12 +71,14 @@ def _backoff(failures: int) -> dt.timedelta:
 
 
 def mailbox_sync_run(*, mailbox: Mailbox, token_provider: TokenProvider | None,
-                     only: Sequence[str] | None = None) -> SyncReport:
+                     only: Sequence[str] | None = None,
+                     initial_limit: int | None = None) -> SyncReport:
     """Sync and record the outcome on the mailbox (what the folder pane shows)."""
     Mailbox.objects.filter(pk=mailbox.pk).update(sync_running_since=timezone.now())
     try:
         with mailbox_session(mailbox=mailbox, token_provider=token_provider) as session:
-            report = mailbox_sync(mailbox=mailbox, session=session, only=only)
+            report = mailbox_sync(mailbox=mailbox, session=session, only=only,
+                                  initial_limit=initial_limit)
     except (MailServerUnavailable, MailAuthError) as exc:
         failures = mailbox.sync_failures + 1
         Mailbox.objects.filter(pk=mailbox.pk).update(
@@ -227,3 +229,24 @@ def mailbox_sync_candidates(*, now: dt.datetime | None = None) -> list[tuple[int
         for pk, delegate in psc.filter(delegates__in=users).values_list("pk", "delegates"):
             chosen.setdefault(pk, users[delegate])
     return list(chosen.items())
+
+
+def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
+                         only: Sequence[str] | None = None, debounce: int = 10) -> bool:
+    """Ask a worker for a sync (after the current transaction commits), at most once per
+    ``debounce`` seconds per mailbox and folder set. Returns whether a task was queued."""
+    from .tasks import mailbox_sync_task
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        key = f"mssweb:sync-asked:{mailbox.pk}:{','.join(sorted(only or []))}"
+        if not client.set(key, 1, nx=True, ex=debounce):
+            return False
+    except redis.RedisError:
+        logger.warning("Redis unavailable: background sync of %s not queued", mailbox.address)
+        return False
+    finally:
+        client.close()
+    folders = list(only) if only else None
+    transaction.on_commit(lambda: mailbox_sync_task.delay(mailbox.pk, session_key, folders))
+    return True

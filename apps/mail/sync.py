@@ -77,9 +77,9 @@ def _insert_summaries(folder_id: int, records: Sequence[SummaryRecord]) -> int:
     placeholders = ", ".join(["%s"] * len(_COLUMNS))
     adapt = _datetime_adapter()
     date_index = SummaryRecord._fields.index("date")
-    rows = []
+    rows: list[list[Any]] = []
     for record in records:
-        row = [folder_id, *record]
+        row: list[Any] = [folder_id, *record]
         row[date_index + 1] = adapt(record.date)
         rows.append(row)
     with connection.cursor() as cursor:
@@ -118,9 +118,13 @@ def _known_uids(folder: Folder) -> set[int]:
 # ------------------------------------------------------------------ sync
 
 def _fetch_and_store(session: ImapSession, folder: Folder, uids: Sequence[int],
-                     report: FolderReport) -> None:
-    """Summaries of ``uids`` (newest first), stored batch by batch, each batch committed."""
+                     report: FolderReport, limit: int | None = None) -> bool:
+    """Summaries of ``uids`` (newest first), stored batch by batch, each batch committed.
+    Returns False when ``limit`` stopped it early (the rest comes with the next sync)."""
     ordered = sorted(uids, reverse=True)
+    complete = limit is None or len(ordered) <= limit
+    if limit is not None:
+        ordered = ordered[:limit]
     position, size = 0, FIRST_BATCH
     patient_domain = settings.MSSANTE_PATIENT_DOMAIN
     while position < len(ordered):
@@ -135,10 +139,13 @@ def _fetch_and_store(session: ImapSession, folder: Folder, uids: Sequence[int],
             gc.enable()
         with transaction.atomic():
             report.added += _insert_summaries(folder.pk, records)
+    return complete
 
 
-def folder_sync(*, session: ImapSession, folder: Folder,
-                status: FolderStatus | None = None) -> FolderReport:
+def folder_sync(*, session: ImapSession, folder: Folder, status: FolderStatus | None = None,
+                initial_limit: int | None = None) -> FolderReport:
+    """``initial_limit`` caps an initial sync (the first screen, fetched inline by the web
+    before the worker takes over); the folder then stays "initial" until completed."""
     report = FolderReport(folder.name)
     known: set[int]
     state = session.examine(folder.name)
@@ -154,8 +161,9 @@ def folder_sync(*, session: ImapSession, folder: Folder,
         server = session.uids()
         known = _known_uids(folder)
         report.removed += _delete_uids(folder, known - set(server))
-        _fetch_and_store(session, folder, [u for u in server if u not in known], report)
-        folder.highestmodseq = state.highestmodseq or 0
+        complete = _fetch_and_store(session, folder, [u for u in server if u not in known], report,
+                                    initial_limit)
+        folder.highestmodseq = (state.highestmodseq or 0) if complete else None
     elif session.condstore and state.highestmodseq is not None:
         if state.highestmodseq != folder.highestmodseq or state.uidnext != folder.uidnext:
             report.mode = "incremental"
@@ -204,8 +212,8 @@ def _needs_sync(folder: Folder, status: FolderStatus, condstore: bool) -> bool:
             or status.unseen != folder.unread or status.role == "inbox")
 
 
-def mailbox_sync(*, mailbox: Mailbox, session: ImapSession,
-                 only: Sequence[str] | None = None) -> SyncReport:
+def mailbox_sync(*, mailbox: Mailbox, session: ImapSession, only: Sequence[str] | None = None,
+                 initial_limit: int | None = None) -> SyncReport:
     """Bring every folder (or those named in ``only``) of the mailbox in step."""
     report = SyncReport()
     session.enable_extensions()
@@ -230,7 +238,8 @@ def mailbox_sync(*, mailbox: Mailbox, session: ImapSession,
         if not status.selectable or (only is not None and status.name not in only):
             continue
         if _needs_sync(folder, status, session.condstore):
-            report.folders.append(folder_sync(session=session, folder=folder, status=status))
+            report.folders.append(folder_sync(session=session, folder=folder, status=status,
+                                              initial_limit=initial_limit))
         else:
             if (folder.total, folder.unread) != (status.messages, status.unseen):
                 folder.total, folder.unread = status.messages, status.unseen

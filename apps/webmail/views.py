@@ -2,36 +2,139 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from apps.accounts.services import psc_access_token_get
-from apps.core.errors import ApplicationError, SessionExpired
-from apps.mail.selectors import mailbox_inbox_summaries, mailbox_primary_for_user
+from apps.core.errors import ApplicationError, MailServerUnavailable, SessionExpired
+from apps.mail.models import Folder, Mailbox
+from apps.mail.selectors import (
+    folder_list,
+    mailbox_get_for_user,
+    mailbox_primary_for_user,
+    message_page,
+)
+from apps.mail.services import TokenProvider, mailbox_sync_enqueue, mailbox_sync_run
+from apps.mail.sync import FIRST_BATCH
 
 logger = logging.getLogger(__name__)
+STALE_AFTER = dt.timedelta(seconds=30)
+
+
+def _token_provider(request: HttpRequest) -> TokenProvider:
+    actor = getattr(request.user, "idnat", "") or ""
+    return lambda force: psc_access_token_get(session=request.session, actor=actor,
+                                              force_refresh=force)
+
+
+def _mailbox(request: HttpRequest, mailbox_id: int) -> Mailbox:
+    try:
+        return mailbox_get_for_user(user=request.user, mailbox_id=mailbox_id)  # type: ignore[arg-type]
+    except Mailbox.DoesNotExist:
+        raise Http404("mailbox") from None
+
+
+def _error_page(request: HttpRequest, error: ApplicationError, status: int) -> HttpResponse:
+    return render(request, "webmail/error.html", {
+        "error": error.user_message, "session_expired": isinstance(error, SessionExpired)},
+        status=status)
 
 
 @login_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    context: dict[str, object] = {"messages_list": [], "error": None, "mailbox": None}
-    status = 200
+def home(request: HttpRequest) -> HttpResponse:
+    """The primary mailbox's INBOX. A mailbox never synced gets its first screen inline
+    (the newest messages); a worker fetches the rest."""
     try:
         mailbox = mailbox_primary_for_user(user=request.user)  # type: ignore[arg-type]
-        context["mailbox"] = mailbox
-        token = None
-        if mailbox.auth_mode == mailbox.AuthMode.PSC_XOAUTH2:
-            token = psc_access_token_get(session=request.session,
-                                         actor=getattr(request.user, "idnat", "") or "")
-        context["messages_list"] = mailbox_inbox_summaries(mailbox=mailbox, access_token=token)
+        inbox = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.INBOX).first()
+        if inbox is None:
+            mailbox_sync_run(mailbox=mailbox, token_provider=_token_provider(request),
+                             only=["INBOX"], initial_limit=FIRST_BATCH)
+            mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key)
+            inbox = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.INBOX).first()
+        if inbox is None:
+            raise MailServerUnavailable("no INBOX after sync")
     except SessionExpired as exc:
-        context["error"] = exc.user_message
-        context["session_expired"] = True
-        status = 401
+        return _error_page(request, exc, 401)
+    except MailServerUnavailable as exc:
+        return _error_page(request, exc, 503)
     except ApplicationError as exc:
-        context["error"] = exc.user_message
-        status = 503 if exc.__class__.__name__ == "MailServerUnavailable" else 200
-    return render(request, "webmail/inbox.html", context, status=status)
+        return _error_page(request, exc, 200)
+    return redirect("webmail:folder", mailbox_id=mailbox.pk, folder_id=inbox.pk)
+
+
+def _before(request: HttpRequest) -> tuple[dt.datetime, int] | None:
+    raw = request.GET.get("avant", "")
+    stamp, _, uid = raw.rpartition("_")
+    try:
+        return dt.datetime.fromtimestamp(float(stamp), dt.UTC), int(uid)
+    except ValueError:
+        return None
+
+
+@login_required
+def folder(request: HttpRequest, mailbox_id: int, folder_id: int) -> HttpResponse:
+    mailbox = _mailbox(request, mailbox_id)
+    folders = folder_list(mailbox=mailbox)
+    current = next((f for f in folders if f.pk == folder_id), None)
+    if current is None:
+        raise Http404("folder")
+    messages = message_page(folder=current, before=_before(request))
+    if current.last_sync_at is None or timezone.now() - current.last_sync_at > STALE_AFTER:
+        mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key,
+                             only=[current.name])
+    context = {
+        "mailbox": mailbox, "folders": folders, "folder": current, "messages_list": messages,
+        "newest_uid": max((m.uid for m in messages), default=0),
+        "next_page": (f"{messages[-1].date.timestamp():.0f}_{messages[-1].uid}"
+                      if len(messages) == 50 and messages[-1].date else None),
+        "paged": "avant" in request.GET,
+    }
+    return render(request, "webmail/folder.html", context)
+
+
+@login_required
+def folder_status(request: HttpRequest, mailbox_id: int, folder_id: int) -> HttpResponse:
+    """Polled by the open page: folder counts, sync state, and whether new mail arrived."""
+    mailbox = _mailbox(request, mailbox_id)
+    folders = folder_list(mailbox=mailbox)
+    current = next((f for f in folders if f.pk == folder_id), None)
+    if current is None:
+        raise Http404("folder")
+    if current.last_sync_at is None or timezone.now() - current.last_sync_at > STALE_AFTER:
+        mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key,
+                             only=[current.name])
+    try:
+        shown = int(request.GET.get("depuis", "0"))
+    except ValueError:
+        shown = 0
+    newest = message_page(folder=current, limit=1)
+    fresh = bool(newest and newest[0].uid > shown)
+    return render(request, "webmail/_status.html", {
+        "mailbox": mailbox, "folders": folders, "folder": current, "fresh": fresh})
+
+
+@login_required
+@require_POST
+def mailbox_sync_now(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    mailbox = _mailbox(request, mailbox_id)
+    target = request.POST.get("folder") or ""
+    try:
+        mailbox_sync_run(mailbox=mailbox, token_provider=_token_provider(request),
+                         only=[target] if target else None, initial_limit=FIRST_BATCH)
+    except SessionExpired as exc:
+        return _error_page(request, exc, 401)
+    except ApplicationError as exc:
+        logger.info("manual sync of %s failed: %s", mailbox.address, exc.detail)
+    current = Folder.objects.filter(mailbox=mailbox, name=target).first() or Folder.objects.filter(
+        mailbox=mailbox, role=Folder.Role.INBOX).first()
+    if current is None:
+        return redirect("webmail:inbox")
+    return redirect(reverse("webmail:folder", args=[mailbox.pk, current.pk]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,9 @@ def test_sign_in_read_inbox_sign_out(page: Page, site: str, psc_sim: PSCSim, dem
     page.get_by_role("link", name="Se connecter avec Pro Santé Connect").click()
     expect(page.get_by_role("heading", name="Pro Santé Connect")).to_be_visible()
     page.get_by_role("button", name="Claire MARTIN").click()
-    expect(page).to_have_url(site + "/")
+    expect(page).to_have_url(re.compile(re.escape(site) + r"/bal/\d+/dossier/\d+/$"))
     expect(page.get_by_role("heading", name="Boîte de réception")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Dossiers").get_by_role("link", name="Boîte de réception")).to_have_attribute("aria-current", "page")
     rows = page.locator("table.messages tbody tr")
     expect(rows.filter(has_text="Question sur mon traitement après ma sortie")).to_have_count(1)
     expect(rows.filter(has_text="Sortie de Mme Jeanne Dupont")).to_have_count(2)

@@ -14,8 +14,8 @@ from apps.mail.imap import (
     ImapEndpoint,
     ImapUnavailable,
     imap_connect,
-    latest_summaries,
 )
+from apps.mail.imap.session import ImapSession
 from devstack import stack
 from tests.conftest import ENV, IDENTITIES, PORTS, PSCSim
 
@@ -30,11 +30,12 @@ def endpoint(security: str = "ssl") -> ImapEndpoint:
 
 def test_xoauth2_with_a_fresh_simulator_token_reads_the_seeded_inbox(
         psc_sim: PSCSim, seeded_mail: None) -> None:
-    client = imap_connect(endpoint(), ImapCredentials(GP, AuthMode.XOAUTH2, psc_sim.mint("gp")))
+    session = ImapSession(imap_connect(endpoint(), ImapCredentials(GP, AuthMode.XOAUTH2, psc_sim.mint("gp"))))
     try:
-        subjects = [m.subject for m in latest_summaries(client, "INBOX", 50)]
+        session.examine("INBOX")
+        subjects = [m.subject for m in session.summaries(session.uids())]
     finally:
-        client.logout()
+        session.close()
     assert "Question sur mon traitement après ma sortie" in subjects
     assert any(s.startswith("XDM/1.0/DDM+Compte rendu de biologie") for s in subjects)
 

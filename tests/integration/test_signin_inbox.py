@@ -19,8 +19,9 @@ def test_gp_signs_in_and_sees_the_seeded_inbox(client: Client, psc_sim: PSCSim,
                                                demo_accounts: None, seeded_mail: None) -> None:
     callback = django_signin(client, "gp")
     assert callback.status_code == 302 and callback["Location"] == "/"
-    inbox = client.get("/")
+    inbox = client.get("/", follow=True)
     assert inbox.status_code == 200
+    assert inbox.redirect_chain[-1][0].startswith("/bal/")
     page = inbox.content.decode()
     assert "Question sur mon traitement après ma sortie" in page
     assert "Sortie de Mme Jeanne Dupont" in page
@@ -35,7 +36,7 @@ def test_first_sign_in_creates_the_user_from_psc_claims(client: Client, psc_sim:
     django_signin(client, "educator")
     user = User.objects.get(idnat=IDENTITIES["educator"]["idnat"])
     assert user.first_name == "Léa" and user.username == user.idnat
-    page = client.get("/").content.decode()
+    page = client.get("/", follow=True).content.decode()
     assert "Aucune boîte aux lettres MSSanté" in page  # no mailbox linked yet: said in French
 
 
@@ -73,7 +74,7 @@ def test_expired_access_token_is_refreshed_before_imap(client: Client, psc_sim: 
     old = session["oidc_access_token"]
     session[SESSION_ACCESS_EXPIRES] = time.time() - 1
     session.save()
-    assert client.get("/").status_code == 200
+    assert client.get("/", follow=True).status_code == 200
     assert client.session["oidc_access_token"] != old
     assert any(e["event"] == "refresh" for e in psc_sim.events())
 
@@ -113,7 +114,7 @@ def test_no_token_value_reaches_the_logs(client: Client, psc_sim: PSCSim, demo_a
     tokens = [client.session["oidc_access_token"], client.session["oidc_id_token"],
               client.session["psc_refresh_token"]]
     logging.getLogger("apps.test").warning("token leaked? %s", tokens[0])
-    client.get("/")
+    client.get("/", follow=True)
     client.post("/oidc/logout/")
     text = caplog.text
     assert "[jeton masqué]" in text

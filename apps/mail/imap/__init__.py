@@ -4,9 +4,7 @@ from .client import (
     AuthMode,
     ImapCredentials,
     ImapEndpoint,
-    MessageSummary,
     imap_connect,
-    latest_summaries,
     tls_context,
 )
 from .errors import ImapAuthError, ImapCommandError, ImapError, ImapUnavailable
@@ -19,8 +17,6 @@ __all__ = [
     "ImapEndpoint",
     "ImapError",
     "ImapUnavailable",
-    "MessageSummary",
     "imap_connect",
-    "latest_summaries",
     "tls_context",
 ]

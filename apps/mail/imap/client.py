@@ -10,14 +10,9 @@ take a password before STARTTLS: this client never sends credentials on a clear 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import email.header
-import email.utils
 import ssl
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -51,19 +46,6 @@ class ImapCredentials:
 
     def __repr__(self) -> str:  # never show the secret in a traceback or a log
         return f"ImapCredentials(username={self.username!r}, mode={self.mode.value!r})"
-
-
-@dataclass(frozen=True)
-class MessageSummary:
-    uid: int
-    subject: str
-    sender_name: str
-    sender_address: str
-    date: dt.datetime | None
-    size: int
-    seen: bool
-    flagged: bool
-    has_attachments: bool
 
 
 def tls_context(ca_file: str | None, cert_file: str | None = None,
@@ -128,72 +110,3 @@ def _authenticate(client: imapclient.IMAPClient, credentials: ImapCredentials) -
 def _quietly_close(client: imapclient.IMAPClient) -> None:
     with contextlib.suppress(OSError, IMAPClientError):
         client.shutdown()
-
-
-def _text(value: bytes | str | None) -> str:
-    """Decode an RFC 2047 header value as found in an ENVELOPE; never raise on junk."""
-    if value is None:
-        return ""
-    raw = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-    try:
-        return str(email.header.make_header(email.header.decode_header(raw)))
-    except (LookupError, ValueError, UnicodeError):
-        return raw
-
-
-def _has_attachments(structure: Any) -> bool:
-    """True when a BODYSTRUCTURE has a part with an attachment disposition or a file name."""
-    if structure is None:
-        return False
-    if getattr(structure, "is_multipart", False):
-        parts = structure[0] if isinstance(structure[0], list) else []
-        return any(_has_attachments(part) for part in parts)
-    try:
-        for item in structure[8:] if len(structure) > 8 else ():
-            if isinstance(item, tuple) and item and item[0] in (b"attachment", b"ATTACHMENT"):
-                return True
-        params = structure[2]
-        if isinstance(params, tuple) and b"NAME" in [p.upper() for p in params[::2] if isinstance(p, bytes)]:
-            return True
-    except (TypeError, IndexError):
-        return False
-    return False
-
-
-def latest_summaries(client: imapclient.IMAPClient, folder: str = "INBOX",
-                     limit: int = 50) -> list[MessageSummary]:
-    """The newest ``limit`` messages of a folder, newest first, read-only."""
-    info = client.select_folder(folder, readonly=True)
-    if not info.get(b"EXISTS"):
-        return []
-    uids = sorted(client.search("ALL"))[-limit:]
-    data = client.fetch(uids, ["FLAGS", "ENVELOPE", "RFC822.SIZE", "BODYSTRUCTURE"])
-    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-    return sorted((_summary(uid, data[uid]) for uid in uids if uid in data),
-                  key=lambda s: (s.date or epoch, s.uid), reverse=True)
-
-
-def _summary(uid: int, item: dict[bytes, Any]) -> MessageSummary:
-    envelope: Any = item.get(b"ENVELOPE")
-    flags: Iterable[bytes] = item.get(b"FLAGS", ())
-    sender_name = sender_address = ""
-    subject = ""
-    date = None
-    if envelope is not None:
-        subject = _text(envelope.subject)
-        # imapclient gives a naive datetime in the machine's local time.
-        date = envelope.date.astimezone(dt.UTC) if envelope.date else None
-        senders = envelope.from_ or envelope.sender or ()
-        if senders:
-            first = senders[0]
-            sender_name = _text(first.name)
-            mailbox = (first.mailbox or b"").decode("utf-8", "replace")
-            host = (first.host or b"").decode("utf-8", "replace")
-            sender_address = f"{mailbox}@{host}" if host else mailbox
-    return MessageSummary(
-        uid=uid, subject=subject, sender_name=sender_name, sender_address=sender_address,
-        date=date, size=int(item.get(b"RFC822.SIZE", 0) or 0),
-        seen=b"\\Seen" in flags, flagged=b"\\Flagged" in flags,
-        has_attachments=_has_attachments(item.get(b"BODYSTRUCTURE")),
-    )
-

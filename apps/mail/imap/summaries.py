@@ -23,6 +23,7 @@ from apps.mail.mime.headers import (
     split_headers,
 )
 
+UNKNOWN_DATE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 HEADER_FIELDS = b"FROM TO CC SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES"
 
 
@@ -39,7 +40,7 @@ class SummaryRecord(NamedTuple):
     in_reply_to: str
     references: str
     thread_key: str
-    date: dt.datetime | None
+    date: dt.datetime
     sender_name: str
     sender_address: str
     to_display: str
@@ -136,6 +137,8 @@ def parse_summary_unit(unit: list[bytes], patient_domain: str = "") -> SummaryRe
     if date is None:
         internal = _INTERNALDATE.search(meta)
         date = parse_date(internal.group(1).replace(b"-", b" ")) if internal else None
+    if date is None:
+        date = UNKNOWN_DATE  # lists sort on date: never NULL, oldest of all
     sender_name, sender_address = name_and_address(decode_text(fields.get(b"from", b"")))
     to_text = decode_text(fields.get(b"to", b""))
     cc_text = decode_text(fields.get(b"cc", b"")) if b"cc" in fields else ""

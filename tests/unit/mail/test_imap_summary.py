@@ -1,39 +1,100 @@
-"""Summary parsing, on the structures imapclient really returns (parsed from raw bytes)."""
+"""Summary parsing from raw FETCH response units, as the wire reader produces them."""
 
 from __future__ import annotations
 
-from imapclient.response_parser import parse_fetch_response
+import datetime as dt
+import io
 
-from apps.mail.imap.client import _summary
+import pytest
 
-RAW = [
-    b'1 (UID 7 FLAGS (\\Seen \\Flagged) RFC822.SIZE 2048 ENVELOPE ("Tue, 24 Nov 2026 10:00:00 +0100" '
-    b'"=?utf-8?q?Ordonnance_de_M=2E_Garnier_=E2=80=93_AVK?=" '
-    b'(("=?iso-8859-1?q?Sophie_B=E9rnard?=" NIL "sophie.bernard" "pharmacie.mssante.test")) NIL NIL '
-    b'(("Claire" NIL "claire.martin" "medecin.mssante.test")) NIL NIL NIL "<a@b>") '
-    b'BODYSTRUCTURE (("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 10 1 NIL NIL NIL NIL)'
-    b'("application" "pdf" ("name" "ordonnance.pdf") NIL NIL "base64" 900 NIL '
-    b'("attachment" ("filename" "ordonnance.pdf")) NIL NIL) "mixed" ("boundary" "x") NIL NIL NIL))',
-    b'2 (UID 8 FLAGS () RFC822.SIZE 100 ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) '
-    b'BODYSTRUCTURE ("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 10 1 NIL NIL NIL NIL))',
-]
+from apps.mail.imap import wire
+from apps.mail.imap.session import parse_uid_set, uid_set
+from apps.mail.imap.summaries import UNKNOWN_DATE, attachment_kinds, parse_flags_unit, parse_summary_unit
 
-
-def parsed() -> dict:
-    return parse_fetch_response(RAW, uid_is_key=True)
-
-
-def test_encoded_words_flags_and_attachments() -> None:
-    summary = _summary(7, parsed()[7])
-    assert summary.subject == "Ordonnance de M. Garnier – AVK"
-    assert summary.sender_name == "Sophie Bérnard"
-    assert summary.sender_address == "sophie.bernard@pharmacie.mssante.test"
-    assert summary.seen and summary.flagged and summary.has_attachments
-    assert summary.date is not None and summary.date.utcoffset() is not None
-    assert summary.date.isoformat() == "2026-11-24T09:00:00+00:00"
+HEADER = (b"From: =?iso-8859-1?q?Sophie_B=E9rnard?= <Sophie.Bernard@pharmacie.mssante.test>\r\n"
+          b"To: Claire <claire.martin@medecin.mssante.test>,\r\n secretariat@medecin.mssante.test\r\n"
+          b"Subject: =?utf-8?q?Ordonnance_de_M=2E_Garnier_=E2=80=93?=\r\n =?utf-8?q?_AVK?=\r\n"
+          b"Date: Tue, 24 Nov 2026 10:00:00 +0100\r\nMessage-ID: <a@b>\r\n"
+          b"References: <root@b> <p@b>\r\n\r\n")
+UNIT = [b'* 7 FETCH (UID 7 FLAGS (\\Seen \\Flagged $Important) MODSEQ (12) RFC822.SIZE 2048 '
+        b'INTERNALDATE "24-Nov-2026 10:00:01 +0100" BODY[HEADER.FIELDS (FROM TO CC SUBJECT DATE '
+        b'MESSAGE-ID IN-REPLY-TO REFERENCES)] ', HEADER,
+        b' BODYSTRUCTURE (("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 10 1 NIL NIL NIL NIL)'
+        b'("application" "pdf" ("name" "ordonnance.pdf") NIL NIL "base64" 900 NIL '
+        b'("attachment" ("filename" "ordonnance.pdf")) NIL NIL) "mixed" ("boundary" "x") NIL NIL NIL))']
 
 
-def test_empty_envelope_does_not_break_the_list() -> None:
-    summary = _summary(8, parsed()[8])
-    assert (summary.subject, summary.sender_address, summary.date) == ("", "", None)
-    assert not summary.seen and not summary.has_attachments
+def test_fields_a_list_needs() -> None:
+    record = parse_summary_unit(UNIT)
+    assert record is not None
+    assert record.uid == 7 and record.modseq == 12 and record.size == 2048
+    assert record.subject == "Ordonnance de M. Garnier – AVK"
+    assert (record.sender_name, record.sender_address) == ("Sophie Bérnard", "sophie.bernard@pharmacie.mssante.test")
+    assert record.recipients == "claire.martin@medecin.mssante.test secretariat@medecin.mssante.test"
+    assert record.date == dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+    assert record.seen and record.flagged and not record.answered and record.keywords == "$Important"
+    assert record.has_attachment and record.att_pdf and not record.att_xdm
+    assert record.references == "<root@b> <p@b>" and record.message_id == "<a@b>"
+
+
+def test_patient_sender_is_recognised_by_a_valid_ins() -> None:
+    unit = [UNIT[0], b"From: Jeanne <280017512345610@patient.mssante.fr>\r\n\r\n", b" BODYSTRUCTURE NIL)"]
+    assert parse_summary_unit(unit, "patient.mssante.fr").patient_ins == "280017512345610"  # type: ignore[union-attr]
+    wrong_key = [UNIT[0], b"From: <280017512345611@patient.mssante.fr>\r\n\r\n", b")"]
+    assert parse_summary_unit(wrong_key, "patient.mssante.fr").patient_ins == ""  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("header", [b"", b"garbage without colon\r\n", b"Date: not a date\r\nSubject: =?x-unknown?q?abc?=\r\n",
+                                    b"From: \xff\xfe broken <x@y>\r\nSubject: \xe9t\xe9\r\n"])
+def test_malformed_headers_never_lose_the_message(header: bytes) -> None:
+    unit = [b'* 1 FETCH (UID 3 FLAGS () RFC822.SIZE 10 BODY[HEADER.FIELDS (FROM)] ', header, b" BODYSTRUCTURE NIL)"]
+    record = parse_summary_unit(unit)
+    assert record is not None and record.uid == 3 and record.date == UNKNOWN_DATE
+
+
+def test_flags_unit_and_unsolicited_fetch() -> None:
+    flags = parse_flags_unit([b"* 4 FETCH (UID 9 MODSEQ (44) FLAGS (\\Deleted \\Seen))"])
+    assert flags is not None and flags.deleted and flags.seen and flags.modseq == 44
+    assert parse_summary_unit([b"* 4 FETCH (FLAGS (\\Seen))"]) is None
+
+
+@pytest.mark.parametrize("structure,expected", [
+    (b'("application" "zip" ("name" "IHE_XDM.zip") NIL NIL "base64" 9 NIL ("attachment" NIL) NIL NIL)', (True, False, True, False)),
+    (b'("text" "xml" ("name" "cda.xml") NIL NIL "base64" 9 NIL NIL NIL NIL)', (True, False, False, True)),
+    (b'("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 1 1 NIL NIL NIL NIL)', (False, False, False, False)),
+])
+def test_attachment_kinds(structure: bytes, expected: tuple[bool, ...]) -> None:
+    assert attachment_kinds(structure) == expected
+
+
+def test_uid_sets_round_trip() -> None:
+    assert uid_set([9, 1, 2, 3, 7, 10]) == b"1:3,7,9:10"
+    assert parse_uid_set(b"1:3,7,10:9") == [1, 2, 3, 7, 9, 10]
+
+
+class FakeImap:
+    """The two things wire.command uses of imaplib: a tag source and a buffered reader."""
+
+    def __init__(self, data: bytes) -> None:
+        self.file = io.BufferedReader(io.BytesIO(data), buffer_size=7)  # tiny: literals straddle reads
+        self.sent = b""
+
+    def _new_tag(self) -> bytes:
+        return b"T1"
+
+    def send(self, data: bytes) -> None:
+        self.sent += data
+
+
+def test_wire_reader_splits_units_and_literals() -> None:
+    literal = b"Subject: T1 OK inside a literal\r\n\r\n"
+    data = (b"* 1 FETCH (UID 5 BODY[HEADER] {%d}\r\n" % len(literal) + literal + b" FLAGS ())\r\n"
+            b"* 2 EXISTS\r\nT1 OK done\r\n")
+    response = wire.command(FakeImap(data), b"UID FETCH 5 X")
+    assert response.status == b"OK" and len(response.units) == 2
+    assert response.units[0][1] == literal and response.units[0][2] == b" FLAGS ())"
+
+
+def test_wire_reader_reports_a_cut_connection() -> None:
+    with pytest.raises(wire.ImapUnavailable):
+        wire.command(FakeImap(b"* 1 FETCH (UID 5 BODY[] {100}\r\nshort"), b"X")

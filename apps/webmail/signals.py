@@ -1,0 +1,22 @@
+"""A sync at sign-in: the worker starts on the user's mailboxes while the page loads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from apps.mail.selectors import mailbox_list_for_user
+from apps.mail.services import mailbox_sync_enqueue
+
+
+@receiver(user_logged_in)
+def sync_at_sign_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    if not getattr(user, "idnat", None):
+        return  # staff password sign-in to the admin
+    # The worker reads the PSC tokens from the stored session: store it before queueing.
+    request.session.save()
+    for mailbox in mailbox_list_for_user(user=user):
+        mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key)
