@@ -78,6 +78,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
+# The test database of SQLite runs is a file when this is set, so that a real Celery worker
+# started by a test shares it (tests.env_plugin sets it).
+if env.str("DJANGO_TEST_DATABASE", default=""):
+    DATABASES["default"]["TEST"] = {"NAME": env.str("DJANGO_TEST_DATABASE")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

@@ -32,6 +32,10 @@ SHARED_FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fi
 def devstack() -> dict[str, str]:
     if not stack.status_quiet(PROFILE):
         stack.start(PROFILE)
+    # Celery tasks queued by an earlier run must not reach this run's workers.
+    import redis
+
+    redis.Redis.from_url(ENV["REDIS_URL"]).flushdb()
     return ENV
 
 

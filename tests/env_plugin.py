@@ -22,3 +22,5 @@ os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 # fixtures around it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("MSSANTE_PLAIN_STATIC", "1")  # no collectstatic manifest in tests
+(ROOT / "var").mkdir(exist_ok=True)
+os.environ.setdefault("DJANGO_TEST_DATABASE", str(ROOT / "var" / "test-db.sqlite3"))
