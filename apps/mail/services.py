@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -54,16 +57,101 @@ def mailbox_session_open(*, mailbox: Mailbox, token_provider: TokenProvider | No
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+class SessionPool:
+    """Authenticated IMAP sessions kept open per (mailbox, credential owner) inside one
+    process, and at most ``limit`` open at once per key: Dovecot allows 10 connections per
+    user and IP, and a worker must leave room for the user's other clients."""
+
+    IDLE_CHECK_AFTER = 60.0  # seconds idle before a NOOP proves the connection alive
+    MAX_IDLE = 300.0  # closed rather than reused after this long
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._idle: dict[tuple[int, str], list[ImapSession]] = defaultdict(list)
+        self._open: dict[tuple[int, str], int] = defaultdict(int)
+        self._changed = threading.Condition()
+
+    def acquire(self, key: tuple[int, str], factory: Callable[[], ImapSession],
+                timeout: float = 30.0) -> ImapSession:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                while self._idle[key]:
+                    session = self._idle[key].pop()
+                    idle = time.monotonic() - session.last_used
+                    if idle < self.MAX_IDLE and (idle < self.IDLE_CHECK_AFTER or _alive(session)):
+                        return session
+                    self._open[key] -= 1
+                    session.close()
+                if self._open[key] < self.limit:
+                    self._open[key] += 1
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._changed.wait(remaining):
+                    raise MailServerUnavailable(f"all {self.limit} IMAP connections of {key} busy")
+        try:
+            return factory()
+        except BaseException:
+            with self._changed:
+                self._open[key] -= 1
+                self._changed.notify()
+            raise
+
+    def release(self, key: tuple[int, str], session: ImapSession, broken: bool) -> None:
+        with self._changed:
+            if broken:
+                self._open[key] -= 1
+                session.close()
+            else:
+                session.last_used = time.monotonic()
+                self._idle[key].append(session)
+            self._changed.notify()
+
+    def clear(self) -> None:
+        with self._changed:
+            for key, sessions in self._idle.items():
+                for session in sessions:
+                    session.close()
+                self._open[key] -= len(sessions)
+            self._idle.clear()
+
+
+def _alive(session: ImapSession) -> bool:
+    try:
+        session.noop()
+    except ImapError:
+        return False
+    return True
+
+
+POOL = SessionPool(settings.MSSANTE_IMAP_MAX_CONNECTIONS)
+
+
 @contextmanager
-def mailbox_session(*, mailbox: Mailbox, token_provider: TokenProvider | None) -> Iterator[ImapSession]:
-    session = mailbox_session_open(mailbox=mailbox, token_provider=token_provider)
+def mailbox_session(*, mailbox: Mailbox, token_provider: TokenProvider | None,
+                    pool_key: str | None = None) -> Iterator[ImapSession]:
+    """An authenticated session; with ``pool_key`` (who the credentials belong to) it comes
+    from and goes back to the process's pool instead of a new login each time."""
+    def factory() -> ImapSession:
+        return mailbox_session_open(mailbox=mailbox, token_provider=token_provider)
+
+    key = (mailbox.pk, pool_key or "")
+    session = POOL.acquire(key, factory) if pool_key else factory()
+    broken = False
     try:
         yield session
     except ImapError as exc:
+        broken = True
         logger.error("IMAP error on %s: %s", mailbox.address, exc)
         raise MailServerUnavailable(str(exc)) from exc
+    except BaseException:
+        broken = True
+        raise
     finally:
-        session.close()
+        if pool_key:
+            POOL.release(key, session, broken)
+        else:
+            session.close()
 
 
 def _backoff(failures: int) -> dt.timedelta:
@@ -71,14 +159,17 @@ def _backoff(failures: int) -> dt.timedelta:
 
 
 def mailbox_sync_run(*, mailbox: Mailbox, token_provider: TokenProvider | None,
-                     only: Sequence[str] | None = None,
-                     initial_limit: int | None = None) -> SyncReport:
+                     only: Sequence[str] | None = None, initial_limit: int | None = None,
+                     pool_key: str | None = None) -> SyncReport:
     """Sync and record the outcome on the mailbox (what the folder pane shows)."""
     Mailbox.objects.filter(pk=mailbox.pk).update(sync_running_since=timezone.now())
     try:
-        with mailbox_session(mailbox=mailbox, token_provider=token_provider) as session:
+        with mailbox_session(mailbox=mailbox, token_provider=token_provider,
+                             pool_key=pool_key) as session:
+            start = session.round_trips.count
             report = mailbox_sync(mailbox=mailbox, session=session, only=only,
-                                  initial_limit=initial_limit)
+                                  initial_limit=initial_limit, keep_watching=pool_key is not None)
+            report.round_trips = session.round_trips.count - start
     except (MailServerUnavailable, MailAuthError) as exc:
         failures = mailbox.sync_failures + 1
         Mailbox.objects.filter(pk=mailbox.pk).update(
@@ -193,7 +284,8 @@ def mailbox_sync_background(*, mailbox_id: int, session_key: str | None = None,
         if not acquired:
             return "skipped"
         try:
-            mailbox_sync_run(mailbox=mailbox, token_provider=provider, only=only)
+            mailbox_sync_run(mailbox=mailbox, token_provider=provider, only=only,
+                             pool_key=f"session:{session_key}" if session_key else "certificate")
         except SessionExpired:
             logger.info("PSC session over: background sync of %s stops", mailbox.address)
             Mailbox.objects.filter(pk=mailbox_id).update(sync_running_since=None)

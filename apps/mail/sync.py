@@ -212,13 +212,55 @@ def _needs_sync(folder: Folder, status: FolderStatus, condstore: bool) -> bool:
             or status.unseen != folder.unread or status.role == "inbox")
 
 
+def _quick_sync(mailbox: Mailbox, session: ImapSession, folders: dict[str, Folder],
+                only: Sequence[str] | None, report: SyncReport) -> bool:
+    """The pooled-connection fast path: a NOOP on the folder the session watches (usually
+    the INBOX) plus STATUS of the others, pipelined in one round trip. Dovecot answers a
+    STATUS of a 100,000-message Maildir folder in ~60 ms but a NOOP in ~0.2 ms, and with
+    QRESYNC enabled the NOOP carries every change to the selected folder. Returns False
+    when it cannot vouch for the mailbox (nothing watched, folders created or deleted)."""
+    watched = folders.get(session.watching or "")
+    if not session.condstore or watched is None or watched.highestmodseq is None:
+        return False
+    if only is not None and set(only) - {watched.name}:
+        return False
+    others = [] if only is not None else [
+        name for name, folder in folders.items() if folder.selectable and name != watched.name]
+    changed, names, statuses = session.quick_check(others)
+    if names != set(folders):
+        return False
+    to_sync: list[tuple[Folder, FolderStatus | None]] = []
+    for name in others:
+        folder, values = folders[name], statuses.get(name, {})
+        status = FolderStatus(
+            name=name, delimiter=folder.delimiter, role=folder.role, selectable=True,
+            messages=values.get(b"MESSAGES", 0), unseen=values.get(b"UNSEEN", 0),
+            uidnext=values.get(b"UIDNEXT", 0), uidvalidity=values.get(b"UIDVALIDITY", 0),
+            highestmodseq=values.get(b"HIGHESTMODSEQ"))
+        if _needs_sync(folder, status, True):
+            to_sync.append((folder, status))
+        else:
+            report.folders.append(FolderReport(name))
+    if changed:
+        to_sync.append((watched, None))  # last, so that it stays the watched folder
+    else:
+        report.folders.append(FolderReport(watched.name))
+    for folder, folder_status in to_sync:
+        report.folders.append(folder_sync(session=session, folder=folder, status=folder_status))
+    return True
+
+
 def mailbox_sync(*, mailbox: Mailbox, session: ImapSession, only: Sequence[str] | None = None,
-                 initial_limit: int | None = None) -> SyncReport:
-    """Bring every folder (or those named in ``only``) of the mailbox in step."""
+                 initial_limit: int | None = None, keep_watching: bool = False) -> SyncReport:
+    """Bring every folder (or those named in ``only``) of the mailbox in step.
+    ``keep_watching``: the session goes back to a pool, so leave the INBOX selected."""
     report = SyncReport()
     session.enable_extensions()
-    statuses = {s.name: s for s in session.folder_statuses()}
     folders = {f.name: f for f in Folder.objects.filter(mailbox=mailbox)}
+    if _quick_sync(mailbox, session, folders, only, report):
+        report.round_trips = session.round_trips.count
+        return report
+    statuses = {s.name: s for s in session.folder_statuses()}
     for name in set(folders) - set(statuses):
         folders.pop(name).delete()
     for name, status in statuses.items():
@@ -232,8 +274,15 @@ def mailbox_sync(*, mailbox: Mailbox, session: ImapSession, only: Sequence[str] 
             folder.role, folder.delimiter, folder.selectable = (
                 status.role, status.delimiter, status.selectable)
             folder.save(update_fields=["role", "delimiter", "selectable"])
-    ordered = sorted(statuses.values(), key=lambda s: (ROLE_ORDER.get(s.role, 4), s.name.lower()))
-    for status in ordered:
+
+    def order(status: FolderStatus) -> tuple[int, int, str]:
+        # An INBOX never synced goes first (the first screen); otherwise last, so that the
+        # session ends watching it and the next check is a NOOP.
+        inbox_phase = 0 if folders[status.name].highestmodseq is None else 2
+        return (inbox_phase if status.role == "inbox" else 1, ROLE_ORDER.get(status.role, 4),
+                status.name.lower())
+
+    for status in sorted(statuses.values(), key=order):
         folder = folders[status.name]
         if not status.selectable or (only is not None and status.name not in only):
             continue
@@ -245,5 +294,9 @@ def mailbox_sync(*, mailbox: Mailbox, session: ImapSession, only: Sequence[str] 
                 folder.total, folder.unread = status.messages, status.unseen
                 folder.save(update_fields=["total", "unread"])
             report.folders.append(FolderReport(status.name))
+    inbox = next((f for f in folders.values() if f.role == "inbox"), None)
+    if (keep_watching and session.condstore and inbox is not None
+            and inbox.highestmodseq is not None and session.watching != inbox.name and only is None):
+        session.examine(inbox.name)  # watch the INBOX: the next check is one NOOP
     report.round_trips = session.round_trips.count
     return report

@@ -241,3 +241,31 @@ def test_server_down_records_backoff(mailbox: Mailbox) -> None:
     delay = (mailbox.next_sync_after - timezone.now()).total_seconds()
     assert 40 < delay <= 60  # 30 s, then 60 s
     assert services.mailbox_sync_candidates() == []  # beat waits for the backoff
+
+
+def test_pooled_session_checks_with_one_noop_and_still_sees_every_change(mailbox: Mailbox) -> None:
+    services.POOL.clear()
+    uids = [append(ADDRESS, subject=f"p{i}") for i in range(3)]
+
+    def pooled() -> sync.SyncReport:
+        return services.mailbox_sync_run(mailbox=mailbox, token_provider=None, pool_key="test")
+
+    pooled()
+    quiet = pooled()
+    assert not quiet.changed and quiet.round_trips == 1  # NOOP + LIST + STATUS, pipelined
+    append(ADDRESS, subject="arrivé pendant la session")
+    assert {f.name: f.mode for f in pooled().folders}["INBOX"] == "incremental"
+    client = imap_plain(ADDRESS)
+    client.select_folder("INBOX")
+    client.add_flags([uids[0]], [imapclient.FLAGGED])
+    client.move([uids[1]], "Archive")
+    client.create_folder("Nouveau dossier")
+    client.logout()
+    pooled()
+    assert index_state(ADDRESS) == server_state(ADDRESS)
+    assert folder(mailbox, "Nouveau dossier")  # a created folder forces the full path
+    append(ADDRESS, "Archive", subject="ailleurs")
+    report = pooled()
+    assert {f.name: f.mode for f in report.folders}["Archive"] == "incremental"
+    assert index_state(ADDRESS) == server_state(ADDRESS)
+    services.POOL.clear()

@@ -49,8 +49,12 @@ def apply(client: imapclient.IMAPClient, op: tuple[Any, ...]) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ops=st.lists(operation, min_size=1, max_size=14))
-def test_index_converges_to_the_server(devstack: dict[str, str], ops: list[tuple[Any, ...]]) -> None:
+@given(ops=st.lists(operation, min_size=1, max_size=14), pooled=st.booleans())
+def test_index_converges_to_the_server(devstack: dict[str, str], ops: list[tuple[Any, ...]],
+                                       pooled: bool) -> None:
+    """``pooled``: syncs reuse one connection, so the NOOP fast path is exercised too."""
+    services.POOL.clear()
+    pool_key = "property" if pooled else None
     reset_mailbox(ADDRESS)
     Mailbox.objects.filter(address=ADDRESS).delete()
     mailbox = Mailbox.objects.create(address=ADDRESS, auth_mode=Mailbox.AuthMode.PASSWORD)
@@ -58,12 +62,13 @@ def test_index_converges_to_the_server(devstack: dict[str, str], ops: list[tuple
     try:
         for op in ops:
             if op[0] == "sync":
-                services.mailbox_sync_run(mailbox=mailbox, token_provider=None)
+                services.mailbox_sync_run(mailbox=mailbox, token_provider=None, pool_key=pool_key)
             else:
                 apply(client, op)
     finally:
         client.logout()
-    services.mailbox_sync_run(mailbox=mailbox, token_provider=None)
+    services.mailbox_sync_run(mailbox=mailbox, token_provider=None, pool_key=pool_key)
+    services.POOL.clear()
     assert index_state(ADDRESS, FOLDERS) == server_state(ADDRESS, FOLDERS)
     for name in FOLDERS:
         folder = Folder.objects.get(mailbox=mailbox, name=name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +111,22 @@ def _as_imaplib(unit: list[bytes], skip: int) -> list[Any]:
     return items
 
 
+_NOTICE = re.compile(rb"^\* (?:\d+ (?:EXISTS|EXPUNGE|FETCH)|VANISHED)")
+
+
+def _is_notification(unit: list[bytes], expected: bytes) -> bool:
+    """Is this untagged unit the server telling us the selected folder changed (new mail,
+    expunge, flags), rather than the answer we asked for?"""
+    head = unit[0]
+    if not _NOTICE.match(head):
+        return False
+    if expected == b"SELECT" and head.endswith(b" EXISTS"):
+        return False  # part of the SELECT/EXAMINE answer
+    if expected == b"CHANGES" and (b" FETCH " in head[:24] or head.startswith(b"* VANISHED")):
+        return False
+    return not (expected == b"SUMMARY" and b"HEADER.FIELDS" in head)
+
+
 def _status_values(values: Sequence[Any]) -> dict[bytes, int]:
     """(b"MESSAGES", 3, b"UNSEEN", 1, ...) → {b"MESSAGES": 3, b"UNSEEN": 1, ...}"""
     return {bytes(k).upper(): int(v) for k, v in zip(values[0::2], values[1::2], strict=False)}
@@ -129,23 +146,43 @@ class ImapSession:
         self.condstore = False
         self.selected: str | None = None
         self.readonly = True
+        self.enabled = False
+        self.last_used = time.monotonic()
+        # The folder left selected, and whether every change notification the server sent
+        # about it since has been seen: then a NOOP is enough to know if it changed.
+        self.watching: str | None = None
+        self.dirty = True
 
     # -------------------------------------------------------------- plumbing
-    def _command(self, line: bytes) -> wire.Response:
+    def _command(self, line: bytes, expected: bytes = b"") -> wire.Response:
         response = wire.command(self.imap, line, self.round_trips)
+        self._check(line, response, expected)
+        return response
+
+    def _check(self, line: bytes, response: wire.Response, expected: bytes = b"") -> None:
         if response.status != b"OK":
             raise ImapCommandError(f"{line.split(b' ')[0].decode()} → {response.status.decode()} "
                                    f"{response.text.decode('utf-8', 'replace')}")
-        return response
+        for unit in response.units:
+            if _is_notification(unit, expected):
+                self.dirty = True
 
     def enable_extensions(self) -> None:
-        """QRESYNC (which implies CONDSTORE) when offered: the incremental sync needs it."""
+        """QRESYNC (which implies CONDSTORE) when offered: the incremental sync needs it.
+        Once per connection: a pooled session keeps what it enabled."""
+        if self.enabled:
+            return
+        self.enabled = True
         if b"QRESYNC" in self.capabilities:
             self._command(b"ENABLE QRESYNC")
             self.qresync = self.condstore = True
         elif b"CONDSTORE" in self.capabilities:
             self._command(b"ENABLE CONDSTORE")
             self.condstore = True
+
+    def noop(self) -> None:
+        """Checks that a pooled connection is still alive (servers drop idle ones)."""
+        self._command(b"NOOP")
 
     def close(self) -> None:
         try:
@@ -212,14 +249,38 @@ class ImapSession:
 
     def examine(self, name: str) -> SelectState:
         """Select read-only; with CONDSTORE enabled the answer carries HIGHESTMODSEQ."""
-        response = self._command(b"EXAMINE " + quote_mailbox(name))
+        response = self._command(b"EXAMINE " + quote_mailbox(name), expected=b"SELECT")
         self.selected, self.readonly = name, True
+        self.watching, self.dirty = name, False
         return self._select_state(response)
 
     def select(self, name: str) -> SelectState:
-        response = self._command(b"SELECT " + quote_mailbox(name))
+        response = self._command(b"SELECT " + quote_mailbox(name), expected=b"SELECT")
         self.selected, self.readonly = name, False
+        self.watching, self.dirty = name, False
         return self._select_state(response)
+
+    def quick_check(self, others: Sequence[str]) -> tuple[bool, set[str], dict[str, dict[bytes, int]]]:
+        """One pipelined round trip: NOOP on the watched folder (did the server report a
+        change?), the folder names (none created or deleted?) and STATUS of ``others``."""
+        items = STATUS_ITEMS + (b" HIGHESTMODSEQ" if self.condstore else b"")
+        lines = [b"NOOP", b'LIST "" "*"']
+        lines += [b"STATUS " + quote_mailbox(name) + b" (" + items + b")" for name in others]
+        units, completions = wire.pipeline(self.imap, lines, self.round_trips)
+        for line, completion in zip(lines, completions, strict=True):
+            self._check(line, completion)
+        names: set[str] = set()
+        statuses: dict[str, dict[bytes, int]] = {}
+        for unit in units:
+            if unit[0].startswith(b"* LIST "):
+                names.add(self._name(parse_response(_as_imaplib(unit, 7))[2]))
+            elif unit[0].startswith(b"* STATUS "):
+                raw_name, values = parse_response(_as_imaplib(unit, 9))
+                statuses[self._name(raw_name)] = _status_values(values)
+            elif _is_notification(unit, b""):
+                self.dirty = True
+        changed = self.dirty
+        return changed, names, statuses
 
     @staticmethod
     def _select_state(response: wire.Response) -> SelectState:
@@ -241,13 +302,13 @@ class ImapSession:
     def uids(self) -> list[int]:
         """Every UID of the selected folder (ESEARCH keeps the answer compact)."""
         if b"ESEARCH" in self.capabilities:
-            response = self._command(b"UID SEARCH RETURN (ALL) ALL")
+            response = self._command(b"UID SEARCH RETURN (ALL) ALL", expected=b"SEARCH")
             for unit in response.units:
                 if unit[0].startswith(b"* ESEARCH"):
                     _, _, rest = unit[0].partition(b" ALL ")
                     return parse_uid_set(rest) if rest else []
             return []
-        response = self._command(b"UID SEARCH ALL")
+        response = self._command(b"UID SEARCH ALL", expected=b"SEARCH")
         for unit in response.units:
             if unit[0].startswith(b"* SEARCH"):
                 return [int(x) for x in unit[0][8:].split()]
@@ -256,9 +317,10 @@ class ImapSession:
     def summaries(self, uids: Sequence[int], patient_domain: str = "") -> list[SummaryRecord]:
         if not uids:
             return []
-        response = self._command(b"UID FETCH " + uid_set(uids) + b" " + summary_items(self.condstore))
+        response = self._command(b"UID FETCH " + uid_set(uids) + b" " + summary_items(self.condstore),
+                                 expected=b"SUMMARY")
         records = [parse_summary_unit(u, patient_domain) for u in response.units
-                   if b" FETCH " in u[0][:24]]
+                   if b" FETCH " in u[0][:24] and b"HEADER.FIELDS" in u[0]]
         return [r for r in records if r is not None]
 
     def changes_since(self, modseq: int) -> Changes:
@@ -267,7 +329,7 @@ class ImapSession:
             raise ImapCommandError("CONDSTORE is not available")
         modifiers = b"(CHANGEDSINCE %d VANISHED)" % modseq if self.qresync else \
             b"(CHANGEDSINCE %d)" % modseq
-        response = self._command(b"UID FETCH 1:* (FLAGS) " + modifiers)
+        response = self._command(b"UID FETCH 1:* (FLAGS) " + modifiers, expected=b"CHANGES")
         vanished: list[int] = []
         flags: list[FlagsRecord] = []
         for unit in response.units:
@@ -282,7 +344,7 @@ class ImapSession:
 
     def all_flags(self) -> list[FlagsRecord]:
         """Fallback for servers without CONDSTORE: every UID with its flags."""
-        response = self._command(b"UID FETCH 1:* (FLAGS)")
+        response = self._command(b"UID FETCH 1:* (FLAGS)", expected=b"CHANGES")
         records = [parse_flags_unit(u) for u in response.units if b" FETCH " in u[0][:24]]
         return [r for r in records if r is not None]
 
@@ -296,6 +358,8 @@ class ImapSession:
                 raise ImapUnavailable(str(exc)) from exc
             self.round_trips.count += 1
             self.selected, self.readonly = folder, False
+        # imaplib swallows the server's change notifications: a NOOP can no longer vouch.
+        self.dirty = True
 
     def set_flag(self, folder: str, uids: Sequence[int], flag: bytes, value: bool) -> None:
         self._writable(folder)

@@ -42,17 +42,42 @@ def command(imap: Any, line: bytes, counter: RoundTrips | None = None) -> Respon
         imap.send(tag + b" " + line + b"\r\n")
         if counter is not None:
             counter.count += 1
-        return _read(imap.file, tag)
+        units, done = _read(imap, [tag])
+        done[tag].units = units
+        return done[tag]
     except (TimeoutError, OSError, ssl.SSLError) as exc:
         raise ImapUnavailable(f"connection lost: {exc}") from exc
 
 
-def _read(reader: Any, tag: bytes) -> Response:
-    buf = bytearray()
+def pipeline(imap: Any, lines: list[bytes],
+             counter: RoundTrips | None = None) -> tuple[list[list[bytes]], list[Response]]:
+    """Send several commands at once: one round trip of latency for all of them.
+
+    Servers may run pipelined commands concurrently and complete them in any order (Dovecot
+    does), so untagged data cannot be attributed to one command: all of it comes back in one
+    list, in arrival order, with each command's completion in the order of ``lines``."""
+    tags: list[bytes] = [imap._new_tag() for _ in lines]
+    try:
+        imap.send(b"".join(tag + b" " + line + b"\r\n" for tag, line in zip(tags, lines, strict=True)))
+        if counter is not None:
+            counter.count += 1
+        units, done = _read(imap, tags)
+    except (OSError, ssl.SSLError, TimeoutError) as exc:
+        raise ImapUnavailable(f"connection lost: {exc}") from exc
+    return units, [done[tag] for tag in tags]
+
+
+def _read(imap: Any, tags: list[bytes]) -> tuple[list[list[bytes]], dict[bytes, Response]]:
+    """Read until every tag has completed. Bytes read beyond the last completion are kept
+    on the connection for the next call."""
+    reader = imap.file
+    buf = bytearray(getattr(imap, "_mss_leftover", b""))
+    imap._mss_leftover = b""
     pos = 0
-    response = Response()
+    units: list[list[bytes]] = []
+    done: dict[bytes, Response] = {}
+    waiting = set(tags)
     unit: list[bytes] | None = None
-    tag_prefix = tag + b" "
     while True:
         end = buf.find(b"\r\n", pos)
         while end < 0:
@@ -74,12 +99,17 @@ def _read(reader: Any, tag: bytes) -> Response:
                 literal = int(size)
                 line = line[:brace]
         if unit is None:
-            if line.startswith(tag_prefix):
-                status, _, text = line[len(tag_prefix):].partition(b" ")
-                response.status, response.text = status.upper(), text
-                return response
+            tag, space, rest = line.partition(b" ")
+            if space and tag in waiting:
+                status, _, text = rest.partition(b" ")
+                done[tag] = Response(status=status.upper(), text=text)
+                waiting.discard(tag)
+                if not waiting:
+                    imap._mss_leftover = bytes(buf[pos:])
+                    return units, done
+                continue
             unit = [line]
-            response.units.append(unit)
+            units.append(unit)
         else:
             unit.append(line)
         if literal < 0:

@@ -95,6 +95,17 @@ def test_wire_reader_splits_units_and_literals() -> None:
     assert response.units[0][1] == literal and response.units[0][2] == b" FLAGS ())"
 
 
+def test_pipelined_answers_read_in_order_even_when_they_arrive_together() -> None:
+    # Dovecot completes pipelined commands in any order: here STATUS before NOOP.
+    imap = FakeImap(b"* STATUS INBOX (MESSAGES 3)\r\nA2 OK status\r\n* 1 EXISTS\r\nA1 OK noop\r\n")
+    imap.file = io.BufferedReader(io.BytesIO(imap.file.read()), buffer_size=1 << 16)  # one read gets all
+    tags = iter([b"A1", b"A2"])
+    imap._new_tag = lambda: next(tags)  # type: ignore[method-assign]
+    units, (noop, status) = wire.pipeline(imap, [b"NOOP", b"STATUS INBOX (MESSAGES)"])
+    assert units == [[b"* STATUS INBOX (MESSAGES 3)"], [b"* 1 EXISTS"]]
+    assert (noop.status, noop.text, status.text) == (b"OK", b"noop", b"status")
+
+
 def test_wire_reader_reports_a_cut_connection() -> None:
     with pytest.raises(wire.ImapUnavailable):
         wire.command(FakeImap(b"* 1 FETCH (UID 5 BODY[] {100}\r\nshort"), b"X")

@@ -1,0 +1,142 @@
+"""Sync engine benchmark on the devstack (issue "Mail engine").
+
+For a 10k- and a 100k-message INBOX (written straight into Maildir), each in a fresh
+process with its own SQLite index so that its peak RSS is its own:
+- raw FETCH of exactly the fields the sync asks for, read off the socket without parsing
+  (first "cold", while Dovecot builds its cache, then "warm");
+- initial sync (login, LIST-STATUS, UIDs, summaries in batches, parse, insert, commit);
+- their ratio against the warm raw fetch (the strict comparison) and messages per second;
+- an incremental sync with nothing changed: on a pooled (already open) connection, and
+  with a fresh login, with the IMAP round trips each needed;
+- the process's peak RSS.
+Also, for reference, a raw FETCH of ENVELOPE + BODYSTRUCTURE (what the issue's 15k msg/s
+figure measured). The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from devstack import maildir, stack  # noqa: E402
+
+PROFILE = os.environ.get("MSSANTE_DEVSTACK_PROFILE", "test")
+SIZES = {"10k": ("bench-10k@medecin.mssante.test", 10_000),
+         "100k": ("bench-100k@medecin.mssante.test", 100_000)}
+
+
+def raw_fetch(address: str, items: bytes) -> tuple[float, int]:
+    """Seconds and bytes for `UID FETCH 1:* items`, read without any parsing."""
+    import imapclient
+
+    env = stack.env_vars(PROFILE)
+    context = ssl.create_default_context(cafile=env["MSSANTE_TLS_CA_FILE"])
+    client = imapclient.IMAPClient("127.0.0.1", int(env["MSSANTE_IMAP_PORT"]), ssl=True,
+                                   ssl_context=context)
+    client.plain_login(address, stack.DEV_PASSWORD)
+    client.enable("QRESYNC")
+    client.select_folder("INBOX", readonly=True)
+    reader, imap = client._imap.file, client._imap
+    started = time.perf_counter()
+    imap.send(b"RAW1 UID FETCH 1:* " + items + b"\r\n")
+    size, tail = 0, b""
+    while True:
+        chunk = reader.read1(1 << 18)
+        if not chunk:
+            raise RuntimeError("connection closed")
+        size += len(chunk)
+        tail = (tail + chunk)[-4096:]
+        if b"\r\nRAW1 OK" in tail and tail.endswith(b"\r\n"):
+            break
+    elapsed = time.perf_counter() - started
+    client.logout()
+    return elapsed, size
+
+
+def child(address: str, count: int) -> dict[str, object]:
+    db = Path(tempfile.mkdtemp()) / "bench.sqlite3"
+    os.environ.update(stack.env_vars(PROFILE))
+    os.environ.update(DJANGO_DEBUG="1", DATABASE_URL=f"sqlite:///{db}",
+                      DJANGO_SETTINGS_MODULE="mssante_web.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from apps.mail.imap.summaries import summary_items
+    from apps.mail.models import Mailbox, MessageSummary
+    from apps.mail.services import POOL, mailbox_sync_run
+
+    call_command("migrate", verbosity=0)
+    items = summary_items(True)
+    raw_cold, raw_bytes = raw_fetch(address, items)
+    raw_warm, _ = raw_fetch(address, items)
+    envelope, _ = raw_fetch(address, b"(UID FLAGS ENVELOPE RFC822.SIZE BODYSTRUCTURE)")
+    mailbox = Mailbox.objects.create(address=address, auth_mode=Mailbox.AuthMode.PASSWORD)
+    started = time.perf_counter()
+    mailbox_sync_run(mailbox=mailbox, token_provider=None, pool_key="bench")
+    initial = time.perf_counter() - started
+    indexed = MessageSummary.objects.filter(folder__mailbox=mailbox).count()
+    assert indexed == count, (indexed, count)
+    pooled_times, pooled_trips = [], []
+    for _ in range(5):
+        started = time.perf_counter()
+        report = mailbox_sync_run(mailbox=mailbox, token_provider=None, pool_key="bench")
+        pooled_times.append(time.perf_counter() - started)
+        pooled_trips.append(report.round_trips)
+        assert not report.changed
+    POOL.clear()
+    fresh_times, fresh_trips = [], []
+    for _ in range(5):
+        started = time.perf_counter()
+        report = mailbox_sync_run(mailbox=mailbox, token_provider=None)
+        fresh_times.append(time.perf_counter() - started)
+        fresh_trips.append(report.round_trips + 1)  # + the AUTHENTICATE exchange
+    return {
+        "messages": count,
+        "raw_fetch_cold_s": round(raw_cold, 3),
+        "raw_fetch_warm_s": round(raw_warm, 3),
+        "raw_fetch_mb": round(raw_bytes / 1e6, 1),
+        "raw_envelope_bodystructure_fetch_s": round(envelope, 3),
+        "initial_sync_s": round(initial, 3),
+        "ratio_initial_to_raw_warm": round(initial / raw_warm, 2),
+        "ratio_initial_to_raw_cold": round(initial / raw_cold, 2),
+        "ratio_initial_to_raw_envelope": round(initial / envelope, 2),
+        "initial_messages_per_s": round(count / initial),
+        "nochange_sync_pooled_ms": round(min(pooled_times) * 1000, 1),
+        "nochange_sync_pooled_round_trips": max(pooled_trips),
+        "nochange_sync_fresh_login_ms": round(min(fresh_times) * 1000, 1),
+        "nochange_sync_fresh_login_round_trips": max(fresh_trips),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        print(json.dumps(child(sys.argv[2], int(sys.argv[3]))))
+        return
+    results: dict[str, object] = {}
+    for label, (address, count) in SIZES.items():
+        started = time.perf_counter()
+        maildir.fill(PROFILE, address, count)
+        print(f"{label}: {count} messages written to Maildir in {time.perf_counter() - started:.1f} s",
+              flush=True)
+        out = subprocess.run([sys.executable, __file__, "--child", address, str(count)],
+                             capture_output=True, text=True, check=True, cwd=ROOT)
+        results[label] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{label}: {results[label]}", flush=True)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from apps.core.errors import MailServerUnavailable
+from apps.mail.services import SessionPool
+
+
+class FakeSession:
+    def __init__(self) -> None:
+        self.closed = False
+        self.noops = 0
+        self.last_used = time.monotonic()
+
+    def close(self) -> None:
+        self.closed = True
+
+    def noop(self) -> None:
+        self.noops += 1
+
+
+def test_reuses_idle_sessions_and_discards_broken_ones() -> None:
+    pool = SessionPool(limit=2)
+    made: list[FakeSession] = []
+
+    def factory() -> Any:
+        made.append(FakeSession())
+        return made[-1]
+
+    first = pool.acquire((1, "u"), factory)
+    pool.release((1, "u"), first, broken=False)
+    assert pool.acquire((1, "u"), factory) is first and len(made) == 1
+    pool.release((1, "u"), first, broken=True)
+    assert first.closed
+    assert pool.acquire((1, "u"), factory) is not first and len(made) == 2
+
+
+def test_bounded_per_key_and_waits_for_a_release() -> None:
+    pool = SessionPool(limit=1)
+    held = pool.acquire((1, "u"), FakeSession)  # type: ignore[arg-type]
+    assert pool.acquire((2, "u"), FakeSession)  # type: ignore[arg-type]  # another mailbox: its own bound
+    with pytest.raises(MailServerUnavailable):
+        pool.acquire((1, "u"), FakeSession, timeout=0.1)  # type: ignore[arg-type]
+    threading.Timer(0.1, pool.release, args=((1, "u"), held, False)).start()
+    assert pool.acquire((1, "u"), FakeSession, timeout=2) is held  # type: ignore[arg-type]
+
+
+def test_idle_sessions_are_checked_then_retired() -> None:
+    pool = SessionPool(limit=2)
+    session = FakeSession()
+    pool.release((1, "u"), session, broken=False)
+    session.last_used -= pool.IDLE_CHECK_AFTER + 1
+    assert pool.acquire((1, "u"), FakeSession) is session and session.noops == 1  # type: ignore[arg-type]
+    pool.release((1, "u"), session, broken=False)
+    session.last_used -= pool.MAX_IDLE + 1
+    assert pool.acquire((1, "u"), FakeSession) is not session and session.closed  # type: ignore[arg-type]
