@@ -125,20 +125,17 @@ def _fetch_and_store(session: ImapSession, folder: Folder, uids: Sequence[int],
     complete = limit is None or len(ordered) <= limit
     if limit is not None:
         ordered = ordered[:limit]
-    position, size = 0, FIRST_BATCH
+    batches = [ordered[:FIRST_BATCH]] + [ordered[start:start + BATCH]
+                                         for start in range(FIRST_BATCH, len(ordered), BATCH)]
     patient_domain = settings.MSSANTE_PATIENT_DOMAIN
-    while position < len(ordered):
-        chunk = ordered[position:position + size]
-        position += size
-        size = BATCH
-        # Parsing builds thousands of small objects that the cyclic GC needlessly rescans.
-        gc.disable()
-        try:
-            records = session.summaries(chunk, patient_domain)
-        finally:
-            gc.enable()
-        with transaction.atomic():
-            report.added += _insert_summaries(folder.pk, records)
+    # Parsing builds thousands of small objects that the cyclic GC needlessly rescans.
+    gc.disable()
+    try:
+        for records in session.summary_batches(batches, patient_domain):
+            with transaction.atomic():
+                report.added += _insert_summaries(folder.pk, records)
+    finally:
+        gc.enable()
     return complete
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -317,11 +317,36 @@ class ImapSession:
     def summaries(self, uids: Sequence[int], patient_domain: str = "") -> list[SummaryRecord]:
         if not uids:
             return []
-        response = self._command(b"UID FETCH " + uid_set(uids) + b" " + summary_items(self.condstore),
-                                 expected=b"SUMMARY")
-        records = [parse_summary_unit(u, patient_domain) for u in response.units
-                   if b" FETCH " in u[0][:24] and b"HEADER.FIELDS" in u[0]]
-        return [r for r in records if r is not None]
+        return next(self.summary_batches([uids], patient_domain))
+
+    def summary_batches(self, batches: Iterable[Sequence[int]],
+                        patient_domain: str = "") -> Iterator[list[SummaryRecord]]:
+        """Summaries batch by batch, the next FETCH already sent while the caller parses
+        and stores the current one: the server's work overlaps ours."""
+        items = summary_items(self.condstore)
+        line = None
+        pending: bytes | None = None
+        for uids in batches:
+            if not uids:
+                continue
+            line = b"UID FETCH " + uid_set(uids) + b" " + items
+            tag = wire.send(self.imap, line, self.round_trips)
+            if pending is not None:
+                yield self._parse_summaries(line, wire.receive(self.imap, pending), patient_domain)
+            pending = tag
+        if pending is not None and line is not None:
+            yield self._parse_summaries(line, wire.receive(self.imap, pending), patient_domain)
+
+    def _parse_summaries(self, line: bytes, response: wire.Response,
+                         patient_domain: str) -> list[SummaryRecord]:
+        self._check(line, response, expected=b"SUMMARY")
+        records = []
+        for unit in response.units:
+            if b"HEADER.FIELDS" in unit[0]:
+                record = parse_summary_unit(unit, patient_domain)
+                if record is not None:
+                    records.append(record)
+        return records
 
     def changes_since(self, modseq: int) -> Changes:
         """Flag changes and (with QRESYNC) expunged UIDs since ``modseq``: one round trip."""

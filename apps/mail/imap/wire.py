@@ -49,6 +49,27 @@ def command(imap: Any, line: bytes, counter: RoundTrips | None = None) -> Respon
         raise ImapUnavailable(f"connection lost: {exc}") from exc
 
 
+def send(imap: Any, line: bytes, counter: RoundTrips | None = None) -> bytes:
+    """Send a command without waiting for its answer (see ``receive``); returns its tag."""
+    tag: bytes = imap._new_tag()
+    try:
+        imap.send(tag + b" " + line + b"\r\n")
+    except (OSError, ssl.SSLError, TimeoutError) as exc:
+        raise ImapUnavailable(f"connection lost: {exc}") from exc
+    if counter is not None:
+        counter.count += 1
+    return tag
+
+
+def receive(imap: Any, tag: bytes) -> Response:
+    try:
+        units, done = _read(imap, [tag])
+    except (OSError, ssl.SSLError, TimeoutError) as exc:
+        raise ImapUnavailable(f"connection lost: {exc}") from exc
+    done[tag].units = units
+    return done[tag]
+
+
 def pipeline(imap: Any, lines: list[bytes],
              counter: RoundTrips | None = None) -> tuple[list[list[bytes]], list[Response]]:
     """Send several commands at once: one round trip of latency for all of them.
