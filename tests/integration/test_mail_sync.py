@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from typing import Any
 
 import imapclient
@@ -268,3 +269,25 @@ def test_pooled_session_checks_with_one_noop_and_still_sees_every_change(mailbox
     assert {f.name: f.mode for f in report.folders}["Archive"] == "incremental"
     assert index_state(ADDRESS) == server_state(ADDRESS)
     services.POOL.clear()
+
+
+def test_idle_wakes_up_when_mail_arrives_over_smtp(mailbox: Mailbox) -> None:
+    import smtplib
+
+    from apps.mail.imap import AuthMode, ImapCredentials, ImapEndpoint, imap_connect
+    from tests.conftest import ENV, PORTS
+
+    session = ImapSession(imap_connect(
+        ImapEndpoint("127.0.0.1", PORTS.imaps, "ssl", ca_file=ENV["MSSANTE_TLS_CA_FILE"]),
+        ImapCredentials(ADDRESS, AuthMode.PLAIN, "devstack")))
+    try:
+        assert session.idle_wait("INBOX", timeout=0.3) is False  # nothing happens
+        sender = threading.Timer(0.3, lambda: smtplib.SMTP("127.0.0.1", PORTS.smtp_in).sendmail(
+            "julien.petit@hopital.mssante.test", [ADDRESS], b"Subject: idle\r\n\r\nBonjour\r\n"))
+        sender.start()
+        started = time.monotonic()
+        assert session.idle_wait("INBOX", timeout=10) is True
+        assert time.monotonic() - started < 5
+        sender.join()
+    finally:
+        session.close()

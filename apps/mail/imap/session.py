@@ -373,6 +373,23 @@ class ImapSession:
         records = [parse_flags_unit(u) for u in response.units if b" FETCH " in u[0][:24]]
         return [r for r in records if r is not None]
 
+    def idle_wait(self, folder: str, timeout: float) -> bool:
+        """IDLE on ``folder`` until the server reports a change or ``timeout`` passes.
+        Returns True when something changed (the caller then syncs the folder)."""
+        try:
+            self.client.select_folder(folder, readonly=True)
+            self.selected, self.readonly, self.dirty = folder, True, True
+            self.client.idle()
+            try:
+                events = self.client.idle_check(timeout=timeout)
+            finally:
+                self.client.idle_done()
+        except (OSError, IMAPClientError) as exc:
+            raise ImapUnavailable(str(exc)) from exc
+        self.round_trips.count += 2
+        return any(len(event) > 1 and event[1] in (b"EXISTS", b"EXPUNGE", b"FETCH")
+                   or (event and event[0] == b"VANISHED") for event in events)
+
     # -------------------------------------------------------------- writes
     def _writable(self, folder: str) -> None:
         # Through imaplib, so that its own state allows the UID commands that follow.
