@@ -78,6 +78,12 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web read while a worker writes the index; NORMAL syncs at checkpoints,
+    # still safe against application crashes. IMMEDIATE avoids lock-upgrade deadlocks.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE", "timeout": 20})
 # The test database of SQLite runs is a file when this is set, so that a real Celery worker
 # started by a test shares it (tests.env_plugin sets it).
 if env.str("DJANGO_TEST_DATABASE", default=""):

@@ -142,10 +142,12 @@ def parse_summary_unit(unit: list[bytes], patient_domain: str = "") -> SummaryRe
     seen, flagged, answered, draft, _deleted, keywords = _flags(flag_bytes)
     position = meta.find(b"BODYSTRUCTURE ")
     anything, pdf, xdm, cda = attachment_kinds(meta[position:] if position >= 0 else b"")
-    message_id = " ".join(message_ids(fields.get(b"message-id", b""))[:1])
-    in_reply_to = " ".join(message_ids(fields.get(b"in-reply-to", b""))[:1])
-    references = " ".join(message_ids(fields.get(b"references", b"")))[:2000]
-    date = parse_date(fields[b"date"]) if b"date" in fields else None
+    message_id = _first_id(fields.get(b"message-id", b""))
+    in_reply_to = _first_id(fields.get(b"in-reply-to", b""))
+    raw_references = fields.get(b"references", b"")
+    references = " ".join(message_ids(raw_references))[:2000] if raw_references else ""
+    raw_date = fields.get(b"date")
+    date = parse_date(raw_date) if raw_date else None
     if date is None:
         internal = _INTERNALDATE.search(meta)
         date = parse_date(internal.group(1).replace(b"-", b" ")) if internal else None
@@ -153,21 +155,29 @@ def parse_summary_unit(unit: list[bytes], patient_domain: str = "") -> SummaryRe
         date = UNKNOWN_DATE  # lists sort on date: never NULL, oldest of all
     sender_name, sender_address = name_and_address(decode_text(fields.get(b"from", b"")))
     to_text = decode_text(fields.get(b"to", b""))
-    cc_text = decode_text(fields.get(b"cc", b"")) if b"cc" in fields else ""
+    raw_cc = fields.get(b"cc")
+    recipients = addresses(to_text + " " + decode_text(raw_cc)) if raw_cc else addresses(to_text)
     patient_ins = ""
-    if patient_domain and sender_address.endswith("@" + patient_domain):
-        local = sender_address.split("@", 1)[0].upper()
-        patient_ins = local if ins_valid(local) else ""
-    return SummaryRecord(
-        uid=uid, modseq=modseq_value, message_id=message_id[:255],
-        in_reply_to=in_reply_to[:255], references=references,
-        thread_key=thread_key(message_id, in_reply_to, references, uid), date=date,
-        sender_name=sender_name[:200], sender_address=sender_address[:254],
-        to_display=to_text[:500], recipients=" ".join(addresses(to_text + " " + cc_text))[:2000],
-        subject=decode_text(fields.get(b"subject", b""))[:500],
-        size=size_value, seen=seen, flagged=flagged, answered=answered,
-        draft=draft, keywords=keywords[:500], has_attachment=anything, att_pdf=pdf, att_xdm=xdm,
-        att_cda=cda, patient_ins=patient_ins)
+    if patient_domain and sender_address.endswith(patient_domain):
+        local, _, domain = sender_address.partition("@")
+        patient_ins = local.upper() if domain == patient_domain and ins_valid(local) else ""
+    # Positional tuple.__new__: ~4 µs cheaper a message than the NamedTuple keyword call.
+    return tuple.__new__(SummaryRecord, (
+        uid, modseq_value, message_id[:255], in_reply_to[:255], references,
+        thread_key(message_id, in_reply_to, references, uid), date, sender_name[:200],
+        sender_address[:254], to_text[:500], " ".join(recipients)[:2000],
+        decode_text(fields.get(b"subject", b""))[:500], size_value, seen, flagged, answered,
+        draft, keywords[:500], anything, pdf, xdm, cda, patient_ins))
+
+
+def _first_id(raw: bytes) -> str:
+    """The first ``<...>`` id of a header value (the common single-id case without regex)."""
+    if not raw:
+        return ""
+    if raw[:1] == b"<" and raw[-1:] == b">" and b" " not in raw and raw.count(b"<") == 1:
+        return raw.decode("ascii", "replace")
+    found = message_ids(raw)
+    return found[0] if found else ""
 
 
 def parse_flags_unit(unit: list[bytes]) -> FlagsRecord | None:
