@@ -102,6 +102,11 @@ def env_vars(profile: str) -> dict[str, str]:
         "MSSANTE_PSC_SIM_ADMIN": f"http://127.0.0.1:{ports.psc}/_sim",
         "MSSANTE_DEVSTACK_PASSWORD": DEV_PASSWORD,
         "MSSANTE_PATIENT_DOMAIN": IDENTITIES["patient_domain"],
+        # No network here: the whitelist comes from a local file, the test domains on top.
+        "MSSANTE_WHITELIST_URL": str(DEVSTACK / "data" / "listeblanche-devstack.xml"),
+        "MSSANTE_EXTRA_TRUSTED_DOMAINS": ",".join(
+            d for d in IDENTITIES["domains"] if d != IDENTITIES["patient_domain"]),
+        "MSSANTE_ANNUAIRE_URL": str(state / "annuaire" / "Extraction_Correspondance_MSSante.txt"),
     }
 
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.accounts",
     "apps.structures",
+    "apps.trust",
     "apps.mail",
     "apps.webmail",
 ]
@@ -206,6 +207,13 @@ MSSANTE_IMAP_TIMEOUT = env.float("MSSANTE_IMAP_TIMEOUT", default=15.0)
 MSSANTE_NIL = env.str("MSSANTE_NIL", default="mssante-web-dev")  # X-MSS-NIL on every message
 # Patients' mailboxes (Mon espace santé): <INS>@this domain.
 MSSANTE_PATIENT_DOMAIN = env.str("MSSANTE_PATIENT_DOMAIN", default="patient.mssante.fr")
+# Trust space: the domain whitelist (URL or local file), its checksum, extra domains
+# trusted on top of it (a development stack's test domains), and the directory extraction.
+MSSANTE_WHITELIST_URL = env.str("MSSANTE_WHITELIST_URL",
+                                default="https://espacedeconfiance.mssante.fr/listeblanchemssante.xml")
+MSSANTE_WHITELIST_SHA256_URL = env.str("MSSANTE_WHITELIST_SHA256_URL", default="")
+MSSANTE_EXTRA_TRUSTED_DOMAINS = env.list("MSSANTE_EXTRA_TRUSTED_DOMAINS", default=[])
+MSSANTE_ANNUAIRE_URL = env.str("MSSANTE_ANNUAIRE_URL", default="")
 # Background sync: how often beat looks for mailboxes to sync, and the longest backoff.
 MSSANTE_SYNC_INTERVAL = env.int("MSSANTE_SYNC_INTERVAL", default=60)
 MSSANTE_SYNC_MAX_BACKOFF = env.int("MSSANTE_SYNC_MAX_BACKOFF", default=3600)
@@ -226,6 +234,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "mailbox-sync-schedule": {"task": "mail.mailbox_sync_schedule_task",
                               "schedule": float(MSSANTE_SYNC_INTERVAL)},
+    "whitelist-refresh": {"task": "trust.whitelist_refresh_task", "schedule": 24 * 3600.0},
+    "annuaire-refresh": {"task": "trust.annuaire_refresh_task", "schedule": 24 * 3600.0},
 }
 
 # ------------------------------------------------------------------ Logging

@@ -52,6 +52,20 @@ class Command(BaseCommand):
                               "client_cert_file": str(cert_dir / f"{app['address']}.pem"),
                               "client_key_file": str(cert_dir / f"{app['address']}.key")})
         self.stdout.write(f"{User.objects.count()} users, {Mailbox.objects.count()} mailboxes")
+        from pathlib import Path
+
+        from apps.trust.services import annuaire_import, whitelist_refresh
+        from devstack import annuaire_synth
+
+        whitelist = whitelist_refresh()
+        if whitelist is not None:
+            self.stdout.write(f"whitelist: {len(whitelist.names)} domains")
+        extraction = Path(settings.MSSANTE_ANNUAIRE_URL or
+                          stack.state_dir(profile) / "annuaire" / "Extraction_Correspondance_MSSante.txt")
+        if not extraction.exists():
+            annuaire_synth.write(extraction, 5000)
+        report = annuaire_import(path=extraction)
+        self.stdout.write(f"annuaire: {report.rows} mailboxes")
         if not no_mail:
             count = seed.seed(profile)
             self.stdout.write(f"{count} demo messages delivered (settings NIL: {settings.MSSANTE_NIL})")

@@ -1,0 +1,154 @@
+"""Reads of the trust space: is an address inside the MSSanté trust space?"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from apps.core.identifiers import ins_valid
+
+from .annuaire import search_key
+from .models import DirectoryEntry, WhitelistDomain
+from .services import WHITELIST_CACHE_KEY
+from .whitelist import normalize_domain
+
+_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+
+
+class RecipientKind(StrEnum):
+    TRUSTED = "trusted"
+    PATIENT = "patient"
+    OUTSIDE = "outside"
+    MALFORMED = "malformed"
+
+
+@dataclass(frozen=True)
+class RecipientVerdict:
+    address: str
+    kind: RecipientKind
+    message: str
+
+    @property
+    def allowed(self) -> bool:
+        return self.kind in (RecipientKind.TRUSTED, RecipientKind.PATIENT)
+
+
+def whitelist_names() -> frozenset[str]:
+    """Every trusted domain: the imported list plus MSSANTE_EXTRA_TRUSTED_DOMAINS (test
+    domains of a development stack). Cached until the next import."""
+    names = cache.get(WHITELIST_CACHE_KEY)
+    if names is None:
+        names = frozenset(WhitelistDomain.objects.values_list("name", flat=True).distinct())
+        cache.set(WHITELIST_CACHE_KEY, names, 3600)
+    extra = {d for d in (normalize_domain(x) for x in settings.MSSANTE_EXTRA_TRUSTED_DOMAINS) if d}
+    return frozenset(names) | extra
+
+
+def recipients_check(*, addresses: list[str]) -> list[RecipientVerdict]:
+    """Class each recipient, with the reason in French for the compose screen."""
+    trusted = whitelist_names()
+    patient_domain = normalize_domain(settings.MSSANTE_PATIENT_DOMAIN) or ""
+    verdicts = []
+    for raw in addresses:
+        address = raw.strip()
+        local, at, domain_part = address.rpartition("@")
+        domain = normalize_domain(domain_part) if at else None
+        if not at or not local or domain is None or not _LOCAL.match(local) or len(address) > 254:
+            verdicts.append(RecipientVerdict(address, RecipientKind.MALFORMED,
+                                             _("This is not a valid e-mail address.")))
+        elif domain == patient_domain:
+            if ins_valid(local):
+                verdicts.append(RecipientVerdict(
+                    address.lower(), RecipientKind.PATIENT,
+                    _("Patient's mailbox (Mon espace santé), addressed by the INS.")))
+            else:
+                verdicts.append(RecipientVerdict(
+                    address, RecipientKind.MALFORMED,
+                    _("A patient's address is their 15-character INS: this one is not valid.")))
+        elif domain in trusted:
+            verdicts.append(RecipientVerdict(f"{local}@{domain}".lower(), RecipientKind.TRUSTED,
+                                             _("Inside the MSSanté trust space.")))
+        else:
+            verdicts.append(RecipientVerdict(
+                address, RecipientKind.OUTSIDE,
+                _("This domain is not in the MSSanté trust space: messages cannot be sent to it.")))
+    return verdicts
+
+
+# ------------------------------------------------------------------ directory search
+
+def _prefix(field: str, value: str) -> Q:
+    """A prefix condition that uses the column's index on both databases: a range on
+    SQLite (its LIKE is case-insensitive and skips ordinary indexes), LIKE 'x%' on
+    PostgreSQL (Django adds a pattern_ops index for every indexed CharField)."""
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__gte": value, f"{field}__lt": value + "\uffff"})
+    return Q(**{f"{field}__startswith": value})
+
+
+def _word(field: str, value: str) -> Q:
+    return Q(**{f"{field}__startswith": value}) | Q(**{f"{field}__contains": " " + value})
+
+
+SEARCH_FIELDS = ("address", "idnat", "family_name", "given_name", "civility", "profession_label",
+                 "savoir_faire_label", "structure_name", "postcode", "city", "mailbox_type",
+                 "name_key")
+
+
+def directory_search(*, query: str, profession: str = "", city: str = "",
+                     limit: int = 20) -> list[DirectoryEntry]:
+    """Autocomplete and directory search, accent- and case-insensitive.
+
+    Ranking: exact national id or address first, then family-name prefix, given-name
+    prefix, city or postcode, structure, profession. Each rank is its own small indexed
+    query cut at ``limit``, so the cost does not grow with the directory."""
+    raw = query.strip()
+    tokens = search_key(raw).split()
+    if not tokens and not (profession or city):
+        return []
+    base = DirectoryEntry.objects.only(*SEARCH_FIELDS)
+    if profession:
+        base = base.filter(_prefix("profession_key", search_key(profession)))
+    if city:
+        key = search_key(city)
+        base = base.filter(_prefix("city_key", key) | Q(postcode__startswith=city.strip()))
+    compact = raw.replace(" ", "")
+    queries: list[Any] = []
+    if compact.isdigit() and len(compact) >= 6:
+        queries.append(base.filter(Q(idnat=compact) | Q(idnat="8" + compact)))
+        queries.append(base.filter(_prefix("idnat", compact) | _prefix("idnat", "8" + compact)))
+    elif "@" in raw:
+        queries.append(base.filter(address=raw.lower()))
+        queries.append(base.filter(_prefix("address", raw.lower())))
+    elif tokens:
+        first, rest = tokens[0], tokens[1:]
+        others = Q()
+        for token in rest:
+            others &= (_word("name_key", token) | _word("city_key", token)
+                       | _word("structure_key", token) | _word("profession_key", token)
+                       | Q(postcode__startswith=token))
+        full = " ".join(tokens)
+        queries.append(base.filter(_prefix("name_key", full)).order_by("name_key"))
+        queries.append(base.filter(_prefix("name_key", first), others).order_by("name_key"))
+        queries.append(base.filter(_prefix("given_key", first), others).order_by("given_key"))
+        queries.append(base.filter(_prefix("city_key", first) | Q(postcode__startswith=first),
+                                   others).order_by("name_key"))
+        queries.append(base.filter(_prefix("structure_key", first), others).order_by("name_key"))
+        queries.append(base.filter(_prefix("profession_key", first), others).order_by("name_key"))
+    else:
+        queries.append(base.order_by("name_key"))
+    found: dict[int, DirectoryEntry] = {}
+    for rank_query in queries:
+        if len(found) >= limit:
+            break
+        for entry in rank_query[:limit]:
+            found.setdefault(entry.pk, entry)
+    return list(found.values())[:limit]

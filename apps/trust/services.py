@@ -1,0 +1,150 @@
+"""Writes of the trust space: whitelist and directory imports."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+
+from .annuaire import AnnuaireError, DirectoryRecord, ReadStats, read_extraction
+from .models import DirectoryEntry, DirectoryStaging, WhitelistDomain, WhitelistImport
+from .whitelist import Whitelist, WhitelistError, whitelist_parse
+
+logger = logging.getLogger(__name__)
+WHITELIST_CACHE_KEY = "trust:whitelist:names"
+
+
+def whitelist_import(*, data: bytes, source: str, expected_sha256: str | None = None) -> Whitelist:
+    """Replace the whitelist in one transaction; on any defect keep the previous one, log
+    it and record the failed attempt (shown in the admin)."""
+    try:
+        parsed = whitelist_parse(data, expected_sha256=expected_sha256)
+    except WhitelistError as exc:
+        logger.error("whitelist from %s refused, previous list kept: %s", source, exc)
+        WhitelistImport.objects.create(source=source[:500], ok=False, error=str(exc)[:500])
+        raise
+    with transaction.atomic():
+        WhitelistDomain.objects.all().delete()
+        WhitelistDomain.objects.bulk_create([WhitelistDomain(
+            name=d.name, description=d.description, operator_dn=d.operator_dn,
+            responsible_contact=d.responsible_contact, support_contact=d.support_contact,
+            updated_at=d.updated_at) for d in parsed.domains], batch_size=2000)
+        WhitelistImport.objects.create(
+            source=source[:500], ok=True, entries=len(parsed.domains), domains=len(parsed.names),
+            sha256=parsed.sha256, generated_at=parsed.generated_at, repaired=parsed.repaired)
+    cache.delete(WHITELIST_CACHE_KEY)
+    if parsed.repaired:
+        logger.warning("whitelist from %s lacked its closing root tag; accepted", source)
+    logger.info("whitelist imported from %s: %d entries, %d domains", source,
+                len(parsed.domains), len(parsed.names))
+    return parsed
+
+
+def _read_source(location: str, limit: int = 60 * 1024 * 1024) -> bytes:
+    if location.startswith(("https://", "http://")):
+        with urllib.request.urlopen(location, timeout=60) as response:  # noqa: S310 - configured URL
+            return bytes(response.read(limit))
+    return Path(location).read_bytes()
+
+
+def whitelist_refresh() -> Whitelist | None:
+    """The daily refresh: from MSSANTE_WHITELIST_URL (or a local file), with the checksum
+    from MSSANTE_WHITELIST_SHA256_URL when configured. Returns None when not configured."""
+    location = settings.MSSANTE_WHITELIST_URL
+    if not location:
+        return None
+    expected = None
+    if settings.MSSANTE_WHITELIST_SHA256_URL:
+        expected = _read_source(settings.MSSANTE_WHITELIST_SHA256_URL, 4096).decode("ascii", "replace")
+    try:
+        data = _read_source(location)
+    except OSError as exc:
+        logger.error("whitelist download from %s failed, previous list kept: %s", location, exc)
+        WhitelistImport.objects.create(source=location[:500], ok=False,
+                                       error=f"download failed: {exc}"[:500])
+        raise WhitelistError(f"download failed: {exc}") from exc
+    return whitelist_import(data=data, source=location, expected_sha256=expected)
+
+
+# ------------------------------------------------------------------ directory (annuaire)
+
+@dataclass
+class AnnuaireReport:
+    rows: int
+    skipped: int
+    added: int
+    changed: int
+    removed: int
+    seconds: float
+
+
+def annuaire_import(*, path: Path, batch: int = 5000) -> AnnuaireReport:
+    """Stream the extraction into a staging table, then switch the directory over in one
+    transaction touching only what differs (new, changed, gone). Searches meanwhile see
+    the previous directory whole, never half an import. An empty or unreadable file
+    changes nothing."""
+    started = time.monotonic()
+    quote = connection.ops.quote_name
+    staging = quote(DirectoryStaging._meta.db_table)
+    entries = quote(DirectoryEntry._meta.db_table)
+    columns = ", ".join(quote(c) for c in DirectoryRecord._fields)
+    placeholders = ", ".join(["%s"] * len(DirectoryRecord._fields))
+    insert = (f"INSERT INTO {staging} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+              f"ON CONFLICT ({quote('address')}) DO NOTHING")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {staging}")  # noqa: S608
+    stats: list[ReadStats] = []
+    chunk: list[DirectoryRecord] = []
+    for record in read_extraction(path, stats):
+        chunk.append(record)
+        if len(chunk) >= batch:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(insert, chunk)
+            chunk = []
+    if chunk:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(insert, chunk)
+    rows, skipped = stats[0] if stats else (0, 0)
+    if rows == 0:
+        raise AnnuaireError("the file holds no mailbox: directory left unchanged")
+    address, row_hash = quote("address"), quote("row_hash")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {entries} WHERE NOT EXISTS (SELECT 1 FROM {staging} s "  # noqa: S608
+                       f"WHERE s.{address} = {entries}.{address})")
+        removed = cursor.rowcount
+        cursor.execute(f"DELETE FROM {entries} WHERE EXISTS (SELECT 1 FROM {staging} s "  # noqa: S608
+                       f"WHERE s.{address} = {entries}.{address} AND s.{row_hash} <> {entries}.{row_hash})")
+        changed = cursor.rowcount
+        cursor.execute(f"INSERT INTO {entries} ({columns}) SELECT {columns} FROM {staging} s "  # noqa: S608
+                       f"WHERE NOT EXISTS (SELECT 1 FROM {entries} e WHERE e.{address} = s.{address})")
+        inserted = cursor.rowcount
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {staging}")  # noqa: S608
+    report = AnnuaireReport(rows=rows, skipped=skipped, added=inserted - changed, changed=changed,
+                            removed=removed, seconds=round(time.monotonic() - started, 2))
+    logger.info("annuaire imported from %s: %s", path, report)
+    return report
+
+
+def annuaire_refresh() -> AnnuaireReport | None:
+    """The daily import, from MSSANTE_ANNUAIRE_URL (a URL or a local path)."""
+    location = settings.MSSANTE_ANNUAIRE_URL
+    if not location:
+        return None
+    if location.startswith(("https://", "http://")):
+        target = Path(tempfile.mkdtemp()) / "extraction"
+        with urllib.request.urlopen(location, timeout=300) as response, target.open("wb") as out:  # noqa: S310
+            shutil.copyfileobj(response, out)
+        try:
+            return annuaire_import(path=target)
+        finally:
+            shutil.rmtree(target.parent, ignore_errors=True)
+    return annuaire_import(path=Path(location))
