@@ -135,3 +135,13 @@ def client() -> Any:
     from django.test import Client
 
     return Client(SERVER_NAME="127.0.0.1")
+
+
+@pytest.fixture
+def trust_data(db: Any, tmp_path: Path) -> None:
+    """The devstack whitelist and a small directory (the demo identities + 500 others)."""
+    from apps.trust.services import annuaire_import, whitelist_refresh
+    from devstack import annuaire_synth
+
+    whitelist_refresh()
+    annuaire_import(path=annuaire_synth.write(tmp_path / "annuaire.txt", 500))

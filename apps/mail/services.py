@@ -15,6 +15,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
 
 import redis
 from django.conf import settings
@@ -27,6 +29,7 @@ from .imap import ImapAuthError, ImapError, ImapUnavailable, imap_connect
 from .imap.session import ImapSession
 from .models import Folder, Mailbox, MessageSummary
 from .selectors import mailbox_imap_credentials, mailbox_imap_endpoint
+from .smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
 from .sync import SyncReport, mailbox_sync
 
 logger = logging.getLogger(__name__)
@@ -342,3 +345,57 @@ def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
     folders = list(only) if only else None
     transaction.on_commit(lambda: mailbox_sync_task.delay(mailbox.pk, session_key, folders))
     return True
+
+
+# ------------------------------------------------------------------ sending
+
+def _smtp_endpoint(mailbox: Mailbox) -> SmtpEndpoint:
+    return SmtpEndpoint(host=mailbox.smtp_host or settings.MSSANTE_SMTP_HOST,
+                        port=mailbox.smtp_port or settings.MSSANTE_SMTP_PORT,
+                        security=settings.MSSANTE_SMTP_SECURITY,
+                        ca_file=settings.MSSANTE_TLS_CA_FILE or None)
+
+
+def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subject: str,
+                  body: str) -> EmailMessage:
+    """A plain-text message with the MSSanté headers every message carries."""
+    message = EmailMessage()
+    message["From"] = formataddr((sender_name, mailbox.address)) if sender_name else mailbox.address
+    message["To"] = ", ".join(to)
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=mailbox.address.split("@")[1])
+    message["X-MSS-NIL"] = settings.MSSANTE_NIL
+    message.set_content(body)
+    return message
+
+
+def message_send(*, mailbox: Mailbox, message: EmailMessage, recipients: Sequence[str],
+                 token_provider: TokenProvider | None) -> None:
+    """Submit over SMTP (fresh PSC token, one retry on refusal), then file a copy in Sent.
+
+    The caller has checked the recipients against the trust space. Raises
+    MailServerUnavailable (try later, nothing lost) or MailAuthError."""
+    uses_token = mailbox.auth_mode == Mailbox.AuthMode.PSC_XOAUTH2
+    data = message.as_bytes()
+    for attempt in (0, 1):
+        token = token_provider(attempt == 1) if uses_token and token_provider else None
+        credentials = mailbox_imap_credentials(mailbox=mailbox, access_token=token)
+        try:
+            smtp_submit(_smtp_endpoint(mailbox), credentials, mailbox.address, recipients, data)
+            break
+        except SmtpUnavailable as exc:
+            logger.error("SMTP unavailable for %s: %s", mailbox.address, exc)
+            raise MailServerUnavailable(str(exc)) from exc
+        except SmtpRefused as exc:
+            if attempt == 0 and uses_token and "authentication" in str(exc):
+                continue
+            logger.warning("SMTP refused a message from %s: %s", mailbox.address, exc)
+            raise MailAuthError(str(exc)) from exc
+    try:
+        with mailbox_session(mailbox=mailbox, token_provider=token_provider) as session:
+            sent = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.SENT).first()
+            session.append(sent.name if sent else "Sent", data, flags=[b"\\Seen"])
+    except (MailServerUnavailable, MailAuthError) as exc:
+        # Sent already; only the copy failed: say it in the log, do not send twice.
+        logger.error("message from %s sent but not filed in Sent: %s", mailbox.address, exc)

@@ -1,0 +1,78 @@
+"""Submit a message over SMTP with the same authentication rules as IMAP: TLS always
+(STARTTLS required, or implicit TLS), XOAUTH2 with the PSC token, EXTERNAL with a client
+certificate, PLAIN for the development stack."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from apps.mail.imap.client import AuthMode, ImapCredentials, tls_context
+
+
+class SmtpError(Exception):
+    """Base of what this layer raises."""
+
+
+class SmtpUnavailable(SmtpError):
+    """The server could not be reached or broke the connection: try again later."""
+
+
+class SmtpRefused(SmtpError):
+    """The server refused the credentials, the sender or a recipient: do not retry as is."""
+
+
+@dataclass(frozen=True)
+class SmtpEndpoint:
+    host: str
+    port: int
+    security: str = "starttls"  # "starttls" or "ssl"
+    ca_file: str | None = None
+    timeout: float = 30.0
+
+
+def smtp_submit(endpoint: SmtpEndpoint, credentials: ImapCredentials, sender: str,
+                recipients: Sequence[str], message: bytes) -> None:
+    context = tls_context(endpoint.ca_file, credentials.cert_file, credentials.key_file)
+    try:
+        if endpoint.security == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(endpoint.host, endpoint.port,
+                                                  timeout=endpoint.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(endpoint.host, endpoint.port, timeout=endpoint.timeout)
+            smtp.ehlo()
+            if not smtp.has_extn("starttls"):
+                smtp.close()
+                raise SmtpUnavailable("server does not offer STARTTLS; refusing a clear channel")
+            smtp.starttls(context=context)
+        with smtp:
+            smtp.ehlo()
+            _authenticate(smtp, credentials)
+            refused = smtp.sendmail(sender, list(recipients), message)
+            if refused:
+                raise SmtpRefused(f"recipients refused: {sorted(refused)}")
+    except smtplib.SMTPAuthenticationError as exc:
+        raise SmtpRefused(f"authentication refused ({exc.smtp_code})") from exc
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
+            smtplib.SMTPDataError) as exc:
+        raise SmtpRefused(str(exc)) from exc
+    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+        if isinstance(exc, SmtpError):
+            raise
+        raise SmtpUnavailable(f"{endpoint.host}:{endpoint.port}: {exc}") from exc
+
+
+def _authenticate(smtp: smtplib.SMTP, credentials: ImapCredentials) -> None:
+    user, secret = credentials.username, credentials.secret
+    if credentials.mode is AuthMode.XOAUTH2:
+        smtp.auth("XOAUTH2", lambda challenge=None: "" if challenge else
+                  f"user={user}\x01auth=Bearer {secret}\x01\x01", initial_response_ok=True)
+    elif credentials.mode is AuthMode.OAUTHBEARER:
+        smtp.auth("OAUTHBEARER", lambda challenge=None: "" if challenge else
+                  f"n,a={user},\x01auth=Bearer {secret}\x01\x01", initial_response_ok=True)
+    elif credentials.mode is AuthMode.EXTERNAL:
+        smtp.auth("EXTERNAL", lambda challenge=None: "", initial_response_ok=True)
+    else:
+        smtp.login(user, secret)

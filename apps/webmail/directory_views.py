@@ -1,0 +1,52 @@
+"""The directory (annuaire santé): search page, contact card, compose suggestions."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+
+from apps.mail.selectors import mailbox_list_for_user
+from apps.trust.models import DirectoryEntry
+from apps.trust.selectors import directory_search, recipients_check
+
+
+@login_required
+def directory(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:200]
+    profession = request.GET.get("profession", "")[:100]
+    city = request.GET.get("ville", "")[:100]
+    results = directory_search(query=query, profession=profession, city=city, limit=30) \
+        if (query.strip() or profession.strip() or city.strip()) else []
+    return render(request, "webmail/directory.html", {
+        "q": query, "profession": profession, "ville": city, "results": results,
+        "searched": bool(query.strip() or profession.strip() or city.strip())})
+
+
+@login_required
+def contact(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(DirectoryEntry, pk=pk)
+    return render(request, "webmail/contact.html", {"entry": entry})
+
+
+@login_required
+def suggestions(request: HttpRequest) -> JsonResponse:
+    """The compose "À" field's autocomplete: people with profession and city."""
+    query = request.GET.get("q", "")[:200]
+    if len(query.strip()) < 2:
+        return JsonResponse({"results": []})
+    mine = {m.address for m in mailbox_list_for_user(user=request.user)}  # type: ignore[arg-type]
+    results = [{
+        "address": e.address, "name": e.display_name, "profession": e.profession_label,
+        "structure": e.structure_name, "city": e.city, "postcode": e.postcode,
+    } for e in directory_search(query=query, limit=8) if e.address not in mine]
+    return JsonResponse({"results": results})
+
+
+@login_required
+def recipient_check(request: HttpRequest) -> JsonResponse:
+    """One recipient's trust-space verdict, for the chip the compose field shows."""
+    address = request.GET.get("a", "")[:320]
+    verdict = recipients_check(addresses=[address])[0]
+    return JsonResponse({"address": verdict.address, "kind": verdict.kind.value,
+                         "message": verdict.message, "allowed": verdict.allowed})

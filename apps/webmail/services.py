@@ -1,0 +1,41 @@
+"""The compose flow: recipients checked against the trust space, then the mail engine."""
+
+from __future__ import annotations
+
+import logging
+
+from apps.accounts.models import User
+from apps.core.errors import ApplicationError
+from apps.mail.models import Mailbox
+from apps.mail.services import TokenProvider, message_build, message_send
+from apps.trust.selectors import RecipientVerdict, recipients_check
+
+logger = logging.getLogger(__name__)
+
+
+class RecipientsRefused(ApplicationError):
+    """At least one recipient is outside the trust space or malformed: nothing was sent."""
+
+    def __init__(self, verdicts: list[RecipientVerdict]) -> None:
+        self.verdicts = verdicts
+        refused = [v for v in verdicts if not v.allowed]
+        super().__init__(", ".join(v.address for v in refused),
+                         user_message=" ".join(f"{v.address} : {v.message}" for v in refused))
+
+
+def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject: str, body: str,
+                         token_provider: TokenProvider | None) -> list[RecipientVerdict]:
+    """Refuse before anything leaves when a recipient is not allowed; otherwise send."""
+    verdicts = recipients_check(addresses=to)
+    if not verdicts:
+        raise RecipientsRefused([])
+    if not all(v.allowed for v in verdicts):
+        logger.warning("message from %s refused: recipients outside the trust space %s",
+                       mailbox.address, [v.address for v in verdicts if not v.allowed])
+        raise RecipientsRefused(verdicts)
+    addresses = [v.address for v in verdicts]
+    message = message_build(mailbox=mailbox, sender_name=user.display_name, to=addresses,
+                            subject=subject, body=body)
+    message_send(mailbox=mailbox, message=message, recipients=addresses,
+                 token_provider=token_provider)
+    return verdicts

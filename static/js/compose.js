@@ -1,0 +1,128 @@
+// Compose "À" field: directory autocomplete and one chip per recipient, each showing
+// whether the address is inside the MSSanté trust space. The server decides again on
+// sending; this only tells the user early. No inline script: the CSP forbids it.
+(function () {
+  "use strict";
+  const form = document.getElementById("compose-form");
+  if (!form) return;
+  const input = document.getElementById("to-input");
+  const list = document.getElementById("to-suggestions");
+  const chips = document.getElementById("chips");
+  const problem = document.getElementById("to-problem");
+  const send = document.getElementById("send");
+  const template = document.getElementById("chip-template");
+  let timer = null;
+  let active = -1;
+  let lastQuery = "";
+
+  function refreshState() {
+    const bad = chips.querySelectorAll(".chip-outside, .chip-malformed").length > 0;
+    problem.hidden = !bad;
+    send.disabled = bad;
+  }
+
+  function closeList() {
+    list.hidden = true;
+    list.innerHTML = "";
+    input.setAttribute("aria-expanded", "false");
+    active = -1;
+  }
+
+  async function addRecipient(address) {
+    address = address.trim().replace(/[,;]+$/, "");
+    if (!address) return;
+    const existing = Array.from(chips.querySelectorAll("input[name=to]")).map((i) => i.value.toLowerCase());
+    if (existing.includes(address.toLowerCase())) { input.value = ""; closeList(); return; }
+    const response = await fetch(form.dataset.checkUrl + "?a=" + encodeURIComponent(address),
+                                 {headers: {"Accept": "application/json"}});
+    const verdict = await response.json();
+    const chip = template.content.firstElementChild.cloneNode(true);
+    chip.classList.add("chip-" + verdict.kind);
+    chip.dataset.kind = verdict.kind;
+    chip.title = verdict.message;
+    chip.querySelector(".chip-address").textContent = verdict.address;
+    chip.querySelector(".chip-reason").textContent = " — " + verdict.message;
+    chip.querySelector("input").value = verdict.address;
+    chip.querySelector("button").setAttribute("aria-label", "Retirer " + verdict.address);
+    chips.appendChild(chip);
+    input.value = "";
+    closeList();
+    refreshState();
+    input.focus();
+  }
+
+  function render(results) {
+    list.innerHTML = "";
+    results.forEach((r, index) => {
+      const option = document.createElement("li");
+      option.setAttribute("role", "option");
+      option.id = "to-option-" + index;
+      option.dataset.address = r.address;
+      const name = document.createElement("strong");
+      name.textContent = r.name;
+      const details = document.createElement("span");
+      details.className = "muted";
+      details.textContent = [r.profession, r.structure, [r.postcode, r.city].join(" ").trim()]
+        .filter(Boolean).join(" · ");
+      const address = document.createElement("code");
+      address.textContent = r.address;
+      option.append(name, " ", details, document.createElement("br"), address);
+      option.addEventListener("mousedown", (event) => { event.preventDefault(); addRecipient(r.address); });
+      list.appendChild(option);
+    });
+    list.hidden = results.length === 0;
+    input.setAttribute("aria-expanded", results.length ? "true" : "false");
+    active = -1;
+  }
+
+  function highlight(index) {
+    const options = list.querySelectorAll("[role=option]");
+    if (!options.length) return;
+    active = (index + options.length) % options.length;
+    options.forEach((o, i) => o.setAttribute("aria-selected", i === active ? "true" : "false"));
+    input.setAttribute("aria-activedescendant", options[active].id);
+  }
+
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    const query = input.value.trim();
+    if (query.length < 2 || query.includes(",")) { closeList(); return; }
+    timer = setTimeout(async () => {
+      lastQuery = query;
+      const response = await fetch(form.dataset.suggestUrl + "?q=" + encodeURIComponent(query),
+                                   {headers: {"Accept": "application/json"}});
+      const data = await response.json();
+      if (lastQuery === query) render(data.results);
+    }, 150);
+  });
+
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown") { event.preventDefault(); highlight(active + 1); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); highlight(active - 1); }
+    else if (event.key === "Escape") { closeList(); }
+    else if (event.key === "Enter" || event.key === "," || event.key === ";" || event.key === "Tab") {
+      const options = list.querySelectorAll("[role=option]");
+      if (active >= 0 && options[active]) { event.preventDefault(); addRecipient(options[active].dataset.address); }
+      else if (input.value.includes("@")) { event.preventDefault(); addRecipient(input.value); }
+      else if (event.key === "Enter") { event.preventDefault(); }
+    } else if (event.key === "Backspace" && !input.value && chips.lastElementChild) {
+      chips.lastElementChild.remove();
+      refreshState();
+    }
+  });
+
+  input.addEventListener("blur", () => { if (input.value.includes("@")) addRecipient(input.value); });
+
+  chips.addEventListener("click", (event) => {
+    if (event.target.classList.contains("chip-remove")) {
+      event.target.closest(".chip").remove();
+      refreshState();
+      input.focus();
+    }
+  });
+
+  form.addEventListener("submit", (event) => {
+    if (input.value.includes("@")) { event.preventDefault(); addRecipient(input.value); }
+  });
+  refreshState();
+})();

@@ -1,0 +1,60 @@
+"""Compose: three letters of a name propose the right people with profession and city;
+an address outside the whitelist shows in red and sending is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import PSCSim
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page: Page, site: str, who: str, then: str) -> None:
+    page.goto(site + then)
+    page.get_by_role("link", name="Se connecter avec Pro Santé Connect").click()
+    page.get_by_role("button", name=who).click()
+
+
+def test_autocomplete_and_trust_space_chips(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None,
+                                            trust_data: None, artifacts: Path) -> None:
+    sign_in(page, site, "Claire MARTIN", "/ecrire/")
+    expect(page.get_by_role("heading", name="Nouveau message")).to_be_visible()
+    field = page.get_by_role("combobox", name="À")
+    field.press_sequentially("mor", delay=40)
+    suggestion = page.get_by_role("option").filter(has_text="Léa MOREAU")
+    expect(suggestion).to_be_visible()
+    expect(suggestion).to_contain_text("Éducateur spécialisé")
+    expect(suggestion).to_contain_text("BRON")
+    suggestion.click()
+    chip = page.locator(".chip", has_text="lea.moreau@ehpad.mssante.test")
+    expect(chip).to_have_attribute("data-kind", "trusted")
+    field.fill("quelquun@gmail.com")
+    field.press("Enter")
+    outside = page.locator(".chip", has_text="quelquun@gmail.com")
+    expect(outside).to_have_attribute("data-kind", "outside")
+    expect(outside).to_have_css("border-top-color", "rgb(179, 38, 30)")  # the danger red
+    expect(page.get_by_role("button", name="Envoyer")).to_be_disabled()
+    expect(page.get_by_text("Retirez les destinataires affichés en rouge")).to_be_visible()
+    page.screenshot(path=str(artifacts / "compose.png"), full_page=True)
+    outside.get_by_role("button").click()
+    expect(page.get_by_role("button", name="Envoyer")).to_be_enabled()
+
+
+def test_directory_search_and_write_to(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None,
+                                       trust_data: None) -> None:
+    sign_in(page, site, "Julien PETIT", "/annuaire/")
+    page.get_by_label("Nom, adresse, RPPS ou structure").fill("helene")
+    page.get_by_role("button", name="Rechercher").click()
+    first = page.locator(".card.person").first
+    expect(first).to_contain_text("Hélène")
+    page.get_by_label("Nom, adresse, RPPS ou structure").fill("claire martin")
+    page.get_by_label("Ville ou code postal").fill("lyon")
+    page.get_by_role("button", name="Rechercher").click()
+    card = page.locator(".card.person").first
+    expect(card).to_contain_text("Médecin")
+    card.get_by_role("link", name="Écrire à").click()
+    expect(page.locator(".chip", has_text="claire.martin@medecin.mssante.test")).to_have_attribute("data-kind", "trusted")

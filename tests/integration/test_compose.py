@@ -1,0 +1,71 @@
+"""Sending from the compose page: the trust space is enforced server-side, and a message
+to a trusted recipient travels SMTP → LMTP → IMAP and is filed in Sent."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from django.test import Client
+
+from tests.conftest import IDENTITIES, PSCSim, django_signin, imap_plain
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def find(address: str, folder: str, subject: str, timeout: float = 10) -> bool:
+    client = imap_plain(address)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            client.select_folder(folder, readonly=True)
+            if client.search(["SUBJECT", subject]):
+                return True
+            time.sleep(0.2)
+        return False
+    finally:
+        client.logout()
+
+
+def test_send_to_a_trusted_colleague(client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
+    django_signin(client, "gp")
+    subject = f"Avis pour Mme Roux {uuid.uuid4().hex[:6]}"
+    response = client.post("/ecrire/", {"to": [IDENTITIES["educator"]["mailbox"]], "subject": subject,
+                                         "body": "Bonjour,\nje passe à 17 h.\n"})
+    assert response.status_code == 302
+    assert find(IDENTITIES["educator"]["mailbox"], "INBOX", subject)
+    assert find(IDENTITIES["gp"]["mailbox"], "Sent", subject)
+    fetched = imap_plain(IDENTITIES["educator"]["mailbox"])
+    fetched.select_folder("INBOX", readonly=True)
+    uid = fetched.search(["SUBJECT", subject])[0]
+    raw = fetched.fetch([uid], ["BODY.PEEK[HEADER]"])[uid][b"BODY[HEADER]"]
+    fetched.logout()
+    assert b"X-MSS-NIL:" in raw and b"Claire MARTIN" in raw.replace(b"\r\n ", b" ")
+
+
+def test_outside_recipients_are_refused_and_nothing_leaves(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                           trust_data: None) -> None:
+    django_signin(client, "gp")
+    subject = f"Ne doit pas partir {uuid.uuid4().hex[:6]}"
+    response = client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"], "ami@gmail.com"],
+                                         "subject": subject, "body": "x"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Rien n&#x27;a été envoyé" in page or "Rien n'a été envoyé" in page
+    assert "ami@gmail.com" in page and "espace de confiance MSSanté" in page
+    assert not find(IDENTITIES["nurse"]["mailbox"], "INBOX", subject, timeout=1.5)
+    assert client.post("/ecrire/", {"to": [], "subject": "vide", "body": "x"}).status_code == 400
+
+
+def test_suggestions_and_recipient_check_endpoints(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                   trust_data: None) -> None:
+    django_signin(client, "nurse")
+    results = client.get("/annuaire/suggestions/", {"q": "mor"}).json()["results"]
+    lea = next(r for r in results if r["address"] == IDENTITIES["educator"]["mailbox"])
+    assert (lea["profession"], lea["city"]) == ("Éducateur spécialisé", "BRON")
+    assert client.get("/annuaire/suggestions/", {"q": "m"}).json() == {"results": []}
+    verdict = client.get("/ecrire/destinataire/", {"a": "x@gmail.com"}).json()
+    assert verdict["kind"] == "outside" and not verdict["allowed"]
+    patient = client.get("/ecrire/destinataire/", {"a": "280017512345610@patient.mssante.test"}).json()
+    assert patient["kind"] == "patient" and patient["allowed"]
