@@ -1,6 +1,7 @@
 """Directory (annuaire) benchmark: 535,000 synthetic rows in the exact real format.
 
-In a fresh process with its own SQLite database (so that peak RSS is the import's own):
+On SQLite and on PostgreSQL, each in a fresh process with its own database (so that peak
+RSS is the import's own):
 import time and peak RSS; search latency p50/p95 over 300 autocomplete-style queries
 (three letters of a name, full names, an RPPS, a city, a profession with a name); then a
 second import of the same file with 1% of rows changed, reporting what it touched.
@@ -25,12 +26,22 @@ sys.path.insert(0, str(ROOT))
 ROWS = int(os.environ.get("BENCH_ANNUAIRE_ROWS", "535000"))
 
 
-def child(work: Path) -> dict[str, object]:
+def child(work: Path, database: str) -> dict[str, object]:
     from devstack import stack
 
-    os.environ.update(stack.env_vars(os.environ.get("MSSANTE_DEVSTACK_PROFILE", "test")))
-    os.environ.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="bench" * 10,
-                      DATABASE_URL=f"sqlite:///{work / 'bench.sqlite3'}",
+    env = stack.env_vars(os.environ.get("MSSANTE_DEVSTACK_PROFILE", "test"))
+    os.environ.update(env)
+    if database == "postgresql":
+        server = env["MSSANTE_DEVSTACK_POSTGRES_URL"].rsplit("/", 1)[0]
+        import psycopg
+
+        with psycopg.connect(server + "/mssante", autocommit=True) as admin:
+            admin.execute("DROP DATABASE IF EXISTS bench_annuaire")
+            admin.execute("CREATE DATABASE bench_annuaire")
+        url = server + "/bench_annuaire"
+    else:
+        url = f"sqlite:///{work / 'bench.sqlite3'}"
+    os.environ.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="bench" * 10, DATABASE_URL=url,
                       DJANGO_SETTINGS_MODULE="mssante_web.settings")
     import django
 
@@ -82,21 +93,25 @@ def child(work: Path) -> dict[str, object]:
         "reimport_1pct_s": again.seconds, "reimport_changed": again.changed,
         "reimport_added": again.added, "reimport_removed": again.removed,
         "reimport_touched_share": round((again.changed + again.added + again.removed) / again.rows, 4),
-        "database": "sqlite",
+        "database": database,
     }
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        print(json.dumps(child(Path(sys.argv[2]))))
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        print(json.dumps(child(Path(sys.argv[2]), sys.argv[3])))
         return
-    with tempfile.TemporaryDirectory() as work:
-        out = subprocess.run([sys.executable, __file__, "--child", work], capture_output=True,
-                             text=True, cwd=ROOT)
-        if out.returncode != 0:
-            print(out.stderr[-3000:], file=sys.stderr)
-            raise SystemExit(out.returncode)
-    print(out.stdout.strip().splitlines()[-1])
+    results = {}
+    for database in ("sqlite", "postgresql"):
+        with tempfile.TemporaryDirectory() as work:
+            out = subprocess.run([sys.executable, __file__, "--child", work, database],
+                                 capture_output=True, text=True, cwd=ROOT)
+            if out.returncode != 0:
+                print(out.stderr[-3000:], file=sys.stderr)
+                raise SystemExit(out.returncode)
+        results[database] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{database}: {results[database]}", flush=True)
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

@@ -14,5 +14,14 @@ trap cleanup EXIT
 mkdir -p test-artifacts
 $PY -m pytest "$@"
 status=$?
+# Production runs on PostgreSQL: the integration suite (raw SQL of the sync engine and of
+# the directory import included) runs a second time against it. Skipped when ARGS narrow
+# the run to something else.
+if [[ $status == 0 && ( $# == 0 || " $* " == *" tests/integration"* ) ]]; then
+  echo "== integration tests again, on PostgreSQL"
+  DATABASE_URL=$($PY -c 'from devstack import stack; print(stack.env_vars("test")["MSSANTE_DEVSTACK_POSTGRES_URL"])') \
+    $PY -m pytest tests/integration -m "not browser" -p no:cacheprovider
+  status=$?
+fi
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 exit $status

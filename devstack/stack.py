@@ -47,13 +47,14 @@ class Ports:
     submissions: int
     redis: int
     psc: int
+    postgres: int
 
 
 PROFILES = {
     "demo": Ports(imap=10143, imaps=10993, smtp_in=10025, submission=10587, submissions=10465,
-                  redis=16379, psc=18080),
+                  redis=16379, psc=18080, postgres=15432),
     "test": Ports(imap=11143, imaps=11993, smtp_in=11025, submission=11587, submissions=11465,
-                  redis=17379, psc=19080),
+                  redis=17379, psc=19080, postgres=16432),
 }
 
 
@@ -101,6 +102,9 @@ def env_vars(profile: str) -> dict[str, str]:
         "MSSANTE_PSC_CLIENT_SECRET": CLIENT_SECRET,
         "MSSANTE_PSC_SIM_ADMIN": f"http://127.0.0.1:{ports.psc}/_sim",
         "MSSANTE_DEVSTACK_PASSWORD": DEV_PASSWORD,
+        # The site itself uses SQLite in the devstack; PostgreSQL (production's database)
+        # runs beside it for the tests and benchmarks that must hold on both.
+        "MSSANTE_DEVSTACK_POSTGRES_URL": f"postgres://mssante@127.0.0.1:{ports.postgres}/mssante",
         "MSSANTE_PATIENT_DOMAIN": IDENTITIES["patient_domain"],
         # No network here: the whitelist comes from a local file, the test domains on top.
         "MSSANTE_WHITELIST_URL": str(DEVSTACK / "data" / "listeblanche-devstack.xml"),
@@ -319,7 +323,41 @@ def pid_files(state: Path) -> dict[str, Path]:
         "postfix": state / "postfix" / "queue" / "pid" / "master.pid",
         "redis": state / "redis" / "redis.pid",
         "psc": state / "psc" / "psc.pid",
+        "postgres": state / "postgres" / "data" / "postmaster.pid",
     }
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    if not found:
+        raise SystemExit("PostgreSQL server binaries missing: run devstack/install.sh")
+    return str(found[-1])
+
+
+def start_postgres(state: Path, ports: Ports) -> None:
+    """A throwaway cluster owned by the postgres user, trust auth on loopback only."""
+    pg = state / "postgres"
+    data = pg / "data"
+    (pg / "run").mkdir(parents=True, exist_ok=True)
+    shutil.chown(pg, user="postgres", group="postgres")
+    shutil.chown(pg / "run", user="postgres", group="postgres")
+    as_postgres = ["runuser", "-u", "postgres", "--"]
+    if not (data / "PG_VERSION").exists():
+        subprocess.run([*as_postgres, _pg_bin("initdb"), "-D", str(data), "-U", "mssante",
+                        "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"], check=True,
+                       stdin=subprocess.DEVNULL, capture_output=True)
+    subprocess.run([*as_postgres, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(pg / "postgres.log"),
+                    "-o", f"-p {ports.postgres} -k {pg / 'run'} -c listen_addresses=127.0.0.1 "
+                          "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                    "start"], check=True, stdin=subprocess.DEVNULL, capture_output=True)
+    for _ in range(100):
+        ready = subprocess.run([_pg_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(ports.postgres)],
+                               capture_output=True)
+        if ready.returncode == 0:
+            break
+        time.sleep(0.1)
+    subprocess.run([_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(ports.postgres), "-U",
+                    "mssante", "mssante"], capture_output=True)  # exists already: fine
 
 
 def start(profile: str) -> None:
@@ -367,11 +405,15 @@ def start(profile: str) -> None:
         spawn(["/usr/lib/postfix/sbin/master", "-w", "-c", str(pf)], logs / "postfix-master.log",
               env)
 
+    if not read_pid(pids["postgres"]):
+        start_postgres(state, ports)
+
     wait_ports([ports.redis], "redis", log=logs / "redis.log")
     wait_ports([ports.psc], "PSC simulator", log=logs / "psc.log")
     wait_ports([ports.imap, ports.imaps], "dovecot", log=logs / "dovecot.log")
     wait_ports([ports.smtp_in, ports.submission, ports.submissions], "postfix",
                log=logs / "postfix.log")
+    wait_ports([ports.postgres], "postgres", log=state / "postgres" / "postgres.log")
     print(f"devstack '{profile}' up in {time.monotonic() - started:.1f} s; logs in {logs}")
 
 
@@ -392,6 +434,10 @@ def stop(profile: str) -> None:
         pid = read_pid(pids[name])
         if pid:
             os.kill(pid, signal.SIGTERM)
+    if read_pid(pids["postgres"]):
+        subprocess.run(["runuser", "-u", "postgres", "--", _pg_bin("pg_ctl"), "-D",
+                        str(state / "postgres" / "data"), "-m", "fast", "stop"],
+                       stdin=subprocess.DEVNULL, capture_output=True)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(read_pid(p) for p in pids.values()):
         time.sleep(0.1)

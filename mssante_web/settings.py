@@ -87,7 +87,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE", "timeout": 20})
 # The test database of SQLite runs is a file when this is set, so that a real Celery worker
 # started by a test shares it (tests.env_plugin sets it).
-if env.str("DJANGO_TEST_DATABASE", default=""):
+if env.str("DJANGO_TEST_DATABASE", default="") and \
+        DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": env.str("DJANGO_TEST_DATABASE")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

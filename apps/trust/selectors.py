@@ -137,8 +137,11 @@ def directory_search(*, query: str, profession: str = "", city: str = "",
                        | Q(postcode__startswith=token))
         full = " ".join(tokens)
         queries.append(base.filter(_prefix("name_key", full)).order_by("name_key"))
+        if len(tokens) > 1:  # "Claire Martin": given name first, as people type it
+            reordered = " ".join(tokens[-1:] + tokens[:-1])
+            queries.append(base.filter(_prefix("name_key", reordered)).order_by("name_key"))
         queries.append(base.filter(_prefix("name_key", first), others).order_by("name_key"))
-        queries.append(base.filter(_prefix("given_key", first), others).order_by("given_key"))
+        queries.append(base.filter(_prefix("given_key", first), others).order_by("given_key", "name_key"))
         queries.append(base.filter(_prefix("city_key", first) | Q(postcode__startswith=first),
                                    others).order_by("name_key"))
         queries.append(base.filter(_prefix("structure_key", first), others).order_by("name_key"))
