@@ -1,0 +1,207 @@
+"""HTML mail → markup safe to show (pure Python).
+
+Layered, because one layer always has holes: bleach keeps an allow-list of tags and
+attributes; every ``style`` attribute is re-parsed with tinycss2 and only declarations of
+allowed properties whose values hold no function but colours, no URL, no escape and no
+``expression`` survive; URLs are limited to http(s), mailto, tel and the message's own
+``cid:`` parts; remote images are held back until the reader asks for them. The result
+is then shown in a sandboxed iframe (no scripts, no same-origin) under its own strict CSP.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+import bleach
+import tinycss2
+from bleach.css_sanitizer import CSSSanitizer
+from bleach.linkifier import build_email_re, build_url_re
+
+POLICY_VERSION = 1  # bump to invalidate every cached sanitised body
+
+TAGS = frozenset({
+    "a", "abbr", "address", "b", "bdi", "bdo", "blockquote", "br", "caption", "center", "cite",
+    "code", "col", "colgroup", "dd", "del", "dfn", "div", "dl", "dt", "em", "font", "h1", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q",
+    "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "table", "tbody", "td",
+    "tfoot", "th", "thead", "time", "tr", "tt", "u", "ul", "wbr"})
+COMMON = ["style", "class", "dir", "lang", "title", "align", "valign", "width", "height",
+          "bgcolor", "color"]
+ATTRIBUTES = {
+    "*": COMMON,
+    "a": [*COMMON, "href", "name"],
+    "img": [*COMMON, "src", "alt", "border"],
+    "table": [*COMMON, "border", "cellpadding", "cellspacing", "summary", "role"],
+    "td": [*COMMON, "colspan", "rowspan", "nowrap"],
+    "th": [*COMMON, "colspan", "rowspan", "nowrap", "scope"],
+    "col": [*COMMON, "span"], "colgroup": [*COMMON, "span"],
+    "font": [*COMMON, "face", "size"], "ol": [*COMMON, "start", "type"],
+    "time": [*COMMON, "datetime"],
+}
+CSS_PROPERTIES = frozenset({
+    "background", "background-color", "border", "border-bottom", "border-collapse", "border-color",
+    "border-left", "border-radius", "border-right", "border-spacing", "border-style",
+    "border-top", "border-width", "color", "direction", "display", "font", "font-family",
+    "font-size", "font-style", "font-variant", "font-weight", "height", "letter-spacing",
+    "line-height", "list-style-type", "margin", "margin-bottom", "margin-left", "margin-right",
+    "margin-top", "max-width", "min-width", "padding", "padding-bottom", "padding-left",
+    "padding-right", "padding-top", "text-align", "text-decoration", "text-indent",
+    "text-transform", "vertical-align", "white-space", "width", "word-break", "word-wrap"})
+CSS_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla"})
+SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+_DANGEROUS_VALUE = re.compile(r"expression|javascript|vbscript|behavior|-moz-binding|@import|\\",
+                              re.IGNORECASE)
+_RAW_CONTENT = re.compile(r"<(script|style|noscript|template|iframe|object|embed|svg|math|title|"
+                          r"textarea|xmp|noembed|noframes)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class SanitizedHtml:
+    html: str
+    remote_images: int  # images held back (or, with allow_remote, shown)
+    truncated: bool
+
+
+def clean_style(style: str) -> str:
+    """Allowed declarations only, each with a value free of URLs, escapes and functions."""
+    kept = []
+    for declaration in tinycss2.parse_declaration_list(style, skip_comments=True,
+                                                       skip_whitespace=True):
+        if declaration.type != "declaration":
+            continue
+        name = declaration.lower_name
+        if name not in CSS_PROPERTIES:
+            continue
+        value = tinycss2.serialize(declaration.value).strip()
+        if not value or _DANGEROUS_VALUE.search(value):
+            continue
+        if any(_unsafe_token(token) for token in declaration.value):
+            continue
+        kept.append(f"{name}: {value}{' !important' if declaration.important else ''}")
+    return "; ".join(kept)
+
+
+def _unsafe_token(token: object) -> bool:
+    kind = getattr(token, "type", "")
+    if kind == "url":
+        return True
+    if kind == "function":
+        if getattr(token, "lower_name", "") not in CSS_FUNCTIONS:
+            return True
+        return any(_unsafe_token(t) for t in getattr(token, "arguments", []))
+    if kind in ("() block", "[] block", "{} block"):
+        return True
+    return False
+
+
+def _safe_url(value: str, *, image: bool, allow_remote: bool, cid_url: str | None) -> str | None:
+    value = html.unescape(value).strip()
+    compact = re.sub(r"[\x00-\x20\x7f]+", "", value)
+    scheme = urlsplit(compact).scheme.lower()
+    if scheme == "cid" and image and cid_url:
+        return cid_url.replace("__CID__", quote(compact[4:].strip("<>"), safe=""))
+    if image:
+        if scheme in ("http", "https") and allow_remote:
+            return compact
+        return None
+    if scheme in SCHEMES:
+        return compact
+    if not scheme and compact.startswith("#"):
+        return compact
+    return None
+
+
+def sanitize_html(source: str, *, allow_remote: bool = False, cid_url: str | None = None,
+                  max_chars: int = 400_000) -> SanitizedHtml:
+    """``cid_url``: where ``cid:`` images are served, with ``__CID__`` for the id."""
+    truncated = len(source) > max_chars
+    if truncated:
+        source = source[:max_chars]
+    # Raw-text and foreign-content elements go whole (with their content): they are where
+    # mutation XSS hides (noscript, svg, math, style, template...).
+    source = _RAW_CONTENT.sub("", source)
+
+    def attribute_filter(tag: str, name: str, value: str) -> bool:
+        return name in ATTRIBUTES.get(tag, []) or name in ATTRIBUTES["*"]
+
+    cleaner = bleach.Cleaner(tags=TAGS, attributes=attribute_filter, protocols=list(SCHEMES) + ["cid"],
+                             strip=True, strip_comments=True,
+                             css_sanitizer=CSSSanitizer(allowed_css_properties=CSS_PROPERTIES))
+    cleaned = cleaner.clean(source)
+    result, remote = _post_process(cleaned, allow_remote=allow_remote, cid_url=cid_url)
+    return SanitizedHtml(html=result, remote_images=remote, truncated=truncated)
+
+
+_TAG_WITH_ATTRS = re.compile(r"<(a|img|[a-z0-9]+)(\s[^<>]*?)?(/?)>", re.IGNORECASE)
+_ATTR = re.compile(r'([a-zA-Z_:][-a-zA-Z0-9_:.]*)="([^"]*)"')
+
+
+def _post_process(markup: str, *, allow_remote: bool, cid_url: str | None) -> tuple[str, int]:
+    """Second pass over bleach's output (well-formed, attributes double-quoted): styles,
+    URLs, link targets and remote images."""
+    remote = 0
+
+    def rewrite(match: re.Match[str]) -> str:
+        nonlocal remote
+        tag, attrs, closing = match.group(1).lower(), match.group(2) or "", match.group(3)
+        values: dict[str, str] = {}
+        for name, value in _ATTR.findall(attrs):
+            values[name.lower()] = value
+        if "style" in values:
+            style = clean_style(html.unescape(values["style"]))
+            if style:
+                values["style"] = html.escape(style, quote=True)
+            else:
+                del values["style"]
+        if tag == "a":
+            target = values.pop("href", None)
+            safe = _safe_url(target, image=False, allow_remote=True, cid_url=None) if target else None
+            if safe:
+                values["href"] = html.escape(safe, quote=True)
+                values["target"] = "_blank"
+                values["rel"] = "noopener noreferrer nofollow"
+                values["title"] = html.escape(safe, quote=True)  # the real target, shown on hover
+        if tag == "img":
+            source = values.pop("src", None)
+            if source:
+                safe = _safe_url(source, image=True, allow_remote=allow_remote, cid_url=cid_url)
+                if safe:
+                    values["src"] = html.escape(safe, quote=True)
+                    if safe.startswith(("http://", "https://")):
+                        remote += 1
+                elif urlsplit(html.unescape(source).strip()).scheme.lower() in ("http", "https"):
+                    remote += 1
+                    values["data-blocked"] = "1"
+                    values["alt"] = values.get("alt") or "image distante bloquée"
+        rendered = "".join(f' {k}="{v}"' for k, v in values.items())
+        return f"<{match.group(1)}{rendered}{closing}>"
+
+    return _TAG_WITH_ATTRS.sub(rewrite, markup), remote
+
+
+# Any TLD (bleach's default list misses many, and the devstack's .test): mail is not a web page.
+_URL_RE = build_url_re(tlds=["[a-z]{2,63}"])
+_EMAIL_RE = build_email_re(tlds=["[a-z]{2,63}"])
+
+
+def text_to_html(text: str) -> str:
+    """Plain text shown as text: escaped, line breaks kept, links made clickable."""
+    escaped = html.escape(text)
+    linker = bleach.Linker(callbacks=[_link_callback], parse_email=True, url_re=_URL_RE,
+                           email_re=_EMAIL_RE)
+    return "<pre class=\"plain\">" + linker.linkify(escaped) + "</pre>"
+
+
+def _link_callback(attrs: dict[tuple[str | None, str], str], new: bool = False) -> dict[tuple[str | None, str], str]:
+    href = attrs.get((None, "href"), "")
+    if urlsplit(href).scheme.lower() not in SCHEMES:
+        attrs.pop((None, "href"), None)
+        return attrs
+    attrs[(None, "target")] = "_blank"
+    attrs[(None, "rel")] = "noopener noreferrer nofollow"
+    attrs[(None, "title")] = href
+    return attrs
+

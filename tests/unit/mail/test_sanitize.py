@@ -1,0 +1,94 @@
+"""The sanitiser on hostile HTML: nothing executable, no request leaving for another host."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from apps.mail.mime.sanitize import clean_style, sanitize_html, text_to_html
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    "<a href=\"jav&#x09;ascript:alert(1)\">x</a>",
+    "<a href=\" &#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)\">x</a>",
+    "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
+    "<iframe src=\"https://evil.example\"></iframe>",
+    "<base href=\"https://evil.example/\">",
+    "<form action=\"https://evil.example\"><input name=a></form>",
+    "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">",
+    "<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
+    "<svg><use href=\"data:image/svg+xml,<svg id='x' xmlns='http://www.w3.org/2000/svg'><image href='1' onerror='alert(1)'/></svg>#x\"/></svg>",
+    "<svg><filter><feImage href=\"https://evil.example/x.png\"/></filter></svg>",
+    "<div style=\"background:url(https://evil.example/t.png)\">x</div>",
+    "<div style=\"width: expression(alert(1))\">x</div>",
+    "<div style=\"background-image: image-set('https://evil.example/a.png' 1x)\">x</div>",
+    "<div style=\"color: var(--x); --x: url(https://evil.example)\">x</div>",
+    "<div style=\"background:u\\72l(https://evil.example/e.png)\">x</div>",
+    "<style>@import url(https://evil.example/a.css);</style><p>x</p>",
+    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\"></noscript>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<textarea><img src=x onerror=alert(1)></textarea>",
+    "<object data=\"https://evil.example/x.swf\"></object><embed src=\"https://evil.example\">",
+    "<img src=\"https://tracker.example/pixel.gif\" width=1 height=1>",
+    "<link rel=stylesheet href=\"https://evil.example/x.css\">",
+    "<p style=\"font-family: 'Remote'; src: url(https://fonts.example/f.woff)\">x</p>",
+    "<a href=\"https://ok.example\" onclick=\"alert(1)\">ok</a>",
+    "<table background=\"https://evil.example/bg.png\"><tr><td>x</td></tr></table>",
+    "<img srcset=\"https://evil.example/a.png 1x\" src=\"cid:logo\">",
+]
+
+
+@pytest.mark.parametrize("source", HOSTILE)
+def test_nothing_executable_and_no_remote_request_survives(source: str) -> None:
+    out = sanitize_html(source, cid_url="/piece/__CID__/").html.lower()
+    assert "<script" not in out and "javascript:" not in out and "data:" not in out
+    assert not re.search(r"\son[a-z]+\s*=", out)
+    for tag in ("<iframe", "<base", "<form", "<meta", "<svg", "<object", "<embed", "<link",
+                "<style", "<math", "<textarea", "<noscript", "<feimage", "<animate"):
+        assert tag not in out
+    assert "url(" not in out and "expression" not in out and "image-set" not in out
+    assert "evil.example" not in out.replace('title="https://', "") or 'href="https://evil' not in out
+    # No attribute may make the browser fetch another host.
+    assert not re.search(r'\s(src|srcset|background|data|action|poster)="https?://', out)
+
+
+def test_remote_images_are_held_back_until_allowed() -> None:
+    source = '<p>Bonjour</p><img src="https://news.example/banner.png" alt="Bannière">'
+    held = sanitize_html(source)
+    assert held.remote_images == 1 and 'data-blocked="1"' in held.html and "news.example" not in held.html
+    shown = sanitize_html(source, allow_remote=True)
+    assert 'src="https://news.example/banner.png"' in shown.html
+
+
+def test_links_open_in_a_new_tab_and_show_their_target() -> None:
+    out = sanitize_html('<a href="https://sante.example/grippe">Consulter</a>').html
+    assert 'target="_blank"' in out and 'rel="noopener noreferrer nofollow"' in out
+    assert 'title="https://sante.example/grippe"' in out
+
+
+def test_newsletter_layout_is_kept() -> None:
+    source = ('<table width="600" cellpadding="0" style="background:#fff;border-radius:8px;font-family:Arial">'
+              '<tr><td style="padding:24px;color:rgb(30,42,59)"><h2 style="color:#003189">Titre</h2></td></tr></table>')
+    out = sanitize_html(source).html
+    assert 'width="600"' in out and "padding: 24px" in out and "rgb(30,42,59)" in out.replace(", ", ",")
+    assert "background: #fff" in out
+
+
+def test_cid_images_are_served_from_the_message() -> None:
+    out = sanitize_html('<img src="cid:logo@x">', cid_url="/m/piece/__CID__/").html
+    assert 'src="/m/piece/logo%40x/"' in out
+
+
+def test_clean_style() -> None:
+    assert clean_style("color: red; position: fixed; background: url(x)") == "color: red"
+    assert clean_style("color: rgb(1,2,3)") == "color: rgb(1,2,3)"
+    assert clean_style("width: calc(100% - var(--x))") == ""
+
+
+def test_plain_text_that_looks_like_html_stays_text() -> None:
+    out = text_to_html("<script>alert(1)</script>\nVoir https://sante.example/a?b=1&c=2")
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert '<a href="https://sante.example/a?b=1&amp;c=2"' in out and 'rel="noopener noreferrer nofollow"' in out
