@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import compose_views, directory_views, views
+from . import compose_views, directory_views, reader_views, views
 
 app_name = "webmail"
 urlpatterns = [
@@ -9,6 +9,14 @@ urlpatterns = [
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/etat/", views.folder_status,
          name="folder_status"),
     path("bal/<int:mailbox_id>/synchroniser/", views.mailbox_sync_now, name="sync_now"),
+    path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/", reader_views.message,
+         name="message"),
+    path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/contenu/",
+         reader_views.message_body, name="message_body"),
+    path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/piece/<str:part_id>/",
+         reader_views.message_part, name="message_part"),
+    path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/piece/cid/<str:cid>/",
+         reader_views.message_part, name="message_cid"),
     path("annuaire/", directory_views.directory, name="directory"),
     path("annuaire/<int:pk>/", directory_views.contact, name="contact"),
     path("annuaire/suggestions/", directory_views.suggestions, name="suggestions"),

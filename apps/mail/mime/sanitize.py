@@ -92,9 +92,7 @@ def _unsafe_token(token: object) -> bool:
         if getattr(token, "lower_name", "") not in CSS_FUNCTIONS:
             return True
         return any(_unsafe_token(t) for t in getattr(token, "arguments", []))
-    if kind in ("() block", "[] block", "{} block"):
-        return True
-    return False
+    return kind in ("() block", "[] block", "{} block")
 
 
 def _safe_url(value: str, *, image: bool, allow_remote: bool, cid_url: str | None) -> str | None:
@@ -195,7 +193,10 @@ def text_to_html(text: str) -> str:
     return "<pre class=\"plain\">" + linker.linkify(escaped) + "</pre>"
 
 
-def _link_callback(attrs: dict[tuple[str | None, str], str], new: bool = False) -> dict[tuple[str | None, str], str]:
+LinkAttrs = dict[tuple[str | None, str], str]
+
+
+def _link_callback(attrs: LinkAttrs, new: bool = False) -> LinkAttrs:
     href = attrs.get((None, "href"), "")
     if urlsplit(href).scheme.lower() not in SCHEMES:
         attrs.pop((None, "href"), None)

@@ -1,0 +1,75 @@
+"""Reading seeded messages: text, sanitised HTML in its own strict frame, attachments."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from apps.mail.models import Folder, MessageSummary
+from tests.conftest import PSCSim, django_signin
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def open_inbox(client: Client) -> Folder:
+    django_signin(client, "gp")
+    client.get("/", follow=True)
+    return Folder.objects.get(mailbox__address="claire.martin@medecin.mssante.test", role="inbox")
+
+
+def summary(folder: Folder, subject_start: str) -> MessageSummary:
+    return MessageSummary.objects.filter(folder=folder, subject__startswith=subject_start).first()
+
+
+def test_text_message_is_shown_escaped_and_marked_read(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                       seeded_mail: None, trust_data: None) -> None:
+    inbox = open_inbox(client)
+    m = summary(inbox, "Ordonnance de M. Garnier")
+    base = f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/message/{m.uid}/"
+    page = client.get(base).content.decode()
+    assert "Ordonnance de M. Garnier" in page and "Sophie Bernard" in page
+    assert "Pharmacien" in page  # what the directory knows of the sender
+    assert "ordonnance-garnier.pdf" in page
+    assert MessageSummary.objects.get(pk=m.pk).seen
+    body = client.get(base + "contenu/")
+    assert "default-src 'none'" in body["Content-Security-Policy"]
+    assert "sandbox" in body["Content-Security-Policy"]
+    assert "Sophie Bernard" in body.content.decode()
+    part = next(a for a in page.split('href="') if "piece/" in a).split('"')[0]
+    download = client.get(part)
+    assert download["Content-Disposition"].startswith('attachment; filename="ordonnance-garnier.pdf"')
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Type"] == "application/octet-stream"
+    assert download.content.startswith(b"%PDF")
+
+
+def test_html_newsletter_blocks_remote_images_until_asked(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                          seeded_mail: None) -> None:
+    inbox = open_inbox(client)
+    m = summary(inbox, "Lettre d'information")
+    base = f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/message/{m.uid}/"
+    page = client.get(base).content.decode()
+    assert "Les images distantes sont bloquées" in page
+    body = client.get(base + "contenu/")
+    html = body.content.decode()
+    assert "Campagne de vaccination antigrippale" in html and "newsletter.example.org" not in html
+    assert "https:" not in body["Content-Security-Policy"].split("img-src")[1].split(";")[0]
+    shown = client.get(base + "contenu/?images=1")
+    assert "newsletter.example.org/pixel.gif" in shown.content.decode()
+    assert "https:" in shown["Content-Security-Policy"].split("img-src")[1].split(";")[0]
+
+
+def test_health_document_message(client: Client, psc_sim: PSCSim, demo_accounts: None, seeded_mail: None) -> None:
+    inbox = open_inbox(client)
+    m = summary(inbox, "XDM/1.0/DDM+")
+    page = client.get(f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/message/{m.uid}/").content.decode()
+    assert "IHE_XDM.zip" in page and "Document de santé (IHE XDM)" in page
+    assert "<h1 id=\"subject\">Compte rendu de biologie" in page  # the XDM prefix hidden
+
+
+def test_a_message_gone_from_the_server_is_a_404_and_leaves_the_index(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, seeded_mail: None) -> None:
+    inbox = open_inbox(client)
+    ghost = MessageSummary.objects.create(folder=inbox, uid=999999, subject="fantôme")
+    assert client.get(f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/message/999999/").status_code == 404
+    assert not MessageSummary.objects.filter(pk=ghost.pk).exists()
