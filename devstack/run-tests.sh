@@ -20,7 +20,9 @@ status=$?
 if [[ $status == 0 && ( $# == 0 || " $* " == *" tests/integration"* ) ]]; then
   echo "== integration tests again, on PostgreSQL"
   DATABASE_URL=$($PY -c 'from devstack import stack; print(stack.env_vars("test")["MSSANTE_DEVSTACK_POSTGRES_URL"])') \
-    $PY -m pytest tests/integration -m "not browser" -p no:cacheprovider
+    $PY -m pytest tests/integration -m "not browser" -p no:cacheprovider \
+      --ignore tests/integration/test_container_build.py --ignore tests/integration/test_psc_simulator.py \
+      --ignore tests/integration/test_imap_auth.py --ignore tests/integration/test_smtp_submission.py
   status=$?
 fi
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.

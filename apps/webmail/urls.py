@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import compose_views, directory_views, reader_views, views
+from . import action_views, compose_views, directory_views, reader_views, views
 
 app_name = "webmail"
 urlpatterns = [
@@ -17,6 +17,8 @@ urlpatterns = [
          reader_views.message_part, name="message_part"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/piece/cid/<str:cid>/",
          reader_views.message_part, name="message_cid"),
+    path("bal/<int:mailbox_id>/dossier/<int:folder_id>/actions/", action_views.message_action,
+         name="message_action"),
     path("annuaire/", directory_views.directory, name="directory"),
     path("annuaire/<int:pk>/", directory_views.contact, name="contact"),
     path("annuaire/suggestions/", directory_views.suggestions, name="suggestions"),

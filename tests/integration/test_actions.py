@@ -1,0 +1,66 @@
+"""Message actions from the web: they reach the IMAP server and the index at once."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from apps.mail import services
+from apps.mail.models import Folder, Mailbox, MessageSummary
+from tests.conftest import IDENTITIES, PSCSim, django_signin
+from tests.integration.mail_server import append, index_state, reset_mailbox, server_state
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+ADDRESS = "synchro@medecin.mssante.test"
+
+
+@pytest.fixture
+def mailbox(client: Client, psc_sim: PSCSim, demo_accounts: None) -> Mailbox:
+    reset_mailbox(ADDRESS)
+    gp = Mailbox.objects.get(address=IDENTITIES["gp"]["mailbox"])
+    box = Mailbox.objects.create(address=ADDRESS, auth_mode=Mailbox.AuthMode.PASSWORD, owner=gp.owner)
+    for i in range(4):
+        append(ADDRESS, subject=f"action {i}")
+    services.mailbox_sync_run(mailbox=box, token_provider=None)
+    django_signin(client, "gp")
+    return box
+
+
+def act(client: Client, box: Mailbox, folder: Folder, action: str, uids: list[int], **extra: object) -> None:
+    response = client.post(f"/bal/{box.pk}/dossier/{folder.pk}/actions/", {"action": action, "uid": uids, **extra})
+    assert response.status_code == 302, response.content[:500]
+
+
+def test_bulk_flags_archive_move_delete_and_empty_trash(client: Client, mailbox: Mailbox) -> None:
+    inbox = Folder.objects.get(mailbox=mailbox, role="inbox")
+    uids = list(MessageSummary.objects.filter(folder=inbox).order_by("uid").values_list("uid", flat=True))
+    act(client, mailbox, inbox, "read", uids[:2])
+    act(client, mailbox, inbox, "flag", [uids[0]])
+    assert server_state(ADDRESS)["INBOX"][uids[0]] == (True, True)
+    assert Folder.objects.get(pk=inbox.pk).unread == 2
+    act(client, mailbox, inbox, "archive", [uids[1]])
+    act(client, mailbox, inbox, "delete", [uids[2]])
+    junk = Folder.objects.get(mailbox=mailbox, role="junk")
+    act(client, mailbox, inbox, "move", [uids[3]], destination=junk.pk)
+    assert MessageSummary.objects.filter(folder=inbox).count() == 1
+    state = server_state(ADDRESS, ("INBOX", "Archive", "Trash", "Junk"))
+    assert (len(state["INBOX"]), len(state["Archive"]), len(state["Trash"]), len(state["Junk"])) == (1, 1, 1, 1)
+    services.mailbox_sync_run(mailbox=mailbox, token_provider=None)
+    trash = Folder.objects.get(mailbox=mailbox, role="trash")
+    trashed = list(MessageSummary.objects.filter(folder=trash).values_list("uid", flat=True))
+    act(client, mailbox, trash, "delete", trashed)  # from the Trash: deleted for good
+    assert server_state(ADDRESS, ("Trash",))["Trash"] == {}
+    services.mailbox_sync_run(mailbox=mailbox, token_provider=None)
+    assert index_state(ADDRESS, ("INBOX", "Archive", "Trash", "Junk")) == server_state(
+        ADDRESS, ("INBOX", "Archive", "Trash", "Junk"))
+
+
+def test_actions_refuse_other_peoples_mailboxes_and_bad_input(client: Client, mailbox: Mailbox) -> None:
+    inbox = Folder.objects.get(mailbox=mailbox, role="inbox")
+    assert client.post(f"/bal/{mailbox.pk}/dossier/{inbox.pk}/actions/", {"action": "explode", "uid": [1]}).status_code == 404
+    assert client.post(f"/bal/{mailbox.pk}/dossier/{inbox.pk}/actions/", {"action": "read", "uid": ["x"]}).status_code == 404
+    assert client.post(f"/bal/{mailbox.pk}/dossier/{inbox.pk}/actions/",
+                       {"action": "move", "uid": [1], "destination": "abc"}).status_code == 404
+    client.post("/oidc/logout/")
+    django_signin(client, "nurse")
+    assert client.post(f"/bal/{mailbox.pk}/dossier/{inbox.pk}/actions/", {"action": "read", "uid": [1]}).status_code == 404
