@@ -89,3 +89,35 @@ def mailbox_imap_credentials(*, mailbox: Mailbox, access_token: str | None) -> I
                                secret=settings.MSSANTE_DEVSTACK_PASSWORD)
     return ImapCredentials(username=mailbox.address, mode=AuthMode.XOAUTH2,
                            secret=access_token or "")
+
+
+def message_search(*, mailbox: Mailbox, query: str = "", has_attachment: bool = False,
+                   patient: bool = False, date_from: dt.date | None = None,
+                   date_to: dt.date | None = None, extra_uids: dict[int, list[int]] | None = None,
+                   limit: int = PAGE_SIZE) -> list[MessageSummary]:
+    """Search the index of every folder of the mailbox: each word must appear in the
+    subject, the sender or the recipients. ``extra_uids`` ({folder id: uids}) adds the
+    body matches the IMAP server found, so both land on one result page, newest first."""
+    query_set = MessageSummary.objects.filter(folder__mailbox=mailbox).select_related("folder")
+    words = [w for w in query.split() if w][:8]
+    matched = Q()
+    for word in words:
+        matched &= (Q(subject__icontains=word) | Q(sender_name__icontains=word)
+                    | Q(sender_address__icontains=word) | Q(recipients__icontains=word)
+                    | Q(to_display__icontains=word))
+    if extra_uids:
+        body = Q()
+        for folder_id, uids in extra_uids.items():
+            body |= Q(folder_id=folder_id, uid__in=uids[:500])
+        matched = matched | body if words else body
+    if words or extra_uids:
+        query_set = query_set.filter(matched)
+    if has_attachment:
+        query_set = query_set.filter(has_attachment=True)
+    if patient:
+        query_set = query_set.exclude(patient_ins="")
+    if date_from:
+        query_set = query_set.filter(date__date__gte=date_from)
+    if date_to:
+        query_set = query_set.filter(date__date__lte=date_to)
+    return list(query_set.order_by("-date", "-uid")[:limit])

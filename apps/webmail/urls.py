@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import action_views, compose_views, directory_views, reader_views, views
+from . import action_views, compose_views, directory_views, reader_views, search_views, views
 
 app_name = "webmail"
 urlpatterns = [
@@ -19,6 +19,7 @@ urlpatterns = [
          reader_views.message_part, name="message_cid"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/actions/", action_views.message_action,
          name="message_action"),
+    path("bal/<int:mailbox_id>/recherche/", search_views.search, name="search"),
     path("annuaire/", directory_views.directory, name="directory"),
     path("annuaire/<int:pk>/", directory_views.contact, name="contact"),
     path("annuaire/suggestions/", directory_views.suggestions, name="suggestions"),
