@@ -357,7 +357,7 @@ def _smtp_endpoint(mailbox: Mailbox) -> SmtpEndpoint:
 
 
 def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subject: str,
-                  body: str) -> EmailMessage:
+                  body: str, in_reply_to: str = "", references: str = "") -> EmailMessage:
     """A plain-text message with the MSSanté headers every message carries."""
     message = EmailMessage()
     message["From"] = formataddr((sender_name, mailbox.address)) if sender_name else mailbox.address
@@ -366,6 +366,9 @@ def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subj
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=mailbox.address.split("@")[1])
     message["X-MSS-NIL"] = settings.MSSANTE_NIL
+    if in_reply_to:  # threading (RFC 5322 §3.6.4): the parent, then the whole chain
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = references or in_reply_to
     message.set_content(body)
     return message
 

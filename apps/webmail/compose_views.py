@@ -3,6 +3,7 @@ sent at once (the outbox with retries comes with the webmail issue)."""
 
 from __future__ import annotations
 
+import email.utils
 import logging
 from dataclasses import dataclass
 
@@ -13,10 +14,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError, NoMailbox, SessionExpired
-from apps.mail.models import Mailbox
+from apps.mail.mime.message import parse_message
+from apps.mail.models import Folder, Mailbox
 from apps.mail.selectors import mailbox_list_for_user
 from apps.trust.selectors import recipients_check
 
+from .reader_views import _raw
 from .services import RecipientsRefused, message_compose_send
 from .views import _token_provider
 
@@ -29,17 +32,61 @@ class ComposeForm:
     mailbox: int
     subject: str = ""
     body: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+
+
+def _prefill(request: HttpRequest, form: ComposeForm, mailboxes: list[Mailbox]) -> ComposeForm:
+    """Reply, reply to all or forward: recipients, subject, quoted text, thread headers."""
+    mode = request.GET.get("mode", "")
+    try:
+        mailbox_id, folder_id, uid = (int(x) for x in request.GET.get("origine", "").split(":"))
+    except ValueError:
+        return form
+    mailbox = next((m for m in mailboxes if m.pk == mailbox_id), None)
+    folder = Folder.objects.filter(mailbox=mailbox, pk=folder_id).first() if mailbox else None
+    if mailbox is None or folder is None or mode not in ("reply", "all", "forward"):
+        return form
+    original = parse_message(_raw(request, mailbox, folder, uid))
+    subject = original.subject
+    if mode == "forward":
+        subject = subject if subject.lower().startswith(("fwd:", "tr:")) else f"Tr: {subject}"
+        to: list[str] = []
+        intro = _("-------- Forwarded message --------\nFrom: %(sender)s\nDate: %(date)s\n"
+                  "Subject: %(subject)s") % {"sender": original.sender_address,
+                                             "date": original.date or "", "subject": original.subject}
+        body = f"\n\n{intro}\n\n{original.text or ''}"
+    else:
+        subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+        to = [original.sender_address]
+        if mode == "all":
+            mine = {m.address for m in mailboxes}
+            others = [email.utils.parseaddr(a)[1].lower() for a in (*original.to, *original.cc)]
+            to += [a for a in others if a and a not in mine and a not in to]
+        quoted = "\n".join("> " + line for line in (original.text or "").splitlines())
+        body = "\n\n" + _("On %(date)s, %(sender)s wrote:") % {
+            "date": original.date.strftime("%d/%m/%Y %H:%M") if original.date else "",
+            "sender": original.sender_name or original.sender_address} + "\n" + quoted
+    references = " ".join(x for x in (original.references, original.message_id) if x).strip()
+    return ComposeForm(to=to, mailbox=mailbox.pk, subject=subject, body=body,
+                       in_reply_to=original.message_id if mode != "forward" else "",
+                       references=references if mode != "forward" else "")
 
 
 @login_required
 def compose(request: HttpRequest) -> HttpResponse:
+    error = None
     mailboxes = list(mailbox_list_for_user(user=request.user).exclude(  # type: ignore[arg-type]
         kind=Mailbox.Kind.APPLICATION))
     if not mailboxes:
         return render(request, "webmail/error.html", {"error": NoMailbox().user_message})
     form = ComposeForm(to=[a for a in request.GET.getlist("a") if a][:50], mailbox=mailboxes[0].pk)
+    if request.method == "GET" and request.GET.get("origine"):
+        try:
+            form = _prefill(request, form, mailboxes)
+        except ApplicationError as exc:
+            error = exc.user_message
     status = 200
-    error = None
     if request.method == "POST":
         try:
             chosen = int(request.POST.get("mailbox") or mailboxes[0].pk)
@@ -47,12 +94,15 @@ def compose(request: HttpRequest) -> HttpResponse:
             chosen = mailboxes[0].pk
         form = ComposeForm(to=[a.strip() for a in request.POST.getlist("to") if a.strip()][:100],
                            subject=request.POST.get("subject", "")[:500],
-                           body=request.POST.get("body", "")[:200_000], mailbox=chosen)
+                           body=request.POST.get("body", "")[:200_000], mailbox=chosen,
+                           in_reply_to=request.POST.get("in_reply_to", "")[:998],
+                           references=request.POST.get("references", "")[:4000])
         mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
         try:
             message_compose_send(user=request.user, mailbox=mailbox, to=form.to,  # type: ignore[arg-type]
                                  subject=form.subject, body=form.body,
-                                 token_provider=_token_provider(request))
+                                 token_provider=_token_provider(request),
+                                 in_reply_to=form.in_reply_to, references=form.references)
         except RecipientsRefused as exc:
             error = exc.user_message or _("Add at least one recipient.")
             status = 400

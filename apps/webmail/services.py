@@ -24,7 +24,8 @@ class RecipientsRefused(ApplicationError):
 
 
 def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject: str, body: str,
-                         token_provider: TokenProvider | None) -> list[RecipientVerdict]:
+                         token_provider: TokenProvider | None, in_reply_to: str = "",
+                         references: str = "") -> list[RecipientVerdict]:
     """Refuse before anything leaves when a recipient is not allowed; otherwise send."""
     verdicts = recipients_check(addresses=to)
     if not verdicts:
@@ -35,7 +36,8 @@ def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject
         raise RecipientsRefused(verdicts)
     addresses = [v.address for v in verdicts]
     message = message_build(mailbox=mailbox, sender_name=user.display_name, to=addresses,
-                            subject=subject, body=body)
+                            subject=subject, body=body, in_reply_to=in_reply_to,
+                            references=references)
     message_send(mailbox=mailbox, message=message, recipients=addresses,
                  token_provider=token_provider)
     return verdicts

@@ -69,3 +69,35 @@ def test_suggestions_and_recipient_check_endpoints(client: Client, psc_sim: PSCS
     assert verdict["kind"] == "outside" and not verdict["allowed"]
     patient = client.get("/ecrire/destinataire/", {"a": "280017512345610@patient.mssante.test"}).json()
     assert patient["kind"] == "patient" and patient["allowed"]
+
+
+def test_reply_all_and_forward_prefill_and_thread(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                  seeded_mail: None, trust_data: None) -> None:
+    from apps.mail.models import Folder, MessageSummary
+
+    django_signin(client, "gp")
+    client.get("/", follow=True)
+    inbox = Folder.objects.get(mailbox__address=IDENTITIES["gp"]["mailbox"], role="inbox")
+    original = MessageSummary.objects.filter(folder=inbox, subject__startswith="Re: Sortie").first()
+    origin = f"{inbox.mailbox_id}:{inbox.pk}:{original.uid}"
+    reply = client.get("/ecrire/", {"mode": "all", "origine": origin}).content.decode()
+    assert 'value="Re: Sortie de Mme Jeanne Dupont' in reply
+    assert IDENTITIES["nurse"]["mailbox"] in reply
+    assert IDENTITIES["gp"]["mailbox"] not in reply.split('name="to"')[1][:200]  # not to oneself
+    assert "&gt; Le laboratoire vous adresse" in reply and "a écrit" in reply
+    assert 'name="in_reply_to" value="&lt;sortie-dupont-3@demo.mssante-web&gt;"' in reply
+    assert "sortie-dupont-1@demo.mssante-web" in reply.split('name="references"')[1][:300]
+    forward = client.get("/ecrire/", {"mode": "forward", "origine": origin}).content.decode()
+    assert 'value="Tr: Re: Sortie' in forward and "Message transféré" in forward
+    subject = f"Re: suivi {uuid.uuid4().hex[:6]}"
+    client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": subject, "body": "ok",
+                             "in_reply_to": "<sortie-dupont-3@demo.mssante-web>",
+                             "references": "<sortie-dupont-1@demo.mssante-web> <sortie-dupont-3@demo.mssante-web>"})
+    assert find(IDENTITIES["nurse"]["mailbox"], "INBOX", subject)
+    box = imap_plain(IDENTITIES["nurse"]["mailbox"])
+    box.select_folder("INBOX", readonly=True)
+    uid = box.search(["SUBJECT", subject])[0]
+    headers = box.fetch([uid], ["BODY.PEEK[HEADER.FIELDS (IN-REPLY-TO REFERENCES)]"])[uid]
+    box.logout()
+    raw = next(v for k, v in headers.items() if k.startswith(b"BODY"))
+    assert b"In-Reply-To: <sortie-dupont-3@demo.mssante-web>" in raw and b"sortie-dupont-1" in raw

@@ -37,6 +37,7 @@ class ParsedMessage:
     cc: tuple[str, ...]
     date: dt.datetime | None
     message_id: str
+    references: str
     text: str | None
     html: str | None
     attachments: tuple[Attachment, ...]
@@ -77,7 +78,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         return _parsed(message)
     except Exception:  # noqa: BLE001 - a broken message must still be readable
         text = raw[:MAX_TEXT].decode("utf-8", "replace")
-        return ParsedMessage("", "", "", (), (), None, "", text, None, (), "", 1)
+        return ParsedMessage("", "", "", (), (), None, "", "", text, None, (), "", 1)
 
 
 def _parsed(message: Message) -> ParsedMessage:
@@ -119,7 +120,8 @@ def _parsed(message: Message) -> ParsedMessage:
     return ParsedMessage(
         subject=str(message.get("Subject", "")), sender_name=name, sender_address=address.lower(),
         to=_addresses(message, "To"), cc=_addresses(message, "Cc"), date=date,
-        message_id=str(message.get("Message-ID", "")).strip(), text=text, html=html,
+        message_id=str(message.get("Message-ID", "")).strip(),
+        references=" ".join(str(message.get("References", "")).split()), text=text, html=html,
         attachments=tuple(attachments),
         read_receipt_to=str(message.get("Disposition-Notification-To", "")).strip(),
         defects=len(getattr(message, "defects", [])))
