@@ -235,6 +235,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "mailbox-sync-schedule": {"task": "mail.mailbox_sync_schedule_task",
                               "schedule": float(MSSANTE_SYNC_INTERVAL)},
+    "outbox-retry": {"task": "mail.outbox_retry_task", "schedule": 60.0},
     "whitelist-refresh": {"task": "trust.whitelist_refresh_task", "schedule": 24 * 3600.0},
     "annuaire-refresh": {"task": "trust.annuaire_refresh_task", "schedule": 24 * 3600.0},
 }

@@ -133,3 +133,41 @@ class MessageSummary(models.Model):
 
     def __str__(self) -> str:
         return self.subject or f"uid {self.uid}"
+
+
+class OutboxMessage(models.Model):
+    """A message on its way out: stored before anything is sent, so that an operator
+    outage loses nothing; sent by a worker with retries; kept as a state the user sees."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="outbox")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="outbox")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    message_id = models.CharField(max_length=255, unique=True)
+    subject = models.CharField(max_length=500, blank=True)
+    recipients = models.JSONField(default=list)
+    # The whole message until it is sent; emptied afterwards (bodies are not kept here).
+    raw = models.BinaryField(blank=True)
+    session_key = models.CharField(max_length=64, blank=True)  # whose PSC token sends it
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set the moment the operator's SMTP server accepts: after a crash, never sent twice.
+    smtp_accepted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.status})"

@@ -17,17 +17,20 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
+from typing import Any
 
 import redis
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core.errors import MailAuthError, MailServerUnavailable
 
 from .imap import ImapAuthError, ImapError, ImapUnavailable, imap_connect
 from .imap.session import ImapSession
-from .models import Folder, Mailbox, MessageSummary
+from .models import Folder, Mailbox, MessageSummary, OutboxMessage
 from .selectors import mailbox_imap_credentials, mailbox_imap_endpoint
 from .smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
 from .sync import SyncReport, mailbox_sync
@@ -373,32 +376,128 @@ def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subj
     return message
 
 
-def message_send(*, mailbox: Mailbox, message: EmailMessage, recipients: Sequence[str],
-                 token_provider: TokenProvider | None) -> None:
-    """Submit over SMTP (fresh PSC token, one retry on refusal), then file a copy in Sent.
+# ------------------------------------------------------------------ outbox
 
-    The caller has checked the recipients against the trust space. Raises
-    MailServerUnavailable (try later, nothing lost) or MailAuthError."""
+OUTBOX_MAX_ATTEMPTS = 8
+
+
+def outbox_enqueue(*, mailbox: Mailbox, user: Any, message: EmailMessage, recipients: Sequence[str],
+                   session_key: str | None) -> OutboxMessage:
+    """Store the message, then ask a worker to send it once the row is committed."""
+    from .tasks import outbox_send_task
+
+    outgoing = OutboxMessage.objects.create(
+        mailbox=mailbox, user=user, message_id=str(message["Message-ID"]),
+        subject=str(message["Subject"] or "")[:500], recipients=list(recipients),
+        raw=message.as_bytes(), session_key=session_key or "")
+    transaction.on_commit(lambda: outbox_send_task.delay(outgoing.pk))
+    return outgoing
+
+
+def _token_provider_for(outgoing: OutboxMessage) -> TokenProvider | None:
+    if outgoing.mailbox.auth_mode != Mailbox.AuthMode.PSC_XOAUTH2:
+        return None
+    from apps.accounts.services import psc_access_token_for_session_key
+
+    key = outgoing.session_key
+
+    def provider(force: bool) -> str:
+        return psc_access_token_for_session_key(session_key=key, force_refresh=force)
+
+    return provider
+
+
+def outbox_process(*, outbox_id: int) -> str:
+    """What the worker does for one outgoing message. Returns its status afterwards.
+
+    SMTP unavailable → stays pending with a later next_attempt_at (the task retries);
+    refused (auth, recipient) or PSC session over → failed, with the reason the user sees.
+    Acceptance by SMTP is committed at once, before the Sent copy: a crash after that
+    point finishes the job on the next run without sending again."""
+    from apps.core.errors import SessionExpired
+
+    with transaction.atomic():
+        outgoing = (OutboxMessage.objects.select_for_update().select_related("mailbox")
+                    .filter(pk=outbox_id).first())
+        if outgoing is None or outgoing.status in (OutboxMessage.Status.SENT,
+                                                   OutboxMessage.Status.FAILED):
+            return outgoing.status if outgoing else "gone"
+        outgoing.status = OutboxMessage.Status.SENDING
+        outgoing.attempts += 1
+        outgoing.save(update_fields=["status", "attempts"])
+    provider = _token_provider_for(outgoing)
+    data = bytes(outgoing.raw)
+    try:
+        if outgoing.smtp_accepted_at is None:
+            _submit(outgoing, data, provider)
+            OutboxMessage.objects.filter(pk=outgoing.pk).update(smtp_accepted_at=timezone.now())
+        _file_in_sent(outgoing, data, provider)
+    except MailServerUnavailable as exc:
+        failed = outgoing.attempts >= OUTBOX_MAX_ATTEMPTS
+        OutboxMessage.objects.filter(pk=outgoing.pk).update(
+            status=OutboxMessage.Status.FAILED if failed else OutboxMessage.Status.PENDING,
+            last_error=exc.user_message[:500],
+            next_attempt_at=timezone.now() + _backoff(outgoing.attempts))
+        raise
+    except (MailAuthError, SessionExpired) as exc:
+        OutboxMessage.objects.filter(pk=outgoing.pk).update(
+            status=OutboxMessage.Status.FAILED, last_error=exc.user_message[:500])
+        logger.warning("outgoing message %s failed: %s", outgoing.pk, exc.detail)
+        return OutboxMessage.Status.FAILED
+    OutboxMessage.objects.filter(pk=outgoing.pk).update(
+        status=OutboxMessage.Status.SENT, sent_at=timezone.now(), raw=b"", last_error="")
+    return OutboxMessage.Status.SENT
+
+
+def _submit(outgoing: OutboxMessage, data: bytes, provider: TokenProvider | None) -> None:
+    mailbox = outgoing.mailbox
     uses_token = mailbox.auth_mode == Mailbox.AuthMode.PSC_XOAUTH2
-    data = message.as_bytes()
     for attempt in (0, 1):
-        token = token_provider(attempt == 1) if uses_token and token_provider else None
+        token = provider(attempt == 1) if uses_token and provider else None
         credentials = mailbox_imap_credentials(mailbox=mailbox, access_token=token)
         try:
-            smtp_submit(_smtp_endpoint(mailbox), credentials, mailbox.address, recipients, data)
-            break
+            smtp_submit(_smtp_endpoint(mailbox), credentials, mailbox.address,
+                        outgoing.recipients, data)
+            return
         except SmtpUnavailable as exc:
             logger.error("SMTP unavailable for %s: %s", mailbox.address, exc)
             raise MailServerUnavailable(str(exc)) from exc
         except SmtpRefused as exc:
             if attempt == 0 and uses_token and "authentication" in str(exc):
                 continue
-            logger.warning("SMTP refused a message from %s: %s", mailbox.address, exc)
-            raise MailAuthError(str(exc)) from exc
+            raise MailAuthError(str(exc), user_message=str(
+                _("The operator's server refused this message: %(reason)s") % {"reason": exc})) from exc
+
+
+def _file_in_sent(outgoing: OutboxMessage, data: bytes, provider: TokenProvider | None) -> None:
+    """A copy in Sent, once: after a crash the copy may already be there."""
+    mailbox = outgoing.mailbox
+    sent = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.SENT).first()
+    name = sent.name if sent else "Sent"
     try:
-        with mailbox_session(mailbox=mailbox, token_provider=token_provider) as session:
-            sent = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.SENT).first()
-            session.append(sent.name if sent else "Sent", data, flags=[b"\\Seen"])
+        with mailbox_session(mailbox=mailbox, token_provider=provider) as session:
+            session.examine(name)
+            if not session.search_header(name, "Message-ID", outgoing.message_id):
+                session.append(name, data, flags=[b"\\Seen"])
     except (MailServerUnavailable, MailAuthError) as exc:
-        # Sent already; only the copy failed: say it in the log, do not send twice.
-        logger.error("message from %s sent but not filed in Sent: %s", mailbox.address, exc)
+        # Already sent: a missing copy in Sent must not make us send again.
+        logger.error("message %s sent but not filed in Sent: %s", outgoing.message_id, exc)
+
+
+def outbox_due(*, now: dt.datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    stale = now - dt.timedelta(minutes=10)
+    return list(OutboxMessage.objects.filter(
+        Q(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
+        | Q(status=OutboxMessage.Status.PENDING, next_attempt_at__isnull=True, created_at__lte=stale)
+        | Q(status=OutboxMessage.Status.SENDING, created_at__lte=stale)).values_list("pk", flat=True))
+
+
+def outbox_retry(*, outgoing: OutboxMessage) -> None:
+    """The user's "Réessayer": back to pending, and a worker asked at once."""
+    from .tasks import outbox_send_task
+
+    if outgoing.status == OutboxMessage.Status.FAILED and outgoing.raw:
+        OutboxMessage.objects.filter(pk=outgoing.pk).update(
+            status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=None)
+        transaction.on_commit(lambda: outbox_send_task.delay(outgoing.pk))

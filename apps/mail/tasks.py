@@ -28,3 +28,20 @@ def mailbox_sync_schedule_task() -> int:
     for mailbox_id, session_key in candidates:
         mailbox_sync_task.delay(mailbox_id, session_key)
     return len(candidates)
+
+
+@shared_task(name="mail.outbox_send_task", bind=True, max_retries=8, acks_late=True)
+def outbox_send_task(self: Any, outbox_id: int) -> str:
+    try:
+        return services.outbox_process(outbox_id=outbox_id)
+    except MailServerUnavailable as exc:
+        raise self.retry(exc=exc, countdown=min(30 * 2 ** self.request.retries, 1800)) from exc
+
+
+@shared_task(name="mail.outbox_retry_task")
+def outbox_retry_task() -> int:
+    """Beat's safety net: pending messages whose task was lost (worker restarted...)."""
+    due = services.outbox_due()
+    for outbox_id in due:
+        outbox_send_task.delay(outbox_id)
+    return len(due)

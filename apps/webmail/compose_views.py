@@ -9,19 +9,20 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from apps.core.errors import ApplicationError, NoMailbox, SessionExpired
+from apps.core.errors import ApplicationError, NoMailbox
 from apps.mail.mime.message import parse_message
-from apps.mail.models import Folder, Mailbox
+from apps.mail.models import Folder, Mailbox, OutboxMessage
 from apps.mail.selectors import mailbox_list_for_user
+from apps.mail.services import outbox_retry
 from apps.trust.selectors import recipients_check
 
 from .reader_views import _raw
 from .services import RecipientsRefused, message_compose_send
-from .views import _token_provider
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class ComposeForm:
     references: str = ""
 
 
-def _prefill(request: HttpRequest, form: ComposeForm, mailboxes: list[Mailbox]) -> ComposeForm:
+def _prefill(request: HttpRequest, form: ComposeForm, mailboxes: list[Mailbox]) -> ComposeForm:  # noqa: C901
     """Reply, reply to all or forward: recipients, subject, quoted text, thread headers."""
     mode = request.GET.get("mode", "")
     try:
@@ -99,20 +100,38 @@ def compose(request: HttpRequest) -> HttpResponse:
                            references=request.POST.get("references", "")[:4000])
         mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
         try:
+            request.session.save()  # the worker reads the PSC tokens from the stored session
             message_compose_send(user=request.user, mailbox=mailbox, to=form.to,  # type: ignore[arg-type]
                                  subject=form.subject, body=form.body,
-                                 token_provider=_token_provider(request),
+                                 session_key=request.session.session_key,
                                  in_reply_to=form.in_reply_to, references=form.references)
         except RecipientsRefused as exc:
             error = exc.user_message or _("Add at least one recipient.")
             status = 400
-        except SessionExpired as exc:
-            error, status = exc.user_message, 401
-        except ApplicationError as exc:
-            error, status = exc.user_message, 503
         else:
-            messages.success(request, _("Message sent."))
-            return redirect("webmail:inbox")
+            messages.success(request, _("Message queued for sending."))
+            return redirect("webmail:outbox")
     chips = recipients_check(addresses=form.to) if form.to else []
     return render(request, "webmail/compose.html", {
         "mailboxes": mailboxes, "form": form, "chips": chips, "error": error}, status=status)
+
+
+@login_required
+def outbox(request: HttpRequest) -> HttpResponse:
+    outgoing = OutboxMessage.objects.filter(user=request.user.pk).select_related("mailbox")[:100]
+    waiting = any(o.status in (OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING)
+                  for o in outgoing)
+    return render(request, "webmail/outbox.html", {"outgoing": outgoing, "waiting": waiting})
+
+
+@login_required
+@require_POST
+def outbox_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    outgoing = OutboxMessage.objects.filter(user=request.user.pk, pk=pk).first()
+    if outgoing is None:
+        raise Http404("outbox")
+    request.session.save()
+    OutboxMessage.objects.filter(pk=outgoing.pk).update(session_key=request.session.session_key or "")
+    outbox_retry(outgoing=outgoing)
+    messages.info(request, _("Sending again."))
+    return redirect("webmail:outbox")

@@ -6,8 +6,8 @@ import logging
 
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError
-from apps.mail.models import Mailbox
-from apps.mail.services import TokenProvider, message_build, message_send
+from apps.mail.models import Mailbox, OutboxMessage
+from apps.mail.services import message_build, outbox_enqueue
 from apps.trust.selectors import RecipientVerdict, recipients_check
 
 logger = logging.getLogger(__name__)
@@ -24,9 +24,10 @@ class RecipientsRefused(ApplicationError):
 
 
 def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject: str, body: str,
-                         token_provider: TokenProvider | None, in_reply_to: str = "",
-                         references: str = "") -> list[RecipientVerdict]:
-    """Refuse before anything leaves when a recipient is not allowed; otherwise send."""
+                         session_key: str | None, in_reply_to: str = "",
+                         references: str = "") -> OutboxMessage:
+    """Refuse before anything is stored when a recipient is not allowed; otherwise put the
+    message in the outbox, which a worker sends (with retries) using the user's session."""
     verdicts = recipients_check(addresses=to)
     if not verdicts:
         raise RecipientsRefused([])
@@ -38,6 +39,5 @@ def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject
     message = message_build(mailbox=mailbox, sender_name=user.display_name, to=addresses,
                             subject=subject, body=body, in_reply_to=in_reply_to,
                             references=references)
-    message_send(mailbox=mailbox, message=message, recipients=addresses,
-                 token_provider=token_provider)
-    return verdicts
+    return outbox_enqueue(mailbox=mailbox, user=user, message=message, recipients=addresses,
+                          session_key=session_key)

@@ -9,6 +9,8 @@ import uuid
 import pytest
 from django.test import Client
 
+from apps.mail import services
+from apps.mail.models import OutboxMessage
 from tests.conftest import IDENTITIES, PSCSim, django_signin, imap_plain
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -28,12 +30,23 @@ def find(address: str, folder: str, subject: str, timeout: float = 10) -> bool:
         client.logout()
 
 
+def send_queued() -> None:
+    """What the worker does with the outbox (tests here run it in-process)."""
+    for outgoing in OutboxMessage.objects.filter(status="pending"):
+        services.outbox_process(outbox_id=outgoing.pk)
+
+
 def test_send_to_a_trusted_colleague(client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
     django_signin(client, "gp")
     subject = f"Avis pour Mme Roux {uuid.uuid4().hex[:6]}"
     response = client.post("/ecrire/", {"to": [IDENTITIES["educator"]["mailbox"]], "subject": subject,
                                          "body": "Bonjour,\nje passe à 17 h.\n"})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == "/envoi/"
+    assert "En attente d&#x27;envoi" in client.get("/envoi/").content.decode() or \
+        "En attente d'envoi" in client.get("/envoi/").content.decode()
+    send_queued()
+    outgoing = OutboxMessage.objects.get(subject=subject)
+    assert outgoing.status == "sent" and bytes(outgoing.raw) == b""  # the body is not kept
     assert find(IDENTITIES["educator"]["mailbox"], "INBOX", subject)
     assert find(IDENTITIES["gp"]["mailbox"], "Sent", subject)
     fetched = imap_plain(IDENTITIES["educator"]["mailbox"])
@@ -54,6 +67,7 @@ def test_outside_recipients_are_refused_and_nothing_leaves(client: Client, psc_s
     page = response.content.decode()
     assert "Rien n&#x27;a été envoyé" in page or "Rien n'a été envoyé" in page
     assert "ami@gmail.com" in page and "espace de confiance MSSanté" in page
+    assert not OutboxMessage.objects.exists()  # refused before anything was stored
     assert not find(IDENTITIES["nurse"]["mailbox"], "INBOX", subject, timeout=1.5)
     assert client.post("/ecrire/", {"to": [], "subject": "vide", "body": "x"}).status_code == 400
 
@@ -93,6 +107,7 @@ def test_reply_all_and_forward_prefill_and_thread(client: Client, psc_sim: PSCSi
     client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": subject, "body": "ok",
                              "in_reply_to": "<sortie-dupont-3@demo.mssante-web>",
                              "references": "<sortie-dupont-1@demo.mssante-web> <sortie-dupont-3@demo.mssante-web>"})
+    send_queued()
     assert find(IDENTITIES["nurse"]["mailbox"], "INBOX", subject)
     box = imap_plain(IDENTITIES["nurse"]["mailbox"])
     box.select_folder("INBOX", readonly=True)

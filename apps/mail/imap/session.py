@@ -363,6 +363,18 @@ class ImapSession:
                 return unit[1] if len(unit) > 1 else b""
         return None
 
+    def search_header(self, folder: str, header: str, value: str) -> list[int]:
+        if self.selected != folder:
+            self.examine(folder)
+        literal = value.encode("utf-8")
+        line = (b"UID SEARCH CHARSET UTF-8 HEADER " + header.encode("ascii")
+                + b" {%d+}\r\n" % len(literal) + literal)
+        response = self._command(line, expected=b"SEARCH")
+        for unit in response.units:
+            if unit[0].startswith(b"* SEARCH"):
+                return [int(x) for x in unit[0][8:].split()]
+        return []
+
     def search_text(self, folder: str, text: str) -> list[int]:
         """UIDs whose headers or body contain ``text`` (IMAP SEARCH TEXT, done by the
         server: the index holds no bodies)."""

@@ -1,0 +1,120 @@
+"""The outbox: SMTP down loses nothing and the state shows; SMTP back, sent exactly once
+and filed in Sent; a crash after the operator accepted never sends twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+
+import pytest
+from django.test import Client
+
+from apps.core.errors import MailServerUnavailable
+from apps.mail import services
+from apps.mail.models import OutboxMessage
+from devstack import stack
+from tests.conftest import IDENTITIES, PROFILE, PSCSim, django_signin, imap_plain
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def count(address: str, folder: str, subject: str) -> int:
+    client = imap_plain(address)
+    try:
+        client.select_folder(folder, readonly=True)
+        return len(client.search(["SUBJECT", subject]))
+    finally:
+        client.logout()
+
+
+def postfix(action: str) -> None:
+    if action == "stop":
+        pf = stack.state_dir(PROFILE) / "postfix"
+        subprocess.run(["postfix", "-c", str(pf), "stop"], env=dict(os.environ, MAIL_CONFIG=str(pf)),
+                       capture_output=True, check=True)
+        import time
+        for _ in range(100):
+            if not stack.port_open(stack.PROFILES[PROFILE].submission):
+                return
+            time.sleep(0.1)
+    else:
+        stack.start(PROFILE)  # starts only what is down
+
+
+def compose(client: Client, subject: str) -> OutboxMessage:
+    response = client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": subject, "body": "x"})
+    assert response.status_code == 302
+    return OutboxMessage.objects.get(subject=subject)
+
+
+def test_smtp_down_then_back_sends_exactly_once(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                trust_data: None) -> None:
+    django_signin(client, "gp")
+    subject = f"Pendant la panne {uuid.uuid4().hex[:6]}"
+    postfix("stop")
+    try:
+        outgoing = compose(client, subject)
+        with pytest.raises(MailServerUnavailable):
+            services.outbox_process(outbox_id=outgoing.pk)
+        outgoing.refresh_from_db()
+        assert outgoing.status == "pending" and outgoing.next_attempt_at and outgoing.raw
+        page = client.get("/envoi/").content.decode()
+        assert "En attente d" in page and "ne répond pas" in page
+    finally:
+        postfix("start")
+    assert services.outbox_process(outbox_id=outgoing.pk) == "sent"
+    assert services.outbox_process(outbox_id=outgoing.pk) == "sent"  # a duplicate task: nothing more
+    import time
+    deadline = time.monotonic() + 10
+    while count(IDENTITIES["nurse"]["mailbox"], "INBOX", subject) == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert count(IDENTITIES["nurse"]["mailbox"], "INBOX", subject) == 1
+    assert count(IDENTITIES["gp"]["mailbox"], "Sent", subject) == 1
+    assert "Envoyé" in client.get("/envoi/").content.decode()
+
+
+def test_a_crash_after_smtp_accepted_does_not_send_twice(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                         trust_data: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    django_signin(client, "gp")
+    subject = f"Crash {uuid.uuid4().hex[:6]}"
+    outgoing = compose(client, subject)
+
+    class Crash(BaseException):
+        pass
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise Crash  # the worker dies right after the operator accepted the message
+
+    monkeypatch.setattr(services, "_file_in_sent", crash)
+    with pytest.raises(Crash):
+        services.outbox_process(outbox_id=outgoing.pk)
+    monkeypatch.undo()
+    outgoing.refresh_from_db()
+    assert outgoing.status == "sending" and outgoing.smtp_accepted_at is not None
+    assert outgoing.pk in services.outbox_due(now=outgoing.created_at + __import__("datetime").timedelta(minutes=11))
+    assert services.outbox_process(outbox_id=outgoing.pk) == "sent"
+    import time
+    time.sleep(1.5)
+    assert count(IDENTITIES["nurse"]["mailbox"], "INBOX", subject) == 1
+    assert count(IDENTITIES["gp"]["mailbox"], "Sent", subject) == 1
+
+
+def test_refused_message_fails_with_the_reason_and_can_be_retried(client: Client, psc_sim: PSCSim,
+                                                                  demo_accounts: None, trust_data: None) -> None:
+    django_signin(client, "gp")
+    outgoing = compose(client, f"Refus {uuid.uuid4().hex[:6]}")
+    psc_sim.configure(refresh_fails=True)
+    session = client.session
+    session["psc_access_expires_at"] = 0
+    session.save()
+    assert services.outbox_process(outbox_id=outgoing.pk) == "failed"
+    page = client.get("/envoi/").content.decode()
+    assert "Échec" in page and "Votre session Pro Santé Connect a pris fin" in page and "Réessayer" in page
+    psc_sim.configure(refresh_fails=False)
+    client.post("/oidc/logout/")
+    django_signin(client, "gp")
+    assert client.post(f"/envoi/{outgoing.pk}/reessayer/").status_code == 302
+    outgoing.refresh_from_db()
+    assert outgoing.status == "pending"
+    assert services.outbox_process(outbox_id=outgoing.pk) == "sent"
