@@ -218,11 +218,12 @@ FLAG_COLUMNS = {"seen": b"\\Seen", "flagged": b"\\Flagged", "answered": b"\\Answ
 
 
 def message_flag_set(*, folder: Folder, uids: Sequence[int], flag: str, value: bool,
-                     token_provider: TokenProvider | None) -> int:
+                     token_provider: TokenProvider | None, pool_key: str | None = None) -> int:
     """Set or clear a flag on the server, then in the index at once (the next sync agrees)."""
     if flag not in FLAG_COLUMNS:
         raise ValueError(flag)
-    with mailbox_session(mailbox=folder.mailbox, token_provider=token_provider) as session:
+    with mailbox_session(mailbox=folder.mailbox, token_provider=token_provider,
+                         pool_key=pool_key) as session:
         session.set_flag(folder.name, uids, FLAG_COLUMNS[flag], value)
     with transaction.atomic():
         changed = MessageSummary.objects.filter(folder=folder, uid__in=uids).update(**{flag: value})

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from apps.core.errors import ApplicationError, SessionExpired
-from apps.mail.mime.message import parse_message, part_payload
+from apps.mail.mime.message import ParsedMessage, parse_message, part_payload
 from apps.mail.mime.sanitize import POLICY_VERSION, sanitize_html, text_to_html
 from apps.mail.models import Folder, Mailbox, MessageSummary
 from apps.mail.selectors import folder_list
@@ -52,6 +52,17 @@ def _raw(request: HttpRequest, mailbox: Mailbox, folder: Folder, uid: int) -> by
     return bytes(raw)
 
 
+def _parsed(request: HttpRequest, mailbox: Mailbox, folder: Folder, uid: int) -> ParsedMessage:
+    """The parsed message, kept as briefly as the raw one: the page, its frame and its
+    images each need it within a second."""
+    key = f"mssweb:parsed:{mailbox.pk}:{folder.pk}:{folder.uidvalidity}:{uid}"
+    parsed = cache.get(key)
+    if parsed is None:
+        parsed = parse_message(_raw(request, mailbox, folder, uid))
+        cache.set(key, parsed, RAW_CACHE_SECONDS)
+    return parsed  # type: ignore[no-any-return]
+
+
 def _urls(mailbox: Mailbox, folder: Folder, uid: int) -> dict[str, str]:
     base = reverse("webmail:message", args=[mailbox.pk, folder.pk, uid])
     return {"body": base + "contenu/", "part": base + "piece/"}
@@ -65,10 +76,11 @@ def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> 
     if summary is None:
         raise Http404("message")
     try:
-        parsed = parse_message(_raw(request, mailbox, folder, uid))
+        parsed = _parsed(request, mailbox, folder, uid)
         if not summary.seen:
             message_flag_set(folder=folder, uids=[uid], flag="seen", value=True,
-                             token_provider=_token_provider(request))
+                             token_provider=_token_provider(request),
+                             pool_key=f"user:{request.user.pk}")
     except SessionExpired as exc:
         return _error_page(request, exc, 401)
     except ApplicationError as exc:
@@ -87,11 +99,15 @@ def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> 
     })
 
 
+def _clean_key(mailbox: Mailbox, folder: Folder, uid: int, images: bool) -> str:
+    return (f"mssweb:clean:{POLICY_VERSION}:{mailbox.pk}:{folder.pk}:{folder.uidvalidity}:"
+            f"{uid}:{int(images)}")
+
+
 def _sanitized(request: HttpRequest, mailbox: Mailbox, folder: Folder, uid: int,
                source: str | None, images: bool) -> tuple[str, int]:
     """Sanitise once per message version and policy: bleach costs ~3 ms per KB."""
-    key = (f"mssweb:clean:{POLICY_VERSION}:{mailbox.pk}:{folder.pk}:{folder.uidvalidity}:"
-           f"{uid}:{int(images)}")
+    key = _clean_key(mailbox, folder, uid, images)
     cached = cache.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -108,14 +124,19 @@ def message_body(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int
     mailbox = _mailbox(request, mailbox_id)
     folder = _folder(mailbox, folder_id)
     images = request.GET.get("images") == "1"
-    try:
-        parsed = parse_message(_raw(request, mailbox, folder, uid))
-    except ApplicationError as exc:
-        return HttpResponse(f"<p>{exc.user_message}</p>", status=503)
-    if parsed.html:
-        body, _ = _sanitized(request, mailbox, folder, uid, parsed.html, images)
+    cached = cache.get(_clean_key(mailbox, folder, uid, images))
+    if cached is not None:
+        body = cached[0]
     else:
-        body = text_to_html(parsed.text or "")
+        try:
+            parsed = _parsed(request, mailbox, folder, uid)
+        except ApplicationError as exc:
+            return HttpResponse(f"<p>{exc.user_message}</p>", status=503)
+        if parsed.html:
+            body, _ = _sanitized(request, mailbox, folder, uid, parsed.html, images)
+        else:
+            body = text_to_html(parsed.text or "")
+            cache.set(_clean_key(mailbox, folder, uid, images), (body, 0), 600)
     document = ("<!doctype html><html><head><meta charset=\"utf-8\"><base target=\"_blank\">"
                 "<style>body{font-family:system-ui,sans-serif;margin:12px;color:#161b26;"
                 "overflow-wrap:anywhere}pre.plain{white-space:pre-wrap;font-family:inherit}"

@@ -1,0 +1,150 @@
+"""Webmail server-time benchmark (issue "Webmail"), in-process with Django's test client.
+
+- the 50-row list page of a 100k-message folder and of a 1k folder, 200 requests each
+  (p50/p95 and their ratio: the cost must not grow with the folder);
+- a search on the 100k folder's index, 200 requests;
+- opening a message with a 30 KB and a 150 KB HTML body (a newsletter: nested tables,
+  inline styles, images): first open (fetch + parse + sanitise) and second open (cached),
+  page and body frame together.
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PROFILE = os.environ.get("MSSANTE_DEVSTACK_PROFILE", "test")
+BIG, SMALL = "bench-100k@medecin.mssante.test", "synchro@medecin.mssante.test"
+
+
+def newsletter(size: int) -> str:
+    rng = random.Random(size)
+    rows = []
+    while sum(len(r) for r in rows) < size:
+        rows.append(
+            f'<tr><td style="padding:12px 24px;font-family:Arial,sans-serif;color:#1e2a3b;'
+            f'border-bottom:1px solid #dde">'
+            f'<table width="100%" cellpadding="0" cellspacing="0"><tr>'
+            f'<td width="80"><img src="https://news.example/img/{rng.randint(1, 999)}.png" width="64" '
+            f'height="64" alt="illustration" style="border-radius:6px"></td>'
+            f'<td style="font-size:15px;line-height:1.5"><h3 style="color:#003189;margin:0">Actualité '
+            f'{len(rows)}</h3><p style="margin:4px 0">Les recommandations vaccinales évoluent : '
+            f'<a href="https://sante.example/article/{len(rows)}" style="color:#003189">lire la suite</a>'
+            f'</p></td></tr></table></td></tr>')
+    return ('<!doctype html><html><body style="margin:0;background:#eef2f7"><table width="100%" '
+            'style="background:#eef2f7"><tr><td align="center"><table width="600" '
+            'style="background:#fff">' + "".join(rows) + "</table></td></tr></table></body></html>")
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {"p50_ms": round(statistics.median(ordered), 2),
+            "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 2)}
+
+
+def child(work: Path) -> dict[str, object]:
+    from devstack import maildir, stack
+
+    os.environ.update(stack.env_vars(PROFILE))
+    os.environ.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="bench" * 10,
+                      DATABASE_URL=f"sqlite:///{work / 'web.sqlite3'}", MSSANTE_PLAIN_STATIC="1",
+                      DJANGO_ALLOWED_HOSTS="testserver", DJANGO_SECURE_COOKIES="0",
+                      DJANGO_SETTINGS_MODULE="mssante_web.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+
+    from apps.accounts.models import User
+    from apps.mail.models import Folder, Mailbox, MessageSummary
+    from apps.mail.services import mailbox_session, mailbox_sync_run
+
+    call_command("migrate", verbosity=0)
+    maildir.fill(PROFILE, SMALL, 1000, seed=5)
+    user = User.objects.create(username="899700123450", idnat="899700123450", first_name="Claire",
+                               last_name="MARTIN")
+    boxes = {}
+    for address in (BIG, SMALL):
+        boxes[address] = Mailbox.objects.create(address=address, owner=user,
+                                                auth_mode=Mailbox.AuthMode.PASSWORD)
+    with mailbox_session(mailbox=boxes[SMALL], token_provider=None) as session:
+        for size in (30_000, 150_000):
+            message = EmailMessage()
+            message["From"] = "Lettre d'information <lettre@ars.mssante.test>"
+            message["To"] = SMALL
+            message["Subject"] = f"Lettre {size // 1000} Ko"
+            message.set_content("Version texte.")
+            message.add_alternative(newsletter(size), subtype="html")
+            session.append("INBOX", message.as_bytes())
+    for box in boxes.values():
+        mailbox_sync_run(mailbox=box, token_provider=None)
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    results: dict[str, object] = {}
+    for label, address in (("list_100k", BIG), ("list_1k", SMALL)):
+        inbox = Folder.objects.get(mailbox=boxes[address], role="inbox")
+        url = f"/bal/{boxes[address].pk}/dossier/{inbox.pk}/"
+        client.get(url)
+        times = []
+        for _ in range(200):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        results[label] = percentiles(times)
+    results["list_ratio_p95_100k_to_1k"] = round(
+        results["list_100k"]["p95_ms"] / results["list_1k"]["p95_ms"], 2)  # type: ignore[index]
+    words = ["compte", "martin", "biologie", "lefevre", "patient", "liaison", "zoé", "bilan"]
+    times = []
+    for number in range(200):
+        started = time.perf_counter()
+        response = client.get(f"/bal/{boxes[BIG].pk}/recherche/", {"q": words[number % len(words)]})
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    results["search_100k"] = percentiles(times)
+    small_inbox = Folder.objects.get(mailbox=boxes[SMALL], role="inbox")
+    for size in (30, 150):
+        summary = MessageSummary.objects.get(folder=small_inbox, subject=f"Lettre {size} Ko")
+        base = f"/bal/{boxes[SMALL].pk}/dossier/{small_inbox.pk}/message/{summary.uid}/"
+        opens = []
+        for _ in range(2):
+            started = time.perf_counter()
+            page = client.get(base)
+            body = client.get(base + "contenu/")
+            opens.append((time.perf_counter() - started) * 1000)
+            assert page.status_code == body.status_code == 200
+        results[f"open_{size}kb_html"] = {"first_ms": round(opens[0], 1), "second_ms": round(opens[1], 1)}
+    results["messages_100k"] = MessageSummary.objects.filter(folder__mailbox=boxes[BIG]).count()
+    return results
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        print(json.dumps(child(Path(sys.argv[2]))))
+        return
+    from devstack import maildir
+
+    maildir.fill(PROFILE, BIG, 100_000)
+    with tempfile.TemporaryDirectory() as work:
+        out = subprocess.run([sys.executable, __file__, "--child", work], capture_output=True,
+                             text=True, cwd=ROOT)
+    if out.returncode != 0:
+        print(out.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(out.returncode)
+    print(out.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    main()
