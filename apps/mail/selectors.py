@@ -51,11 +51,20 @@ LIST_FIELDS = ("uid", "date", "sender_name", "sender_address", "subject", "size"
                "patient_ins", "thread_key", "folder_id")
 
 
+LIST_FILTERS = {
+    "nonlus": Q(seen=False), "suivis": Q(flagged=True), "pj": Q(has_attachment=True),
+    "patients": ~Q(patient_ins=""), "documents": Q(att_xdm=True) | Q(att_cda=True),
+}
+
+
 def message_page(*, folder: Folder, before: tuple[dt.datetime, int] | None = None,
-                 limit: int = PAGE_SIZE) -> list[MessageSummary]:
+                 limit: int = PAGE_SIZE, only: str = "") -> list[MessageSummary]:
     """One page of the list, newest first, keyset-paginated: served by the
-    (folder, -date, -uid) index, the same cost at message 50 as at message 99,950."""
+    (folder, -date, -uid) index, the same cost at message 50 as at message 99,950.
+    ``only`` narrows to unread, flagged, with attachment, from patients or documents."""
     query = MessageSummary.objects.filter(folder=folder)
+    if only in LIST_FILTERS:
+        query = query.filter(LIST_FILTERS[only])
     if before is not None:
         date, uid = before
         query = query.filter(Q(date__lt=date) | Q(date=date, uid__lt=uid))

@@ -10,12 +10,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from apps.accounts.services import psc_access_token_get
 from apps.core.errors import ApplicationError, MailServerUnavailable, SessionExpired
 from apps.mail.models import Folder, Mailbox
 from apps.mail.selectors import (
+    LIST_FILTERS,
     folder_list,
     mailbox_get_for_user,
     mailbox_primary_for_user,
@@ -86,7 +88,8 @@ def folder(request: HttpRequest, mailbox_id: int, folder_id: int) -> HttpRespons
     current = next((f for f in folders if f.pk == folder_id), None)
     if current is None:
         raise Http404("folder")
-    messages = message_page(folder=current, before=_before(request))
+    only = request.GET.get("filtre", "")
+    messages = message_page(folder=current, before=_before(request), only=only)
     if current.last_sync_at is None or timezone.now() - current.last_sync_at > STALE_AFTER:
         mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key,
                              only=[current.name])
@@ -95,7 +98,10 @@ def folder(request: HttpRequest, mailbox_id: int, folder_id: int) -> HttpRespons
         "newest_uid": max((m.uid for m in messages), default=0),
         "next_page": (f"{messages[-1].date.timestamp():.0f}_{messages[-1].uid}"
                       if len(messages) == 50 and messages[-1].date else None),
-        "paged": "avant" in request.GET,
+        "paged": "avant" in request.GET, "only": only if only in LIST_FILTERS else "",
+        "filters": [("", _("All")), ("nonlus", _("Unread")), ("suivis", _("Flagged")),
+                    ("pj", _("With attachment")), ("patients", _("From patients")),
+                    ("documents", _("Health documents"))],
     }
     return render(request, "webmail/folder.html", context)
 

@@ -73,3 +73,20 @@ def test_a_message_gone_from_the_server_is_a_404_and_leaves_the_index(
     ghost = MessageSummary.objects.create(folder=inbox, uid=999999, subject="fantôme")
     assert client.get(f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/message/999999/").status_code == 404
     assert not MessageSummary.objects.filter(pk=ghost.pk).exists()
+
+
+def test_list_filters(client: Client, psc_sim: PSCSim, demo_accounts: None, seeded_mail: None) -> None:
+    inbox = open_inbox(client)
+    url = f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/"
+
+    def subjects(flt: str) -> list[str]:
+        page = client.get(url, {"filtre": flt}).content.decode()
+        return [c.split(">", 1)[1].split("<", 1)[0] for c in page.split('<a class="open"')[1:]]
+
+    assert subjects("patients") == ["Question sur mon traitement après ma sortie"]
+    assert subjects("documents") == ["Compte rendu de biologie DUPONT Jeanne 17/01/1980"]
+    assert set(subjects("pj")) == {"Compte rendu de biologie DUPONT Jeanne 17/01/1980",
+                                   "Ordonnance de M. Garnier – interaction fluindione / amoxicilline"}
+    assert subjects("suivis") == [] and "Aucun message ne correspond à ce filtre" in client.get(url, {"filtre": "suivis"}).content.decode()
+    unread = MessageSummary.objects.filter(folder=inbox, seen=False).count()
+    assert len(subjects("nonlus")) == unread  # earlier tests may have read some on the server
