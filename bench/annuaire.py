@@ -102,7 +102,7 @@ def main() -> None:
         print(json.dumps(child(Path(sys.argv[2]), sys.argv[3])))
         return
     results = {}
-    for database in ("sqlite", "postgresql"):
+    for database in os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(","):
         with tempfile.TemporaryDirectory() as work:
             out = subprocess.run([sys.executable, __file__, "--child", work, database],
                                  capture_output=True, text=True, cwd=ROOT)

@@ -148,10 +148,19 @@ def directory_search(*, query: str, profession: str = "", city: str = "",
         queries.append(base.filter(_prefix("profession_key", first), others).order_by("name_key"))
     else:
         queries.append(base.order_by("name_key"))
+    # SQLite walks the range index in order; PostgreSQL's pattern index (what serves a
+    # prefix LIKE) cannot also give the order, so there each rank takes the first matches
+    # it meets and orders that handful itself, instead of sorting thousands of rows.
+    ordered_by_database = connection.vendor == "sqlite"
     found: dict[int, DirectoryEntry] = {}
     for rank_query in queries:
         if len(found) >= limit:
             break
-        for entry in rank_query[:limit]:
+        if not ordered_by_database:
+            rank_query = rank_query.order_by()
+        batch = list(rank_query[:limit])
+        if not ordered_by_database:
+            batch.sort(key=lambda e: (e.name_key, e.address))
+        for entry in batch:
             found.setdefault(entry.pk, entry)
     return list(found.values())[:limit]
