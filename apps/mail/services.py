@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
@@ -360,8 +361,16 @@ def _smtp_endpoint(mailbox: Mailbox) -> SmtpEndpoint:
                         ca_file=settings.MSSANTE_TLS_CA_FILE or None)
 
 
+@dataclass(frozen=True)
+class OutgoingFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
 def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subject: str,
-                  body: str, in_reply_to: str = "", references: str = "") -> EmailMessage:
+                  body: str, in_reply_to: str = "", references: str = "",
+                  files: Sequence[OutgoingFile] = ()) -> EmailMessage:
     """A plain-text message with the MSSanté headers every message carries."""
     message = EmailMessage()
     message["From"] = formataddr((sender_name, mailbox.address)) if sender_name else mailbox.address
@@ -374,6 +383,10 @@ def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subj
         message["In-Reply-To"] = in_reply_to
         message["References"] = references or in_reply_to
     message.set_content(body)
+    for file in files:
+        maintype, _, subtype = (file.content_type or "application/octet-stream").partition("/")
+        message.add_attachment(file.data, maintype=maintype or "application",
+                               subtype=subtype or "octet-stream", filename=file.filename)
     return message
 
 

@@ -7,6 +7,7 @@ import email.utils
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,14 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError, NoMailbox
-from apps.mail.mime.message import parse_message
+from apps.mail.mime.message import parse_message, safe_filename
 from apps.mail.models import Folder, Mailbox, OutboxMessage
 from apps.mail.selectors import mailbox_list_for_user
-from apps.mail.services import outbox_retry
+from apps.mail.services import OutgoingFile, outbox_retry
 from apps.trust.selectors import recipients_check
 
 from .reader_views import _raw
-from .services import RecipientsRefused, message_compose_send
+from .services import AttachmentsTooLarge, RecipientsRefused, message_compose_send
 
 logger = logging.getLogger(__name__)
 
@@ -101,19 +102,26 @@ def compose(request: HttpRequest) -> HttpResponse:
         mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
         try:
             request.session.save()  # the worker reads the PSC tokens from the stored session
+            files = [OutgoingFile(filename=safe_filename(f.name or ""), data=f.read(),
+                                  content_type=f.content_type or "application/octet-stream")
+                     for f in request.FILES.getlist("attachments")[:50]]
             message_compose_send(user=request.user, mailbox=mailbox, to=form.to,  # type: ignore[arg-type]
                                  subject=form.subject, body=form.body,
                                  session_key=request.session.session_key,
-                                 in_reply_to=form.in_reply_to, references=form.references)
+                                 in_reply_to=form.in_reply_to, references=form.references,
+                                 files=files)
         except RecipientsRefused as exc:
             error = exc.user_message or _("Add at least one recipient.")
             status = 400
+        except AttachmentsTooLarge as exc:
+            error, status = exc.user_message, 413
         else:
             messages.success(request, _("Message queued for sending."))
             return redirect("webmail:outbox")
     chips = recipients_check(addresses=form.to) if form.to else []
     return render(request, "webmail/compose.html", {
-        "mailboxes": mailboxes, "form": form, "chips": chips, "error": error}, status=status)
+        "mailboxes": mailboxes, "form": form, "chips": chips, "error": error,
+        "max_size": settings.MSSANTE_MAX_MESSAGE_SIZE}, status=status)
 
 
 @login_required

@@ -15,11 +15,28 @@
   let active = -1;
   let lastQuery = "";
 
+  const files = document.getElementById("attachments");
+  const filesProblem = document.getElementById("attachments-problem");
+
+  function tooBig() {
+    if (!files) return false;
+    const total = Array.from(files.files).reduce((sum, f) => sum + f.size, 0);
+    const limit = Number(files.dataset.maxSize || 0);
+    const over = limit > 0 && Math.ceil(total * 4 / 3) > limit;
+    filesProblem.hidden = !over;
+    filesProblem.textContent = over
+      ? "Les pièces jointes dépassent la taille acceptée par votre opérateur (" +
+        Math.round(limit / 1048576) + " Mo) : retirez-en ou envoyez-les en plusieurs messages."
+      : "";
+    return over;
+  }
+
   function refreshState() {
     const bad = chips.querySelectorAll(".chip-outside, .chip-malformed").length > 0;
     problem.hidden = !bad;
-    send.disabled = bad;
+    send.disabled = bad || tooBig();
   }
+  if (files) files.addEventListener("change", refreshState);
 
   function closeList() {
     list.hidden = true;

@@ -116,3 +116,38 @@ def test_reply_all_and_forward_prefill_and_thread(client: Client, psc_sim: PSCSi
     box.logout()
     raw = next(v for k, v in headers.items() if k.startswith(b"BODY"))
     assert b"In-Reply-To: <sortie-dupont-3@demo.mssante-web>" in raw and b"sortie-dupont-1" in raw
+
+
+def test_reply_with_an_attachment_reaches_the_recipients_inbox(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                               seeded_mail: None, trust_data: None) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    django_signin(client, "gp")
+    subject = f"Re: bilan {uuid.uuid4().hex[:6]}"
+    pdf = SimpleUploadedFile("compte rendu/../Dupont.pdf", b"%PDF-1.4 demo", content_type="application/pdf")
+    response = client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": subject, "body": "ci-joint",
+                                         "attachments": [pdf]})
+    assert response.status_code == 302
+    send_queued()
+    assert find(IDENTITIES["nurse"]["mailbox"], "INBOX", subject)
+    box = imap_plain(IDENTITIES["nurse"]["mailbox"])
+    box.select_folder("INBOX", readonly=True)
+    uid = box.search(["SUBJECT", subject])[0]
+    raw = box.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"]
+    box.logout()
+    assert b"JVBERi0xLjQgZGVtbw" in raw  # "%PDF-1.4 demo", base64-encoded
+    assert b'filename="Dupont.pdf"' in raw and b".." not in raw.split(b"filename=")[1][:40]  # no path
+
+
+def test_attachments_over_the_operator_limit_are_refused_before_anything_is_stored(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None, settings: object) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MSSANTE_MAX_MESSAGE_SIZE = 1000  # type: ignore[attr-defined]
+    django_signin(client, "gp")
+    big = SimpleUploadedFile("scanner.pdf", b"x" * 2000, content_type="application/pdf")
+    response = client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": "gros", "body": "x",
+                                         "attachments": [big]})
+    assert response.status_code == 413
+    assert "accepte des messages jusqu" in response.content.decode()
+    assert not OutboxMessage.objects.exists()
