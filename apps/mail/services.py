@@ -352,6 +352,43 @@ def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
     return True
 
 
+def folder_create(*, mailbox: Mailbox, name: str, token_provider: TokenProvider | None) -> Folder:
+    with mailbox_session(mailbox=mailbox, token_provider=token_provider) as session:
+        session.create_folder(name)
+    return Folder.objects.create(mailbox=mailbox, name=name, delimiter="/", selectable=True)
+
+
+def folder_rename(*, folder: Folder, name: str, token_provider: TokenProvider | None) -> None:
+    if folder.role:
+        raise ValueError("special folders keep their name")
+    with mailbox_session(mailbox=folder.mailbox, token_provider=token_provider) as session:
+        session.rename_folder(folder.name, name)
+    Folder.objects.filter(pk=folder.pk).update(name=name)
+
+
+def folder_delete(*, folder: Folder, token_provider: TokenProvider | None) -> None:
+    if folder.role:
+        raise ValueError("special folders cannot be deleted")
+    with mailbox_session(mailbox=folder.mailbox, token_provider=token_provider) as session:
+        session.delete_folder(folder.name)
+    folder.delete()
+
+
+def folder_empty(*, folder: Folder, token_provider: TokenProvider | None) -> int:
+    """Empty the Trash or Junk for good."""
+    if folder.role not in (Folder.Role.TRASH, Folder.Role.JUNK):
+        raise ValueError("only the Trash and Junk are emptied")
+    with mailbox_session(mailbox=folder.mailbox, token_provider=token_provider) as session:
+        session.examine(folder.name)
+        uids = session.uids()
+        if uids:
+            session.expunge(folder.name, uids)
+    with transaction.atomic():
+        removed, _ = MessageSummary.objects.filter(folder=folder).delete()
+        _folder_counts_refresh(folder)
+    return removed
+
+
 # ------------------------------------------------------------------ sending
 
 def _smtp_endpoint(mailbox: Mailbox) -> SmtpEndpoint:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,15 @@ from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError, SessionExpired
 from apps.mail.models import Folder
-from apps.mail.services import message_expunge, message_flag_set, message_move
+from apps.mail.services import (
+    folder_create,
+    folder_delete,
+    folder_empty,
+    folder_rename,
+    message_expunge,
+    message_flag_set,
+    message_move,
+)
 
 from .views import _error_page, _mailbox, _token_provider
 
@@ -70,4 +79,45 @@ def message_action(request: HttpRequest, mailbox_id: int, folder_id: int) -> Htt
         return _error_page(request, exc, 503)
     if back.startswith("/") and not back.startswith("//"):
         return redirect(back)
+    return redirect("webmail:folder", mailbox_id=mailbox.pk, folder_id=folder.pk)
+
+
+FOLDER_NAME = re.compile(r"^[^/\\\\%*\"\x00-\x1f]{1,100}$")
+
+
+@login_required
+@require_POST
+def folder_manage(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    """Create, rename or delete one of the user's own folders; empty the Trash or Junk."""
+    mailbox = _mailbox(request, mailbox_id)
+    action = request.POST.get("action", "")
+    name = request.POST.get("name", "").strip()
+    folder_id = request.POST.get("folder", "")
+    folder = (Folder.objects.filter(mailbox=mailbox, pk=int(folder_id)).first()
+              if folder_id.isdigit() else None)
+    provider = _token_provider(request)
+    try:
+        if action == "create":
+            if not FOLDER_NAME.match(name) or Folder.objects.filter(mailbox=mailbox, name=name).exists():
+                messages.error(request, _("Choose another folder name (no / \\\\ % * or quotes)."))
+                return redirect("webmail:inbox")
+            created = folder_create(mailbox=mailbox, name=name, token_provider=provider)
+            return redirect("webmail:folder", mailbox_id=mailbox.pk, folder_id=created.pk)
+        if folder is None:
+            raise Http404("folder")
+        if action == "rename" and not folder.role and FOLDER_NAME.match(name):
+            folder_rename(folder=folder, name=name, token_provider=provider)
+        elif action == "delete" and not folder.role:
+            folder_delete(folder=folder, token_provider=provider)
+            messages.success(request, _("Folder deleted."))
+            return redirect("webmail:inbox")
+        elif action == "empty" and folder.role in (Folder.Role.TRASH, Folder.Role.JUNK):
+            folder_empty(folder=folder, token_provider=provider)
+            messages.success(request, _("Emptied."))
+        else:
+            raise Http404("action")
+    except SessionExpired as exc:
+        return _error_page(request, exc, 401)
+    except ApplicationError as exc:
+        return _error_page(request, exc, 503)
     return redirect("webmail:folder", mailbox_id=mailbox.pk, folder_id=folder.pk)

@@ -176,3 +176,19 @@ def message_part(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def message_source(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> HttpResponse:
+    """"Afficher la source": the raw message as plain text, never interpreted."""
+    mailbox = _mailbox(request, mailbox_id)
+    folder = _folder(mailbox, folder_id)
+    try:
+        raw = _raw(request, mailbox, folder, uid)
+    except ApplicationError as exc:
+        return _error_page(request, exc, 503)
+    response = HttpResponse(raw, content_type="text/plain; charset=utf-8")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -64,3 +64,38 @@ def test_actions_refuse_other_peoples_mailboxes_and_bad_input(client: Client, ma
     client.post("/oidc/logout/")
     django_signin(client, "nurse")
     assert client.post(f"/bal/{mailbox.pk}/dossier/{inbox.pk}/actions/", {"action": "read", "uid": [1]}).status_code == 404
+
+
+def test_folders_created_renamed_deleted_and_trash_emptied(client: Client, mailbox: Mailbox) -> None:
+    response = client.post(f"/bal/{mailbox.pk}/dossiers/", {"action": "create", "name": "Dossiers EHPAD"})
+    created = Folder.objects.get(mailbox=mailbox, name="Dossiers EHPAD")
+    assert response["Location"].endswith(f"/dossier/{created.pk}/")
+    client.post(f"/bal/{mailbox.pk}/dossiers/", {"action": "rename", "folder": created.pk, "name": "EHPAD Glycines"})
+    created.refresh_from_db()
+    assert created.name == "EHPAD Glycines"
+    from tests.conftest import imap_plain
+
+    box = imap_plain(ADDRESS)
+    names = {name for _f, _d, name in box.list_folders()}
+    box.logout()
+    assert "EHPAD Glycines" in names and "Dossiers EHPAD" not in names
+    assert client.post(f"/bal/{mailbox.pk}/dossiers/", {"action": "create", "name": "a/b"}).status_code == 302
+    assert not Folder.objects.filter(mailbox=mailbox, name="a/b").exists()
+    inbox = Folder.objects.get(mailbox=mailbox, role="inbox")
+    assert client.post(f"/bal/{mailbox.pk}/dossiers/", {"action": "delete", "folder": inbox.pk}).status_code == 404
+    client.post(f"/bal/{mailbox.pk}/dossiers/", {"action": "delete", "folder": created.pk})
+    assert not Folder.objects.filter(pk=created.pk).exists()
+    uids = list(MessageSummary.objects.filter(folder=inbox).values_list("uid", flat=True))
+    act(client, mailbox, inbox, "delete", uids[:2])
+    services.mailbox_sync_run(mailbox=mailbox, token_provider=None)
+    trash = Folder.objects.get(mailbox=mailbox, role="trash")
+    client.post(f"/bal/{mailbox.pk}/dossiers/", {"action": "empty", "folder": trash.pk})
+    assert server_state(ADDRESS, ("Trash",))["Trash"] == {} and not MessageSummary.objects.filter(folder=trash).exists()
+
+
+def test_source_is_shown_as_plain_text(client: Client, mailbox: Mailbox) -> None:
+    inbox = Folder.objects.get(mailbox=mailbox, role="inbox")
+    uid = MessageSummary.objects.filter(folder=inbox).first().uid
+    response = client.get(f"/bal/{mailbox.pk}/dossier/{inbox.pk}/message/{uid}/source/")
+    assert response["Content-Type"].startswith("text/plain") and b"Message-ID:" in response.content
+    assert "sandbox" in response["Content-Security-Policy"]

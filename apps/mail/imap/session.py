@@ -474,6 +474,18 @@ class ImapSession:
             raise ImapUnavailable(str(exc)) from exc
         self.round_trips.count += 2
 
+    def create_folder(self, name: str) -> None:
+        self._command(b"CREATE " + quote_mailbox(name))
+
+    def rename_folder(self, old: str, new: str) -> None:
+        self._command(b"RENAME " + quote_mailbox(old) + b" " + quote_mailbox(new))
+
+    def delete_folder(self, name: str) -> None:
+        if self.selected == name:
+            self._command(b"UNSELECT")
+            self.selected = self.watching = None
+        self._command(b"DELETE " + quote_mailbox(name))
+
     def append(self, folder: str, message: bytes, flags: Sequence[bytes] = ()) -> int | None:
         """Store a message; returns its UID when the server says it (UIDPLUS)."""
         try:
