@@ -32,6 +32,12 @@ def test_sign_in_read_inbox_sign_out(page: Page, site: str, psc_sim: PSCSim, dem
     expect(rows.filter(has_text="Sortie de Mme Jeanne Dupont")).to_have_count(2)
     assert rows.count() >= 8  # the eight messages seeded for the GP, at least
     page.screenshot(path=str(artifacts / "inbox.png"), full_page=True)
+    page.get_by_role("link", name="Lettre d'information – campagne de vaccination antigrippale").click()
+    body = page.frame_locator("iframe.message-body")
+    expect(body.get_by_text("Campagne de vaccination antigrippale 2026-2027")).to_be_visible()
+    expect(page.get_by_text("Les images distantes sont bloquées")).to_be_visible()
+    page.screenshot(path=str(artifacts / "message.png"), full_page=True)
+    page.go_back()
 
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("heading", name="Vous êtes déconnecté")).to_be_visible()
