@@ -12,6 +12,7 @@ import email
 import email.policy
 import email.utils
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 
@@ -81,12 +82,29 @@ def parse_message(raw: bytes) -> ParsedMessage:
         return ParsedMessage("", "", "", (), (), None, "", "", text, None, (), "", 1)
 
 
+def _leaves(message: Message) -> Iterator[tuple[int, Message]]:
+    """Every leaf part with a stable number; a forwarded message (message/rfc822) is one
+    leaf, not opened here."""
+    counter = 0
+
+    def walk(part: Message) -> Iterator[tuple[int, Message]]:
+        nonlocal counter
+        number = counter
+        counter += 1
+        if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+            yield number, part
+            return
+        for child in part.get_payload():  # type: ignore[union-attr]
+            if isinstance(child, Message):
+                yield from walk(child)
+
+    yield from walk(message)
+
+
 def _parsed(message: Message) -> ParsedMessage:
     text = html = None
     attachments: list[Attachment] = []
-    for index, part in enumerate(message.walk()):
-        if part.is_multipart():
-            continue
+    for index, part in _leaves(message):
         content_type = part.get_content_type()
         disposition = part.get_content_disposition()
         filename = part.get_filename()
@@ -130,8 +148,8 @@ def _parsed(message: Message) -> ParsedMessage:
 def part_payload(raw: bytes, part_id: str) -> tuple[bytes, str, str] | None:
     """(bytes, content type, file name) of one part, by the id ``parse_message`` gave it."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    for index, part in enumerate(message.walk()):
-        if str(index) == part_id and not part.is_multipart():
+    for index, part in _leaves(message):
+        if str(index) == part_id:
             if part.get_content_type() == "message/rfc822":
                 inner = part.get_payload()
                 first = inner[0] if isinstance(inner, list) and inner else inner
