@@ -389,6 +389,32 @@ def folder_empty(*, folder: Folder, token_provider: TokenProvider | None) -> int
     return removed
 
 
+def draft_save(*, mailbox: Mailbox, message: EmailMessage, replaces: int | None,
+               token_provider: TokenProvider | None, pool_key: str | None = None) -> int | None:
+    """Store the draft in the IMAP Drafts folder (\\Draft), replacing the previous version.
+    Returns its new UID (UIDPLUS) so that the next save or the sending can remove it."""
+    drafts = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.DRAFTS).first()
+    name = drafts.name if drafts else "Drafts"
+    with mailbox_session(mailbox=mailbox, token_provider=token_provider, pool_key=pool_key) as session:
+        uid = session.append(name, message.as_bytes(), flags=[b"\\Draft", b"\\Seen"])
+        if replaces:
+            session.expunge(name, [replaces])
+    if drafts and replaces:
+        MessageSummary.objects.filter(folder=drafts, uid=replaces).delete()
+    return uid
+
+
+def draft_discard(*, mailbox: Mailbox, uid: int, token_provider: TokenProvider | None,
+                  pool_key: str | None = None) -> None:
+    drafts = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.DRAFTS).first()
+    name = drafts.name if drafts else "Drafts"
+    with mailbox_session(mailbox=mailbox, token_provider=token_provider, pool_key=pool_key) as session:
+        session.expunge(name, [uid])
+    if drafts:
+        MessageSummary.objects.filter(folder=drafts, uid=uid).delete()
+        _folder_counts_refresh(drafts)
+
+
 # ------------------------------------------------------------------ sending
 
 def _smtp_endpoint(mailbox: Mailbox) -> SmtpEndpoint:

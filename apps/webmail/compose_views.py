@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,11 +20,12 @@ from apps.core.errors import ApplicationError, NoMailbox
 from apps.mail.mime.message import parse_message, safe_filename
 from apps.mail.models import Folder, Mailbox, OutboxMessage
 from apps.mail.selectors import mailbox_list_for_user
-from apps.mail.services import OutgoingFile, outbox_retry
+from apps.mail.services import OutgoingFile, draft_discard, draft_save, message_build, outbox_retry
 from apps.trust.selectors import recipients_check
 
 from .reader_views import _raw
 from .services import AttachmentsTooLarge, RecipientsRefused, message_compose_send
+from .views import _token_provider
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,21 @@ class ComposeForm:
     body: str = ""
     in_reply_to: str = ""
     references: str = ""
+    draft_uid: int | None = None
+
+
+def _form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeForm:
+    try:
+        chosen = int(request.POST.get("mailbox") or mailboxes[0].pk)
+    except ValueError:
+        chosen = mailboxes[0].pk
+    draft = request.POST.get("draft_uid", "")
+    return ComposeForm(to=[a.strip() for a in request.POST.getlist("to") if a.strip()][:100],
+                       subject=request.POST.get("subject", "")[:500],
+                       body=request.POST.get("body", "")[:200_000], mailbox=chosen,
+                       in_reply_to=request.POST.get("in_reply_to", "")[:998],
+                       references=request.POST.get("references", "")[:4000],
+                       draft_uid=int(draft) if draft.isdigit() else None)
 
 
 def _prefill(request: HttpRequest, form: ComposeForm, mailboxes: list[Mailbox]) -> ComposeForm:  # noqa: C901
@@ -47,9 +64,13 @@ def _prefill(request: HttpRequest, form: ComposeForm, mailboxes: list[Mailbox]) 
         return form
     mailbox = next((m for m in mailboxes if m.pk == mailbox_id), None)
     folder = Folder.objects.filter(mailbox=mailbox, pk=folder_id).first() if mailbox else None
-    if mailbox is None or folder is None or mode not in ("reply", "all", "forward"):
+    if mailbox is None or folder is None or mode not in ("reply", "all", "forward", "draft"):
         return form
     original = parse_message(_raw(request, mailbox, folder, uid))
+    if mode == "draft":  # resume a draft where it was left
+        return ComposeForm(to=[email.utils.parseaddr(a)[1] for a in original.to if a],
+                           mailbox=mailbox.pk, subject=original.subject, body=original.text or "",
+                           draft_uid=uid if folder.role == Folder.Role.DRAFTS else None)
     subject = original.subject
     if mode == "forward":
         subject = subject if subject.lower().startswith(("fwd:", "tr:")) else f"Tr: {subject}"
@@ -90,15 +111,7 @@ def compose(request: HttpRequest) -> HttpResponse:
             error = exc.user_message
     status = 200
     if request.method == "POST":
-        try:
-            chosen = int(request.POST.get("mailbox") or mailboxes[0].pk)
-        except ValueError:
-            chosen = mailboxes[0].pk
-        form = ComposeForm(to=[a.strip() for a in request.POST.getlist("to") if a.strip()][:100],
-                           subject=request.POST.get("subject", "")[:500],
-                           body=request.POST.get("body", "")[:200_000], mailbox=chosen,
-                           in_reply_to=request.POST.get("in_reply_to", "")[:998],
-                           references=request.POST.get("references", "")[:4000])
+        form = _form_from_post(request, mailboxes)
         mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
         try:
             request.session.save()  # the worker reads the PSC tokens from the stored session
@@ -116,6 +129,13 @@ def compose(request: HttpRequest) -> HttpResponse:
         except AttachmentsTooLarge as exc:
             error, status = exc.user_message, 413
         else:
+            if form.draft_uid:
+                try:
+                    draft_discard(mailbox=mailbox, uid=form.draft_uid,
+                                  token_provider=_token_provider(request),
+                                  pool_key=f"user:{request.user.pk}")
+                except ApplicationError as exc:
+                    logger.warning("draft %s not removed after sending: %s", form.draft_uid, exc.detail)
             messages.success(request, _("Message queued for sending."))
             return redirect("webmail:outbox")
     chips = recipients_check(addresses=form.to) if form.to else []
@@ -143,3 +163,26 @@ def outbox_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     outbox_retry(outgoing=outgoing)
     messages.info(request, _("Sending again."))
     return redirect("webmail:outbox")
+
+
+@login_required
+@require_POST
+def draft_autosave(request: HttpRequest) -> JsonResponse:
+    """Called every few seconds while writing, and when leaving the page: what is typed is
+    never lost. Attachments are not part of drafts yet."""
+    mailboxes = list(mailbox_list_for_user(user=request.user).exclude(  # type: ignore[arg-type]
+        kind=Mailbox.Kind.APPLICATION))
+    if not mailboxes:
+        return JsonResponse({"error": NoMailbox().user_message}, status=400)
+    form = _form_from_post(request, mailboxes)
+    mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
+    message = message_build(mailbox=mailbox, sender_name=request.user.display_name,  # type: ignore[union-attr]
+                            to=form.to, subject=form.subject, body=form.body,
+                            in_reply_to=form.in_reply_to, references=form.references)
+    try:
+        uid = draft_save(mailbox=mailbox, message=message, replaces=form.draft_uid,
+                         token_provider=_token_provider(request), pool_key=f"user:{request.user.pk}")
+    except ApplicationError as exc:
+        logger.warning("draft not saved for %s: %s", mailbox.address, exc.detail)
+        return JsonResponse({"error": exc.user_message}, status=503)
+    return JsonResponse({"draft_uid": uid, "saved_at": timezone.localtime().strftime("%H:%M:%S")})

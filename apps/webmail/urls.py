@@ -27,6 +27,7 @@ urlpatterns = [
     path("annuaire/<int:pk>/", directory_views.contact, name="contact"),
     path("annuaire/suggestions/", directory_views.suggestions, name="suggestions"),
     path("ecrire/", compose_views.compose, name="compose"),
+    path("ecrire/brouillon/", compose_views.draft_autosave, name="draft_autosave"),
     path("envoi/", compose_views.outbox, name="outbox"),
     path("envoi/<int:pk>/reessayer/", compose_views.outbox_retry_view, name="outbox_retry"),
     path("ecrire/destinataire/", directory_views.recipient_check, name="recipient_check"),

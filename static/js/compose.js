@@ -142,4 +142,50 @@
     if (input.value.includes("@")) { event.preventDefault(); addRecipient(input.value); }
   });
   refreshState();
+
+  // Drafts: saved to the operator's Drafts folder every few seconds after a change, and
+  // when the page is left, so that nothing typed is lost.
+  const draftUid = document.getElementById("draft-uid");
+  const draftState = document.getElementById("draft-state");
+  let dirty = false;
+  let saving = false;
+  let sending = false;
+  form.addEventListener("input", () => { dirty = true; });
+  form.addEventListener("submit", () => { sending = true; });
+
+  function draftData() {
+    const data = new FormData(form);
+    data.delete("attachments");
+    return data;
+  }
+
+  async function saveDraft() {
+    if (!dirty || saving || sending) return;
+    saving = true;
+    dirty = false;
+    try {
+      const response = await fetch(form.dataset.draftUrl, {method: "POST", body: draftData(),
+                                                           headers: {"Accept": "application/json"}});
+      const result = await response.json();
+      if (response.ok) {
+        if (result.draft_uid) draftUid.value = result.draft_uid;
+        draftState.textContent = "Brouillon enregistré à " + result.saved_at;
+      } else {
+        dirty = true;
+        draftState.textContent = result.error || "Brouillon non enregistré.";
+      }
+    } catch (error) {
+      dirty = true;
+      draftState.textContent = "Brouillon non enregistré : connexion perdue, nouvel essai bientôt.";
+    } finally {
+      saving = false;
+    }
+  }
+  setInterval(saveDraft, 5000);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden" && dirty && !sending) {
+      navigator.sendBeacon(form.dataset.draftUrl, draftData());
+      dirty = false;
+    }
+  });
 })();

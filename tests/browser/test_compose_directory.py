@@ -58,3 +58,22 @@ def test_directory_search_and_write_to(page: Page, site: str, psc_sim: PSCSim, d
     expect(card).to_contain_text("Médecin")
     card.get_by_role("link", name="Écrire à").click()
     expect(page.locator(".chip", has_text="claire.martin@medecin.mssante.test")).to_have_attribute("data-kind", "trusted")
+
+
+def test_draft_is_saved_while_typing_and_found_after_reload(page: Page, site: str, psc_sim: PSCSim,
+                                                            demo_accounts: None, trust_data: None) -> None:
+    import uuid
+
+    from tests.conftest import imap_plain
+
+    subject = f"Brouillon navigateur {uuid.uuid4().hex[:6]}"
+    sign_in(page, site, "Claire MARTIN", "/ecrire/")
+    page.get_by_label("Objet").fill(subject)
+    page.get_by_label("Message").fill("Texte à ne pas perdre.")
+    expect(page.locator("#draft-state")).to_contain_text("Brouillon enregistré", timeout=12_000)
+    page.reload()
+    box = imap_plain("claire.martin@medecin.mssante.test")
+    box.select_folder("Drafts", readonly=True)
+    found = box.search(["SUBJECT", subject])
+    box.logout()
+    assert len(found) == 1

@@ -1,0 +1,57 @@
+"""Drafts: autosaved to the IMAP Drafts folder, one version at a time, resumed, removed
+when the message is sent."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from apps.mail import services
+from apps.mail.models import Folder, Mailbox, MessageSummary
+from tests.conftest import IDENTITIES, PSCSim, django_signin, imap_plain
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+GP = IDENTITIES["gp"]["mailbox"]
+
+
+def drafts_on_server(subject: str) -> list[int]:
+    box = imap_plain(GP)
+    try:
+        box.select_folder("Drafts", readonly=True)
+        return box.search(["SUBJECT", subject])
+    finally:
+        box.logout()
+
+
+def test_autosave_replaces_resumes_and_disappears_on_send(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                          trust_data: None) -> None:
+    django_signin(client, "gp")
+    client.get("/", follow=True)
+    subject = f"Brouillon {uuid.uuid4().hex[:6]}"
+    first = client.post("/ecrire/brouillon/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": subject,
+                                                "body": "première version"}).json()
+    assert first["draft_uid"] and drafts_on_server(subject) == [first["draft_uid"]]
+    second = client.post("/ecrire/brouillon/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": subject,
+                                                 "body": "seconde version", "draft_uid": first["draft_uid"]}).json()
+    assert drafts_on_server(subject) == [second["draft_uid"]]  # one version, not two
+    box = imap_plain(GP)
+    box.select_folder("Drafts", readonly=True)
+    flags = box.get_flags([second["draft_uid"]])[second["draft_uid"]]
+    box.logout()
+    assert b"\\Draft" in flags
+    mailbox = Mailbox.objects.get(address=GP)
+    from apps.accounts.services import psc_access_token_get
+
+    services.mailbox_sync_run(mailbox=mailbox, token_provider=lambda force: psc_access_token_get(
+        session=client.session, force_refresh=force))
+    drafts = Folder.objects.get(mailbox=mailbox, role="drafts")
+    assert MessageSummary.objects.filter(folder=drafts, subject=subject).count() == 1
+    resumed = client.get("/ecrire/", {"mode": "draft", "origine": f"{mailbox.pk}:{drafts.pk}:{second['draft_uid']}"})
+    page = resumed.content.decode()
+    assert f'value="{subject}"' in page and "seconde version" in page
+    assert f'name="draft_uid" id="draft-uid" value="{second["draft_uid"]}"' in page
+    client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": subject, "body": "envoyé",
+                             "draft_uid": second["draft_uid"]})
+    assert drafts_on_server(subject) == []
