@@ -142,7 +142,10 @@ def mailbox_session(*, mailbox: Mailbox, token_provider: TokenProvider | None,
     def factory() -> ImapSession:
         return mailbox_session_open(mailbox=mailbox, token_provider=token_provider)
 
-    key = (mailbox.pk, pool_key or "")
+    endpoint = mailbox_imap_endpoint(mailbox=mailbox)
+    # The endpoint and mode are part of the key: a mailbox re-pointed by its administrator
+    # must not keep talking to the old server through a pooled connection.
+    key = (mailbox.pk, f"{pool_key}|{endpoint.host}:{endpoint.port}|{mailbox.auth_mode}")
     session = POOL.acquire(key, factory) if pool_key else factory()
     broken = False
     try:

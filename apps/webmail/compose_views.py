@@ -55,7 +55,7 @@ def _form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeFo
                        draft_uid=int(draft) if draft.isdigit() else None)
 
 
-def _prefill(request: HttpRequest, form: ComposeForm, mailboxes: list[Mailbox]) -> ComposeForm:  # noqa: C901
+def _prefill(request: HttpRequest, form: ComposeForm, mailboxes: list[Mailbox]) -> ComposeForm:
     """Reply, reply to all or forward: recipients, subject, quoted text, thread headers."""
     mode = request.GET.get("mode", "")
     try:

@@ -4,6 +4,7 @@ attachments. Bodies are fetched from IMAP on demand and cached briefly in Redis 
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -12,7 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from apps.core.errors import ApplicationError, SessionExpired
+from apps.core.errors import ApplicationError
 from apps.mail.mime.message import ParsedMessage, parse_message, part_payload
 from apps.mail.mime.sanitize import POLICY_VERSION, sanitize_html, text_to_html
 from apps.mail.models import Folder, Mailbox, MessageSummary
@@ -20,7 +21,7 @@ from apps.mail.selectors import folder_list
 from apps.mail.services import mailbox_session, message_flag_set
 from apps.trust.models import DirectoryEntry
 
-from .views import _error_page, _mailbox, _token_provider
+from .views import _mailbox, _token_provider, mail_errors
 
 logger = logging.getLogger(__name__)
 RAW_CACHE_SECONDS = 120  # long enough for the page, its frame and its images; no longer
@@ -69,22 +70,18 @@ def _urls(mailbox: Mailbox, folder: Folder, uid: int) -> dict[str, str]:
 
 
 @login_required
+@mail_errors
 def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> HttpResponse:
     mailbox = _mailbox(request, mailbox_id)
     folder = _folder(mailbox, folder_id)
     summary = MessageSummary.objects.filter(folder=folder, uid=uid).first()
     if summary is None:
         raise Http404("message")
-    try:
-        parsed = _parsed(request, mailbox, folder, uid)
-        if not summary.seen:
-            message_flag_set(folder=folder, uids=[uid], flag="seen", value=True,
-                             token_provider=_token_provider(request),
-                             pool_key=f"user:{request.user.pk}")
-    except SessionExpired as exc:
-        return _error_page(request, exc, 401)
-    except ApplicationError as exc:
-        return _error_page(request, exc, 503)
+    parsed = _parsed(request, mailbox, folder, uid)
+    if not summary.seen:
+        message_flag_set(folder=folder, uids=[uid], flag="seen", value=True,
+                         token_provider=_token_provider(request),
+                         pool_key=f"user:{request.user.pk}")
     sender = DirectoryEntry.objects.filter(address=parsed.sender_address).first()
     urls = _urls(mailbox, folder, uid)
     images = request.GET.get("images") == "1"
@@ -149,6 +146,7 @@ def message_body(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int
 
 
 @login_required
+@mail_errors
 def message_part(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int,
                  part_id: str = "", cid: str = "") -> HttpResponse:
     mailbox = _mailbox(request, mailbox_id)
@@ -167,8 +165,6 @@ def message_part(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int
     inline_image = bool(cid) and content_type in ("image/png", "image/jpeg", "image/gif", "image/webp")
     response = HttpResponse(data, content_type=content_type if inline_image else "application/octet-stream")
     disposition = "inline" if inline_image else "attachment"
-    from urllib.parse import quote
-
     response.headers["Content-Disposition"] = (
         f"{disposition}; filename=\"{filename.encode('ascii', 'replace').decode().replace('?', '_')}\"; "
         f"filename*=UTF-8''{quote(filename)}")
@@ -179,14 +175,12 @@ def message_part(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int
 
 
 @login_required
+@mail_errors
 def message_source(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> HttpResponse:
     """"Afficher la source": the raw message as plain text, never interpreted."""
     mailbox = _mailbox(request, mailbox_id)
     folder = _folder(mailbox, folder_id)
-    try:
-        raw = _raw(request, mailbox, folder, uid)
-    except ApplicationError as exc:
-        return _error_page(request, exc, 503)
+    raw = _raw(request, mailbox, folder, uid)
     response = HttpResponse(raw, content_type="text/plain; charset=utf-8")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from apps.accounts.services import psc_access_token_get
-from apps.core.errors import ApplicationError, MailServerUnavailable, SessionExpired
+from apps.core.errors import ApplicationError, MailAuthError, MailServerUnavailable, SessionExpired
 from apps.mail.models import Folder, Mailbox
 from apps.mail.selectors import (
     LIST_FILTERS,
@@ -27,6 +30,7 @@ from apps.mail.services import TokenProvider, mailbox_sync_enqueue, mailbox_sync
 from apps.mail.sync import FIRST_BATCH
 
 logger = logging.getLogger(__name__)
+View = Callable[..., HttpResponse]
 STALE_AFTER = dt.timedelta(seconds=30)
 
 
@@ -49,26 +53,51 @@ def _error_page(request: HttpRequest, error: ApplicationError, status: int) -> H
         status=status)
 
 
+def mail_errors(view: View) -> View:
+    """Every mail error ends on the French error page with a fitting status, never a 500:
+    401 when the PSC session is over, 503 when the operator fails. The service that raised
+    already logged the detail for the operator."""
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except SessionExpired as exc:
+            return _error_page(request, exc, 401)
+        except (MailServerUnavailable, MailAuthError) as exc:
+            return _error_page(request, exc, 503)
+        except ApplicationError as exc:
+            return _error_page(request, exc, 200)
+    return wrapper
+
+
+def _open_folder(request: HttpRequest, mailbox_id: int,
+                 folder_id: int) -> tuple[Mailbox, list[Folder], Folder]:
+    """The mailbox, its folders and the open one; a sync is asked for when it is stale."""
+    mailbox = _mailbox(request, mailbox_id)
+    folders = folder_list(mailbox=mailbox)
+    current = next((f for f in folders if f.pk == folder_id), None)
+    if current is None:
+        raise Http404("folder")
+    if current.last_sync_at is None or timezone.now() - current.last_sync_at > STALE_AFTER:
+        mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key,
+                             only=[current.name])
+    return mailbox, folders, current
+
+
 @login_required
+@mail_errors
 def home(request: HttpRequest) -> HttpResponse:
     """The primary mailbox's INBOX. A mailbox never synced gets its first screen inline
     (the newest messages); a worker fetches the rest."""
-    try:
-        mailbox = mailbox_primary_for_user(user=request.user)  # type: ignore[arg-type]
+    mailbox = mailbox_primary_for_user(user=request.user)  # type: ignore[arg-type]
+    inbox = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.INBOX).first()
+    if inbox is None:
+        mailbox_sync_run(mailbox=mailbox, token_provider=_token_provider(request),
+                         only=["INBOX"], initial_limit=FIRST_BATCH)
+        mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key)
         inbox = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.INBOX).first()
-        if inbox is None:
-            mailbox_sync_run(mailbox=mailbox, token_provider=_token_provider(request),
-                             only=["INBOX"], initial_limit=FIRST_BATCH)
-            mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key)
-            inbox = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.INBOX).first()
-        if inbox is None:
-            raise MailServerUnavailable("no INBOX after sync")
-    except SessionExpired as exc:
-        return _error_page(request, exc, 401)
-    except MailServerUnavailable as exc:
-        return _error_page(request, exc, 503)
-    except ApplicationError as exc:
-        return _error_page(request, exc, 200)
+    if inbox is None:
+        raise MailServerUnavailable("no INBOX after sync")
     return redirect("webmail:folder", mailbox_id=mailbox.pk, folder_id=inbox.pk)
 
 
@@ -83,16 +112,9 @@ def _before(request: HttpRequest) -> tuple[dt.datetime, int] | None:
 
 @login_required
 def folder(request: HttpRequest, mailbox_id: int, folder_id: int) -> HttpResponse:
-    mailbox = _mailbox(request, mailbox_id)
-    folders = folder_list(mailbox=mailbox)
-    current = next((f for f in folders if f.pk == folder_id), None)
-    if current is None:
-        raise Http404("folder")
+    mailbox, folders, current = _open_folder(request, mailbox_id, folder_id)
     only = request.GET.get("filtre", "")
     messages = message_page(folder=current, before=_before(request), only=only)
-    if current.last_sync_at is None or timezone.now() - current.last_sync_at > STALE_AFTER:
-        mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key,
-                             only=[current.name])
     context = {
         "mailbox": mailbox, "folders": folders, "folder": current, "messages_list": messages,
         "newest_uid": max((m.uid for m in messages), default=0),
@@ -109,14 +131,7 @@ def folder(request: HttpRequest, mailbox_id: int, folder_id: int) -> HttpRespons
 @login_required
 def folder_status(request: HttpRequest, mailbox_id: int, folder_id: int) -> HttpResponse:
     """Polled by the open page: folder counts, sync state, and whether new mail arrived."""
-    mailbox = _mailbox(request, mailbox_id)
-    folders = folder_list(mailbox=mailbox)
-    current = next((f for f in folders if f.pk == folder_id), None)
-    if current is None:
-        raise Http404("folder")
-    if current.last_sync_at is None or timezone.now() - current.last_sync_at > STALE_AFTER:
-        mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key,
-                             only=[current.name])
+    mailbox, folders, current = _open_folder(request, mailbox_id, folder_id)
     try:
         shown = int(request.GET.get("depuis", "0"))
     except ValueError:

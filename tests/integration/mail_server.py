@@ -9,7 +9,7 @@ from email.utils import format_datetime, make_msgid
 
 import imapclient
 
-from apps.mail.models import Folder, MessageSummary
+from apps.mail.models import Folder, Mailbox, MessageSummary
 from tests.conftest import imap_plain
 
 _counter = itertools.count(1)
@@ -86,3 +86,50 @@ def index_state(mailbox_address: str, folders: tuple[str, ...] = ("INBOX", "Arch
         rows = MessageSummary.objects.filter(folder=folder).values_list("uid", "seen", "flagged")
         state[name] = {uid: (seen, flagged) for uid, seen, flagged in rows}
     return state
+
+
+def uids_with_subject(address: str, folder: str, subject: str) -> list[int]:
+    client = imap_plain(address)
+    try:
+        client.select_folder(folder, readonly=True)
+        return list(client.search(["SUBJECT", subject]))
+    finally:
+        client.logout()
+
+
+def wait_for_subject(address: str, folder: str, subject: str, timeout: float = 10) -> bool:
+    """LMTP delivery is asynchronous: poll until the message is there."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if uids_with_subject(address, folder, subject):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def raw_with_subject(address: str, folder: str, subject: str, item: str = "BODY.PEEK[]") -> bytes:
+    client = imap_plain(address)
+    try:
+        client.select_folder(folder, readonly=True)
+        uid = client.search(["SUBJECT", subject])[0]
+        answer = client.fetch([uid], [item])[uid]
+        return next(v for k, v in answer.items() if k.startswith(b"BODY"))
+    finally:
+        client.logout()
+
+
+def synchro_mailbox(messages: int, owner_address: str = "claire.martin@medecin.mssante.test") -> Mailbox:
+    """The technical synchro@ mailbox, emptied, given ``messages`` messages, owned by the
+    demo user of ``owner_address`` (demo accounts seeded) and synced once."""
+    from apps.mail import services
+
+    address = "synchro@medecin.mssante.test"
+    reset_mailbox(address)
+    owner = Mailbox.objects.get(address=owner_address).owner
+    box = Mailbox.objects.create(address=address, auth_mode=Mailbox.AuthMode.PASSWORD, owner=owner)
+    for i in range(messages):
+        append(address, subject=f"message {i}")
+    services.mailbox_sync_run(mailbox=box, token_provider=None)
+    return box

@@ -7,8 +7,8 @@ from django.test import Client
 
 from apps.mail import services
 from apps.mail.models import Folder, Mailbox, MessageSummary
-from tests.conftest import IDENTITIES, PSCSim, django_signin
-from tests.integration.mail_server import append, index_state, reset_mailbox, server_state
+from tests.conftest import PSCSim, django_signin
+from tests.integration.mail_server import index_state, server_state, synchro_mailbox
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 ADDRESS = "synchro@medecin.mssante.test"
@@ -16,12 +16,7 @@ ADDRESS = "synchro@medecin.mssante.test"
 
 @pytest.fixture
 def mailbox(client: Client, psc_sim: PSCSim, demo_accounts: None) -> Mailbox:
-    reset_mailbox(ADDRESS)
-    gp = Mailbox.objects.get(address=IDENTITIES["gp"]["mailbox"])
-    box = Mailbox.objects.create(address=ADDRESS, auth_mode=Mailbox.AuthMode.PASSWORD, owner=gp.owner)
-    for i in range(4):
-        append(ADDRESS, subject=f"action {i}")
-    services.mailbox_sync_run(mailbox=box, token_provider=None)
+    box = synchro_mailbox(4)
     django_signin(client, "gp")
     return box
 

@@ -3,7 +3,6 @@ to a trusted recipient travels SMTP → LMTP → IMAP and is filed in Sent."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -11,23 +10,14 @@ from django.test import Client
 
 from apps.mail import services
 from apps.mail.models import OutboxMessage
-from tests.conftest import IDENTITIES, PSCSim, django_signin, imap_plain
+from tests.conftest import IDENTITIES, PSCSim, django_signin
+from tests.integration.mail_server import raw_with_subject, wait_for_subject
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
 def find(address: str, folder: str, subject: str, timeout: float = 10) -> bool:
-    client = imap_plain(address)
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            client.select_folder(folder, readonly=True)
-            if client.search(["SUBJECT", subject]):
-                return True
-            time.sleep(0.2)
-        return False
-    finally:
-        client.logout()
+    return wait_for_subject(address, folder, subject, timeout)
 
 
 def send_queued() -> None:
@@ -49,11 +39,7 @@ def test_send_to_a_trusted_colleague(client: Client, psc_sim: PSCSim, demo_accou
     assert outgoing.status == "sent" and bytes(outgoing.raw) == b""  # the body is not kept
     assert find(IDENTITIES["educator"]["mailbox"], "INBOX", subject)
     assert find(IDENTITIES["gp"]["mailbox"], "Sent", subject)
-    fetched = imap_plain(IDENTITIES["educator"]["mailbox"])
-    fetched.select_folder("INBOX", readonly=True)
-    uid = fetched.search(["SUBJECT", subject])[0]
-    raw = fetched.fetch([uid], ["BODY.PEEK[HEADER]"])[uid][b"BODY[HEADER]"]
-    fetched.logout()
+    raw = raw_with_subject(IDENTITIES["educator"]["mailbox"], "INBOX", subject, "BODY.PEEK[HEADER]")
     assert b"X-MSS-NIL:" in raw and b"Claire MARTIN" in raw.replace(b"\r\n ", b" ")
 
 
@@ -109,12 +95,8 @@ def test_reply_all_and_forward_prefill_and_thread(client: Client, psc_sim: PSCSi
                              "references": "<sortie-dupont-1@demo.mssante-web> <sortie-dupont-3@demo.mssante-web>"})
     send_queued()
     assert find(IDENTITIES["nurse"]["mailbox"], "INBOX", subject)
-    box = imap_plain(IDENTITIES["nurse"]["mailbox"])
-    box.select_folder("INBOX", readonly=True)
-    uid = box.search(["SUBJECT", subject])[0]
-    headers = box.fetch([uid], ["BODY.PEEK[HEADER.FIELDS (IN-REPLY-TO REFERENCES)]"])[uid]
-    box.logout()
-    raw = next(v for k, v in headers.items() if k.startswith(b"BODY"))
+    raw = raw_with_subject(IDENTITIES["nurse"]["mailbox"], "INBOX", subject,
+                           "BODY.PEEK[HEADER.FIELDS (IN-REPLY-TO REFERENCES)]")
     assert b"In-Reply-To: <sortie-dupont-3@demo.mssante-web>" in raw and b"sortie-dupont-1" in raw
 
 
@@ -130,11 +112,7 @@ def test_reply_with_an_attachment_reaches_the_recipients_inbox(client: Client, p
     assert response.status_code == 302
     send_queued()
     assert find(IDENTITIES["nurse"]["mailbox"], "INBOX", subject)
-    box = imap_plain(IDENTITIES["nurse"]["mailbox"])
-    box.select_folder("INBOX", readonly=True)
-    uid = box.search(["SUBJECT", subject])[0]
-    raw = box.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"]
-    box.logout()
+    raw = raw_with_subject(IDENTITIES["nurse"]["mailbox"], "INBOX", subject)
     assert b"JVBERi0xLjQgZGVtbw" in raw  # "%PDF-1.4 demo", base64-encoded
     assert b'filename="Dupont.pdf"' in raw and b".." not in raw.split(b"filename=")[1][:40]  # no path
 

@@ -11,18 +11,14 @@ from django.test import Client
 from apps.mail import services
 from apps.mail.models import Folder, Mailbox, MessageSummary
 from tests.conftest import IDENTITIES, PSCSim, django_signin, imap_plain
+from tests.integration.mail_server import uids_with_subject
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 GP = IDENTITIES["gp"]["mailbox"]
 
 
 def drafts_on_server(subject: str) -> list[int]:
-    box = imap_plain(GP)
-    try:
-        box.select_folder("Drafts", readonly=True)
-        return box.search(["SUBJECT", subject])
-    finally:
-        box.logout()
+    return uids_with_subject(GP, "Drafts", subject)
 
 
 def test_autosave_replaces_resumes_and_disappears_on_send(client: Client, psc_sim: PSCSim, demo_accounts: None,

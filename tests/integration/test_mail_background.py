@@ -20,7 +20,7 @@ from django.utils import timezone
 from apps.mail import services
 from apps.mail.models import Folder, Mailbox, MessageSummary
 from tests.conftest import ENV, IDENTITIES, PSCSim, django_signin
-from tests.integration.mail_server import append, reset_mailbox
+from tests.integration.mail_server import append, synchro_mailbox
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,11 +67,7 @@ def test_sign_in_and_folder_opening_queue_syncs(client: Client, psc_sim: PSCSim,
 
 
 def test_polling_reports_new_mail_and_counts(client: Client, psc_sim: PSCSim, demo_accounts: None) -> None:
-    reset_mailbox(SYNCHRO)
-    gp = Mailbox.objects.get(address=IDENTITIES["gp"]["mailbox"])
-    mailbox = Mailbox.objects.create(address=SYNCHRO, auth_mode=Mailbox.AuthMode.PASSWORD, owner=gp.owner)
-    append(SYNCHRO, subject="premier")
-    services.mailbox_sync_run(mailbox=mailbox, token_provider=None)
+    mailbox = synchro_mailbox(1)
     django_signin(client, "gp")
     inbox = Folder.objects.get(mailbox=mailbox, name="INBOX")
     newest = MessageSummary.objects.get(folder=inbox).uid
@@ -87,12 +83,7 @@ def test_polling_reports_new_mail_and_counts(client: Client, psc_sim: PSCSim, de
 
 def test_list_page_runs_a_constant_number_of_queries(client: Client, psc_sim: PSCSim, demo_accounts: None,
                                                      django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
-    reset_mailbox(SYNCHRO)
-    gp = Mailbox.objects.get(address=IDENTITIES["gp"]["mailbox"])
-    mailbox = Mailbox.objects.create(address=SYNCHRO, auth_mode=Mailbox.AuthMode.PASSWORD, owner=gp.owner)
-    for i in range(60):
-        append(SYNCHRO, subject=f"m{i}")
-    services.mailbox_sync_run(mailbox=mailbox, token_provider=None)
+    mailbox = synchro_mailbox(60)
     django_signin(client, "gp")
     inbox = Folder.objects.get(mailbox=mailbox, name="INBOX")
     url = f"/bal/{mailbox.pk}/dossier/{inbox.pk}/"

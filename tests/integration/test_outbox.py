@@ -14,18 +14,14 @@ from apps.core.errors import MailServerUnavailable
 from apps.mail import services
 from apps.mail.models import OutboxMessage
 from devstack import stack
-from tests.conftest import IDENTITIES, PROFILE, PSCSim, django_signin, imap_plain
+from tests.conftest import IDENTITIES, PROFILE, PSCSim, django_signin
+from tests.integration.mail_server import uids_with_subject, wait_for_subject
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
 def count(address: str, folder: str, subject: str) -> int:
-    client = imap_plain(address)
-    try:
-        client.select_folder(folder, readonly=True)
-        return len(client.search(["SUBJECT", subject]))
-    finally:
-        client.logout()
+    return len(uids_with_subject(address, folder, subject))
 
 
 def postfix(action: str) -> None:
@@ -65,10 +61,7 @@ def test_smtp_down_then_back_sends_exactly_once(client: Client, psc_sim: PSCSim,
         postfix("start")
     assert services.outbox_process(outbox_id=outgoing.pk) == "sent"
     assert services.outbox_process(outbox_id=outgoing.pk) == "sent"  # a duplicate task: nothing more
-    import time
-    deadline = time.monotonic() + 10
-    while count(IDENTITIES["nurse"]["mailbox"], "INBOX", subject) == 0 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    assert wait_for_subject(IDENTITIES["nurse"]["mailbox"], "INBOX", subject)
     assert count(IDENTITIES["nurse"]["mailbox"], "INBOX", subject) == 1
     assert count(IDENTITIES["gp"]["mailbox"], "Sent", subject) == 1
     assert "Envoyé" in client.get("/envoi/").content.decode()

@@ -90,3 +90,19 @@ def test_list_filters(client: Client, psc_sim: PSCSim, demo_accounts: None, seed
     assert subjects("suivis") == [] and "Aucun message ne correspond à ce filtre" in client.get(url, {"filtre": "suivis"}).content.decode()
     unread = MessageSummary.objects.filter(folder=inbox, seen=False).count()
     assert len(subjects("nonlus")) == unread  # earlier tests may have read some on the server
+
+
+def test_operator_down_gives_the_french_page_not_a_500(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                       seeded_mail: None) -> None:
+    from django.core.cache import cache
+
+    inbox = open_inbox(client)
+    m = summary(inbox, "Ordonnance de M. Garnier")
+    cache.clear()
+    inbox.mailbox.imap_port = 1
+    inbox.mailbox.save()
+    base = f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/message/{m.uid}/"
+    for url in (base, base + "piece/1/", base + "source/"):
+        response = client.get(url)
+        assert response.status_code == 503, url
+        assert "ne répond pas" in response.content.decode()
