@@ -147,11 +147,20 @@
   // when the page is left, so that nothing typed is lost.
   const draftUid = document.getElementById("draft-uid");
   const draftState = document.getElementById("draft-state");
-  let dirty = false;
   let saving = false;
   let sending = false;
-  form.addEventListener("input", () => { dirty = true; });
   form.addEventListener("submit", () => { sending = true; });
+
+  // What was last saved (at first: what the server rendered). Comparing snapshots rather
+  // than listening for input also catches what was typed before this script ran.
+  function snapshot(useDefaults) {
+    return ["subject", "body"].map((name) => {
+      const field = form.elements[name];
+      return useDefaults ? field.defaultValue : field.value;
+    }).join("\u0000") + "\u0000" + Array.from(chips.querySelectorAll("input[name=to]")).map((i) => i.value).join(",");
+  }
+  let saved = snapshot(true);
+  function isDirty() { return snapshot(false) !== saved; }
 
   function draftData() {
     const data = new FormData(form);
@@ -160,22 +169,21 @@
   }
 
   async function saveDraft() {
-    if (!dirty || saving || sending) return;
+    if (!isDirty() || saving || sending) return;
     saving = true;
-    dirty = false;
+    const current = snapshot(false);
     try {
       const response = await fetch(form.dataset.draftUrl, {method: "POST", body: draftData(),
                                                            headers: {"Accept": "application/json"}});
       const result = await response.json();
       if (response.ok) {
+        saved = current;
         if (result.draft_uid) draftUid.value = result.draft_uid;
         draftState.textContent = "Brouillon enregistré à " + result.saved_at;
       } else {
-        dirty = true;
         draftState.textContent = result.error || "Brouillon non enregistré.";
       }
     } catch (error) {
-      dirty = true;
       draftState.textContent = "Brouillon non enregistré : connexion perdue, nouvel essai bientôt.";
     } finally {
       saving = false;
@@ -183,9 +191,9 @@
   }
   setInterval(saveDraft, 5000);
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden" && dirty && !sending) {
+    if (document.visibilityState === "hidden" && isDirty() && !sending) {
       navigator.sendBeacon(form.dataset.draftUrl, draftData());
-      dirty = false;
+      saved = snapshot(false);
     }
   });
 })();

@@ -68,7 +68,8 @@ def test_draft_is_saved_while_typing_and_found_after_reload(page: Page, site: st
 
     subject = f"Brouillon navigateur {uuid.uuid4().hex[:6]}"
     sign_in(page, site, "Claire MARTIN", "/ecrire/")
-    page.get_by_label("Objet").fill(subject)
+    expect(page.get_by_role("heading", name="Nouveau message")).to_be_visible()
+    page.get_by_label("Objet").fill(subject)  # may land before compose.js runs: still saved
     page.get_by_label("Message").fill("Texte à ne pas perdre.")
     expect(page.locator("#draft-state")).to_contain_text("Brouillon enregistré", timeout=12_000)
     page.reload()
