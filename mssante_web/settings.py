@@ -83,7 +83,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web read while a worker writes the index; NORMAL syncs at checkpoints,
     # still safe against application crashes. IMMEDIATE avoids lock-upgrade deadlocks.
     DATABASES["default"].setdefault("OPTIONS", {}).update({
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;",
         "transaction_mode": "IMMEDIATE", "timeout": 20})
 # The test database of SQLite runs is a file when this is set, so that a real Celery worker
 # started by a test shares it (tests.env_plugin sets it).

@@ -96,7 +96,10 @@ class MessageSummary(models.Model):
     list there in step with these fields.
     """
 
-    folder = models.ForeignKey(Folder, on_delete=models.CASCADE, related_name="messages")
+    # No index of its own: the (folder, uid) unique constraint and the list index lead with
+    # it, and a third index would only slow the bulk writes of an initial sync.
+    folder = models.ForeignKey(Folder, on_delete=models.CASCADE, related_name="messages",
+                               db_index=False)
     uid = models.BigIntegerField()
     modseq = models.BigIntegerField(default=0)
     message_id = models.CharField(max_length=255, blank=True)

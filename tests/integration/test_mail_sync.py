@@ -3,6 +3,7 @@ faults mid-sync, token expiry, one sync per mailbox, user actions."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -291,3 +292,35 @@ def test_idle_wakes_up_when_mail_arrives_over_smtp(mailbox: Mailbox) -> None:
         sender.join()
     finally:
         session.close()
+
+
+def test_streamed_fetches_stop_early_and_leave_the_connection_ready(mailbox: Mailbox) -> None:
+    """The reader thread keeps two FETCHes in flight: a caller that stops after the first
+    answer must still find the connection in step (every in-flight answer read)."""
+    from apps.mail.imap import wire
+
+    for i in range(4):
+        append(ADDRESS, subject=f"flux {i}")
+    client = imap_plain(ADDRESS)
+    try:
+        client.select_folder("INBOX", readonly=True)
+        uids = client.search("ALL")
+        lines = [b"UID FETCH %d (UID FLAGS)" % uid for uid in uids]
+        stream = wire.stream(client._imap, lines)
+        first_line, first = next(stream)
+        assert first_line == lines[0] and first.status == b"OK" and first.units
+        stream.close()  # the caller gives up: the thread drains what it already sent
+        after = wire.command(client._imap, b"NOOP")
+        assert after.status == b"OK"
+        answers = list(wire.stream(client._imap, lines))
+        assert [line for line, _ in answers] == lines and all(r.status == b"OK" for _, r in answers)
+        # Dovecot may interleave pipelined answers: every FETCH arrives once, in some batch.
+        fetched = sorted(int(unit[0].split(b"UID ")[1].split(b" ")[0])
+                         for _, response in answers for unit in response.units)
+        assert fetched == sorted(uids)
+        client._imap.sock.shutdown(socket.SHUT_RDWR)
+        with pytest.raises(Exception, match="connection"):
+            list(wire.stream(client._imap, lines))
+    finally:
+        with contextlib.suppress(Exception):
+            client.logout()

@@ -321,21 +321,12 @@ class ImapSession:
 
     def summary_batches(self, batches: Iterable[Sequence[int]],
                         patient_domain: str = "") -> Iterator[list[SummaryRecord]]:
-        """Summaries batch by batch, the next FETCH already sent while the caller parses
-        and stores the current one: the server's work overlaps ours."""
+        """Summaries batch by batch, the next FETCHes sent and read by a thread while the
+        caller parses and stores the current one: the server's work overlaps ours."""
         items = summary_items(self.condstore)
-        line = None
-        pending: bytes | None = None
-        for uids in batches:
-            if not uids:
-                continue
-            line = b"UID FETCH " + uid_set(uids) + b" " + items
-            tag = wire.send(self.imap, line, self.round_trips)
-            if pending is not None:
-                yield self._parse_summaries(line, wire.receive(self.imap, pending), patient_domain)
-            pending = tag
-        if pending is not None and line is not None:
-            yield self._parse_summaries(line, wire.receive(self.imap, pending), patient_domain)
+        lines = [b"UID FETCH " + uid_set(uids) + b" " + items for uids in batches if uids]
+        for line, response in wire.stream(self.imap, lines, self.round_trips):
+            yield self._parse_summaries(line, response, patient_domain)
 
     def _parse_summaries(self, line: bytes, response: wire.Response,
                          patient_domain: str) -> list[SummaryRecord]:

@@ -9,7 +9,11 @@ fields a list needs. Tags come from imaplib so both readers can share one connec
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import ssl
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +90,54 @@ def pipeline(imap: Any, lines: list[bytes],
     except (OSError, ssl.SSLError, TimeoutError) as exc:
         raise ImapUnavailable(f"connection lost: {exc}") from exc
     return units, [done[tag] for tag in tags]
+
+
+def stream(imap: Any, lines: list[bytes], counter: RoundTrips | None = None,
+           ahead: int = 2) -> Iterator[tuple[bytes, Response]]:
+    """Send ``lines`` and yield each (line, response) in order, read by a thread.
+
+    The thread keeps ``ahead`` commands in flight and reads their responses off the socket
+    (the TLS decryption runs without the GIL) while the caller parses the previous one, so
+    the server, the socket and the parser all work at once. At most ``ahead`` read responses
+    wait in memory. If the caller stops early, the thread sends nothing more but still reads
+    what is in flight, leaving the connection ready for the next command."""
+    if len(lines) <= 1:
+        for line in lines:
+            yield line, command(imap, line, counter)
+        return
+    ready: queue.Queue[tuple[bytes, Response] | BaseException | None] = queue.Queue(ahead)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            in_flight: list[tuple[bytes, bytes]] = []
+            for line in lines:
+                if stop.is_set():
+                    break
+                in_flight.append((line, send(imap, line, counter)))
+                if len(in_flight) >= ahead:
+                    sent, tag = in_flight.pop(0)
+                    ready.put((sent, receive(imap, tag)))
+            for sent, tag in in_flight:
+                ready.put((sent, receive(imap, tag)))
+        except BaseException as exc:  # given to the caller  # noqa: BLE001
+            ready.put(exc)
+        finally:
+            ready.put(None)
+
+    thread = threading.Thread(target=produce, name="imap-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive() or not ready.empty():  # unblock and finish the reader
+            with contextlib.suppress(queue.Empty):
+                ready.get(timeout=0.05)
+        thread.join()
 
 
 def _read(imap: Any, tags: list[bytes]) -> tuple[list[list[bytes]], dict[bytes, Response]]:

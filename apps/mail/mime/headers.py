@@ -52,7 +52,8 @@ def decode_text(raw: bytes) -> str:
     Cached: the same correspondents' names come back thousands of times in a mailbox."""
     raw = raw.strip()
     if b"=?" in raw:
-        raw = _ENCODED_WORD.sub(_word, _BETWEEN_WORDS.sub(rb"\1\2", raw))
+        single = _ENCODED_WORD.fullmatch(raw)  # the usual whole-value word: no sub() callbacks
+        raw = _word(single) if single else _ENCODED_WORD.sub(_word, _BETWEEN_WORDS.sub(rb"\1\2", raw))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -92,6 +93,12 @@ def name_and_address(value: str) -> tuple[str, str]:
 def addresses(value: str) -> list[str]:
     """Every address in a To/Cc value, lower-cased, in order, without duplicates."""
     return list(dict.fromkeys(a.lower() for a in _ADDRESS.findall(value)))
+
+
+@functools.lru_cache(maxsize=8192)
+def addresses_text(value: str) -> str:
+    """``addresses`` joined by spaces, as the index stores them; cached like the names."""
+    return " ".join(addresses(value))
 
 
 def parse_date(raw: bytes) -> dt.datetime | None:
