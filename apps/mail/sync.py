@@ -70,11 +70,22 @@ def _datetime_adapter() -> Callable[[Any], Any]:
     return lambda value: value
 
 
-ROWS_PER_INSERT = 500
+ROWS_PER_INSERT = 500  # 12,000 parameters: SQLite >= 3.32 allows 32,766, PostgreSQL 65,535
+
+
+def _rows_per_insert() -> int:
+    """500, or what an old SQLite library (999 parameters) allows."""
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        connection.ensure_connection()
+        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        return max(1, min(ROWS_PER_INSERT, limit // len(_COLUMNS)))
+    return ROWS_PER_INSERT
 
 
 def _insert_summaries(folder_id: int, records: Sequence[SummaryRecord]) -> int:
-    """Rows in multi-row INSERTs: each statement stores 40 rows in one call that runs
+    """Rows in multi-row INSERTs: each statement stores 500 rows in one call that runs
     without the GIL (row-by-row ``executemany`` hands the GIL back and forth 100,000 times
     with the parser during an initial sync)."""
     if not records:
@@ -92,12 +103,13 @@ def _insert_summaries(folder_id: int, records: Sequence[SummaryRecord]) -> int:
     width = len(_COLUMNS)
     row = "(" + ", ".join(["%s"] * width) + ")"
     conflict = f" ON CONFLICT ({quote('folder_id')}, {quote('uid')}) DO NOTHING"
-    step = width * ROWS_PER_INSERT
-    full, rest = divmod(len(records), ROWS_PER_INSERT)
+    per_insert = _rows_per_insert()
+    step = width * per_insert
+    full, rest = divmod(len(records), per_insert)
     with connection.cursor() as cursor:
         if full:
             sql = (f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - fixed identifiers
-                   + ", ".join([row] * ROWS_PER_INSERT) + conflict)
+                   + ", ".join([row] * per_insert) + conflict)
             cursor.executemany(sql, [values[start:start + step]
                                      for start in range(0, full * step, step)])
         if rest:

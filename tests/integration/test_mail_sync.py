@@ -129,6 +129,7 @@ def test_connection_killed_mid_sync_then_converges_without_duplicates(
         append(ADDRESS, subject=f"lot {i}")
     monkeypatch.setattr(sync, "FIRST_BATCH", 2)
     monkeypatch.setattr(sync, "BATCH", 3)
+    monkeypatch.setattr(sync, "ROWS_PER_INSERT", 2)  # full multi-row INSERTs and a remainder
     original = ImapSession.summary_batches
 
     def dying(self: ImapSession, batches: Any, patient_domain: str = "") -> Any:
