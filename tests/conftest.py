@@ -7,8 +7,11 @@ is not running (and leaves it running for the next run).
 from __future__ import annotations
 
 import html
+import os
 import re
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,3 +148,37 @@ def trust_data(db: Any, tmp_path: Path) -> None:
 
     whitelist_refresh()
     annuaire_import(path=annuaire_synth.write(tmp_path / "annuaire.txt", 500))
+
+
+def test_database_url() -> str:
+    """The test database, as a URL a worker process can open (a file for SQLite)."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = settings.DATABASES["default"]
+    if connection.vendor == "sqlite":
+        assert "memory" not in str(db["NAME"]), "tests.env_plugin puts the SQLite test database in a file"
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+test_database_url.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+@pytest.fixture
+def celery_worker(devstack: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker (solo pool) on the devstack's Redis and the test database: the
+    outbox and syncs run as in production."""
+    env = dict(os.environ, **ENV, DATABASE_URL=test_database_url())
+    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed below
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "mssante_web", "worker", "--pool", "solo", "-l",
+         "WARNING", "-n", f"pytest-{os.getpid()}-{tmp_path.name}@localhost", "--without-mingle",
+         "--without-gossip"], cwd=Path(__file__).resolve().parents[1], env=env, stdout=log,
+        stderr=subprocess.STDOUT)
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+        log.close()

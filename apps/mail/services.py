@@ -243,16 +243,33 @@ def _folder_counts_refresh(folder: Folder) -> None:
 
 def message_move(*, folder: Folder, uids: Sequence[int], destination: Folder,
                  token_provider: TokenProvider | None) -> int:
-    """MOVE on the server; the rows leave the source at once and reach the destination
-    with its next sync (which is asked for right away)."""
+    """MOVE on the server. The rows follow the messages into the destination at once when
+    the server gives their new UIDs (COPYUID) for the destination's UIDVALIDITY (or the
+    destination was never synced); otherwise they leave the source and come back with the
+    destination's next sync."""
     if folder.mailbox_id != destination.mailbox_id:
         raise ValueError("moves stay within one mailbox")
     with mailbox_session(mailbox=folder.mailbox, token_provider=token_provider) as session:
-        session.move(folder.name, uids, destination.name)
+        moved = session.move(folder.name, uids, destination.name)
     with transaction.atomic():
-        removed, _ = MessageSummary.objects.filter(folder=folder, uid__in=uids).delete()
+        rows = MessageSummary.objects.filter(folder=folder, uid__in=uids)
+        count = rows.count()
+        if moved is not None and destination.uidvalidity is None:
+            # Never synced: its first sync will fetch all but what is already indexed.
+            destination.uidvalidity = moved.uidvalidity
+            Folder.objects.filter(pk=destination.pk, uidvalidity__isnull=True).update(
+                uidvalidity=moved.uidvalidity)
+        if moved is not None and destination.uidvalidity == moved.uidvalidity:
+            new_uids = dict(moved.pairs)
+            MessageSummary.objects.filter(folder=destination, uid__in=new_uids.values()).delete()
+            for row in rows.only("pk", "uid"):
+                if row.uid in new_uids:
+                    MessageSummary.objects.filter(pk=row.pk).update(folder=destination,
+                                                                    uid=new_uids[row.uid])
+            _folder_counts_refresh(destination)
+        MessageSummary.objects.filter(folder=folder, uid__in=uids).delete()
         _folder_counts_refresh(folder)
-    return removed
+    return count
 
 
 def message_expunge(*, folder: Folder, uids: Sequence[int],

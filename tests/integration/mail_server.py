@@ -34,7 +34,8 @@ def reset_mailbox(address: str) -> None:
 
 
 def make_message(subject: str = "", sender: str = "Julien Petit <julien.petit@hopital.mssante.test>",
-                 attachment: tuple[str, str, bytes] | None = None, **headers: str) -> bytes:
+                 attachment: tuple[str, str, bytes] | None = None,
+                 body: str = "Bonjour,\nmessage de test.\n", **headers: str) -> bytes:
     number = next(_counter)
     msg = EmailMessage()
     msg["From"] = sender
@@ -47,7 +48,7 @@ def make_message(subject: str = "", sender: str = "Julien Petit <julien.petit@ho
         header = name.replace("_", "-")
         del msg[header]
         msg[header] = value
-    msg.set_content("Bonjour,\nmessage de test.\n")
+    msg.set_content(body)
     if attachment:
         filename, mime, data = attachment
         maintype, subtype = mime.split("/")
@@ -92,7 +93,7 @@ def uids_with_subject(address: str, folder: str, subject: str) -> list[int]:
     client = imap_plain(address)
     try:
         client.select_folder(folder, readonly=True)
-        return list(client.search(["SUBJECT", subject]))
+        return list(client.search(["SUBJECT", subject], charset="UTF-8"))
     finally:
         client.logout()
 
@@ -113,7 +114,7 @@ def raw_with_subject(address: str, folder: str, subject: str, item: str = "BODY.
     client = imap_plain(address)
     try:
         client.select_folder(folder, readonly=True)
-        uid = client.search(["SUBJECT", subject])[0]
+        uid = client.search(["SUBJECT", subject], charset="UTF-8")[0]
         answer = client.fetch([uid], [item])[uid]
         return next(v for k, v in answer.items() if k.startswith(b"BODY"))
     finally:

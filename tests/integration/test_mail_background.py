@@ -12,14 +12,12 @@ from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from apps.mail import services
 from apps.mail.models import Folder, Mailbox, MessageSummary
-from tests.conftest import ENV, IDENTITIES, PSCSim, django_signin
+from tests.conftest import ENV, IDENTITIES, PSCSim, django_signin, test_database_url
 from tests.integration.mail_server import append, synchro_mailbox
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -103,18 +101,9 @@ def test_another_users_mailbox_is_not_found(client: Client, psc_sim: PSCSim, dem
     assert client.post(f"/bal/{gp.pk}/synchroniser/").status_code == 404
 
 
-def _test_database_url() -> str:
-    """The test database, as a URL a worker process can open (a file for SQLite)."""
-    db = settings.DATABASES["default"]
-    if connection.vendor == "sqlite":
-        assert "memory" not in str(db["NAME"]), "tests.env_plugin puts the SQLite test database in a file"
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 def test_a_real_worker_syncs_a_certificate_mailbox(devstack: dict[str, str], tmp_path: Path) -> None:
     lab = stack_lab_mailbox()
-    env = dict(os.environ, **ENV, DATABASE_URL=_test_database_url())
+    env = dict(os.environ, **ENV, DATABASE_URL=test_database_url())
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "mssante_web", "worker", "--pool", "solo", "-l", "WARNING",
          "-n", f"sync-{os.getpid()}@localhost", "--without-mingle", "--without-gossip"],

@@ -226,6 +226,10 @@ def test_user_actions_reach_server_and_index_at_once(mailbox: Mailbox) -> None:
     server = server_state(ADDRESS)
     assert server["INBOX"][uids[0]] == (True, False) and server["INBOX"][uids[1]] == (False, True)
     assert len(server["Archive"]) == 1
+    # The row followed the message (COPYUID): in Archive under its new UID before any sync.
+    moved = MessageSummary.objects.get(folder=archive)
+    assert moved.subject == "a2" and moved.uid == next(iter(server["Archive"]))
+    assert index_state(ADDRESS) == server
     run(mailbox)
     assert index_state(ADDRESS) == server_state(ADDRESS)
 

@@ -62,6 +62,37 @@ class Changes:
     flags: tuple[FlagsRecord, ...]
 
 
+@dataclass(frozen=True)
+class MovedUids:
+    """Where moved or copied messages landed (UIDPLUS COPYUID, RFC 4315)."""
+
+    uidvalidity: int
+    pairs: tuple[tuple[int, int], ...]  # (source uid, destination uid)
+
+
+_COPYUID = re.compile(rb"\[COPYUID (\d+) ([\d:,]+) ([\d:,]+)\]", re.I)
+
+
+def expand_uid_set(raw: bytes) -> list[int]:
+    """b"1:3,7" → [1, 2, 3, 7] (ranges either way round, as RFC 3501 allows)."""
+    uids: list[int] = []
+    for part in raw.split(b","):
+        first, _, last = part.partition(b":")
+        low, high = sorted((int(first), int(last or first)))
+        uids.extend(range(low, high + 1))
+    return uids
+
+
+def parse_copyuid(text: bytes) -> MovedUids | None:
+    found = _COPYUID.search(text)
+    if not found:
+        return None
+    sources, targets = expand_uid_set(found.group(2)), expand_uid_set(found.group(3))
+    if len(sources) != len(targets):
+        return None
+    return MovedUids(int(found.group(1)), tuple(zip(sources, targets, strict=True)))
+
+
 def uid_set(uids: Iterable[int]) -> bytes:
     """[1, 2, 3, 7, 9, 10] → b"1:3,7,9:10"."""
     ordered = sorted(set(uids))
@@ -443,18 +474,22 @@ class ImapSession:
             raise ImapUnavailable(str(exc)) from exc
         self.round_trips.count += 1
 
-    def move(self, folder: str, uids: Sequence[int], destination: str) -> None:
+    def move(self, folder: str, uids: Sequence[int], destination: str) -> MovedUids | None:
+        """MOVE (or COPY + EXPUNGE); returns the new UIDs when the server tells them
+        (COPYUID), so the index can follow the messages instead of waiting for a sync."""
         self._writable(folder)
-        try:
-            if b"MOVE" in self.capabilities:
-                self.client.move(list(uids), destination)
-            else:
-                self.client.copy(list(uids), destination)
-                self.client.add_flags(list(uids), [imapclient.DELETED], silent=True)
-                self.client.uid_expunge(list(uids))
-        except (OSError, IMAPClientError) as exc:
-            raise ImapUnavailable(str(exc)) from exc
-        self.round_trips.count += 1
+        target = uid_set(uids) + b" " + quote_mailbox(destination)
+        if b"MOVE" in self.capabilities:
+            response = self._command(b"UID MOVE " + target)
+        else:
+            response = self._command(b"UID COPY " + target)
+            self._command(b"UID STORE " + uid_set(uids) + b" +FLAGS.SILENT (\\Deleted)")
+            self._command(b"UID EXPUNGE " + uid_set(uids))
+        for text in [response.text, *(unit[0] for unit in response.units)]:
+            moved = parse_copyuid(text)
+            if moved is not None:
+                return moved
+        return None
 
     def expunge(self, folder: str, uids: Sequence[int]) -> None:
         self._writable(folder)

@@ -1,0 +1,134 @@
+"""A professional's daily flows in the real browser, against the real operator stack and
+a real Celery worker: read, reply with an attachment (found in the recipient's INBOX after
+SMTP → LMTP → IMAP), forward, move, delete, search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import IDENTITIES, PSCSim
+from tests.integration.mail_server import append, raw_with_subject, uids_with_subject, wait_for_subject
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+SOPHIE = IDENTITIES["pharmacist"]["mailbox"]
+JULIEN = IDENTITIES["nurse"]["mailbox"]
+FROM_JULIEN = f"Julien PETIT <{JULIEN}>"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def tag(devstack: dict[str, str]) -> str:
+    """A word no other message has, so each run finds its own messages."""
+    return uuid.uuid4().hex[:8]
+
+
+def deliver(subject: str, body: str = "Bonjour,\nmessage de test.\n", minutes_ago: int = 0) -> None:
+    """A message from Julien in Sophie's INBOX, dated now so that it heads her list."""
+    when = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)
+    append(SOPHIE, subject=subject, sender=FROM_JULIEN, To=SOPHIE, Date=format_datetime(when),
+           body=body)
+
+
+def sign_in(page: Page, site: str) -> None:
+    page.goto(site + "/")
+    page.get_by_role("link", name="Se connecter avec Pro Santé Connect").click()
+    page.get_by_role("button", name="Sophie BERNARD").click()
+    expect(page.get_by_role("heading", name="Boîte de réception")).to_be_visible()
+
+
+def wait_until_sent(page: Page, subject: str) -> None:
+    """The outbox page polls; the worker sends within seconds."""
+    expect(page.get_by_role("heading", name="Boîte d'envoi")).to_be_visible()
+    row = page.locator("tr", has_text=subject)
+    expect(row.get_by_text("Envoyé")).to_be_visible(timeout=30_000)
+
+
+def test_read_then_reply_with_an_attachment(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None,
+                                            trust_data: None, celery_worker: Any, tag: str) -> None:
+    subject = f"Traitement de M. Garnier {tag}"
+    deliver(subject, body="Bonjour,\nle bilan est-il arrivé ?\nJulien\n")
+    sign_in(page, site)
+    page.get_by_role("link", name=subject).click()
+    expect(page.get_by_role("heading", name=subject)).to_be_visible()
+    expect(page.get_by_text("Julien PETIT").first).to_be_visible()
+    expect(page.frame_locator("iframe.message-body").get_by_text("le bilan est-il arrivé ?")).to_be_visible()
+
+    page.get_by_role("link", name="Répondre", exact=True).click()
+    expect(page.get_by_role("heading", name="Nouveau message")).to_be_visible()
+    expect(page.locator(".chip", has_text=JULIEN)).to_have_attribute("data-kind", "trusted")
+    expect(page.get_by_label("Objet")).to_have_value(f"Re: {subject}")
+    body = page.get_by_label("Message")
+    expect(body).to_contain_text("> le bilan est-il arrivé ?")  # quoted
+    body.press("Control+Home")
+    body.press_sequentially("Oui, le voici.\n")
+    page.set_input_files("#attachments", files=[
+        {"name": "bilan-garnier.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.get_by_role("button", name="Envoyer").click()
+    wait_until_sent(page, f"Re: {subject}")
+
+    assert wait_for_subject(JULIEN, "INBOX", f"Re: {subject}", timeout=15)
+    raw = raw_with_subject(JULIEN, "INBOX", f"Re: {subject}")
+    assert b"Oui, le voici." in raw and b'filename="bilan-garnier.pdf"' in raw
+    assert b"In-Reply-To: <" in raw  # threaded under Julien's message
+    assert wait_for_subject(SOPHIE, "Sent", f"Re: {subject}")
+
+
+def test_forward_to_a_colleague(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None,
+                                trust_data: None, celery_worker: Any, tag: str) -> None:
+    subject = f"Stock d'amoxicilline {tag}"
+    deliver(subject, body="Reste-t-il des boîtes ?\n")
+    sign_in(page, site)
+    page.get_by_role("link", name=subject).click()
+    page.get_by_role("link", name="Transférer").click()
+    expect(page.get_by_label("Objet")).to_have_value(f"Tr: {subject}")
+    expect(page.get_by_label("Message")).to_contain_text("Reste-t-il des boîtes ?")
+    field = page.get_by_role("combobox", name="À")
+    field.fill(JULIEN)
+    field.press("Enter")
+    expect(page.locator(".chip", has_text=JULIEN)).to_have_attribute("data-kind", "trusted")
+    page.get_by_role("button", name="Envoyer").click()
+    wait_until_sent(page, f"Tr: {subject}")
+    assert wait_for_subject(JULIEN, "INBOX", f"Tr: {subject}", timeout=15)
+    assert b"Reste-t-il des bo" in raw_with_subject(JULIEN, "INBOX", f"Tr: {subject}")
+
+
+def test_move_delete_and_search(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None,
+                                trust_data: None, tag: str) -> None:
+    to_move, to_delete, to_find = (f"À classer {tag}", f"À supprimer {tag}", f"Compte rendu {tag}")
+    deliver(to_move, minutes_ago=2)
+    deliver(to_delete, minutes_ago=1)
+    deliver(to_find, body=f"Le mot introuvable est mot{tag}.\n")
+    sign_in(page, site)
+
+    # Move, from the reader, to Archives.
+    page.get_by_role("link", name=to_move).click()
+    page.get_by_label("Déplacer vers").select_option(label="Archives")
+    page.get_by_role("button", name="Déplacer", exact=True).click()
+    expect(page.get_by_role("link", name=to_move)).to_have_count(0)
+    assert uids_with_subject(SOPHIE, "Archive", to_move) and not uids_with_subject(SOPHIE, "INBOX", to_move)
+
+    # Delete, from the list, with the row's checkbox.
+    page.get_by_role("link", name="Boîte de réception").first.click()
+    page.get_by_label(f"Sélectionner {to_delete}").check()
+    page.get_by_role("button", name="Supprimer", exact=True).click()
+    expect(page.get_by_role("link", name=to_delete)).to_have_count(0)
+    assert uids_with_subject(SOPHIE, "Trash", to_delete) and not uids_with_subject(SOPHIE, "INBOX", to_delete)
+
+    # Search: the subject from the index, a word of the text through IMAP SEARCH.
+    page.get_by_label("Rechercher dans la boîte").fill(tag)
+    page.get_by_label("Rechercher dans la boîte").press("Enter")
+    expect(page.get_by_role("heading", name="Rechercher dans la boîte")).to_be_visible()
+    results = page.locator("table.messages")
+    expect(results.get_by_role("link", name=to_find)).to_be_visible()
+    expect(results.get_by_role("link", name=to_move)).to_be_visible()  # in Archives now
+    page.get_by_label("Expéditeur, destinataire ou objet").fill(f"mot{tag}")
+    page.get_by_label("Chercher aussi dans le texte des messages (plus lent)").check()
+    page.get_by_role("button", name="Rechercher", exact=True).click()
+    expect(page.locator("table.messages").get_by_role("link", name=to_find)).to_be_visible()
+    expect(page.locator("table.messages tbody tr")).to_have_count(1)  # the word is in one text
