@@ -2,6 +2,7 @@
 
 - the 50-row list page of a 100k-message folder and of a 1k folder, 200 requests each
   (p50/p95 and their ratio: the cost must not grow with the folder);
+- the 100k list sorted by sender and grouped by conversation, 50 requests each (no target);
 - a search on the 100k folder's index, 200 requests;
 - opening a message with a 30 KB and a 150 KB HTML body (a newsletter: nested tables,
   inline styles, images): first open (fetch + parse + sanitise) and second open (cached),
@@ -106,6 +107,20 @@ def child(work: Path) -> dict[str, object]:
         results[label] = percentiles(times)
     results["list_ratio_p95_100k_to_1k"] = round(
         results["list_100k"]["p95_ms"] / results["list_1k"]["p95_ms"], 2)  # type: ignore[index]
+    # The other views of the 100k list (no target: they are not the default page).
+    inbox = Folder.objects.get(mailbox=boxes[BIG], role="inbox")
+    url = f"/bal/{boxes[BIG].pk}/dossier/{inbox.pk}/"
+    for label, query in (("list_100k_by_sender", "?tri=expediteur&conversations=0"),
+                         ("list_100k_conversations", "?tri=date&conversations=1")):
+        client.get(url + query)
+        times = []
+        for _ in range(50):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        results[label] = percentiles(times)
+    client.get(url + "?tri=date&conversations=0")
     words = ["compte", "martin", "biologie", "lefevre", "patient", "liaison", "zoé", "bilan"]
     times = []
     for number in range(200):

@@ -1,16 +1,15 @@
-"""Reads for the mail engine.
-
-Until the sync engine lands (issue "Mail engine"), the inbox list is read live from IMAP;
-the function's signature is the one the index-backed version will keep.
-"""
+"""Reads for the mail engine: mailboxes, folders, list pages and searches, all from the
+local index (bodies are fetched from IMAP on demand by the services)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Lower, NullIf
 
 from apps.accounts.models import User
 from apps.core.errors import NoMailbox
@@ -57,18 +56,63 @@ LIST_FILTERS = {
 }
 
 
+# Sorts of the list: (order, keyset-paginated?). Date sorts walk the (folder, -date, -uid)
+# index either way; sender and subject sorts sort the folder (offset pages, capped).
+LIST_SORTS: dict[str, tuple[tuple[Any, ...], bool]] = {
+    "date": (("-date", "-uid"), True),
+    "ancien": (("date", "uid"), True),
+    "expediteur": ((Lower(Coalesce(NullIf("sender_name", Value("")), "sender_address")).asc(),
+                    "-date", "-uid"), False),
+    "objet": ((Lower("subject").asc(), "-date", "-uid"), False),
+}
+MAX_OFFSET = 10_000  # name sorts: beyond 200 pages, search is the better tool
+
+
 def message_page(*, folder: Folder, before: tuple[dt.datetime, int] | None = None,
-                 limit: int = PAGE_SIZE, only: str = "") -> list[MessageSummary]:
-    """One page of the list, newest first, keyset-paginated: served by the
-    (folder, -date, -uid) index, the same cost at message 50 as at message 99,950.
-    ``only`` narrows to unread, flagged, with attachment, from patients or documents."""
+                 limit: int = PAGE_SIZE, only: str = "", sort: str = "date", offset: int = 0,
+                 threads: bool = False) -> list[MessageSummary]:
+    """One page of the list.
+
+    Newest first by default, keyset-paginated (``before`` is the last row shown, "after" for
+    the oldest-first sort): served by the (folder, -date, -uid) index, the same cost at
+    message 50 as at message 99,950. Sender and subject sorts page by ``offset``.
+    ``only`` narrows to unread, flagged, with attachment, from patients or documents.
+    ``threads`` shows each conversation once, by its latest message in the folder (an
+    index probe per row on (folder, thread_key)), with ``thread_size`` and
+    ``thread_unread`` set on every row."""
+    order, keyset = LIST_SORTS.get(sort, LIST_SORTS["date"])
     query = MessageSummary.objects.filter(folder=folder)
     if only in LIST_FILTERS:
         query = query.filter(LIST_FILTERS[only])
-    if before is not None:
+    if threads:
+        later = MessageSummary.objects.filter(folder=folder, thread_key=OuterRef("thread_key")).filter(
+            Q(date__gt=OuterRef("date")) | Q(date=OuterRef("date"), uid__gt=OuterRef("uid")))
+        if only in LIST_FILTERS:
+            later = later.filter(LIST_FILTERS[only])
+        query = query.filter(~Exists(later))
+    if before is not None and keyset:
         date, uid = before
-        query = query.filter(Q(date__lt=date) | Q(date=date, uid__lt=uid))
-    return list(query.order_by("-date", "-uid").only(*LIST_FIELDS)[:limit])
+        if sort == "ancien":
+            query = query.filter(Q(date__gt=date) | Q(date=date, uid__gt=uid))
+        else:
+            query = query.filter(Q(date__lt=date) | Q(date=date, uid__lt=uid))
+    start = 0 if keyset else max(0, min(offset, MAX_OFFSET))
+    rows = list(query.order_by(*order).only(*LIST_FIELDS)[start:start + limit])
+    if threads and rows:
+        sizes = {key: (size, unread) for key, size, unread in
+                 MessageSummary.objects.filter(folder=folder, thread_key__in={r.thread_key for r in rows})
+                 .values("thread_key").annotate(size=Count("id"), unread=Count("id", filter=Q(seen=False)))
+                 .values_list("thread_key", "size", "unread")}
+        for row in rows:
+            row.thread_size, row.thread_unread = sizes.get(row.thread_key, (1, 0))  # type: ignore[attr-defined]
+    return rows
+
+
+def thread_messages(*, mailbox: Mailbox, thread_key: str, limit: int = 100) -> list[MessageSummary]:
+    """Every message of a conversation in the mailbox, whatever its folder (replies sent
+    are in Sent), oldest first."""
+    return list(MessageSummary.objects.filter(folder__mailbox=mailbox, thread_key=thread_key)
+                .select_related("folder").order_by("date", "uid")[:limit])
 
 
 def mailbox_primary_for_user(*, user: User) -> Mailbox:

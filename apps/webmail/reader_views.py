@@ -17,7 +17,7 @@ from apps.core.errors import ApplicationError
 from apps.mail.mime.message import ParsedMessage, parse_message, part_payload
 from apps.mail.mime.sanitize import POLICY_VERSION, sanitize_html, text_to_html
 from apps.mail.models import Folder, Mailbox, MessageSummary
-from apps.mail.selectors import folder_list
+from apps.mail.selectors import folder_list, thread_messages
 from apps.mail.services import mailbox_session, message_flag_set
 from apps.trust.models import DirectoryEntry
 
@@ -93,6 +93,8 @@ def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> 
         "files": [a for a in parsed.attachments if not (a.inline and a.content_id)],
         "remote_images": _sanitized(request, mailbox, folder, uid, parsed.html, False)[1]
         if parsed.html else 0,
+        "conversation": thread_messages(mailbox=mailbox, thread_key=summary.thread_key)
+        if summary.thread_key else [],
     })
 
 

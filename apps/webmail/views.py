@@ -21,6 +21,7 @@ from apps.core.errors import ApplicationError, MailAuthError, MailServerUnavaila
 from apps.mail.models import Folder, Mailbox
 from apps.mail.selectors import (
     LIST_FILTERS,
+    LIST_SORTS,
     folder_list,
     mailbox_get_for_user,
     mailbox_primary_for_user,
@@ -110,17 +111,47 @@ def _before(request: HttpRequest) -> tuple[dt.datetime, int] | None:
         return None
 
 
+SORT_CHOICES = [("date", _("Newest first")), ("ancien", _("Oldest first")),
+                ("expediteur", _("Sender")), ("objet", _("Subject"))]
+
+
+def _list_options(request: HttpRequest) -> tuple[str, bool]:
+    """Sort and conversation view: from the URL when given (and then remembered for the
+    session), else as last chosen."""
+    remembered = request.session.get("list_view", {})
+    sort = request.GET.get("tri") or remembered.get("sort", "date")
+    sort = sort if sort in LIST_SORTS else "date"
+    asked = request.GET.get("conversations")
+    threads = asked == "1" if asked in ("0", "1") else bool(remembered.get("threads", False))
+    if "tri" in request.GET or asked in ("0", "1"):
+        request.session["list_view"] = {"sort": sort, "threads": threads}
+    return sort, threads
+
+
 @login_required
 def folder(request: HttpRequest, mailbox_id: int, folder_id: int) -> HttpResponse:
     mailbox, folders, current = _open_folder(request, mailbox_id, folder_id)
     only = request.GET.get("filtre", "")
-    messages = message_page(folder=current, before=_before(request), only=only)
+    sort, threads = _list_options(request)
+    keyset = LIST_SORTS[sort][1]
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    messages = message_page(folder=current, before=_before(request), only=only, sort=sort,
+                            offset=(page - 1) * 50, threads=threads)
+    next_page = None
+    if len(messages) == 50:
+        if not keyset:
+            next_page = f"page={page + 1}"
+        elif messages[-1].date:
+            next_page = f"avant={messages[-1].date.timestamp():.0f}_{messages[-1].uid}"
     context = {
         "mailbox": mailbox, "folders": folders, "folder": current, "messages_list": messages,
         "newest_uid": max((m.uid for m in messages), default=0),
-        "next_page": (f"{messages[-1].date.timestamp():.0f}_{messages[-1].uid}"
-                      if len(messages) == 50 and messages[-1].date else None),
-        "paged": "avant" in request.GET, "only": only if only in LIST_FILTERS else "",
+        "next_page": next_page, "paged": "avant" in request.GET or page > 1,
+        "only": only if only in LIST_FILTERS else "", "sort": sort, "threads": threads,
+        "sorts": SORT_CHOICES, "move_targets": [f for f in folders if f.pk != current.pk],
         "filters": [("", _("All")), ("nonlus", _("Unread")), ("suivis", _("Flagged")),
                     ("pj", _("With attachment")), ("patients", _("From patients")),
                     ("documents", _("Health documents"))],

@@ -5,6 +5,7 @@ SMTP → LMTP → IMAP), forward, move, delete, search."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from email.utils import format_datetime
 from typing import Any
@@ -132,3 +133,26 @@ def test_move_delete_and_search(page: Page, site: str, psc_sim: PSCSim, demo_acc
     page.get_by_role("button", name="Rechercher", exact=True).click()
     expect(page.locator("table.messages").get_by_role("link", name=to_find)).to_be_visible()
     expect(page.locator("table.messages tbody tr")).to_have_count(1)  # the word is in one text
+
+
+def test_drag_a_message_onto_a_folder_and_sort_the_list(page: Page, site: str, psc_sim: PSCSim,
+                                                        demo_accounts: None, tag: str) -> None:
+    dragged, kept = f"Glisser {tag}", f"Rester {tag}"
+    deliver(kept, minutes_ago=1)
+    deliver(dragged)
+    sign_in(page, site)
+    row = page.locator("table.mail-rows tr", has_text=dragged)
+    row.drag_to(page.locator("#folders a", has_text="Archives"))
+    expect(page.get_by_text("Déplacé vers Archives.")).to_be_visible()
+    expect(page.get_by_role("link", name=dragged)).to_have_count(0)
+    expect(page.get_by_role("link", name=kept)).to_be_visible()
+    assert uids_with_subject(SOPHIE, "Archive", dragged)
+
+    page.get_by_label("Trier par").select_option(label="Plus anciens d'abord")  # applies at once
+    expect(page).to_have_url(re.compile(r"tri=ancien"))
+    opened = page.locator("table.mail-rows a.open")
+    expect(opened.first).not_to_have_text(kept)
+    if opened.count() < 50:  # the newest comes last when the folder fits on one page
+        expect(opened.last).to_have_text(kept)
+    page.get_by_label("Trier par").select_option(label="Plus récents d'abord")
+    expect(page.locator("table.mail-rows a.open").first).to_have_text(kept)

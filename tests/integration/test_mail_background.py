@@ -89,7 +89,7 @@ def test_list_page_runs_a_constant_number_of_queries(client: Client, psc_sim: PS
     with django_assert_max_num_queries(5):
         page = client.get(url)
     assert page.content.decode().count('<tr class="') == 50
-    older = client.get(url + "?avant=" + page.context["next_page"])
+    older = client.get(url + "?" + page.context["next_page"])
     assert older.content.decode().count('<tr class="') == 10
 
 
