@@ -9,6 +9,8 @@ need none. An XOAUTH2 refusal is retried once with a fresh token, as MSSanté cl
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import logging
 import threading
 import time
@@ -467,6 +469,11 @@ def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subj
         message["References"] = references or in_reply_to
     message.set_content(body)
     for file in files:
+        if file.content_type == "message/rfc822":
+            # A forwarded message stays a message (RFC 2046: 7bit/8bit, never base64).
+            inner = email.message_from_bytes(file.data, policy=email.policy.default)
+            message.add_attachment(inner, filename=file.filename)
+            continue
         maintype, _, subtype = (file.content_type or "application/octet-stream").partition("/")
         message.add_attachment(file.data, maintype=maintype or "application",
                                subtype=subtype or "octet-stream", filename=file.filename)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError, NoMailbox
-from apps.mail.mime.message import parse_message, safe_filename
+from apps.mail.mime.message import Attachment, parse_message, part_payload, safe_filename
 from apps.mail.models import Folder, Mailbox, OutboxMessage
 from apps.mail.selectors import mailbox_list_for_user
 from apps.mail.services import OutgoingFile, draft_discard, draft_save, message_build, outbox_retry
@@ -39,6 +39,9 @@ class ComposeForm:
     in_reply_to: str = ""
     references: str = ""
     draft_uid: int | None = None
+    origin: str = ""  # "mailbox:folder:uid" of the message forwarded
+    forward: str = ""  # "inline" (its attachments kept) or "attached" (the whole .eml)
+    keep: list[str] = field(default_factory=list)  # part ids of the attachments kept
 
 
 def _form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeForm:
@@ -52,26 +55,67 @@ def _form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeFo
                        body=request.POST.get("body", "")[:200_000], mailbox=chosen,
                        in_reply_to=request.POST.get("in_reply_to", "")[:998],
                        references=request.POST.get("references", "")[:4000],
-                       draft_uid=int(draft) if draft.isdigit() else None)
+                       draft_uid=int(draft) if draft.isdigit() else None,
+                       origin=request.POST.get("origin", "")[:60],
+                       forward=request.POST.get("forward", "") if request.POST.get("forward") in
+                       ("inline", "attached") else "",
+                       keep=[p for p in request.POST.getlist("keep") if p.isdigit()][:50])
+
+
+def _origin(value: str, mailboxes: list[Mailbox]) -> tuple[Mailbox, Folder, int] | None:
+    """The message a reply or forward starts from, if it is in one of the user's mailboxes."""
+    try:
+        mailbox_id, folder_id, uid = (int(x) for x in value.split(":"))
+    except ValueError:
+        return None
+    mailbox = next((m for m in mailboxes if m.pk == mailbox_id), None)
+    folder = Folder.objects.filter(mailbox=mailbox, pk=folder_id).first() if mailbox else None
+    return (mailbox, folder, uid) if mailbox and folder else None
+
+
+def _forwarded(request: HttpRequest, form: ComposeForm,
+               mailboxes: list[Mailbox]) -> tuple[list[OutgoingFile], list[Attachment]]:
+    """What a forward carries from the original: the whole message as an attachment, or
+    the attachments the user kept. Returns the files and, for the page, what they are."""
+    origin = _origin(form.origin, mailboxes) if form.forward else None
+    if origin is None:
+        return [], []
+    raw = _raw(request, *origin)
+    original = parse_message(raw)
+    if form.forward == "attached":
+        name = safe_filename(f"{original.subject or _('message')}.eml")
+        return ([OutgoingFile(filename=name, content_type="message/rfc822", data=raw)],
+                [Attachment(part_id="", filename=name, content_type="message/rfc822",
+                            size=len(raw), content_id="", inline=False)])
+    files, shown = [], []
+    for attachment in original.attachments:
+        if attachment.inline and attachment.content_id:
+            continue
+        shown.append(attachment)
+        found = part_payload(raw, attachment.part_id) if attachment.part_id in form.keep else None
+        if found is not None:
+            files.append(OutgoingFile(filename=found[2] or attachment.filename,
+                                      content_type=found[1], data=found[0]))
+    return files, shown
 
 
 def _prefill(request: HttpRequest, form: ComposeForm, mailboxes: list[Mailbox]) -> ComposeForm:
     """Reply, reply to all or forward: recipients, subject, quoted text, thread headers."""
     mode = request.GET.get("mode", "")
-    try:
-        mailbox_id, folder_id, uid = (int(x) for x in request.GET.get("origine", "").split(":"))
-    except ValueError:
+    origin = _origin(request.GET.get("origine", ""), mailboxes)
+    if origin is None or mode not in ("reply", "all", "forward", "attached", "draft"):
         return form
-    mailbox = next((m for m in mailboxes if m.pk == mailbox_id), None)
-    folder = Folder.objects.filter(mailbox=mailbox, pk=folder_id).first() if mailbox else None
-    if mailbox is None or folder is None or mode not in ("reply", "all", "forward", "draft"):
-        return form
+    mailbox, folder, uid = origin
     original = parse_message(_raw(request, mailbox, folder, uid))
     if mode == "draft":  # resume a draft where it was left
         return ComposeForm(to=[email.utils.parseaddr(a)[1] for a in original.to if a],
                            mailbox=mailbox.pk, subject=original.subject, body=original.text or "",
                            draft_uid=uid if folder.role == Folder.Role.DRAFTS else None)
     subject = original.subject
+    if mode == "attached":
+        return ComposeForm(to=[], mailbox=mailbox.pk, origin=f"{mailbox.pk}:{folder.pk}:{uid}",
+                           subject=subject if subject.lower().startswith(("fwd:", "tr:"))
+                           else f"Tr: {subject}", forward="attached")
     if mode == "forward":
         subject = subject if subject.lower().startswith(("fwd:", "tr:")) else f"Tr: {subject}"
         to: list[str] = []
@@ -91,9 +135,13 @@ def _prefill(request: HttpRequest, form: ComposeForm, mailboxes: list[Mailbox]) 
             "date": original.date.strftime("%d/%m/%Y %H:%M") if original.date else "",
             "sender": original.sender_name or original.sender_address} + "\n" + quoted
     references = " ".join(x for x in (original.references, original.message_id) if x).strip()
+    if mode == "forward":
+        return ComposeForm(to=to, mailbox=mailbox.pk, subject=subject, body=body,
+                           origin=f"{mailbox.pk}:{folder.pk}:{uid}", forward="inline",
+                           keep=[a.part_id for a in original.attachments
+                                 if not (a.inline and a.content_id)])
     return ComposeForm(to=to, mailbox=mailbox.pk, subject=subject, body=body,
-                       in_reply_to=original.message_id if mode != "forward" else "",
-                       references=references if mode != "forward" else "")
+                       in_reply_to=original.message_id, references=references)
 
 
 @login_required
@@ -118,6 +166,7 @@ def compose(request: HttpRequest) -> HttpResponse:
             files = [OutgoingFile(filename=safe_filename(f.name or ""), data=f.read(),
                                   content_type=f.content_type or "application/octet-stream")
                      for f in request.FILES.getlist("attachments")[:50]]
+            files += _forwarded(request, form, mailboxes)[0]
             message_compose_send(user=request.user, mailbox=mailbox, to=form.to,  # type: ignore[arg-type]
                                  subject=form.subject, body=form.body,
                                  session_key=request.session.session_key,
@@ -139,8 +188,13 @@ def compose(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Message queued for sending."))
             return redirect("webmail:outbox")
     chips = recipients_check(addresses=form.to) if form.to else []
+    try:
+        forwarded = _forwarded(request, form, mailboxes)[1]
+    except ApplicationError as exc:
+        forwarded, error = [], error or exc.user_message
     return render(request, "webmail/compose.html", {
         "mailboxes": mailboxes, "form": form, "chips": chips, "error": error,
+        "forwarded": forwarded,
         "max_size": settings.MSSANTE_MAX_MESSAGE_SIZE}, status=status)
 
 

@@ -136,6 +136,11 @@ def message_body(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int
         else:
             body = text_to_html(parsed.text or "")
             cache.set(_clean_key(mailbox, folder, uid, images), (body, 0), 600)
+    return _body_document(body, images)
+
+
+def _body_document(body: str, images: bool) -> HttpResponse:
+    """The message frame's document: sanitised body, no script, its own strict CSP."""
     document = ("<!doctype html><html><head><meta charset=\"utf-8\"><base target=\"_blank\">"
                 "<style>body{font-family:system-ui,sans-serif;margin:12px;color:#161b26;"
                 "overflow-wrap:anywhere}pre.plain{white-space:pre-wrap;font-family:inherit}"
@@ -145,6 +150,52 @@ def message_body(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _attached(request: HttpRequest, mailbox: Mailbox, folder: Folder, uid: int,
+              part_id: str) -> ParsedMessage:
+    """A message/rfc822 attachment, parsed like a message of its own."""
+    found = part_payload(_raw(request, mailbox, folder, uid), part_id)
+    if found is None or found[1] != "message/rfc822":
+        raise Http404("attached message")
+    return parse_message(found[0])
+
+
+@login_required
+@mail_errors
+def attached_message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int,
+                     part_id: str) -> HttpResponse:
+    """A forwarded message read in place: headers, body in the same sandboxed frame, and
+    its own attachments named (download the .eml to open them)."""
+    mailbox = _mailbox(request, mailbox_id)
+    folder = _folder(mailbox, folder_id)
+    parsed = _attached(request, mailbox, folder, uid, part_id)
+    urls = _urls(mailbox, folder, uid)
+    return render(request, "webmail/attached_message.html", {
+        "mailbox": mailbox, "folders": folder_list(mailbox=mailbox), "folder": folder,
+        "uid": uid, "message": parsed, "part_id": part_id,
+        "body_url": reverse("webmail:attached_body", args=[mailbox.pk, folder.pk, uid, part_id]),
+        "download_url": f"{urls['part']}{part_id}/",
+        "files": [a for a in parsed.attachments if not (a.inline and a.content_id)]})
+
+
+@login_required
+@xframe_options_sameorigin
+def attached_body(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int,
+                  part_id: str) -> HttpResponse:
+    mailbox = _mailbox(request, mailbox_id)
+    folder = _folder(mailbox, folder_id)
+    key = f"mssweb:clean:{POLICY_VERSION}:{mailbox.pk}:{folder.pk}:{folder.uidvalidity}:{uid}:{part_id}"
+    body = cache.get(key)
+    if body is None:
+        try:
+            parsed = _attached(request, mailbox, folder, uid, part_id)
+        except ApplicationError as exc:
+            return HttpResponse(f"<p>{exc.user_message}</p>", status=503)
+        body = (sanitize_html(parsed.html, allow_remote=False, cid_url=None).html if parsed.html
+                else text_to_html(parsed.text or ""))
+        cache.set(key, body, 600)
+    return _body_document(body, False)
 
 
 @login_required

@@ -329,3 +329,16 @@ def test_streamed_fetches_stop_early_and_leave_the_connection_ready(mailbox: Mai
     finally:
         with contextlib.suppress(Exception):
             client.logout()
+
+
+def test_a_message_that_arrived_after_the_folder_was_opened_can_be_read(mailbox: Mailbox) -> None:
+    """A pooled connection keeps the folder it opened earlier: a message delivered since is
+    still fetched (not mistaken for a deleted one)."""
+    append(ADDRESS, subject="avant")
+    with services.mailbox_session(mailbox=mailbox, token_provider=None, pool_key="lecteur") as session:
+        session.examine("INBOX")
+    uid = append(ADDRESS, subject="arrivé après", body="Nouveau texte.\n")
+    with services.mailbox_session(mailbox=mailbox, token_provider=None, pool_key="lecteur") as session:
+        raw = session.fetch_raw("INBOX", uid)
+        assert raw is not None and b"Nouveau texte." in raw
+        assert session.fetch_raw("INBOX", uid + 100) is None  # really absent: still None

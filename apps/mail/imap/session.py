@@ -371,18 +371,24 @@ class ImapSession:
         return records
 
     def fetch_raw(self, folder: str, uid: int, limit: int = 50 * 1024 * 1024) -> bytes | None:
-        """The whole message (without setting \\Seen), or None when it is gone."""
-        if self.selected != folder:
-            self.examine(folder)
-        response = self._command(b"UID FETCH %d (RFC822.SIZE BODY.PEEK[])" % uid, expected=b"SUMMARY")
-        for unit in response.units:
-            head = unit[0]
-            if b" FETCH " in head[:24] and (b"UID %d " % uid in head or b"UID %d)" % uid in head
-                                            or len(unit) > 1):
-                size = re.search(rb"RFC822\.SIZE (\d+)", head)
-                if size and int(size.group(1)) > limit:
-                    raise ImapCommandError(f"message of {size.group(1).decode()} bytes over the limit")
-                return unit[1] if len(unit) > 1 else b""
+        """The whole message (without setting \\Seen), or None when it is gone.
+
+        A folder selected earlier on a pooled connection shows the server's view of then:
+        a message that arrived since is not there until the folder is opened again, so a
+        miss is retried once on a fresh EXAMINE before calling the message gone."""
+        for attempt in range(2):
+            if self.selected != folder or attempt:
+                self.examine(folder)
+            response = self._command(b"UID FETCH %d (RFC822.SIZE BODY.PEEK[])" % uid,
+                                     expected=b"SUMMARY")
+            for unit in response.units:
+                head = unit[0]
+                if b" FETCH " in head[:24] and (b"UID %d " % uid in head or b"UID %d)" % uid in head
+                                                or len(unit) > 1):
+                    size = re.search(rb"RFC822\.SIZE (\d+)", head)
+                    if size and int(size.group(1)) > limit:
+                        raise ImapCommandError(f"message of {size.group(1).decode()} bytes over the limit")
+                    return unit[1] if len(unit) > 1 else b""
         return None
 
     def search_header(self, folder: str, header: str, value: str) -> list[int]:
