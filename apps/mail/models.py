@@ -123,6 +123,7 @@ class MessageSummary(models.Model):
     att_xdm = models.BooleanField(default=False)
     att_cda = models.BooleanField(default=False)
     patient_ins = models.CharField(max_length=15, blank=True)
+    is_report = models.BooleanField(default=False)  # MDN or DSN: shown on the message it is about
 
     class Meta:
         verbose_name = _("message")
@@ -159,6 +160,7 @@ class OutboxMessage(models.Model):
     # The whole message until it is sent; emptied afterwards (bodies are not kept here).
     raw = models.BinaryField(blank=True)
     session_key = models.CharField(max_length=64, blank=True)  # whose PSC token sends it
+    dsn = models.BooleanField(default=False)  # delivery reports asked of the SMTP server
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

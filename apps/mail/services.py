@@ -24,6 +24,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -33,6 +34,7 @@ from apps.core.errors import MailAuthError, MailServerUnavailable
 
 from .imap import ImapAuthError, ImapError, ImapUnavailable, imap_connect
 from .imap.session import ImapSession
+from .mime.receipts import Report, parse_report
 from .models import Folder, Mailbox, MessageSummary, OutboxMessage
 from .selectors import mailbox_imap_credentials, mailbox_imap_endpoint
 from .smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
@@ -455,8 +457,11 @@ class OutgoingFile:
 
 def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subject: str,
                   body: str, in_reply_to: str = "", references: str = "",
-                  files: Sequence[OutgoingFile] = ()) -> EmailMessage:
-    """A plain-text message with the MSSanté headers every message carries."""
+                  files: Sequence[OutgoingFile] = (), html: str = "",
+                  read_receipt: bool = False) -> EmailMessage:
+    """A message with the MSSanté headers every message carries: plain text, or ``html``
+    (already sanitised) with ``body`` as its text alternative; a read receipt asked of the
+    recipients' software when ``read_receipt`` (RFC 8098: they may decline)."""
     message = EmailMessage()
     message["From"] = formataddr((sender_name, mailbox.address)) if sender_name else mailbox.address
     message["To"] = ", ".join(to)
@@ -467,7 +472,11 @@ def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subj
     if in_reply_to:  # threading (RFC 5322 §3.6.4): the parent, then the whole chain
         message["In-Reply-To"] = in_reply_to
         message["References"] = references or in_reply_to
+    if read_receipt:
+        message["Disposition-Notification-To"] = mailbox.address
     message.set_content(body)
+    if html:
+        message.add_alternative(html, subtype="html")
     for file in files:
         if file.content_type == "message/rfc822":
             # A forwarded message stays a message (RFC 2046: 7bit/8bit, never base64).
@@ -480,20 +489,73 @@ def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subj
     return message
 
 
+# ------------------------------------------------------------------ receipts
+
+REPORT_WINDOW = dt.timedelta(days=1)  # a report is never older than what it reports on
+
+
+def message_reports(*, mailbox: Mailbox, summary: MessageSummary, token_provider: TokenProvider | None,
+                    pool_key: str | None = None, limit: int = 30) -> list[Report]:
+    """The read receipts and delivery reports received about ``summary`` (a message sent
+    from this mailbox). Candidates are the index rows the sync marked as reports since it
+    was sent; each is fetched and parsed once (then cached), and kept if it names it."""
+    if not summary.message_id:
+        return []
+    candidates = list(MessageSummary.objects.filter(
+        folder__mailbox=mailbox, is_report=True,
+        date__gte=(summary.date or dt.datetime.min.replace(tzinfo=dt.UTC)) - REPORT_WINDOW)
+        .exclude(folder__role__in=[Folder.Role.SENT, Folder.Role.DRAFTS])
+        .select_related("folder").order_by("date")[:limit])
+    reports: list[Report] = []
+    missing: list[MessageSummary] = []
+    for row in candidates:
+        cached = cache.get(_report_key(row))
+        if cached is None:
+            missing.append(row)
+        elif cached:
+            reports.append(cached)
+    if missing:
+        with mailbox_session(mailbox=mailbox, token_provider=token_provider, pool_key=pool_key) as session:
+            for row in missing:
+                raw = session.fetch_raw(row.folder.name, row.uid, limit=2 * 1024 * 1024)
+                report = parse_report(raw) if raw else None
+                cache.set(_report_key(row), report or False, 7 * 24 * 3600)
+                if report:
+                    reports.append(report)
+    wanted = summary.message_id.strip()
+    return [r for r in reports if r.original_message_id.strip() == wanted]
+
+
+def _report_key(row: MessageSummary) -> str:
+    return f"mssweb:report:{row.folder_id}:{row.folder.uidvalidity}:{row.uid}"
+
+
+def message_keyword_set(*, folder: Folder, uid: int, keyword: str,
+                        token_provider: TokenProvider | None, pool_key: str | None = None) -> None:
+    """A keyword ($MDNSent...) on the server and in the index."""
+    with mailbox_session(mailbox=folder.mailbox, token_provider=token_provider,
+                         pool_key=pool_key) as session:
+        session.set_flag(folder.name, [uid], keyword.encode(), True)
+    row = MessageSummary.objects.filter(folder=folder, uid=uid).first()
+    if row is not None and keyword not in row.keywords.split():
+        row.keywords = f"{row.keywords} {keyword}".strip()[:500]
+        row.save(update_fields=["keywords"])
+
+
 # ------------------------------------------------------------------ outbox
 
 OUTBOX_MAX_ATTEMPTS = 8
 
 
 def outbox_enqueue(*, mailbox: Mailbox, user: Any, message: EmailMessage, recipients: Sequence[str],
-                   session_key: str | None) -> OutboxMessage:
+                   session_key: str | None, dsn: bool = False) -> OutboxMessage:
     """Store the message, then ask a worker to send it once the row is committed."""
     from .tasks import outbox_send_task
 
     outgoing = OutboxMessage.objects.create(
         mailbox=mailbox, user=user, message_id=str(message["Message-ID"]),
         subject=str(message["Subject"] or "")[:500], recipients=list(recipients),
-        raw=message.as_bytes(), session_key=session_key or "")
+        raw=message.as_bytes(), session_key=session_key or "", dsn=dsn)
     transaction.on_commit(lambda: outbox_send_task.delay(outgoing.pk))
     return outgoing
 
@@ -561,7 +623,8 @@ def _submit(outgoing: OutboxMessage, data: bytes, provider: TokenProvider | None
         credentials = mailbox_imap_credentials(mailbox=mailbox, access_token=token)
         try:
             smtp_submit(_smtp_endpoint(mailbox), credentials, mailbox.address,
-                        outgoing.recipients, data)
+                        outgoing.recipients, data,
+                        dsn_envelope_id=outgoing.message_id if outgoing.dsn else "")
             return
         except SmtpUnavailable as exc:
             logger.error("SMTP unavailable for %s: %s", mailbox.address, exc)

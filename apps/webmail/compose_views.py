@@ -42,6 +42,8 @@ class ComposeForm:
     origin: str = ""  # "mailbox:folder:uid" of the message forwarded
     forward: str = ""  # "inline" (its attachments kept) or "attached" (the whole .eml)
     keep: list[str] = field(default_factory=list)  # part ids of the attachments kept
+    read_receipt: bool = False
+    dsn: bool = False
 
 
 def _form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeForm:
@@ -59,7 +61,9 @@ def _form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeFo
                        origin=request.POST.get("origin", "")[:60],
                        forward=request.POST.get("forward", "") if request.POST.get("forward") in
                        ("inline", "attached") else "",
-                       keep=[p for p in request.POST.getlist("keep") if p.isdigit()][:50])
+                       keep=[p for p in request.POST.getlist("keep") if p.isdigit()][:50],
+                       read_receipt=request.POST.get("read_receipt") == "1",
+                       dsn=request.POST.get("dsn") == "1")
 
 
 def _origin(value: str, mailboxes: list[Mailbox]) -> tuple[Mailbox, Folder, int] | None:
@@ -171,7 +175,7 @@ def compose(request: HttpRequest) -> HttpResponse:
                                  subject=form.subject, body=form.body,
                                  session_key=request.session.session_key,
                                  in_reply_to=form.in_reply_to, references=form.references,
-                                 files=files)
+                                 files=files, read_receipt=form.read_receipt, dsn=form.dsn)
         except RecipientsRefused as exc:
             error = exc.user_message or _("Add at least one recipient.")
             status = 400

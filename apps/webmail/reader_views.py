@@ -6,21 +6,26 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError
 from apps.mail.mime.message import ParsedMessage, parse_message, part_payload
+from apps.mail.mime.receipts import Report
 from apps.mail.mime.sanitize import POLICY_VERSION, sanitize_html, text_to_html
 from apps.mail.models import Folder, Mailbox, MessageSummary
 from apps.mail.selectors import folder_list, thread_messages
-from apps.mail.services import mailbox_session, message_flag_set
+from apps.mail.services import mailbox_session, message_flag_set, message_reports
 from apps.trust.models import DirectoryEntry
 
+from .services import RecipientsRefused, receipt_requested, receipt_respond
 from .views import _mailbox, _token_provider, mail_errors
 
 logger = logging.getLogger(__name__)
@@ -95,7 +100,50 @@ def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> 
         if parsed.html else 0,
         "conversation": thread_messages(mailbox=mailbox, thread_key=summary.thread_key)
         if summary.thread_key else [],
+        "receipt_asker": receipt_requested(mailbox=mailbox, folder=folder, summary=summary,
+                                           parsed=parsed),
+        "reports": _reports(request, mailbox, folder, summary),
     })
+
+
+def _reports(request: HttpRequest, mailbox: Mailbox, folder: Folder,
+             summary: MessageSummary) -> list[Report]:
+    """Receipts and delivery reports about a message this mailbox sent; a failure to fetch
+    them never hides the message itself."""
+    if folder.role != Folder.Role.SENT:
+        return []
+    try:
+        return message_reports(mailbox=mailbox, summary=summary,
+                               token_provider=_token_provider(request),
+                               pool_key=f"user:{request.user.pk}")
+    except ApplicationError as exc:
+        logger.info("reports of %s not shown: %s", summary.message_id, exc.detail)
+        return []
+
+
+@login_required
+@require_POST
+@mail_errors
+def receipt_respond_view(request: HttpRequest, mailbox_id: int, folder_id: int,
+                         uid: int) -> HttpResponse:
+    """The user's answer to a read-receipt request: send it, or decline."""
+    mailbox = _mailbox(request, mailbox_id)
+    folder = _folder(mailbox, folder_id)
+    summary = MessageSummary.objects.filter(folder=folder, uid=uid).first()
+    if summary is None:
+        raise Http404("message")
+    send = request.POST.get("action") == "send"
+    request.session.save()
+    try:
+        receipt_respond(user=request.user, mailbox=mailbox, folder=folder, summary=summary,  # type: ignore[arg-type]
+                        parsed=_parsed(request, mailbox, folder, uid), send=send,
+                        session_key=request.session.session_key,
+                        token_provider=_token_provider(request), pool_key=f"user:{request.user.pk}")
+    except RecipientsRefused as exc:
+        messages.error(request, _("No receipt was sent: %(reason)s") % {"reason": exc.user_message})
+    else:
+        messages.success(request, _("Read receipt sent.") if send else _("Read receipt declined."))
+    return redirect("webmail:message", mailbox_id=mailbox.pk, folder_id=folder.pk, uid=uid)
 
 
 def _clean_key(mailbox: Mailbox, folder: Folder, uid: int, images: bool) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -11,8 +12,16 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError
-from apps.mail.models import Mailbox, OutboxMessage
-from apps.mail.services import OutgoingFile, message_build, outbox_enqueue
+from apps.mail.mime.message import ParsedMessage
+from apps.mail.mime.receipts import mdn_build
+from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
+from apps.mail.services import (
+    OutgoingFile,
+    TokenProvider,
+    message_build,
+    message_keyword_set,
+    outbox_enqueue,
+)
 from apps.trust.selectors import RecipientVerdict, recipients_check
 
 logger = logging.getLogger(__name__)
@@ -34,7 +43,9 @@ class AttachmentsTooLarge(ApplicationError):
 
 def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject: str, body: str,
                          session_key: str | None, in_reply_to: str = "",
-                         references: str = "", files: Sequence[OutgoingFile] = ()) -> OutboxMessage:
+                         references: str = "", files: Sequence[OutgoingFile] = (),
+                         html: str = "", read_receipt: bool = False,
+                         dsn: bool = False) -> OutboxMessage:
     """Refuse before anything is stored when a recipient is not allowed; otherwise put the
     message in the outbox, which a worker sends (with retries) using the user's session."""
     verdicts = recipients_check(addresses=to)
@@ -55,6 +66,48 @@ def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject
     addresses = [v.address for v in verdicts]
     message = message_build(mailbox=mailbox, sender_name=user.display_name, to=addresses,
                             subject=subject, body=body, in_reply_to=in_reply_to,
-                            references=references, files=files)
+                            references=references, files=files, html=html,
+                            read_receipt=read_receipt)
     return outbox_enqueue(mailbox=mailbox, user=user, message=message, recipients=addresses,
-                          session_key=session_key)
+                          session_key=session_key, dsn=dsn)
+
+
+MDN_SENT = "$MDNSent"  # RFC 3503: set once the user has sent or declined the receipt
+
+
+def receipt_requested(*, mailbox: Mailbox, folder: Folder, summary: MessageSummary,
+                      parsed: ParsedMessage) -> str:
+    """Who asks for a read receipt, when the user still has to answer; else ""."""
+    asker = parseaddr(parsed.read_receipt_to)[1].lower()
+    if (not asker or asker == mailbox.address or MDN_SENT in summary.keywords.split()
+            or folder.role in (Folder.Role.SENT, Folder.Role.DRAFTS)):
+        return ""
+    return asker
+
+
+def receipt_respond(*, user: User, mailbox: Mailbox, folder: Folder, summary: MessageSummary,
+                    parsed: ParsedMessage, send: bool, session_key: str | None,
+                    token_provider: TokenProvider | None, pool_key: str | None = None) -> None:
+    """The user's answer to a read-receipt request: the MDN goes through the outbox (only
+    inside the trust space, like any message) or is declined; either way $MDNSent is set
+    so the question is never asked again, on any client."""
+    asker = receipt_requested(mailbox=mailbox, folder=folder, summary=summary, parsed=parsed)
+    if not asker:
+        return
+    if send:
+        verdicts = recipients_check(addresses=[asker])
+        if not verdicts or not verdicts[0].allowed:
+            raise RecipientsRefused(verdicts)
+        mdn = mdn_build(
+            reporter=mailbox.address, reporter_name=user.display_name, to=asker,
+            original_message_id=parsed.message_id,
+            subject=_("Read receipt: %(subject)s") % {"subject": parsed.subject},
+            explanation=_("Your message “%(subject)s” was displayed by %(reader)s. This does not "
+                          "guarantee that it was read or understood.\n") % {
+                "subject": parsed.subject, "reader": mailbox.address},
+            message_id=make_msgid(domain=mailbox.address.split("@")[1]))
+        mdn["X-MSS-NIL"] = settings.MSSANTE_NIL
+        outbox_enqueue(mailbox=mailbox, user=user, message=mdn, recipients=[asker],
+                       session_key=session_key)
+    message_keyword_set(folder=folder, uid=summary.uid, keyword=MDN_SENT,
+                        token_provider=token_provider, pool_key=pool_key)

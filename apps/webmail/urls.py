@@ -15,6 +15,8 @@ urlpatterns = [
          reader_views.message_body, name="message_body"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/piece/<str:part_id>/",
          reader_views.message_part, name="message_part"),
+    path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/accuse/",
+         reader_views.receipt_respond_view, name="receipt_respond"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/piece/<str:part_id>/lire/",
          reader_views.attached_message, name="attached_message"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/piece/<str:part_id>/lire/contenu/",

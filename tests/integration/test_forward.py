@@ -25,13 +25,14 @@ def send_queued() -> None:
 
 
 def original(client: Client, subject: str) -> tuple[Folder, MessageSummary]:
-    append(GP, subject=subject, body="Texte d'origine.\n",
+    # In Archives, not the INBOX: other tests count the INBOX's attachments.
+    append(GP, "Archive", subject=subject, body="Texte d'origine.\n",
            attachment=("resultats.pdf", "application/pdf", b"%PDF-1.4 resultats"))
     django_signin(client, "gp")
     client.get("/", follow=True)
     box = Mailbox.objects.get(address=GP)
-    client.post(f"/bal/{box.pk}/synchroniser/", {"folder": "INBOX"})  # with the PSC token
-    inbox = Folder.objects.get(mailbox=box, role="inbox")
+    client.post(f"/bal/{box.pk}/synchroniser/", {"folder": "Archive"})  # with the PSC token
+    inbox = Folder.objects.get(mailbox=box, role="archive")
     return inbox, MessageSummary.objects.get(folder=inbox, subject=subject)
 
 

@@ -22,6 +22,7 @@ from apps.mail.mime.headers import (
     parse_date,
     split_headers,
 )
+from apps.mail.mime.receipts import is_report_structure
 
 UNKNOWN_DATE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 HEADER_FIELDS = b"FROM TO CC SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES"
@@ -57,6 +58,7 @@ class SummaryRecord(NamedTuple):
     att_xdm: bool
     att_cda: bool
     patient_ins: str
+    is_report: bool  # a read receipt (MDN) or a delivery report (DSN)
 
 
 class FlagsRecord(NamedTuple):
@@ -153,7 +155,8 @@ def parse_summary_unit(unit: list[bytes], patient_domain: str = "") -> SummaryRe
         thread_key(message_id, in_reply_to, references, uid), date, sender_name[:200],
         sender_address[:254], to_text[:500], recipients[:2000],
         decode_text(fields.get(b"subject", b""))[:500], size_value, seen, flagged, answered,
-        draft, keywords[:500], anything, pdf, xdm, cda, patient_ins))
+        draft, keywords[:500], anything, pdf, xdm, cda, patient_ins,
+        (b"eport" in structure or b"EPORT" in structure) and is_report_structure(structure.lower())))
 
 
 def _parse_unit_slowly(unit: list[bytes]) -> tuple[int, bytes, int, int, bytes, bytes, bytes] | None:

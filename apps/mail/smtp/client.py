@@ -33,8 +33,17 @@ class SmtpEndpoint:
     timeout: float = 30.0
 
 
+def xtext(value: str) -> str:
+    """RFC 3461 xtext: ENVID and ORCPT values with "+", "=" and non-printables as +XX."""
+    return "".join(c if 33 <= ord(c) <= 126 and c not in "+=" else f"+{ord(c):02X}"
+                   for c in value.encode("ascii", "replace").decode())
+
+
 def smtp_submit(endpoint: SmtpEndpoint, credentials: ImapCredentials, sender: str,
-                recipients: Sequence[str], message: bytes) -> None:
+                recipients: Sequence[str], message: bytes, dsn_envelope_id: str = "") -> None:
+    """Submit ``message``. With ``dsn_envelope_id`` (the Message-ID), delivery reports are
+    asked for every recipient (success and failure, RFC 3461) when the server offers DSN;
+    the reports come back to the sender's INBOX."""
     context = tls_context(endpoint.ca_file, credentials.cert_file, credentials.key_file)
     try:
         if endpoint.security == "ssl":
@@ -50,7 +59,12 @@ def smtp_submit(endpoint: SmtpEndpoint, credentials: ImapCredentials, sender: st
         with smtp:
             smtp.ehlo()
             _authenticate(smtp, credentials)
-            refused = smtp.sendmail(sender, list(recipients), message)
+            mail_options: list[str] = []
+            rcpt_options: list[str] = []
+            if dsn_envelope_id and smtp.has_extn("dsn"):
+                mail_options = ["RET=HDRS", f"ENVID={xtext(dsn_envelope_id)}"]
+                rcpt_options = ["NOTIFY=SUCCESS,FAILURE,DELAY"]
+            refused = smtp.sendmail(sender, list(recipients), message, mail_options, rcpt_options)
             if refused:
                 raise SmtpRefused(f"recipients refused: {sorted(refused)}")
     except smtplib.SMTPAuthenticationError as exc:

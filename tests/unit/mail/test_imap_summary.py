@@ -109,3 +109,13 @@ def test_pipelined_answers_read_in_order_even_when_they_arrive_together() -> Non
 def test_wire_reader_reports_a_cut_connection() -> None:
     with pytest.raises(wire.ImapUnavailable):
         wire.command(FakeImap(b"* 1 FETCH (UID 5 BODY[] {100}\r\nshort"), b"X")
+
+
+def test_read_receipts_and_delivery_reports_are_marked() -> None:
+    report = [UNIT[0], UNIT[1], b' BODYSTRUCTURE (("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 10 1 NIL NIL '
+              b'NIL NIL)("message" "disposition-notification" NIL NIL NIL "7bit" 120 NIL NIL NIL NIL) "report" '
+              b'("report-type" "disposition-notification" "boundary" "z") NIL NIL NIL))']
+    dsn = [UNIT[0], UNIT[1], report[2].replace(b"disposition-notification", b"delivery-status").upper()]
+    assert parse_summary_unit(report).is_report  # type: ignore[union-attr]
+    assert parse_summary_unit(dsn).is_report  # type: ignore[union-attr]  # whatever the case
+    assert not parse_summary_unit(UNIT).is_report  # type: ignore[union-attr]

@@ -1,0 +1,86 @@
+"""Read receipts and delivery reports end to end: asked when sending, the operator's
+Postfix reports delivery (DSN) to the sender's INBOX, the recipient is asked (never a silent
+receipt) and sends one (MDN), and the sender sees both on the message in Sent."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from apps.mail import services
+from apps.mail.mime.receipts import mdn_build, parse_report
+from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
+from tests.conftest import IDENTITIES, PSCSim, django_signin, imap_plain
+from tests.integration.mail_server import raw_with_subject, wait_for_subject
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+GP = IDENTITIES["gp"]["mailbox"]
+EDUCATOR = IDENTITIES["educator"]["mailbox"]
+
+
+def send_queued() -> None:
+    for outgoing in OutboxMessage.objects.filter(status="pending"):
+        services.outbox_process(outbox_id=outgoing.pk)
+
+
+def open_folder(client: Client, address: str, role: str) -> Folder:
+    box = Mailbox.objects.get(address=address)
+    client.get("/", follow=True)
+    folder = Folder.objects.get(mailbox=box, role=role)
+    client.post(f"/bal/{box.pk}/synchroniser/", {"folder": folder.name})
+    return folder
+
+
+def test_mdn_round_trip_and_parsing() -> None:
+    original = "<179569065175.12173.11021593692700871788@medecin.mssante.test>"  # long: no QP folding
+    mdn = mdn_build(reporter="b@y.test", reporter_name="B", to="a@x.test", original_message_id=original,
+                    subject="Accusé", explanation="Affiché.\n", message_id="<m@y>")
+    report = parse_report(mdn.as_bytes())
+    assert report is not None and (report.kind, report.original_message_id, report.recipient,
+                                   report.outcome) == ("mdn", original, "b@y.test", "displayed")
+    assert parse_report(b"Subject: x\r\n\r\nnot a report\r\n") is None
+    assert parse_report(b"Content-Type: multipart/report; boundary=z\r\n\r\n--z--\r\n") is None
+
+
+def test_receipts_asked_answered_and_shown(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                           trust_data: None) -> None:
+    subject = f"Visite de Mme Roux {uuid.uuid4().hex[:6]}"
+    django_signin(client, "gp")
+    compose = client.get("/ecrire/").content.decode()
+    assert "Demander un accusé de lecture" in compose and "Demander un accusé de réception" in compose
+    response = client.post("/ecrire/", {"to": [EDUCATOR], "subject": subject, "body": "Je passe demain.",
+                                         "read_receipt": "1", "dsn": "1"})
+    assert response.status_code == 302
+    assert OutboxMessage.objects.get(subject=subject).dsn
+    send_queued()
+    assert wait_for_subject(EDUCATOR, "INBOX", subject)
+    header = raw_with_subject(EDUCATOR, "INBOX", subject, "BODY.PEEK[HEADER]")
+    assert f"Disposition-Notification-To: {GP}".encode() in header
+
+    # The recipient is asked, and chooses to send the receipt.
+    other = Client(SERVER_NAME="127.0.0.1")
+    django_signin(other, "educator")
+    inbox = open_folder(other, EDUCATOR, "inbox")
+    received = MessageSummary.objects.get(folder=inbox, subject=subject)
+    url = f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/message/{received.uid}/"
+    page = other.get(url).content.decode()
+    assert f"{GP} demande un accusé de lecture." in page
+    answer = other.post(url + "accuse/", {"action": "send"}, follow=True).content.decode()
+    assert "Accusé de lecture envoyé." in answer
+    assert "demande un accusé de lecture" not in other.get(url).content.decode()  # asked once
+    box = imap_plain(EDUCATOR)
+    box.select_folder("INBOX", readonly=True)
+    assert b"$MDNSent" in box.get_flags([received.uid])[received.uid]  # other clients know too
+    box.logout()
+    send_queued()
+
+    # The sender sees both reports on the message in Sent.
+    assert wait_for_subject(GP, "INBOX", f"Accusé de lecture : {subject}")
+    open_folder(client, GP, "inbox")
+    sent = open_folder(client, GP, "sent")
+    mine = MessageSummary.objects.get(folder=sent, subject=subject)
+    shown = client.get(f"/bal/{sent.mailbox_id}/dossier/{sent.pk}/message/{mine.uid}/").content.decode()
+    assert f"Lu par {EDUCATOR}" in shown
+    assert f"Remis à {EDUCATOR}" in shown  # Postfix's DSN after LMTP delivery
