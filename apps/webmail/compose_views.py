@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError, NoMailbox
+from apps.mail.mime.compose_html import compose_html_clean, html_to_text
 from apps.mail.mime.message import Attachment, parse_message, part_payload, safe_filename
 from apps.mail.models import Folder, Mailbox, OutboxMessage
 from apps.mail.selectors import mailbox_list_for_user
@@ -24,6 +25,7 @@ from apps.mail.services import OutgoingFile, draft_discard, draft_save, message_
 from apps.trust.selectors import recipients_check
 
 from .reader_views import _raw
+from .selectors import signatures_for_user
 from .services import AttachmentsTooLarge, RecipientsRefused, message_compose_send
 from .views import _token_provider
 
@@ -44,6 +46,7 @@ class ComposeForm:
     keep: list[str] = field(default_factory=list)  # part ids of the attachments kept
     read_receipt: bool = False
     dsn: bool = False
+    html: str = ""  # from the rich-text editor, cleaned; ``body`` is then its text version
 
 
 def _form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeForm:
@@ -52,9 +55,11 @@ def _form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeFo
     except ValueError:
         chosen = mailboxes[0].pk
     draft = request.POST.get("draft_uid", "")
+    html = compose_html_clean(request.POST.get("html", "")) if request.POST.get("html") else ""
     return ComposeForm(to=[a.strip() for a in request.POST.getlist("to") if a.strip()][:100],
                        subject=request.POST.get("subject", "")[:500],
-                       body=request.POST.get("body", "")[:200_000], mailbox=chosen,
+                       body=html_to_text(html) if html else request.POST.get("body", "")[:200_000],
+                       html=html, mailbox=chosen,
                        in_reply_to=request.POST.get("in_reply_to", "")[:998],
                        references=request.POST.get("references", "")[:4000],
                        draft_uid=int(draft) if draft.isdigit() else None,
@@ -64,6 +69,16 @@ def _form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeFo
                        keep=[p for p in request.POST.getlist("keep") if p.isdigit()][:50],
                        read_receipt=request.POST.get("read_receipt") == "1",
                        dsn=request.POST.get("dsn") == "1")
+
+
+SIGNATURE_DELIMITER = "-- \n"  # RFC 3676 §4.3: mail clients recognise and trim it
+
+
+def with_signature(body: str, signature: str) -> str:
+    """The signature under a new message, or above the quoted text of a reply or forward."""
+    if not signature.strip():
+        return body
+    return "\n\n" + SIGNATURE_DELIMITER + signature.strip("\n") + "\n" + body
 
 
 def _origin(value: str, mailboxes: list[Mailbox]) -> tuple[Mailbox, Folder, int] | None:
@@ -112,8 +127,10 @@ def _prefill(request: HttpRequest, form: ComposeForm, mailboxes: list[Mailbox]) 
     mailbox, folder, uid = origin
     original = parse_message(_raw(request, mailbox, folder, uid))
     if mode == "draft":  # resume a draft where it was left
+        html = compose_html_clean(original.html) if original.html else ""
         return ComposeForm(to=[email.utils.parseaddr(a)[1] for a in original.to if a],
-                           mailbox=mailbox.pk, subject=original.subject, body=original.text or "",
+                           mailbox=mailbox.pk, subject=original.subject, html=html,
+                           body=html_to_text(html) if html else original.text or "",
                            draft_uid=uid if folder.role == Folder.Role.DRAFTS else None)
     subject = original.subject
     if mode == "attached":
@@ -156,11 +173,14 @@ def compose(request: HttpRequest) -> HttpResponse:
     if not mailboxes:
         return render(request, "webmail/error.html", {"error": NoMailbox().user_message})
     form = ComposeForm(to=[a for a in request.GET.getlist("a") if a][:50], mailbox=mailboxes[0].pk)
+    signatures = signatures_for_user(user=request.user, mailboxes=mailboxes)  # type: ignore[arg-type]
     if request.method == "GET" and request.GET.get("origine"):
         try:
             form = _prefill(request, form, mailboxes)
         except ApplicationError as exc:
             error = exc.user_message
+    if request.method == "GET" and request.GET.get("mode") != "draft":
+        form.body = with_signature(form.body, signatures.get(form.mailbox, ""))
     status = 200
     if request.method == "POST":
         form = _form_from_post(request, mailboxes)
@@ -175,7 +195,8 @@ def compose(request: HttpRequest) -> HttpResponse:
                                  subject=form.subject, body=form.body,
                                  session_key=request.session.session_key,
                                  in_reply_to=form.in_reply_to, references=form.references,
-                                 files=files, read_receipt=form.read_receipt, dsn=form.dsn)
+                                 files=files, read_receipt=form.read_receipt, dsn=form.dsn,
+                                 html=form.html)
         except RecipientsRefused as exc:
             error = exc.user_message or _("Add at least one recipient.")
             status = 400
@@ -198,6 +219,7 @@ def compose(request: HttpRequest) -> HttpResponse:
         forwarded, error = [], error or exc.user_message
     return render(request, "webmail/compose.html", {
         "mailboxes": mailboxes, "form": form, "chips": chips, "error": error,
+        "signatures": signatures,
         "forwarded": forwarded,
         "max_size": settings.MSSANTE_MAX_MESSAGE_SIZE}, status=status)
 
@@ -235,7 +257,7 @@ def draft_autosave(request: HttpRequest) -> JsonResponse:
     form = _form_from_post(request, mailboxes)
     mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
     message = message_build(mailbox=mailbox, sender_name=request.user.display_name,  # type: ignore[union-attr]
-                            to=form.to, subject=form.subject, body=form.body,
+                            to=form.to, subject=form.subject, body=form.body, html=form.html,
                             in_reply_to=form.in_reply_to, references=form.references)
     try:
         uid = draft_save(mailbox=mailbox, message=message, replaces=form.draft_uid,

@@ -25,7 +25,8 @@ from apps.mail.selectors import folder_list, thread_messages
 from apps.mail.services import mailbox_session, message_flag_set, message_reports
 from apps.trust.models import DirectoryEntry
 
-from .services import RecipientsRefused, receipt_requested, receipt_respond
+from .selectors import image_sender_trusted
+from .services import RecipientsRefused, image_sender_add, receipt_requested, receipt_respond
 from .views import _mailbox, _token_provider, mail_errors
 
 logger = logging.getLogger(__name__)
@@ -89,8 +90,10 @@ def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> 
                          pool_key=f"user:{request.user.pk}")
     sender = DirectoryEntry.objects.filter(address=parsed.sender_address).first()
     urls = _urls(mailbox, folder, uid)
-    images = request.GET.get("images") == "1"
+    sender_trusted = image_sender_trusted(user=request.user, address=parsed.sender_address)  # type: ignore[arg-type]
+    images = request.GET.get("images") == "1" or sender_trusted
     return render(request, "webmail/message.html", {
+        "sender_trusted": sender_trusted,
         "mailbox": mailbox, "folders": folder_list(mailbox=mailbox), "folder": folder,
         "summary": summary, "message": parsed, "sender_entry": sender,
         "body_url": urls["body"] + ("?images=1" if images else ""), "images": images,
@@ -119,6 +122,21 @@ def _reports(request: HttpRequest, mailbox: Mailbox, folder: Folder,
     except ApplicationError as exc:
         logger.info("reports of %s not shown: %s", summary.message_id, exc.detail)
         return []
+
+
+@login_required
+@require_POST
+@mail_errors
+def image_sender_trust_view(request: HttpRequest, mailbox_id: int, folder_id: int,
+                            uid: int) -> HttpResponse:
+    """"Toujours pour cet expéditeur": this sender's remote images are shown from now on."""
+    mailbox = _mailbox(request, mailbox_id)
+    folder = _folder(mailbox, folder_id)
+    parsed = _parsed(request, mailbox, folder, uid)
+    image_sender_add(user=request.user, address=parsed.sender_address)  # type: ignore[arg-type]
+    messages.success(request, _("Images from %(sender)s will always be shown.") % {
+        "sender": parsed.sender_address})
+    return redirect("webmail:message", mailbox_id=mailbox.pk, folder_id=folder.pk, uid=uid)
 
 
 @login_required

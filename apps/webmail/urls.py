@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import action_views, compose_views, directory_views, reader_views, search_views, views
+from . import (
+    action_views,
+    compose_views,
+    directory_views,
+    reader_views,
+    search_views,
+    settings_views,
+    views,
+)
 
 app_name = "webmail"
 urlpatterns = [
@@ -29,6 +37,9 @@ urlpatterns = [
     path("bal/<int:mailbox_id>/dossiers/", action_views.folder_manage, name="folder_manage"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/source/",
          reader_views.message_source, name="message_source"),
+    path("parametres/", settings_views.settings_page, name="settings"),
+    path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/images/",
+         reader_views.image_sender_trust_view, name="image_sender_trust"),
     path("annuaire/", directory_views.directory, name="directory"),
     path("annuaire/<int:pk>/", directory_views.contact, name="contact"),
     path("annuaire/suggestions/", directory_views.suggestions, name="suggestions"),

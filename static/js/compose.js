@@ -45,14 +45,25 @@
     active = -1;
   }
 
+  const pending = new Set();  // addresses being checked: Enter then blur must not add twice
+
   async function addRecipient(address) {
     address = address.trim().replace(/[,;]+$/, "");
     if (!address) return;
+    const key = address.toLowerCase();
+    const typed = input.value;  // a search ("mor") picked from the list is cleared afterwards
     const existing = Array.from(chips.querySelectorAll("input[name=to]")).map((i) => i.value.toLowerCase());
-    if (existing.includes(address.toLowerCase())) { input.value = ""; closeList(); return; }
-    const response = await fetch(form.dataset.checkUrl + "?a=" + encodeURIComponent(address),
-                                 {headers: {"Accept": "application/json"}});
-    const verdict = await response.json();
+    if (input.value.trim().replace(/[,;]+$/, "").toLowerCase() === key) input.value = "";
+    if (existing.includes(key) || pending.has(key)) { closeList(); return; }
+    pending.add(key);
+    let verdict;
+    try {
+      const response = await fetch(form.dataset.checkUrl + "?a=" + encodeURIComponent(address),
+                                   {headers: {"Accept": "application/json"}});
+      verdict = await response.json();
+    } finally {
+      pending.delete(key);
+    }
     const chip = template.content.firstElementChild.cloneNode(true);
     chip.classList.add("chip-" + verdict.kind);
     chip.dataset.kind = verdict.kind;
@@ -62,10 +73,11 @@
     chip.querySelector("input").value = verdict.address;
     chip.querySelector("button").setAttribute("aria-label", "Retirer " + verdict.address);
     chips.appendChild(chip);
-    input.value = "";
+    if (input.value === typed) input.value = "";
     closeList();
     refreshState();
-    input.focus();
+    // Back to the field for the next recipient, unless the user has moved on meanwhile.
+    if (document.activeElement === input || document.activeElement === document.body) input.focus();
   }
 
   function render(results) {
@@ -195,5 +207,122 @@
       navigator.sendBeacon(form.dataset.draftUrl, draftData());
       saved = snapshot(false);
     }
+  });
+})();
+
+// The signature follows the chosen mailbox; simple rich text (bold, italic, underline,
+// lists, links) kept in step with a text version; attachments uploaded with a progress bar.
+(function () {
+  "use strict";
+  const form = document.getElementById("compose-form");
+  if (!form) return;
+  const body = document.getElementById("body");
+  const from = document.getElementById("mailbox");
+  const editor = document.getElementById("editor");
+  const toolbar = form.querySelector(".editor-toolbar");
+  const toggle = document.getElementById("rich-toggle");
+  const html = document.getElementById("html");
+  const send = document.getElementById("send");
+  const DELIMITER = "-- \n";
+  let rich = false;
+
+  function escape(text) {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+  function textToHtml(text) { return escape(text).replace(/\n/g, "<br>"); }
+  function sync() {
+    if (!rich) return;
+    body.value = editor.innerText;
+    html.value = editor.innerHTML;
+  }
+  function setRich(on) {
+    rich = on;
+    if (on) {
+      editor.innerHTML = html.value || textToHtml(body.value);
+    } else {
+      body.value = editor.innerText;
+      html.value = "";
+    }
+    editor.hidden = !on;
+    toolbar.hidden = !on;
+    body.hidden = on;
+    toggle.setAttribute("aria-pressed", String(on));
+    (on ? editor : body).focus();
+  }
+  if (editor && toggle) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", () => setRich(!rich));
+    toolbar.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-command]");
+      if (!button) return;
+      let value = null;
+      if (button.dataset.command === "createLink") {
+        value = window.prompt(button.dataset.prompt, "https://");
+        if (!value) return;
+      }
+      editor.focus();
+      document.execCommand(button.dataset.command, false, value);
+      sync();
+    });
+    editor.addEventListener("input", sync);
+    form.addEventListener("submit", sync, true);
+    if (html.value) setRich(true);
+  }
+
+  // Changing "De" swaps the signature when it is still the one that was put there.
+  let signature = from && from.selectedOptions[0] ? from.selectedOptions[0].dataset.signature || "" : "";
+  if (from) {
+    from.addEventListener("change", () => {
+      const next = from.selectedOptions[0].dataset.signature || "";
+      const before = signature ? DELIMITER + signature : "";
+      const after = next ? DELIMITER + next : "";
+      if (rich) {
+        if (before && editor.innerHTML.includes(textToHtml(before))) {
+          editor.innerHTML = editor.innerHTML.replace(textToHtml(before), textToHtml(after));
+        }
+        sync();
+      } else if (before && body.value.includes(before)) {
+        body.value = body.value.replace(before, after);
+      } else if (after && !before) {
+        body.value = "\n\n" + after + "\n" + body.value;
+      }
+      signature = next;
+    });
+  }
+
+  // Attachments: sent with XMLHttpRequest to show the upload's progress.
+  const files = document.getElementById("attachments");
+  const progress = document.getElementById("upload-progress");
+  const state = document.getElementById("upload-state");
+  form.addEventListener("submit", (event) => {
+    if (event.defaultPrevented || !files || !files.files.length || !window.FormData) return;
+    event.preventDefault();
+    sync();
+    const target = form.action || window.location.href;
+    const request = new XMLHttpRequest();
+    request.open("POST", target);
+    request.upload.addEventListener("progress", (e) => {
+      if (!e.lengthComputable) return;
+      const percent = Math.round(e.loaded * 100 / e.total);
+      progress.hidden = false;
+      progress.value = percent;
+      state.textContent = progress.dataset.label + " " + percent + " %";
+    });
+    request.addEventListener("load", () => {
+      if (request.responseURL && request.responseURL !== target) {
+        window.location.assign(request.responseURL);  // sent: the outbox
+        return;
+      }
+      document.open();  // refused (recipients, size): the server's page says why
+      document.write(request.responseText);
+      document.close();
+    });
+    request.addEventListener("error", () => {
+      progress.hidden = true;
+      state.textContent = progress.dataset.lost;
+      send.disabled = false;
+    });
+    send.disabled = true;
+    request.send(new FormData(form));
   });
 })();

@@ -47,7 +47,7 @@ def wait_until_sent(page: Page, subject: str) -> None:
     """The outbox page polls; the worker sends within seconds."""
     expect(page.get_by_role("heading", name="Boîte d'envoi")).to_be_visible()
     row = page.locator("tr", has_text=subject)
-    expect(row.get_by_text("Envoyé")).to_be_visible(timeout=30_000)
+    expect(row.get_by_text("Envoyé", exact=True)).to_be_visible(timeout=30_000)
 
 
 def test_read_then_reply_with_an_attachment(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None,
@@ -86,7 +86,7 @@ def test_forward_to_a_colleague(page: Page, site: str, psc_sim: PSCSim, demo_acc
     deliver(subject, body="Reste-t-il des boîtes ?\n")
     sign_in(page, site)
     page.get_by_role("link", name=subject).click()
-    page.get_by_role("link", name="Transférer").click()
+    page.get_by_role("link", name="Transférer", exact=True).click()
     expect(page.get_by_label("Objet")).to_have_value(f"Tr: {subject}")
     expect(page.get_by_label("Message")).to_contain_text("Reste-t-il des boîtes ?")
     field = page.get_by_role("combobox", name="À")
@@ -148,11 +148,53 @@ def test_drag_a_message_onto_a_folder_and_sort_the_list(page: Page, site: str, p
     expect(page.get_by_role("link", name=kept)).to_be_visible()
     assert uids_with_subject(SOPHIE, "Archive", dragged)
 
+    opened = page.locator("table.mail-rows a.open")
+    newest = opened.first.inner_text()
     page.get_by_label("Trier par").select_option(label="Plus anciens d'abord")  # applies at once
     expect(page).to_have_url(re.compile(r"tri=ancien"))
-    opened = page.locator("table.mail-rows a.open")
-    expect(opened.first).not_to_have_text(kept)
+    expect(opened.first).not_to_have_text(newest)
     if opened.count() < 50:  # the newest comes last when the folder fits on one page
-        expect(opened.last).to_have_text(kept)
+        expect(opened.last).to_have_text(newest)
     page.get_by_label("Trier par").select_option(label="Plus récents d'abord")
-    expect(page.locator("table.mail-rows a.open").first).to_have_text(kept)
+    expect(page).to_have_url(re.compile(r"tri=date"))
+    expect(opened.first).to_have_text(newest)
+
+
+def test_rich_text_with_a_signature_and_an_uploaded_attachment(page: Page, site: str, psc_sim: PSCSim,
+                                                               demo_accounts: None, trust_data: None,
+                                                               celery_worker: Any, tag: str) -> None:
+    subject = f"Protocole de pansement {tag}"
+    sign_in(page, site)
+    page.get_by_role("link", name="Paramètres").click()
+    page.get_by_label(SOPHIE).fill("Sophie Bernard\nPharmacie du Marché")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Paramètres enregistrés.")).to_be_visible()
+
+    page.get_by_role("link", name="Écrire").click()
+    expect(page.get_by_label("Message")).to_have_value("\n\n-- \nSophie Bernard\nPharmacie du Marché\n")
+    field = page.get_by_role("combobox", name="À")
+    field.fill(JULIEN)
+    field.press("Enter")
+    page.get_by_label("Objet").fill(subject)
+    page.get_by_role("button", name="Mise en forme").click()
+    editor = page.get_by_role("textbox", name="Texte mis en forme")
+    expect(editor).to_be_visible()
+    expect(page.get_by_label("Message")).to_be_hidden()
+    editor.press("Control+Home")
+    editor.press_sequentially("Bonjour, ")
+    page.get_by_role("button", name="Gras").click()
+    editor.press_sequentially("changement tous les deux jours")
+    page.get_by_role("button", name="Gras").click()
+    editor.press("Enter")
+    page.get_by_role("button", name="Liste à puces").click()
+    editor.press_sequentially("compresses stériles")
+    page.set_input_files("#attachments", files=[
+        {"name": "protocole.pdf", "mimeType": "application/pdf", "buffer": PDF * 20000}])  # ~1 MB
+    page.get_by_role("button", name="Envoyer").click()
+    wait_until_sent(page, subject)  # the upload went through XMLHttpRequest, then the outbox
+
+    assert wait_for_subject(JULIEN, "INBOX", subject, timeout=15)
+    raw = raw_with_subject(JULIEN, "INBOX", subject).decode("utf-8", "replace")
+    assert "<b>changement tous les deux jours</b>" in raw and "<li>compresses st" in raw
+    assert "Content-Type: text/plain" in raw and "- compresses st" in raw  # the text version
+    assert "Sophie Bernard" in raw and 'filename="protocole.pdf"' in raw

@@ -54,7 +54,7 @@ CSS_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla"})
 SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _DANGEROUS_VALUE = re.compile(r"expression|javascript|vbscript|behavior|-moz-binding|@import|\\",
                               re.IGNORECASE)
-_RAW_CONTENT = re.compile(r"<(script|style|noscript|template|iframe|object|embed|svg|math|title|"
+RAW_CONTENT = re.compile(r"<(script|style|noscript|template|iframe|object|embed|svg|math|title|"
                           r"textarea|xmp|noembed|noframes)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
@@ -120,7 +120,7 @@ def sanitize_html(source: str, *, allow_remote: bool = False, cid_url: str | Non
         source = source[:max_chars]
     # Raw-text and foreign-content elements go whole (with their content): they are where
     # mutation XSS hides (noscript, svg, math, style, template...).
-    source = _RAW_CONTENT.sub("", source)
+    source = RAW_CONTENT.sub("", source)
 
     def attribute_filter(tag: str, name: str, value: str) -> bool:
         return name in ATTRIBUTES.get(tag, []) or name in ATTRIBUTES["*"]
