@@ -423,6 +423,11 @@ def draft_save(*, mailbox: Mailbox, message: EmailMessage, replaces: int | None,
         uid = session.append(name, message.as_bytes(), flags=[b"\\Draft", b"\\Seen"])
         if replaces:
             session.expunge(name, [replaces])
+        if drafts:  # the Drafts list shows the new version at once (an incremental sync)
+            try:
+                mailbox_sync(mailbox=mailbox, session=session, only=[name])
+            except ImapUnavailable as exc:
+                logger.info("Drafts of %s not refreshed after saving: %s", mailbox.address, exc)
     if drafts and replaces:
         MessageSummary.objects.filter(folder=drafts, uid=replaces).delete()
     return uid

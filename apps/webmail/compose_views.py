@@ -65,7 +65,7 @@ def _form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeFo
                        draft_uid=int(draft) if draft.isdigit() else None,
                        origin=request.POST.get("origin", "")[:60],
                        forward=request.POST.get("forward", "") if request.POST.get("forward") in
-                       ("inline", "attached") else "",
+                       ("inline", "attached", "draft") else "",
                        keep=[p for p in request.POST.getlist("keep") if p.isdigit()][:50],
                        read_receipt=request.POST.get("read_receipt") == "1",
                        dsn=request.POST.get("dsn") == "1")
@@ -128,10 +128,15 @@ def _prefill(request: HttpRequest, form: ComposeForm, mailboxes: list[Mailbox]) 
     original = parse_message(_raw(request, mailbox, folder, uid))
     if mode == "draft":  # resume a draft where it was left
         html = compose_html_clean(original.html) if original.html else ""
+        chain = original.references.split()
         return ComposeForm(to=[email.utils.parseaddr(a)[1] for a in original.to if a],
                            mailbox=mailbox.pk, subject=original.subject, html=html,
                            body=html_to_text(html) if html else original.text or "",
-                           draft_uid=uid if folder.role == Folder.Role.DRAFTS else None)
+                           draft_uid=uid if folder.role == Folder.Role.DRAFTS else None,
+                           in_reply_to=chain[-1] if chain else "", references=original.references,
+                           origin=f"{mailbox.pk}:{folder.pk}:{uid}", forward="draft",
+                           keep=[a.part_id for a in original.attachments
+                                 if not (a.inline and a.content_id)])
     subject = original.subject
     if mode == "attached":
         return ComposeForm(to=[], mailbox=mailbox.pk, origin=f"{mailbox.pk}:{folder.pk}:{uid}",
@@ -249,20 +254,33 @@ def outbox_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def draft_autosave(request: HttpRequest) -> JsonResponse:
     """Called every few seconds while writing, and when leaving the page: what is typed is
-    never lost. Attachments are not part of drafts yet."""
+    never lost. Attachments chosen since the last save are uploaded with it and then live in
+    the draft: the answer lists them (with their part ids in the new draft) so the page
+    keeps them from there instead of uploading them again."""
     mailboxes = list(mailbox_list_for_user(user=request.user).exclude(  # type: ignore[arg-type]
         kind=Mailbox.Kind.APPLICATION))
     if not mailboxes:
         return JsonResponse({"error": NoMailbox().user_message}, status=400)
     form = _form_from_post(request, mailboxes)
     mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
-    message = message_build(mailbox=mailbox, sender_name=request.user.display_name,  # type: ignore[union-attr]
-                            to=form.to, subject=form.subject, body=form.body, html=form.html,
-                            in_reply_to=form.in_reply_to, references=form.references)
     try:
+        files = [OutgoingFile(filename=safe_filename(f.name or ""), data=f.read(),
+                              content_type=f.content_type or "application/octet-stream")
+                 for f in request.FILES.getlist("attachments")[:50]]
+        files += _forwarded(request, form, mailboxes)[0]
+        message = message_build(mailbox=mailbox, sender_name=request.user.display_name,  # type: ignore[union-attr]
+                                to=form.to, subject=form.subject, body=form.body, html=form.html,
+                                in_reply_to=form.in_reply_to, references=form.references, files=files)
         uid = draft_save(mailbox=mailbox, message=message, replaces=form.draft_uid,
                          token_provider=_token_provider(request), pool_key=f"user:{request.user.pk}")
     except ApplicationError as exc:
         logger.warning("draft not saved for %s: %s", mailbox.address, exc.detail)
         return JsonResponse({"error": exc.user_message}, status=503)
-    return JsonResponse({"draft_uid": uid, "saved_at": timezone.localtime().strftime("%H:%M:%S")})
+    answer: dict[str, object] = {"draft_uid": uid, "saved_at": timezone.localtime().strftime("%H:%M:%S")}
+    drafts = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.DRAFTS).first()
+    if files and uid and drafts:
+        answer["origin"] = f"{mailbox.pk}:{drafts.pk}:{uid}"
+        answer["attachments"] = [
+            {"part_id": a.part_id, "filename": a.filename, "size": a.size, "content_type": a.content_type}
+            for a in parse_message(message.as_bytes()).attachments if not (a.inline and a.content_id)]
+    return JsonResponse(answer)

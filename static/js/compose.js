@@ -165,32 +165,70 @@
 
   // What was last saved (at first: what the server rendered). Comparing snapshots rather
   // than listening for input also catches what was typed before this script ran.
+  function chosenFiles() {
+    return files ? Array.from(files.files).map((f) => f.name + ":" + f.size).join("/") : "";
+  }
   function snapshot(useDefaults) {
     return ["subject", "body"].map((name) => {
       const field = form.elements[name];
       return useDefaults ? field.defaultValue : field.value;
-    }).join("\u0000") + "\u0000" + Array.from(chips.querySelectorAll("input[name=to]")).map((i) => i.value).join(",");
+    }).join("\u0000") + "\u0000" + Array.from(chips.querySelectorAll("input[name=to]")).map((i) => i.value).join(",")
+      + "\u0000" + (useDefaults ? "" : chosenFiles()) + "\u0000"
+      + Array.from(form.querySelectorAll("input[name=keep]:checked")).map((i) => i.value).join(",");
   }
   let saved = snapshot(true);
   function isDirty() { return snapshot(false) !== saved; }
 
-  function draftData() {
+  function draftData(withFiles) {
     const data = new FormData(form);
-    data.delete("attachments");
+    if (!withFiles) data.delete("attachments");
     return data;
+  }
+
+  // Once saved, the chosen files live in the draft: list them as its attachments (kept
+  // from there) and empty the file field, so they are not uploaded again.
+  function adoptAttachments(result) {
+    const kept = document.getElementById("kept-files");
+    if (!result.attachments || !result.origin || !kept) return;
+    form.elements.origin.value = result.origin;
+    form.elements.forward.value = "draft";
+    kept.querySelector("legend").textContent = kept.dataset.legendDraft;
+    const list = kept.querySelector("ul");
+    list.innerHTML = "";
+    result.attachments.forEach((a) => {
+      const item = document.createElement("li");
+      const label = document.createElement("label");
+      label.className = "check";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.name = "keep";
+      box.value = a.part_id;
+      box.checked = true;
+      label.append(box, " " + a.filename);
+      const info = document.createElement("span");
+      info.className = "muted";
+      info.textContent = " " + a.content_type + " · " + Math.max(1, Math.round(a.size / 1024)) + " Ko";
+      item.append(label, info);
+      list.appendChild(item);
+    });
+    kept.hidden = false;
+    if (files) files.value = "";
   }
 
   async function saveDraft() {
     if (!isDirty() || saving || sending) return;
     saving = true;
-    const current = snapshot(false);
+    const withFiles = chosenFiles() !== "";
+    const before = snapshot(false);
     try {
-      const response = await fetch(form.dataset.draftUrl, {method: "POST", body: draftData(),
+      const response = await fetch(form.dataset.draftUrl, {method: "POST", body: draftData(withFiles),
                                                            headers: {"Accept": "application/json"}});
       const result = await response.json();
       if (response.ok) {
-        saved = current;
         if (result.draft_uid) draftUid.value = result.draft_uid;
+        const typedMeanwhile = snapshot(false) !== before;
+        adoptAttachments(result);
+        saved = typedMeanwhile ? "" : snapshot(false);
         draftState.textContent = "Brouillon enregistré à " + result.saved_at;
       } else {
         draftState.textContent = result.error || "Brouillon non enregistré.";
@@ -204,7 +242,7 @@
   setInterval(saveDraft, 5000);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden" && isDirty() && !sending) {
-      navigator.sendBeacon(form.dataset.draftUrl, draftData());
+      navigator.sendBeacon(form.dataset.draftUrl, draftData(false));
       saved = snapshot(false);
     }
   });

@@ -198,3 +198,36 @@ def test_rich_text_with_a_signature_and_an_uploaded_attachment(page: Page, site:
     assert "<b>changement tous les deux jours</b>" in raw and "<li>compresses st" in raw
     assert "Content-Type: text/plain" in raw and "- compresses st" in raw  # the text version
     assert "Sophie Bernard" in raw and 'filename="protocole.pdf"' in raw
+
+
+def test_a_draft_keeps_its_attachments_until_sent(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None,
+                                                  trust_data: None, celery_worker: Any, tag: str) -> None:
+    subject = f"Ordonnance à compléter {tag}"
+    sign_in(page, site)
+    page.get_by_role("link", name="Écrire").click()
+    field = page.get_by_role("combobox", name="À")
+    field.fill(JULIEN)
+    field.press("Enter")
+    page.get_by_label("Objet").fill(subject)
+    page.set_input_files("#attachments", files=[
+        {"name": "ordonnance.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    expect(page.locator("#draft-state")).to_contain_text("Brouillon enregistré", timeout=12_000)
+    kept = page.locator("#kept-files")
+    expect(kept).to_contain_text("Pièces jointes du brouillon")
+    expect(kept.get_by_label("ordonnance.pdf")).to_be_checked()
+    expect(page.locator("#attachments")).to_have_value("")  # not uploaded a second time
+    assert b'filename="ordonnance.pdf"' in raw_with_subject(SOPHIE, "Drafts", subject)
+
+    # Later: resumed from Drafts, with its attachment, then sent once.
+    page.goto(site + "/")
+    page.get_by_role("link", name="Brouillons").first.click()
+    page.get_by_role("link", name=subject).click()
+    page.get_by_role("link", name="Reprendre le brouillon").click()
+    expect(page.get_by_label("Objet")).to_have_value(subject)
+    expect(page.locator("#kept-files").get_by_label("ordonnance.pdf")).to_be_checked()
+    page.get_by_role("button", name="Envoyer").click()
+    wait_until_sent(page, subject)
+    assert wait_for_subject(JULIEN, "INBOX", subject, timeout=15)
+    raw = raw_with_subject(JULIEN, "INBOX", subject)
+    assert raw.count(b'filename="ordonnance.pdf"') == 1
+    assert not uids_with_subject(SOPHIE, "Drafts", subject)  # the draft is gone once sent
