@@ -4,7 +4,10 @@ local index (bodies are fetched from IMAP on demand by the services)."""
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -113,6 +116,44 @@ def thread_messages(*, mailbox: Mailbox, thread_key: str, limit: int = 100) -> l
     are in Sent), oldest first."""
     return list(MessageSummary.objects.filter(folder__mailbox=mailbox, thread_key=thread_key)
                 .select_related("folder").order_by("date", "uid")[:limit])
+
+
+@dataclass(frozen=True)
+class Correspondent:
+    address: str
+    name: str
+    patient_ins: str  # set when the address is a patient's (Mon espace santé)
+
+
+def correspondents_search(*, mailboxes: Sequence[Mailbox], query: str, limit: int = 5,
+                          scan: int = 300) -> list[Correspondent]:
+    """People the user recently exchanged with whose name or address contains ``query``:
+    senders of received mail and recipients of sent mail, newest first, patients included
+    (with their INS). Bounded: the ``scan`` newest matching rows of the index."""
+    words = query.strip()
+    if len(words) < 2 or not mailboxes:
+        return []
+    rows = (MessageSummary.objects.filter(folder__mailbox__in=mailboxes)
+            .filter(Q(sender_name__icontains=words) | Q(sender_address__icontains=words)
+                    | Q(to_display__icontains=words))
+            .order_by("-date").values_list("sender_name", "sender_address", "patient_ins",
+                                           "to_display", "folder__role")[:scan])
+    own = {m.address for m in mailboxes}
+    found: dict[str, Correspondent] = {}
+    needle = words.lower()
+    for sender_name, sender_address, patient_ins, to_display, role in rows:
+        candidates = [(sender_name, sender_address, patient_ins)]
+        if role in (Folder.Role.SENT, Folder.Role.DRAFTS) or sender_address in own:
+            candidates = [(name, address, "") for name, address in
+                          (email.utils.parseaddr(part) for part in to_display.split(","))]
+        for name, address, ins in candidates:
+            address = address.lower()
+            if (address and address not in own and address not in found
+                    and (needle in address or needle in name.lower())):
+                found[address] = Correspondent(address, name, ins)
+        if len(found) >= limit:
+            break
+    return list(found.values())[:limit]
 
 
 def mailbox_primary_for_user(*, user: User) -> Mailbox:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
-from apps.mail.selectors import mailbox_list_for_user
+from apps.mail.selectors import correspondents_search, mailbox_list_for_user
 from apps.trust.models import DirectoryEntry
 from apps.trust.selectors import directory_search, recipients_check
 
@@ -35,12 +36,19 @@ def suggestions(request: HttpRequest) -> JsonResponse:
     query = request.GET.get("q", "")[:200]
     if len(query.strip()) < 2:
         return JsonResponse({"results": []})
-    mine = {m.address for m in mailbox_list_for_user(user=request.user)}  # type: ignore[arg-type]
+    mailboxes = list(mailbox_list_for_user(user=request.user))  # type: ignore[arg-type]
+    mine = {m.address for m in mailboxes}
     results = [{
+        "address": c.address, "name": c.name or c.address, "city": "", "postcode": "",
+        "profession": (_("Patient · INS %(ins)s") % {"ins": c.patient_ins}) if c.patient_ins
+        else _("Recent correspondent"), "structure": "",
+    } for c in correspondents_search(mailboxes=mailboxes, query=query, limit=4)]
+    seen = {r["address"] for r in results}
+    results += [{
         "address": e.address, "name": e.display_name, "profession": e.profession_label,
         "structure": e.structure_name, "city": e.city, "postcode": e.postcode,
-    } for e in directory_search(query=query, limit=8) if e.address not in mine]
-    return JsonResponse({"results": results})
+    } for e in directory_search(query=query, limit=8) if e.address not in mine and e.address not in seen]
+    return JsonResponse({"results": results[:10]})
 
 
 @login_required

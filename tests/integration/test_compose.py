@@ -71,6 +71,23 @@ def test_suggestions_and_recipient_check_endpoints(client: Client, psc_sim: PSCS
     assert patient["kind"] == "patient" and patient["allowed"]
 
 
+def test_suggestions_put_recent_correspondents_and_patients_first(client: Client, psc_sim: PSCSim,
+                                                                  demo_accounts: None, seeded_mail: None,
+                                                                  trust_data: None) -> None:
+    django_signin(client, "gp")
+    client.get("/", follow=True)  # the INBOX indexed: the patient's message among others
+    results = client.get("/annuaire/suggestions/", {"q": "dupont"}).json()["results"]
+    patient = results[0]
+    assert patient["address"] == "280017512345610@patient.mssante.test"
+    assert patient["profession"] == "Patient · INS 280017512345610"
+    nurse = client.get("/annuaire/suggestions/", {"q": "julien"}).json()["results"]
+    addresses = [r["address"] for r in nurse]
+    assert addresses[0] == IDENTITIES["nurse"]["mailbox"] and nurse[0]["profession"] == "Correspondant récent"
+    assert addresses.count(IDENTITIES["nurse"]["mailbox"]) == 1  # not again from the directory
+    assert IDENTITIES["gp"]["mailbox"] not in [r["address"] for r in
+                                               client.get("/annuaire/suggestions/", {"q": "claire"}).json()["results"]]
+
+
 def test_reply_all_and_forward_prefill_and_thread(client: Client, psc_sim: PSCSim, demo_accounts: None,
                                                   seeded_mail: None, trust_data: None) -> None:
     from apps.mail.models import Folder, MessageSummary
