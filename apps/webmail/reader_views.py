@@ -30,6 +30,10 @@ from .services import RecipientsRefused, image_sender_add, receipt_requested, re
 from .views import _mailbox, _token_provider, mail_errors
 
 logger = logging.getLogger(__name__)
+# Shown in the page (thumbnails) or the browser's own viewer (PDF), never as a document of
+# this site: nosniff, the declared type only (no SVG), and a sandbox CSP on the response.
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+PREVIEW_TYPES = IMAGE_TYPES | {"application/pdf"}
 RAW_CACHE_SECONDS = 120  # long enough for the page, its frame and its images; no longer
 RAW_CACHE_MAX = 2 * 1024 * 1024
 BODY_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:{extra}; "
@@ -281,9 +285,13 @@ def message_part(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int
     if found is None:
         raise Http404("part")
     data, content_type, filename = found
-    inline_image = bool(cid) and content_type in ("image/png", "image/jpeg", "image/gif", "image/webp")
-    response = HttpResponse(data, content_type=content_type if inline_image else "application/octet-stream")
-    disposition = "inline" if inline_image else "attachment"
+    preview = request.GET.get("apercu") == "1"
+    if preview and content_type not in PREVIEW_TYPES:
+        raise Http404("no preview for this type")
+    inline_image = (bool(cid) or preview) and content_type in IMAGE_TYPES
+    inline = inline_image or (preview and content_type == "application/pdf")
+    response = HttpResponse(data, content_type=content_type if inline else "application/octet-stream")
+    disposition = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = (
         f"{disposition}; filename=\"{filename.encode('ascii', 'replace').decode().replace('?', '_')}\"; "
         f"filename*=UTF-8''{quote(filename)}")

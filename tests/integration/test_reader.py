@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -106,3 +108,49 @@ def test_operator_down_gives_the_french_page_not_a_500(client: Client, psc_sim: 
         response = client.get(url)
         assert response.status_code == 503, url
         assert "ne répond pas" in response.content.decode()
+
+
+def test_previews_of_images_and_pdf_only(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                         seeded_mail: None) -> None:
+    from apps.mail import services
+    from apps.mail.models import Mailbox
+    from tests.integration.mail_server import append, reset_mailbox
+
+    address = "synchro@medecin.mssante.test"
+    reset_mailbox(address)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+    append(address, subject="Photo de la plaie", attachment=("plaie.png", "image/png", png))
+    append(address, subject="Schéma", attachment=("schema.svg", "image/svg+xml",
+                                                  b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"))
+    owner = Mailbox.objects.get(address="claire.martin@medecin.mssante.test").owner
+    box = Mailbox.objects.create(address=address, auth_mode=Mailbox.AuthMode.PASSWORD, owner=owner)
+    services.mailbox_sync_run(mailbox=box, token_provider=None, only=["INBOX"])
+    inbox = Folder.objects.get(mailbox=box, role="inbox")
+    django_signin(client, "gp")
+
+    photo = summary(inbox, "Photo de la plaie")
+    base = f"/bal/{box.pk}/dossier/{inbox.pk}/message/{photo.uid}/"
+    page = client.get(base).content.decode()
+    thumb = re.search(r'<img class="thumb" src="([^"]+)" alt="Aperçu de plaie.png"', page)
+    assert thumb
+    shown = client.get(thumb.group(1).replace("&amp;", "&"))
+    assert shown["Content-Type"] == "image/png" and shown["Content-Disposition"].startswith("inline")
+    assert shown["X-Content-Type-Options"] == "nosniff" and "sandbox" in shown["Content-Security-Policy"]
+
+    svg = summary(inbox, "Schéma")
+    base = f"/bal/{box.pk}/dossier/{inbox.pk}/message/{svg.uid}/"
+    page = client.get(base).content.decode()
+    assert 'class="thumb"' not in page  # SVG can script: never shown inline
+    part = re.search(r'href="(' + re.escape(base) + r'piece/\d+/)" download', page).group(1)
+    assert client.get(part + "?apercu=1").status_code == 404
+    assert client.get(part)["Content-Type"] == "application/octet-stream"
+
+    gp_inbox = open_inbox(client)
+    order = summary(gp_inbox, "Ordonnance de M. Garnier")
+    base = f"/bal/{gp_inbox.mailbox_id}/dossier/{gp_inbox.pk}/message/{order.uid}/"
+    page = client.get(base).content.decode()
+    pdf = re.search(r'href="([^"]+\?apercu=1)" target="_blank" rel="noopener">Aperçu</a>', page)
+    assert pdf and 'att-pdf' in page
+    preview = client.get(pdf.group(1))
+    assert preview["Content-Type"] == "application/pdf" and preview["Content-Disposition"].startswith("inline")
+    assert "sandbox" in preview["Content-Security-Policy"] and preview.content.startswith(b"%PDF")
