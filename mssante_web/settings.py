@@ -221,6 +221,9 @@ MSSANTE_ANNUAIRE_URL = env.str("MSSANTE_ANNUAIRE_URL", default="")
 # Background sync: how often beat looks for mailboxes to sync, and the longest backoff.
 MSSANTE_SYNC_INTERVAL = env.int("MSSANTE_SYNC_INTERVAL", default=60)
 MSSANTE_SYNC_MAX_BACKOFF = env.int("MSSANTE_SYNC_MAX_BACKOFF", default=3600)
+# Big initial syncs store the index from a forked writer process (the parser keeps the GIL);
+# off where forking is not wanted (a thread writer is used then).
+MSSANTE_SYNC_WRITER_PROCESS = env.bool("MSSANTE_SYNC_WRITER_PROCESS", default=True)
 # Simultaneous IMAP connections per mailbox from one worker (Dovecot allows 10 per user+IP).
 MSSANTE_IMAP_MAX_CONNECTIONS = env.int("MSSANTE_IMAP_MAX_CONNECTIONS", default=3)
 # PLAIN login for mailboxes whose auth mode is "password": the devstack only.

@@ -11,21 +11,28 @@ opens the folders that changed. ``folder_sync`` then does one of three things:
 * fallback for servers without CONDSTORE: UID SEARCH + FLAGS of everything, diffed.
 
 A UIDVALIDITY change discards the folder's index and starts again. Rows are written with
-raw ``executemany``: building 100,000 model instances would cost more than the IMAP fetch.
+raw multi-row INSERTs: building 100,000 model instances would cost more than the IMAP fetch.
+While a thread reads the FETCH answers and this thread parses them, the index is written
+by another thread, or, for big initial syncs, by a forked writer process, so that parsing
+(the bottleneck in CPython) has this process's GIL to itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
+import multiprocessing
+import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from .imap.session import FolderStatus, ImapSession
@@ -84,15 +91,9 @@ def _rows_per_insert() -> int:
     return ROWS_PER_INSERT
 
 
-def _insert_summaries(folder_id: int, records: Sequence[SummaryRecord]) -> int:
-    """Rows in multi-row INSERTs: each statement stores 500 rows in one call that runs
-    without the GIL (row-by-row ``executemany`` hands the GIL back and forth 100,000 times
-    with the parser during an initial sync)."""
-    if not records:
-        return 0
-    quote = connection.ops.quote_name
-    table = quote(MessageSummary._meta.db_table)
-    columns = ", ".join(quote(c) for c in _COLUMNS)
+def _summary_values(folder_id: int, records: Sequence[SummaryRecord]) -> list[Any]:
+    """The rows' column values, flat, in ``_COLUMNS`` order, dates as the backend stores
+    them: plain data that pickles fast for the writer process."""
     adapt = _datetime_adapter()
     date_index = SummaryRecord._fields.index("date") + 1
     values: list[Any] = []
@@ -100,12 +101,25 @@ def _insert_summaries(folder_id: int, records: Sequence[SummaryRecord]) -> int:
         values.append(folder_id)
         values.extend(record)
         values[date_index - len(_COLUMNS)] = adapt(record.date)
+    return values
+
+
+def _insert_values(values: list[Any]) -> int:
+    """Rows in multi-row INSERTs: each statement stores 500 rows in one call that runs
+    without the GIL (row-by-row ``executemany`` hands the GIL back and forth 100,000 times
+    with the parser during an initial sync)."""
     width = len(_COLUMNS)
+    count = len(values) // width
+    if not count:
+        return 0
+    quote = connection.ops.quote_name
+    table = quote(MessageSummary._meta.db_table)
+    columns = ", ".join(quote(c) for c in _COLUMNS)
     row = "(" + ", ".join(["%s"] * width) + ")"
     conflict = f" ON CONFLICT ({quote('folder_id')}, {quote('uid')}) DO NOTHING"
     per_insert = _rows_per_insert()
     step = width * per_insert
-    full, rest = divmod(len(records), per_insert)
+    full, rest = divmod(count, per_insert)
     with connection.cursor() as cursor:
         if full:
             sql = (f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - fixed identifiers
@@ -115,7 +129,11 @@ def _insert_summaries(folder_id: int, records: Sequence[SummaryRecord]) -> int:
         if rest:
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
                            + ", ".join([row] * rest) + conflict, values[full * step:])
-    return len(records)
+    return count
+
+
+def _insert_summaries(folder_id: int, records: Sequence[SummaryRecord]) -> int:
+    return _insert_values(_summary_values(folder_id, records)) if records else 0
 
 
 def _update_flags(folder_id: int, records: Iterable[FlagsRecord]) -> int:
@@ -150,11 +168,11 @@ class _IndexWriter:
     """Stores batches of summaries on its own database connection, in a thread, while the
     caller reads and parses the next batch.
 
-    SQLite and psycopg release the GIL while they execute, so the index writes (a third of
-    an initial sync) overlap the parsing instead of adding to it. Each batch is committed on
-    its own, as before: a crash resumes after the last stored batch. Only used outside an
-    outer transaction: the thread's connection must see the committed folder row, and an
-    outer transaction on SQLite would hold the write lock it needs."""
+    SQLite and psycopg release the GIL while they execute, so the index writes overlap the
+    parsing instead of adding to it. Each batch is committed on its own: a crash resumes
+    after the last stored batch. Only used outside an outer transaction: the thread's
+    connection must see the committed folder row, and an outer transaction on SQLite would
+    hold the write lock it needs."""
 
     def __init__(self, folder_id: int) -> None:
         self.folder_id = folder_id
@@ -192,6 +210,116 @@ class _IndexWriter:
         return self.added
 
 
+class IndexWriterFailed(RuntimeError):
+    """The writer process stopped before storing everything (its error is in the text)."""
+
+
+def _write_in_child(inbox: Any, outbox: Any) -> None:
+    """The writer process: flat row values in, one transaction per batch, a count out."""
+    added = 0
+    try:
+        while (values := inbox.get()) is not None:
+            with transaction.atomic():
+                added += _insert_values(values)
+        outbox.put(("ok", added))
+    except BaseException as exc:  # reported to the parent  # noqa: BLE001
+        outbox.put(("error", f"{type(exc).__name__}: {exc}", added))
+        while inbox.get() is not None:  # let the parent finish putting
+            pass
+    finally:
+        connection.close()
+
+
+class _ProcessWriter:
+    """The index writes of a big initial sync in a forked process with its own database
+    connection: the parser keeps this process's GIL to itself, the other core stores.
+
+    The parent only flattens each batch to plain values (pickled by the queue's feeder
+    thread). Forked before any reader or writer thread exists, after closing this process's
+    database connections, which neither process may share (each opens its own)."""
+
+    def __init__(self, folder_id: int) -> None:
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        self.folder_id = folder_id
+        self._inbox: Any = context.Queue(maxsize=3)
+        self._outbox: Any = context.Queue()
+        self._result: tuple[Any, ...] | None = None
+        self._exit: int | None = None
+        # os.fork rather than multiprocessing.Process: Celery's prefork children are daemonic
+        # and multiprocessing refuses them children; the queues work across a plain fork.
+        self._pid = os.fork()
+        if self._pid == 0:  # the child: store, report, and leave without running any cleanup
+            code = 0
+            try:
+                _write_in_child(self._inbox, self._outbox)
+            except BaseException:  # noqa: BLE001 - reported through the queue already
+                code = 1
+            finally:
+                self._outbox.close()
+                self._outbox.join_thread()
+                os._exit(code)
+
+    def _alive(self) -> bool:
+        if self._exit is None:
+            pid, status = os.waitpid(self._pid, os.WNOHANG)
+            if pid:
+                self._exit = os.waitstatus_to_exitcode(status)
+        return self._exit is None
+
+    def _check_alive(self) -> None:
+        if not self._alive() and self._outbox.empty():
+            raise IndexWriterFailed(f"writer process exited ({self._exit})")
+
+    def put(self, records: Sequence[SummaryRecord]) -> None:
+        values = _summary_values(self.folder_id, records)
+        while True:
+            self._check_alive()
+            if not self._outbox.empty():
+                self._result = self._outbox.get()
+                raise IndexWriterFailed(str(self._result[1]))
+            try:
+                self._inbox.put(values, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def close(self, *, check: bool = True) -> int:
+        """Waits until what was queued is stored; returns the rows added."""
+        with contextlib.suppress(queue.Full):
+            self._inbox.put(None, timeout=30)
+        result = self._result
+        while result is None:
+            try:
+                result = self._outbox.get(timeout=0.5)
+            except queue.Empty:
+                if not self._alive():
+                    result = ("error", f"writer process exited ({self._exit})", 0)
+        while self._alive():  # reap the child
+            time.sleep(0.01)
+        if result[0] != "ok":
+            if check:
+                raise IndexWriterFailed(str(result[1]))
+            return int(result[2]) if len(result) > 2 else 0
+        return int(result[1])
+
+
+PROCESS_WRITER_MIN_BATCHES = 8  # ~14,000 messages: below, forking costs more than it saves
+
+
+def _index_writer(folder_id: int, batches: int) -> _IndexWriter | _ProcessWriter | None:
+    """How a sync of ``batches`` batches stores them: inline (small, or inside an outer
+    transaction), in a thread, or in a writer process for big initial syncs."""
+    if batches <= 1 or connection.in_atomic_block:
+        return None
+    if batches >= PROCESS_WRITER_MIN_BATCHES and settings.MSSANTE_SYNC_WRITER_PROCESS:
+        try:
+            return _ProcessWriter(folder_id)
+        except OSError as exc:  # no fork here: a thread will do
+            logger.info("index writer process unavailable (%s): using a thread", exc)
+    return _IndexWriter(folder_id)
+
+
 def _fetch_and_store(session: ImapSession, folder: Folder, uids: Sequence[int],
                      report: FolderReport, limit: int | None = None) -> bool:
     """Summaries of ``uids`` (newest first), stored batch by batch, each batch committed.
@@ -203,8 +331,7 @@ def _fetch_and_store(session: ImapSession, folder: Folder, uids: Sequence[int],
     batches = [ordered[:FIRST_BATCH]] + [ordered[start:start + BATCH]
                                          for start in range(FIRST_BATCH, len(ordered), BATCH)]
     patient_domain = settings.MSSANTE_PATIENT_DOMAIN
-    writer = _IndexWriter(folder.pk) if len(batches) > 1 and not connection.in_atomic_block \
-        else None
+    writer = _index_writer(folder.pk, len(batches))
     # Parsing builds thousands of small objects that the cyclic GC needlessly rescans.
     gc.disable()
     try:

@@ -123,13 +123,21 @@ def test_uidvalidity_change_rebuilds_the_folder(mailbox: Mailbox) -> None:
     assert list(MessageSummary.objects.filter(folder=rebuilt).values_list("subject", flat=True)) == ["nouveau"]
 
 
+@pytest.mark.parametrize("writer", ["thread", "process"])
 def test_connection_killed_mid_sync_then_converges_without_duplicates(
-        mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    for i in range(9):
+        mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch, writer: str) -> None:
+    for i in range(16):
         append(ADDRESS, subject=f"lot {i}")
-    monkeypatch.setattr(sync, "FIRST_BATCH", 2)
+    # 6 batches: more than the reader thread may read ahead (its queue is bounded), so the
+    # connection dies with batches still to come, whatever the timing.
+    monkeypatch.setattr(sync, "FIRST_BATCH", 1)
     monkeypatch.setattr(sync, "BATCH", 3)
     monkeypatch.setattr(sync, "ROWS_PER_INSERT", 2)  # full multi-row INSERTs and a remainder
+    # The index is written by a thread, or by a forked process as for big initial syncs.
+    monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_BATCHES", 2 if writer == "process" else 10**9)
+    used: list[str] = []
+    choose = sync._index_writer
+    monkeypatch.setattr(sync, "_index_writer", lambda *a: used.append(type(w := choose(*a)).__name__) or w)
     original = ImapSession.summary_batches
 
     def dying(self: ImapSession, batches: Any, patient_domain: str = "") -> Any:
@@ -143,15 +151,33 @@ def test_connection_killed_mid_sync_then_converges_without_duplicates(
         run(mailbox)
     inbox = folder(mailbox)
     assert inbox.highestmodseq is None  # not complete: the next run resumes
-    assert 0 < MessageSummary.objects.filter(folder=inbox).count() < 9  # what arrived is kept
+    assert 0 < MessageSummary.objects.filter(folder=inbox).count() < 16  # what arrived is kept
     mailbox.refresh_from_db()
     assert mailbox.sync_failures == 1 and mailbox.next_sync_after and mailbox.last_sync_error
     monkeypatch.setattr(ImapSession, "summary_batches", original)
     run(mailbox)
-    assert MessageSummary.objects.filter(folder=inbox).count() == 9
+    assert MessageSummary.objects.filter(folder=inbox).count() == 16
     assert index_state(ADDRESS) == server_state(ADDRESS)
     mailbox.refresh_from_db()
     assert mailbox.sync_failures == 0 and mailbox.last_sync_at
+    assert used[0] == ("_ProcessWriter" if writer == "process" else "_IndexWriter")
+
+
+def test_a_failing_writer_process_fails_the_sync_and_keeps_the_folder_incomplete(
+        mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(7):
+        append(ADDRESS, subject=f"lot {i}")
+    monkeypatch.setattr(sync, "FIRST_BATCH", 2)
+    monkeypatch.setattr(sync, "BATCH", 2)
+    monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_BATCHES", 2)
+    monkeypatch.setattr(sync, "_COLUMNS", [*sync._COLUMNS, "no_such_column"])  # the child's INSERT fails
+    with pytest.raises(Exception, match="no_such_column|writer"):
+        run(mailbox)
+    monkeypatch.undo()
+    inbox = folder(mailbox)
+    assert inbox.highestmodseq is None  # not recorded as complete: the next run starts again
+    run(mailbox)
+    assert index_state(ADDRESS) == server_state(ADDRESS)
 
 
 @pytest.mark.parametrize("extensions", ["condstore-only", "none"])
