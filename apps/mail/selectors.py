@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Lower, NullIf
 
 from apps.accounts.models import User
@@ -69,6 +69,7 @@ LIST_SORTS: dict[str, tuple[tuple[Any, ...], bool]] = {
     "objet": ((Lower("subject").asc(), "-date", "-uid"), False),
 }
 MAX_OFFSET = 10_000  # name sorts: beyond 200 pages, search is the better tool
+THREAD_MEMBERS_MAX = 5_000  # messages of the conversations on one page, at most
 
 
 def message_page(*, folder: Folder, before: tuple[dt.datetime, int] | None = None,
@@ -102,12 +103,17 @@ def message_page(*, folder: Folder, before: tuple[dt.datetime, int] | None = Non
     start = 0 if keyset else max(0, min(offset, MAX_OFFSET))
     rows = list(query.order_by(*order).only(*LIST_FIELDS)[start:start + limit])
     if threads and rows:
-        sizes = {key: (size, unread) for key, size, unread in
-                 MessageSummary.objects.filter(folder=folder, thread_key__in={r.thread_key for r in rows})
-                 .values("thread_key").annotate(size=Count("id"), unread=Count("id", filter=Q(seen=False)))
-                 .values_list("thread_key", "size", "unread")}
+        members: dict[str, list[tuple[int, bool]]] = {}
+        for key, uid, seen in (MessageSummary.objects.filter(
+                folder=folder, thread_key__in={r.thread_key for r in rows})
+                .values_list("thread_key", "uid", "seen")[:THREAD_MEMBERS_MAX]):
+            members.setdefault(key, []).append((uid, seen))
         for row in rows:
-            row.thread_size, row.thread_unread = sizes.get(row.thread_key, (1, 0))  # type: ignore[attr-defined]
+            found = members.get(row.thread_key) or [(row.uid, row.seen)]
+            # Actions on a conversation row act on all its messages in this folder.
+            row.thread_uids = ",".join(str(uid) for uid, _ in found)  # type: ignore[attr-defined]
+            row.thread_size = len(found)  # type: ignore[attr-defined]
+            row.thread_unread = sum(1 for _, seen in found if not seen)  # type: ignore[attr-defined]
     return rows
 
 

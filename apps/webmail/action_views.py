@@ -37,7 +37,8 @@ def message_action(request: HttpRequest, mailbox_id: int, folder_id: int) -> Htt
     folder = Folder.objects.filter(mailbox=mailbox, pk=folder_id).first()
     if folder is None:
         raise Http404("folder")
-    raw_uids = request.POST.getlist("uid")
+    # A conversation row carries all its messages' uids, comma-separated.
+    raw_uids = [u for value in request.POST.getlist("uid") for u in value.split(",")][:5000]
     if not all(u.isdigit() for u in raw_uids):
         raise Http404("uid")
     uids = sorted({int(u) for u in raw_uids})

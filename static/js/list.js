@@ -19,7 +19,7 @@
     if (box && box.checked) {
       return Array.from(bulk.querySelectorAll("input[name=uid]:checked"), (b) => b.value);
     }
-    return [row.dataset.uid];
+    return [box ? box.value : row.dataset.uid];  // a conversation row: all its messages
   }
 
   bulk.querySelectorAll("tbody tr[draggable=true]").forEach((row) => {

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from apps.mail import services
-from apps.mail.models import Folder, Mailbox
+from apps.mail.models import Folder, Mailbox, MessageSummary
 from tests.conftest import PSCSim, django_signin
 from tests.integration.mail_server import append, reset_mailbox
 
@@ -70,7 +70,7 @@ def test_conversation_view_and_panel(client: Client, psc_sim: PSCSim, box: Mailb
     django_signin(client, "gp")
     assert len(subjects(client.get(url).content.decode())) == 4  # one row per message
     client.get(url + "?conversations=1")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(6):  # the page, plus one for its conversations
         grouped = client.get(url)  # remembered for the session
     html = grouped.content.decode()
     assert subjects(html) == ["Seul", "Re: Fil"]
@@ -79,4 +79,9 @@ def test_conversation_view_and_panel(client: Client, psc_sim: PSCSim, box: Mailb
     reader = client.get(f"{url}message/{newest.uid}/").content.decode()
     assert "4 messages dans cette conversation" in reader  # the reply in Sent included
     assert reader.count('<li aria-current="true">') == 1 and "Envoyés" in reader
-    assert len(subjects(client.get(url + "?conversations=0").content.decode())) == 4
+    # Archiving the conversation row archives its three INBOX messages, not just the newest.
+    checkbox = re.search(r'name="uid" value="([\d,]+)" aria-label="Sélectionner Re: Fil"', html)
+    assert checkbox and len(checkbox.group(1).split(",")) == 3
+    client.post(f"/bal/{box.pk}/dossier/{inbox.pk}/actions/", {"uid": checkbox.group(1), "action": "archive"})
+    assert list(MessageSummary.objects.filter(folder=inbox).values_list("subject", flat=True)) == ["Seul"]
+    assert len(subjects(client.get(url + "?conversations=0").content.decode())) == 1
