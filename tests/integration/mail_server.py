@@ -134,3 +134,12 @@ def synchro_mailbox(messages: int, owner_address: str = "claire.martin@medecin.m
         append(address, subject=f"message {i}")
     services.mailbox_sync_run(mailbox=box, token_provider=None)
     return box
+
+
+def outbox_send_pending() -> None:
+    """What the worker does with the outbox (these tests run it in-process)."""
+    from apps.mail import services
+    from apps.mail.models import OutboxMessage
+
+    for outgoing in OutboxMessage.objects.filter(status="pending"):
+        services.outbox_process(outbox_id=outgoing.pk)

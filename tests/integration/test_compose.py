@@ -8,10 +8,9 @@ import uuid
 import pytest
 from django.test import Client
 
-from apps.mail import services
 from apps.mail.models import OutboxMessage
 from tests.conftest import IDENTITIES, PSCSim, django_signin
-from tests.integration.mail_server import raw_with_subject, wait_for_subject
+from tests.integration.mail_server import outbox_send_pending, raw_with_subject, wait_for_subject
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -19,11 +18,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 def find(address: str, folder: str, subject: str, timeout: float = 10) -> bool:
     return wait_for_subject(address, folder, subject, timeout)
 
-
-def send_queued() -> None:
-    """What the worker does with the outbox (tests here run it in-process)."""
-    for outgoing in OutboxMessage.objects.filter(status="pending"):
-        services.outbox_process(outbox_id=outgoing.pk)
 
 
 def test_send_to_a_trusted_colleague(client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
@@ -34,7 +28,7 @@ def test_send_to_a_trusted_colleague(client: Client, psc_sim: PSCSim, demo_accou
     assert response.status_code == 302 and response["Location"] == "/envoi/"
     assert "En attente d&#x27;envoi" in client.get("/envoi/").content.decode() or \
         "En attente d'envoi" in client.get("/envoi/").content.decode()
-    send_queued()
+    outbox_send_pending()
     outgoing = OutboxMessage.objects.get(subject=subject)
     assert outgoing.status == "sent" and bytes(outgoing.raw) == b""  # the body is not kept
     assert find(IDENTITIES["educator"]["mailbox"], "INBOX", subject)
@@ -110,7 +104,7 @@ def test_reply_all_and_forward_prefill_and_thread(client: Client, psc_sim: PSCSi
     client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": subject, "body": "ok",
                              "in_reply_to": "<sortie-dupont-3@demo.mssante-web>",
                              "references": "<sortie-dupont-1@demo.mssante-web> <sortie-dupont-3@demo.mssante-web>"})
-    send_queued()
+    outbox_send_pending()
     assert find(IDENTITIES["nurse"]["mailbox"], "INBOX", subject)
     raw = raw_with_subject(IDENTITIES["nurse"]["mailbox"], "INBOX", subject,
                            "BODY.PEEK[HEADER.FIELDS (IN-REPLY-TO REFERENCES)]")
@@ -127,7 +121,7 @@ def test_reply_with_an_attachment_reaches_the_recipients_inbox(client: Client, p
     response = client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": subject, "body": "ci-joint",
                                          "attachments": [pdf]})
     assert response.status_code == 302
-    send_queued()
+    outbox_send_pending()
     assert find(IDENTITIES["nurse"]["mailbox"], "INBOX", subject)
     raw = raw_with_subject(IDENTITIES["nurse"]["mailbox"], "INBOX", subject)
     assert b"JVBERi0xLjQgZGVtbw" in raw  # "%PDF-1.4 demo", base64-encoded

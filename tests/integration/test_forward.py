@@ -9,19 +9,14 @@ import uuid
 import pytest
 from django.test import Client
 
-from apps.mail import services
-from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
+from apps.mail.models import Folder, Mailbox, MessageSummary
 from tests.conftest import IDENTITIES, PSCSim, django_signin
-from tests.integration.mail_server import append, raw_with_subject, wait_for_subject
+from tests.integration.mail_server import append, outbox_send_pending, raw_with_subject, wait_for_subject
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 GP = IDENTITIES["gp"]["mailbox"]
 EDUCATOR = IDENTITIES["educator"]["mailbox"]
 
-
-def send_queued() -> None:
-    for outgoing in OutboxMessage.objects.filter(status="pending"):
-        services.outbox_process(outbox_id=outgoing.pk)
 
 
 def original(client: Client, subject: str) -> tuple[Folder, MessageSummary]:
@@ -48,7 +43,7 @@ def test_forward_keeps_the_attachments_chosen(client: Client, psc_sim: PSCSim, d
     response = client.post("/ecrire/", {"to": [EDUCATOR], "subject": f"Tr: {subject}", "body": "Pour info.",
                                          "origin": origin, "forward": "inline", "keep": [keep.group(1)]})
     assert response.status_code == 302
-    send_queued()
+    outbox_send_pending()
     assert wait_for_subject(EDUCATOR, "INBOX", f"Tr: {subject}")
     raw = raw_with_subject(EDUCATOR, "INBOX", f"Tr: {subject}")
     assert b'filename="resultats.pdf"' in raw and b"Pour info." in raw
@@ -56,7 +51,7 @@ def test_forward_keeps_the_attachments_chosen(client: Client, psc_sim: PSCSim, d
     unkept = f"Sans pièce {subject}"
     client.post("/ecrire/", {"to": [EDUCATOR], "subject": unkept, "body": "x", "origin": origin,
                              "forward": "inline"})  # nothing ticked: nothing carried
-    send_queued()
+    outbox_send_pending()
     assert wait_for_subject(EDUCATOR, "INBOX", unkept)
     assert b"resultats.pdf" not in raw_with_subject(EDUCATOR, "INBOX", unkept)
 
@@ -72,7 +67,7 @@ def test_forward_as_attachment_is_read_in_place(client: Client, psc_sim: PSCSim,
     assert f'value="Tr: {subject}"' in page
     client.post("/ecrire/", {"to": [EDUCATOR], "subject": f"Tr: {subject}", "body": "Ci-joint.",
                              "origin": origin, "forward": "attached"})
-    send_queued()
+    outbox_send_pending()
     assert wait_for_subject(EDUCATOR, "INBOX", f"Tr: {subject}")
     raw = raw_with_subject(EDUCATOR, "INBOX", f"Tr: {subject}")
     assert b"Content-Type: message/rfc822" in raw and b"Texte d'origine." in raw

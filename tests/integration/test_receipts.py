@@ -9,20 +9,15 @@ import uuid
 import pytest
 from django.test import Client
 
-from apps.mail import services
 from apps.mail.mime.receipts import mdn_build, parse_report
 from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
 from tests.conftest import IDENTITIES, PSCSim, django_signin, imap_plain
-from tests.integration.mail_server import raw_with_subject, wait_for_subject
+from tests.integration.mail_server import outbox_send_pending, raw_with_subject, wait_for_subject
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 GP = IDENTITIES["gp"]["mailbox"]
 EDUCATOR = IDENTITIES["educator"]["mailbox"]
 
-
-def send_queued() -> None:
-    for outgoing in OutboxMessage.objects.filter(status="pending"):
-        services.outbox_process(outbox_id=outgoing.pk)
 
 
 def open_folder(client: Client, address: str, role: str) -> Folder:
@@ -54,7 +49,7 @@ def test_receipts_asked_answered_and_shown(client: Client, psc_sim: PSCSim, demo
                                          "read_receipt": "1", "dsn": "1"})
     assert response.status_code == 302
     assert OutboxMessage.objects.get(subject=subject).dsn
-    send_queued()
+    outbox_send_pending()
     assert wait_for_subject(EDUCATOR, "INBOX", subject)
     header = raw_with_subject(EDUCATOR, "INBOX", subject, "BODY.PEEK[HEADER]")
     assert f"Disposition-Notification-To: {GP}".encode() in header
@@ -74,7 +69,7 @@ def test_receipts_asked_answered_and_shown(client: Client, psc_sim: PSCSim, demo
     box.select_folder("INBOX", readonly=True)
     assert b"$MDNSent" in box.get_flags([received.uid])[received.uid]  # other clients know too
     box.logout()
-    send_queued()
+    outbox_send_pending()
 
     # The sender sees both reports on the message in Sent.
     assert wait_for_subject(GP, "INBOX", f"Accusé de lecture : {subject}")

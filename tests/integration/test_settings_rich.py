@@ -11,19 +11,14 @@ import uuid
 import pytest
 from django.test import Client
 
-from apps.mail import services
-from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
+from apps.mail.models import Folder, Mailbox, MessageSummary
 from tests.conftest import IDENTITIES, PSCSim, django_signin
-from tests.integration.mail_server import raw_with_subject, wait_for_subject
+from tests.integration.mail_server import outbox_send_pending, raw_with_subject, wait_for_subject
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 GP = IDENTITIES["gp"]["mailbox"]
 EDUCATOR = IDENTITIES["educator"]["mailbox"]
 
-
-def send_queued() -> None:
-    for outgoing in OutboxMessage.objects.filter(status="pending"):
-        services.outbox_process(outbox_id=outgoing.pk)
 
 
 def test_signature_per_mailbox_in_new_messages_and_replies(client: Client, psc_sim: PSCSim,
@@ -76,7 +71,7 @@ def test_rich_text_goes_as_cleaned_html_with_a_text_alternative(client: Client, 
     response = client.post("/ecrire/", {"to": [EDUCATOR], "subject": subject, "body": "ignored by the server",
                                          "html": html})
     assert response.status_code == 302
-    send_queued()
+    outbox_send_pending()
     assert wait_for_subject(EDUCATOR, "INBOX", subject)
     message = email.message_from_bytes(raw_with_subject(EDUCATOR, "INBOX", subject), policy=email.policy.default)
     assert message.get_content_type() == "multipart/alternative"
