@@ -308,11 +308,12 @@ PROCESS_WRITER_MIN_BATCHES = 8  # ~14,000 messages: below, forking costs more th
 
 
 def _index_writer(folder_id: int, batches: int) -> _IndexWriter | _ProcessWriter | None:
-    """How a sync of ``batches`` batches stores them: inline (small, or inside an outer
-    transaction), in a thread, or in a writer process for big initial syncs."""
-    if batches <= 1 or connection.in_atomic_block:
+    """How a sync of ``batches`` batches stores them: inline (small syncs: a writer thread
+    would only fight the parser for the GIL; or inside an outer transaction), in a writer
+    process for big initial syncs, or in a thread where forking is off or fails."""
+    if batches < PROCESS_WRITER_MIN_BATCHES or connection.in_atomic_block:
         return None
-    if batches >= PROCESS_WRITER_MIN_BATCHES and settings.MSSANTE_SYNC_WRITER_PROCESS:
+    if settings.MSSANTE_SYNC_WRITER_PROCESS:
         try:
             return _ProcessWriter(folder_id)
         except OSError as exc:  # no fork here: a thread will do

@@ -11,6 +11,7 @@ from typing import Any
 
 import imapclient
 import pytest
+from django.conf import settings
 
 from apps.core.errors import MailServerUnavailable
 from apps.mail import services, sync
@@ -134,7 +135,8 @@ def test_connection_killed_mid_sync_then_converges_without_duplicates(
     monkeypatch.setattr(sync, "BATCH", 3)
     monkeypatch.setattr(sync, "ROWS_PER_INSERT", 2)  # full multi-row INSERTs and a remainder
     # The index is written by a thread, or by a forked process as for big initial syncs.
-    monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_BATCHES", 2 if writer == "process" else 10**9)
+    monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_BATCHES", 2)
+    monkeypatch.setattr(settings, "MSSANTE_SYNC_WRITER_PROCESS", writer == "process")
     used: list[str] = []
     choose = sync._index_writer
     monkeypatch.setattr(sync, "_index_writer", lambda *a: used.append(type(w := choose(*a)).__name__) or w)
