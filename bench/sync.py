@@ -10,7 +10,7 @@ is its own:
 - the ratios cold/cold and warm/warm, and messages per second;
 - an incremental sync with nothing changed: on a pooled (already open) connection, and
   with a fresh login, with the IMAP round trips each needed;
-- the process's peak RSS.
+- the process's peak RSS, and that of the index writer process big syncs fork.
 Also, for reference, a raw FETCH of ENVELOPE + BODYSTRUCTURE (what the issue's 15k msg/s
 figure measured). The last line is one JSON object.
 """
@@ -129,6 +129,9 @@ def child(address: str, twin: str, count: int) -> dict[str, object]:
         "nochange_sync_fresh_login_ms": round(min(fresh_times) * 1000, 1),
         "nochange_sync_fresh_login_round_trips": max(fresh_trips),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # Big initial syncs fork an index writer: its own peak (0 when none was forked).
+        "writer_process_peak_rss_mb": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }
 
 
