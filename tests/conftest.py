@@ -42,6 +42,19 @@ def devstack() -> dict[str, str]:
     return ENV
 
 
+@pytest.fixture(autouse=True)
+def _no_pooled_imap_sessions_left() -> Iterator[None]:
+    """Each test leaves no pooled IMAP connection behind: their mailboxes' rows are gone
+    after it, and Dovecot allows a user 10 connections from one address."""
+    yield
+    import django.apps
+
+    if django.apps.apps.ready:
+        from apps.mail.services import POOL
+
+        POOL.clear()
+
+
 @pytest.fixture(scope="session")
 def seeded_mail(devstack: dict[str, str]) -> None:
     """Demo mail delivered once per session through the real inbound path (idempotent)."""

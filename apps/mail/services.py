@@ -75,6 +75,7 @@ class SessionPool:
 
     IDLE_CHECK_AFTER = 60.0  # seconds idle before a NOOP proves the connection alive
     MAX_IDLE = 300.0  # closed rather than reused after this long
+    MAX_POOLED = 64  # idle sessions kept in all, the least recently used closed first
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -116,7 +117,22 @@ class SessionPool:
             else:
                 session.last_used = time.monotonic()
                 self._idle[key].append(session)
+            self._sweep_locked()
             self._changed.notify()
+
+    def _sweep_locked(self) -> None:
+        """Close idle sessions nobody came back for (a mailbox no longer synced here, one
+        deleted): past MAX_IDLE, or beyond MAX_POOLED in all, oldest first. Without this
+        they would hold the user's Dovecot connection slots (10 per user and IP)."""
+        now = time.monotonic()
+        idle = sorted(((session.last_used, key, session) for key, sessions in self._idle.items()
+                       for session in sessions), key=lambda item: item[0])
+        excess = len(idle) - self.MAX_POOLED
+        for number, (last_used, key, session) in enumerate(idle):
+            if number < excess or now - last_used > self.MAX_IDLE:
+                self._idle[key].remove(session)
+                self._open[key] -= 1
+                session.close()
 
     def clear(self) -> None:
         with self._changed:

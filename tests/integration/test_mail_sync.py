@@ -172,8 +172,11 @@ def test_a_failing_writer_process_fails_the_sync_and_keeps_the_folder_incomplete
     monkeypatch.setattr(sync, "FIRST_BATCH", 2)
     monkeypatch.setattr(sync, "BATCH", 2)
     monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_BATCHES", 2)
-    monkeypatch.setattr(sync, "_COLUMNS", [*sync._COLUMNS, "no_such_column"])  # the child's INSERT fails
-    with pytest.raises(Exception, match="no_such_column|writer"):
+    def failing(values: list[object]) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(sync, "_insert_values", failing)  # inherited by the forked writer
+    with pytest.raises(sync.IndexWriterFailed, match="disk full"):
         run(mailbox)
     monkeypatch.undo()
     inbox = folder(mailbox)

@@ -58,3 +58,18 @@ def test_idle_sessions_are_checked_then_retired() -> None:
     pool.release((1, "u"), session, broken=False)
     session.last_used -= pool.MAX_IDLE + 1
     assert pool.acquire((1, "u"), FakeSession) is not session and session.closed  # type: ignore[arg-type]
+
+
+def test_idle_sessions_nobody_comes_back_for_are_closed() -> None:
+    pool = SessionPool(limit=3)
+    pool.MAX_POOLED = 2  # type: ignore[misc]
+    made = [FakeSession() for _ in range(3)]
+    for number, session in enumerate(made):
+        assert pool.acquire((number, "u"), lambda s=session: s) is session  # type: ignore[misc]
+    for number, session in enumerate(made):
+        pool.release((number, "u"), session, broken=False)
+    assert made[0].closed and not made[1].closed and not made[2].closed  # the oldest went
+    made[1].last_used -= pool.MAX_IDLE + 1  # then one idles too long: the next release sweeps
+    extra = FakeSession()
+    pool.release((9, "u"), pool.acquire((9, "u"), lambda: extra), broken=False)
+    assert made[1].closed and not made[2].closed and not extra.closed
