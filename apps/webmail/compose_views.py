@@ -92,14 +92,24 @@ def _origin(value: str, mailboxes: list[Mailbox]) -> tuple[Mailbox, Folder, int]
     return (mailbox, folder, uid) if mailbox and folder else None
 
 
-def _forwarded(request: HttpRequest, form: ComposeForm,
-               mailboxes: list[Mailbox]) -> tuple[list[OutgoingFile], list[Attachment]]:
-    """What a forward carries from the original: the whole message as an attachment, or
-    the attachments the user kept. Returns the files and, for the page, what they are."""
+class OriginGone(ApplicationError):
+    """The message whose attachments a forward or a draft carries is no longer there."""
+
+
+def _forwarded(request: HttpRequest, form: ComposeForm, mailboxes: list[Mailbox],
+               sending: bool = False) -> tuple[list[OutgoingFile], list[Attachment]]:
+    """What a forward (or a resumed draft) carries from the original: the whole message as
+    an attachment, or the attachments the user kept. Returns the files and, for the page,
+    what they are. ``sending``: only the files matter (nothing kept, nothing fetched)."""
     origin = _origin(form.origin, mailboxes) if form.forward else None
-    if origin is None:
+    if origin is None or (sending and form.forward != "attached" and not form.keep):
         return [], []
-    raw = _raw(request, *origin)
+    try:
+        raw = _raw(request, *origin)
+    except Http404:
+        raise OriginGone(f"origin {form.origin} gone", user_message=_(
+            "The original message is no longer in your mailbox: its attachments cannot be "
+            "sent. Untick them, or attach the files again.")) from None
     original = parse_message(raw)
     if form.forward == "attached":
         name = safe_filename(f"{original.subject or _('message')}.eml")
@@ -195,7 +205,7 @@ def compose(request: HttpRequest) -> HttpResponse:
             files = [OutgoingFile(filename=safe_filename(f.name or ""), data=f.read(),
                                   content_type=f.content_type or "application/octet-stream")
                      for f in request.FILES.getlist("attachments")[:50]]
-            files += _forwarded(request, form, mailboxes)[0]
+            files += _forwarded(request, form, mailboxes, sending=True)[0]
             message_compose_send(user=request.user, mailbox=mailbox, to=form.to,  # type: ignore[arg-type]
                                  subject=form.subject, body=form.body,
                                  session_key=request.session.session_key,
@@ -207,6 +217,8 @@ def compose(request: HttpRequest) -> HttpResponse:
             status = 400
         except AttachmentsTooLarge as exc:
             error, status = exc.user_message, 413
+        except ApplicationError as exc:  # the operator down, the original gone: nothing lost
+            error, status = exc.user_message, 409
         else:
             if form.draft_uid:
                 try:
@@ -267,7 +279,7 @@ def draft_autosave(request: HttpRequest) -> JsonResponse:
         files = [OutgoingFile(filename=safe_filename(f.name or ""), data=f.read(),
                               content_type=f.content_type or "application/octet-stream")
                  for f in request.FILES.getlist("attachments")[:50]]
-        files += _forwarded(request, form, mailboxes)[0]
+        files += _forwarded(request, form, mailboxes, sending=True)[0]
         message = message_build(mailbox=mailbox, sender_name=request.user.display_name,  # type: ignore[union-attr]
                                 to=form.to, subject=form.subject, body=form.body, html=form.html,
                                 in_reply_to=form.in_reply_to, references=form.references, files=files)

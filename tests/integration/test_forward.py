@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from apps.mail.models import Folder, Mailbox, MessageSummary
+from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
 from tests.conftest import IDENTITIES, PSCSim, django_signin
 from tests.integration.mail_server import append, outbox_send_pending, raw_with_subject, wait_for_subject
 
@@ -89,3 +89,18 @@ def test_forward_as_attachment_is_read_in_place(client: Client, psc_sim: PSCSim,
     assert "Texte d&#x27;origine." in body.content.decode() or "Texte d'origine." in body.content.decode()
     assert "default-src 'none'" in body["Content-Security-Policy"]
     assert client.get(base + "piece/0/lire/").status_code == 404  # not a message part
+
+
+def test_an_original_gone_before_sending_is_said_and_nothing_is_lost(client: Client, psc_sim: PSCSim,
+                                                                     demo_accounts: None, trust_data: None) -> None:
+    subject = f"Original effacé {uuid.uuid4().hex[:6]}"
+    folder, m = original(client, subject)
+    gone = f"{folder.mailbox_id}:{folder.pk}:{m.uid + 100000}"  # expunged and its session told
+    data = {"to": [EDUCATOR], "subject": f"Tr: {subject}", "body": "Texte à garder.", "origin": gone,
+            "forward": "inline", "keep": ["1"]}
+    refused = client.post("/ecrire/", data)
+    html = refused.content.decode()
+    assert refused.status_code == 409 and "n&#x27;est plus dans votre boîte" in html
+    assert "Texte à garder." in html and not OutboxMessage.objects.filter(subject=f"Tr: {subject}").exists()
+    del data["keep"]  # without the attachment it goes
+    assert client.post("/ecrire/", data).status_code == 302
