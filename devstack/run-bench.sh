@@ -10,6 +10,7 @@ eval "$($PY devstack/stack.py env --profile test)"
 status=0
 for script in bench/*.py; do
   echo "== $script"
+  sync  # the previous script's writes flushed: no writeback competing with the timings
   $PY "$script" || status=1
 done
 exit $status
