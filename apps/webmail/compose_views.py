@@ -26,7 +26,7 @@ from apps.trust.selectors import recipients_check
 
 from .reader_views import _raw
 from .selectors import signatures_for_user
-from .services import AttachmentsTooLarge, RecipientsRefused, message_compose_send
+from .services import AttachmentsTooLarge, RecipientsRefused, attachments_size_check, message_compose_send
 from .views import _token_provider
 
 logger = logging.getLogger(__name__)
@@ -218,6 +218,7 @@ def compose(request: HttpRequest) -> HttpResponse:
         except AttachmentsTooLarge as exc:
             error, status = exc.user_message, 413
         except ApplicationError as exc:  # the operator down, the original gone: nothing lost
+            logger.info("message from %s not queued: %s", mailbox.address, exc.detail)
             error, status = exc.user_message, 409
         else:
             if form.draft_uid:
@@ -280,11 +281,14 @@ def draft_autosave(request: HttpRequest) -> JsonResponse:
                               content_type=f.content_type or "application/octet-stream")
                  for f in request.FILES.getlist("attachments")[:50]]
         files += _forwarded(request, form, mailboxes, sending=True)[0]
+        attachments_size_check(files=files, mailbox=mailbox)
         message = message_build(mailbox=mailbox, sender_name=request.user.display_name,  # type: ignore[union-attr]
                                 to=form.to, subject=form.subject, body=form.body, html=form.html,
                                 in_reply_to=form.in_reply_to, references=form.references, files=files)
         uid = draft_save(mailbox=mailbox, message=message, replaces=form.draft_uid,
                          token_provider=_token_provider(request), pool_key=f"user:{request.user.pk}")
+    except AttachmentsTooLarge as exc:  # the text is saved without them at the next save
+        return JsonResponse({"error": exc.user_message}, status=413)
     except ApplicationError as exc:
         logger.warning("draft not saved for %s: %s", mailbox.address, exc.detail)
         return JsonResponse({"error": exc.user_message}, status=503)

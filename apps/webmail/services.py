@@ -43,6 +43,21 @@ class AttachmentsTooLarge(ApplicationError):
     """Over the operator's size limit: refused before anything is stored."""
 
 
+def attachments_size_check(*, files: Sequence[OutgoingFile], mailbox: Mailbox) -> None:
+    """Refuse, before anything is stored or sent, attachments over the operator's limit
+    (for a message being sent and for a draft alike)."""
+    total = sum(len(f.data) for f in files)
+    limit = settings.MSSANTE_MAX_MESSAGE_SIZE
+    if total * 4 // 3 > limit:  # base64 makes attachments a third bigger on the wire
+        logger.info("attachments from %s refused: %s bytes, the operator's limit is %s",
+                    mailbox.address, total, limit)
+        raise AttachmentsTooLarge(
+            f"{total} bytes of attachments", user_message=_(
+                "The attachments weigh %(size)s; your operator accepts messages up to %(limit)s. "
+                "Remove some files or send them in several messages.") % {
+                "size": filesizeformat(total), "limit": filesizeformat(limit)})
+
+
 def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject: str, body: str,
                          session_key: str | None, in_reply_to: str = "",
                          references: str = "", files: Sequence[OutgoingFile] = (),
@@ -57,14 +72,7 @@ def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject
         logger.warning("message from %s refused: recipients outside the trust space %s",
                        mailbox.address, [v.address for v in verdicts if not v.allowed])
         raise RecipientsRefused(verdicts)
-    total = sum(len(f.data) for f in files)
-    limit = settings.MSSANTE_MAX_MESSAGE_SIZE
-    if total * 4 // 3 > limit:  # base64 makes attachments a third bigger on the wire
-        raise AttachmentsTooLarge(
-            f"{total} bytes of attachments", user_message=_(
-                "The attachments weigh %(size)s; your operator accepts messages up to %(limit)s. "
-                "Remove some files or send them in several messages.") % {
-                "size": filesizeformat(total), "limit": filesizeformat(limit)})
+    attachments_size_check(files=files, mailbox=mailbox)
     addresses = [v.address for v in verdicts]
     message = message_build(mailbox=mailbox, sender_name=user.display_name, to=addresses,
                             subject=subject, body=body, in_reply_to=in_reply_to,
@@ -99,6 +107,8 @@ def receipt_respond(*, user: User, mailbox: Mailbox, folder: Folder, summary: Me
     if send:
         verdicts = recipients_check(addresses=[asker])
         if not verdicts or not verdicts[0].allowed:
+            logger.warning("read receipt from %s to %s refused: outside the trust space",
+                           mailbox.address, asker)
             raise RecipientsRefused(verdicts)
         mdn = mdn_build(
             reporter=mailbox.address, reporter_name=user.display_name, to=asker,

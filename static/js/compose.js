@@ -218,7 +218,7 @@
   async function saveDraft() {
     if (!isDirty() || saving || sending) return;
     saving = true;
-    const withFiles = chosenFiles() !== "";
+    const withFiles = chosenFiles() !== "" && !tooBig();  // too big: the text is still saved
     const before = snapshot(false);
     try {
       const response = await fetch(form.dataset.draftUrl, {method: "POST", body: draftData(withFiles),

@@ -51,3 +51,21 @@ def test_autosave_replaces_resumes_and_disappears_on_send(client: Client, psc_si
     client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": subject, "body": "envoyé",
                              "draft_uid": second["draft_uid"]})
     assert drafts_on_server(subject) == []
+
+
+def test_a_draft_with_attachments_over_the_operator_limit_is_refused_with_the_reason(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None, settings: object) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MSSANTE_MAX_MESSAGE_SIZE = 3000  # type: ignore[attr-defined]
+    django_signin(client, "gp")
+    client.get("/", follow=True)
+    subject = f"Brouillon trop lourd {uuid.uuid4().hex[:6]}"
+    big = SimpleUploadedFile("scanner.pdf", b"%PDF" + b"x" * 4000, content_type="application/pdf")
+    answer = client.post("/ecrire/brouillon/", {"subject": subject, "body": "texte", "attachments": [big]})
+    assert answer.status_code == 413 and "votre opérateur accepte" in answer.json()["error"]
+    assert drafts_on_server(subject) == []  # nothing half-stored
+    small = SimpleUploadedFile("note.txt", b"ok", content_type="text/plain")
+    saved = client.post("/ecrire/brouillon/", {"subject": subject, "body": "texte", "attachments": [small]}).json()
+    assert drafts_on_server(subject) == [saved["draft_uid"]]
+    assert [a["filename"] for a in saved["attachments"]] == ["note.txt"]  # now lives in the draft

@@ -73,7 +73,9 @@ def test_a_message_gone_from_the_server_is_a_404_and_leaves_the_index(
         client: Client, psc_sim: PSCSim, demo_accounts: None, seeded_mail: None) -> None:
     inbox = open_inbox(client)
     ghost = MessageSummary.objects.create(folder=inbox, uid=999999, subject="fantôme")
-    assert client.get(f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/message/999999/").status_code == 404
+    gone = client.get(f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/message/999999/")
+    assert gone.status_code == 404 and "Page introuvable" in gone.content.decode()  # French, in the site
+    assert "Retour à la boîte de réception" in gone.content.decode()
     assert not MessageSummary.objects.filter(pk=ghost.pk).exists()
 
 
