@@ -156,3 +156,16 @@ def test_previews_of_images_and_pdf_only(client: Client, psc_sim: PSCSim, demo_a
     preview = client.get(pdf.group(1))
     assert preview["Content-Type"] == "application/pdf" and preview["Content-Disposition"].startswith("inline")
     assert "sandbox" in preview["Content-Security-Policy"] and preview.content.startswith(b"%PDF")
+
+
+def test_an_unexpected_error_gives_the_french_500_page(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                         seeded_mail: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox = open_inbox(client)
+
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("apps.webmail.views.folder_list", broken)
+    client.raise_request_exception = False
+    page = client.get(f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/")
+    assert page.status_code == 500 and "Une erreur est survenue" in page.content.decode()
