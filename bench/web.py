@@ -3,6 +3,7 @@
 - the 50-row list page of a 100k-message folder and of a 1k folder, 200 requests each
   (p50/p95 and their ratio: the cost must not grow with the folder);
 - the 100k list sorted by sender and grouped by conversation, 50 requests each (no target);
+- the compose field's suggestions (recent correspondents from the index), 50 requests;
 - a search on the 100k folder's index, 200 requests;
 - opening a message with a 30 KB and a 150 KB HTML body (a newsletter: nested tables,
   inline styles, images): first open (fetch + parse + sanitise) and second open (cached),
@@ -118,6 +119,9 @@ def child(work: Path) -> dict[str, object]:
         client.get(url + query)  # remembered for the session: the plain URL is timed
         results[label] = timed(url, 50)
     client.get(url + "?tri=date&conversations=0")
+    # The compose field's suggestions read the index (recent correspondents) on every
+    # keystroke pause: timed over the user's mailboxes, the 100k one included.
+    results["suggestions_100k"] = timed("/annuaire/suggestions/?q=mart", 50)
     words = ["compte", "martin", "biologie", "lefevre", "patient", "liaison", "zoé", "bilan"]
     times = []
     for number in range(200):

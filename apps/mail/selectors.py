@@ -131,25 +131,38 @@ class Correspondent:
     patient_ins: str  # set when the address is a patient's (Mon espace santé)
 
 
-def correspondents_search(*, mailboxes: Sequence[Mailbox], query: str, limit: int = 5,
-                          scan: int = 300) -> list[Correspondent]:
+RECENT_ROWS = 3000  # "recent": the newest messages of each INBOX and Sent folder
+
+
+def correspondents_search(*, mailboxes: Sequence[Mailbox], query: str,
+                          limit: int = 5) -> list[Correspondent]:
     """People the user recently exchanged with whose name or address contains ``query``:
     senders of received mail and recipients of sent mail, newest first, patients included
-    (with their INS). Bounded: the ``scan`` newest matching rows of the index."""
+    (with their INS). Called at every pause in typing, so bounded: only the RECENT_ROWS
+    newest messages of each INBOX and Sent folder are read (a range of the list index),
+    whatever the size of the mailbox."""
     words = query.strip()
     if len(words) < 2 or not mailboxes:
         return []
-    rows = (MessageSummary.objects.filter(folder__mailbox__in=mailboxes)
-            .filter(Q(sender_name__icontains=words) | Q(sender_address__icontains=words)
-                    | Q(to_display__icontains=words))
-            .order_by("-date").values_list("sender_name", "sender_address", "patient_ins",
-                                           "to_display", "folder__role")[:scan])
+    matching = (Q(sender_name__icontains=words) | Q(sender_address__icontains=words)
+                | Q(to_display__icontains=words))
+    rows: list[tuple[Any, ...]] = []
+    for folder in Folder.objects.filter(mailbox__in=mailboxes,
+                                        role__in=[Folder.Role.INBOX, Folder.Role.SENT]):
+        recent = MessageSummary.objects.filter(folder=folder)
+        oldest = list(recent.order_by("-date", "-uid").values_list("date", flat=True)
+                      [RECENT_ROWS - 1:RECENT_ROWS])
+        if oldest:
+            recent = recent.filter(date__gte=oldest[0])
+        rows += [(*row, folder.role) for row in recent.filter(matching).order_by("-date").values_list(
+            "date", "sender_name", "sender_address", "patient_ins", "to_display")[:100]]
+    rows.sort(key=lambda row: row[0], reverse=True)
     own = {m.address for m in mailboxes}
     found: dict[str, Correspondent] = {}
     needle = words.lower()
-    for sender_name, sender_address, patient_ins, to_display, role in rows:
+    for _date, sender_name, sender_address, patient_ins, to_display, role in rows:
         candidates = [(sender_name, sender_address, patient_ins)]
-        if role in (Folder.Role.SENT, Folder.Role.DRAFTS) or sender_address in own:
+        if role == Folder.Role.SENT or sender_address in own:
             candidates = [(name, address, "") for name, address in
                           (email.utils.parseaddr(part) for part in to_display.split(","))]
         for name, address, ins in candidates:

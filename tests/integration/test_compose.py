@@ -80,6 +80,15 @@ def test_suggestions_put_recent_correspondents_and_patients_first(client: Client
     assert addresses.count(IDENTITIES["nurse"]["mailbox"]) == 1  # not again from the directory
     assert IDENTITIES["gp"]["mailbox"] not in [r["address"] for r in
                                                client.get("/annuaire/suggestions/", {"q": "claire"}).json()["results"]]
+    # Bounded to the newest messages: with a window of one, the patient's is too old.
+    from apps.mail import selectors
+
+    selectors.RECENT_ROWS, before = 1, selectors.RECENT_ROWS
+    try:
+        older = client.get("/annuaire/suggestions/", {"q": "dupont"}).json()["results"]
+    finally:
+        selectors.RECENT_ROWS = before
+    assert "280017512345610@patient.mssante.test" not in [r["address"] for r in older]
 
 
 def test_reply_all_and_forward_prefill_and_thread(client: Client, psc_sim: PSCSim, demo_accounts: None,
