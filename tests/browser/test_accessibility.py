@@ -42,7 +42,7 @@ def test_every_page_passes_axe(page: Page, site: str, psc_sim: PSCSim, demo_acco
     expect(page.locator("iframe.message-body")).to_be_visible()
     pages["message"] = page.url
     for name, path in {"écrire": "/ecrire/", "annuaire": "/annuaire/?q=martin",
-                       "boîte d'envoi": "/envoi/", "profil": "/profil/"}.items():
+                       "boîte d'envoi": "/envoi/", "profil": "/profil/", "paramètres": "/parametres/"}.items():
         pages[name] = site + path
     search = page.get_by_label("Rechercher dans la boîte")
     search.fill("Dupont")
