@@ -104,3 +104,14 @@ def fill(profile: str, address: str, count: int, seed: int = 1) -> Path:
     for path in [home, *home.rglob("*")]:
         os.chown(path, 8, 8)
     return home
+
+
+def make_cold(profile: str, address: str) -> None:
+    """Forget Dovecot's indexes and caches of the mailbox, keeping its messages: the next
+    session finds it as after ``fill``, so that a benchmark can measure cold runs again
+    without rewriting every file. No session may have the mailbox open."""
+    local, domain = address.split("@")
+    maildir = stack.state_dir(profile) / "mail" / domain / local / "Maildir"
+    for path in maildir.iterdir():
+        if path.name.startswith("dovecot"):
+            path.unlink()

@@ -57,9 +57,18 @@ def _no_pooled_imap_sessions_left() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def seeded_mail(devstack: dict[str, str]) -> None:
-    """Demo mail delivered once per session through the real inbound path (idempotent)."""
-    from devstack import seed
+    """Demo mail delivered once per session through the real inbound path. The demo
+    mailboxes are emptied first: tests add mail to them, and a devstack kept from an
+    earlier run would push the seeded messages off the first page."""
+    import datetime as dt
 
+    from devstack import seed
+    from tests.integration.mail_server import reset_mailbox
+
+    items = seed.demo_messages(dt.datetime.now(dt.UTC))
+    for address in sorted({a for item in items for a in item.to}
+                          | {item.append_to_sent_of for item in items if item.append_to_sent_of}):
+        reset_mailbox(address)
     seed.seed(PROFILE)
 
 

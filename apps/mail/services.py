@@ -518,15 +518,20 @@ REPORT_WINDOW = dt.timedelta(days=1)  # a report is never older than what it rep
 def message_reports(*, mailbox: Mailbox, summary: MessageSummary, token_provider: TokenProvider | None,
                     pool_key: str | None = None, limit: int = 30) -> list[Report]:
     """The read receipts and delivery reports received about ``summary`` (a message sent
-    from this mailbox). Candidates are the index rows the sync marked as reports since it
-    was sent; each is fetched and parsed once (then cached), and kept if it names it."""
+    from this mailbox). Candidates are the index rows the sync marked as reports: those
+    that answer it (In-Reply-To, as read receipts usually do), then those that name no
+    message, oldest first since it was sent (delivery reports); reports answering another
+    message are not even fetched. Each is fetched and parsed once (then cached), and kept
+    if it names this message."""
     if not summary.message_id:
         return []
-    candidates = list(MessageSummary.objects.filter(
-        folder__mailbox=mailbox, is_report=True,
+    reports_here = MessageSummary.objects.filter(folder__mailbox=mailbox, is_report=True).exclude(
+        folder__role__in=[Folder.Role.SENT, Folder.Role.DRAFTS]).select_related("folder")
+    answering = list(reports_here.filter(in_reply_to=summary.message_id.strip()).order_by("date")[:limit])
+    candidates = answering + list(reports_here.filter(
+        in_reply_to="",
         date__gte=(summary.date or dt.datetime.min.replace(tzinfo=dt.UTC)) - REPORT_WINDOW)
-        .exclude(folder__role__in=[Folder.Role.SENT, Folder.Role.DRAFTS])
-        .select_related("folder").order_by("date")[:limit])
+        .order_by("date")[:max(0, limit - len(answering))])
     reports: list[Report] = []
     missing: list[MessageSummary] = []
     for row in candidates:

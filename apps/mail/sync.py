@@ -12,19 +12,25 @@ opens the folders that changed. ``folder_sync`` then does one of three things:
 
 A UIDVALIDITY change discards the folder's index and starts again. Rows are written with
 raw multi-row INSERTs: building 100,000 model instances would cost more than the IMAP fetch.
-While a thread reads the FETCH answers and this thread parses them, the index is written
-by another thread, or, for big initial syncs, by a forked writer process, so that parsing
-(the bottleneck in CPython) has this process's GIL to itself.
+A thread reads the FETCH answers and hands them over in pieces of a few hundred messages
+as they arrive; this thread parses and stores each piece. Big initial syncs fork a writer
+process that stores every row and parses the pieces it has time for, so that parsing (the
+bottleneck in CPython) uses both cores; a thread writes where forking is off.
+Folders still empty at a first sync are recorded from their STATUS without being opened.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 import multiprocessing
+import multiprocessing.queues  # noqa: F401 - loaded here, not while a sync forks its writer
+import multiprocessing.sharedctypes  # noqa: F401
 import os
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -36,7 +42,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from .imap.session import FolderStatus, ImapSession
-from .imap.summaries import FlagsRecord, SummaryRecord
+from .imap.summaries import FlagsRecord, SummaryRecord, parse_summary_units
 from .models import Folder, Mailbox, MessageSummary
 
 logger = logging.getLogger(__name__)
@@ -83,8 +89,6 @@ ROWS_PER_INSERT = 500  # 12,000 parameters: SQLite >= 3.32 allows 32,766, Postgr
 def _rows_per_insert() -> int:
     """500, or what an old SQLite library (999 parameters) allows."""
     if connection.vendor == "sqlite":
-        import sqlite3
-
         connection.ensure_connection()
         limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         return max(1, min(ROWS_PER_INSERT, limit // len(_COLUMNS)))
@@ -107,7 +111,11 @@ def _summary_values(folder_id: int, records: Sequence[SummaryRecord]) -> list[An
 def _insert_values(values: list[Any]) -> int:
     """Rows in multi-row INSERTs: each statement stores 500 rows in one call that runs
     without the GIL (row-by-row ``executemany`` hands the GIL back and forth 100,000 times
-    with the parser during an initial sync)."""
+    with the parser during an initial sync).
+
+    On SQLite the statements go to the sqlite3 cursor itself, with ``?`` placeholders:
+    Django's wrapper would rewrite each 12,500-placeholder statement with a regex at every
+    call, about 8 µs a row, as much as SQLite's own work."""
     width = len(_COLUMNS)
     count = len(values) // width
     if not count:
@@ -115,20 +123,25 @@ def _insert_values(values: list[Any]) -> int:
     quote = connection.ops.quote_name
     table = quote(MessageSummary._meta.db_table)
     columns = ", ".join(quote(c) for c in _COLUMNS)
-    row = "(" + ", ".join(["%s"] * width) + ")"
+    sqlite = connection.vendor == "sqlite"
+    row = "(" + ", ".join(["?" if sqlite else "%s"] * width) + ")"
     conflict = f" ON CONFLICT ({quote('folder_id')}, {quote('uid')}) DO NOTHING"
     per_insert = _rows_per_insert()
     step = width * per_insert
     full, rest = divmod(count, per_insert)
-    with connection.cursor() as cursor:
+    with connection.cursor() as wrapper:
+        # The DB-API cursor under Django's; on SQLite, sqlite3's methods without the rewrite.
+        cursor: Any = wrapper.cursor
+        execute = functools.partial(sqlite3.Cursor.execute, cursor) if sqlite else cursor.execute
+        executemany = (functools.partial(sqlite3.Cursor.executemany, cursor) if sqlite
+                       else cursor.executemany)
         if full:
             sql = (f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - fixed identifiers
                    + ", ".join([row] * per_insert) + conflict)
-            cursor.executemany(sql, [values[start:start + step]
-                                     for start in range(0, full * step, step)])
+            executemany(sql, [values[start:start + step] for start in range(0, full * step, step)])
         if rest:
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
-                           + ", ".join([row] * rest) + conflict, values[full * step:])
+            execute(f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
+                    + ", ".join([row] * rest) + conflict, values[full * step:])
     return count
 
 
@@ -214,13 +227,32 @@ class IndexWriterFailed(RuntimeError):
     """The writer process stopped before storing everything (its error is in the text)."""
 
 
-def _write_in_child(inbox: Any, outbox: Any) -> None:
-    """The writer process: flat row values in, one transaction per batch, a count out."""
+def _write_in_child(inbox: Any, outbox: Any, folder_id: int, patient_domain: str,
+                    done: Any) -> None:
+    """The writer process: raw FETCH units to parse, or parsed rows' flat values, in; a
+    count out. What is waiting is stored in one transaction, up to ``COMMIT_ROWS`` rows:
+    the first screen is committed as soon as it comes, and a busy writer commits less
+    often. ``done`` counts the units and rows handled, in shared memory, so that the
+    parent knows how far behind this process is."""
     added = 0
+    gc.disable()  # as in the parent: parsing makes many small objects and no cycles
     try:
-        while (values := inbox.get()) is not None:
+        item = inbox.get()
+        while item is not None:
             with transaction.atomic():
-                added += _insert_values(values)
+                rows = 0
+                while item is not None:
+                    kind, count, payload = item
+                    values = (_summary_values(folder_id, parse_summary_units(payload, patient_domain))
+                              if kind == "units" else payload)
+                    stored = _insert_values(values)
+                    added, rows = added + stored, rows + stored
+                    done.value += count
+                    if rows >= COMMIT_ROWS or inbox.empty():
+                        break  # commit, then wait for more
+                    item = inbox.get()
+            if item is not None:
+                item = inbox.get()
         outbox.put(("ok", added))
     except BaseException as exc:  # reported to the parent  # noqa: BLE001
         outbox.put(("error", f"{type(exc).__name__}: {exc}", added))
@@ -231,19 +263,23 @@ def _write_in_child(inbox: Any, outbox: Any) -> None:
 
 
 class _ProcessWriter:
-    """The index writes of a big initial sync in a forked process with its own database
-    connection: the parser keeps this process's GIL to itself, the other core stores.
+    """A forked process that stores the summaries of a big initial sync, and parses part of
+    them: parsing is the bottleneck in CPython, and the second core takes half of it.
 
-    The parent only flattens each batch to plain values (pickled by the queue's feeder
-    thread). Forked before any reader or writer thread exists, after closing this process's
-    database connections, which neither process may share (each opens its own)."""
+    The parent hands a piece of raw FETCH units to the child when the child has no other
+    piece to parse (``offer``), and parses the piece itself otherwise, sending the child
+    flat row values to store: the split adapts to how busy each core is, and the child,
+    the only one writing, never waits for a lock. Forked before any reader thread exists,
+    after closing this process's database connections, which neither process may share."""
 
-    def __init__(self, folder_id: int) -> None:
+    def __init__(self, folder_id: int, patient_domain: str) -> None:
         connections.close_all()
         context = multiprocessing.get_context("fork")
         self.folder_id = folder_id
-        self._inbox: Any = context.Queue(maxsize=3)
+        self._inbox: Any = context.Queue(maxsize=16)
         self._outbox: Any = context.Queue()
+        self._done: Any = context.RawValue("q", 0)  # units and rows the child has stored
+        self._sent = 0
         self._result: tuple[Any, ...] | None = None
         self._exit: int | None = None
         # os.fork rather than multiprocessing.Process: Celery's prefork children are daemonic
@@ -252,7 +288,8 @@ class _ProcessWriter:
         if self._pid == 0:  # the child: store, report, and leave without running any cleanup
             code = 0
             try:
-                _write_in_child(self._inbox, self._outbox)
+                _write_in_child(self._inbox, self._outbox, folder_id, patient_domain,
+                                self._done)
             except BaseException:  # noqa: BLE001 - reported through the queue already
                 code = 1
             finally:
@@ -271,15 +308,26 @@ class _ProcessWriter:
         if not self._alive() and self._outbox.empty():
             raise IndexWriterFailed(f"writer process exited ({self._exit})")
 
+    def offer(self, units: list[list[bytes]]) -> bool:
+        """Give the child this piece to parse unless it is busy with more than about one
+        piece (to parse or to store); False: parse it here and ``put`` the records."""
+        if self._sent - self._done.value > OFFER_BACKLOG:
+            return False
+        self._put(("units", len(units), units))
+        return True
+
     def put(self, records: Sequence[SummaryRecord]) -> None:
-        values = _summary_values(self.folder_id, records)
+        self._put(("values", len(records), _summary_values(self.folder_id, records)))
+
+    def _put(self, item: tuple[str, int, Any]) -> None:
+        self._sent += item[1]
         while True:
             self._check_alive()
             if not self._outbox.empty():
                 self._result = self._outbox.get()
                 raise IndexWriterFailed(str(self._result[1]))
             try:
-                self._inbox.put(values, timeout=0.5)
+                self._inbox.put(item, timeout=0.5)
                 return
             except queue.Full:
                 continue
@@ -304,18 +352,22 @@ class _ProcessWriter:
         return int(result[1])
 
 
-PROCESS_WRITER_MIN_BATCHES = 8  # ~14,000 messages: below, forking costs more than it saves
+COMMIT_ROWS = 2000  # the most rows the writer process stores in one transaction
+OFFER_BACKLOG = 250  # units or rows the writer process may have in hand for an offer
+PROCESS_WRITER_MIN_MESSAGES = 14000  # ~7 batches: below, forking costs more than it saves
 
 
-def _index_writer(folder_id: int, batches: int) -> _IndexWriter | _ProcessWriter | None:
-    """How a sync of ``batches`` batches stores them: inline (small syncs: a writer thread
-    would only fight the parser for the GIL; or inside an outer transaction), in a writer
-    process for big initial syncs, or in a thread where forking is off or fails."""
-    if batches < PROCESS_WRITER_MIN_BATCHES or connection.in_atomic_block:
+def _index_writer(folder_id: int, messages: int,
+                  patient_domain: str) -> _IndexWriter | _ProcessWriter | None:
+    """How a sync of ``messages`` new messages stores them: inline (small syncs: a writer
+    thread would only fight the parser for the GIL; or inside an outer transaction), with
+    a writer process that also parses for big initial syncs, or in a thread where forking
+    is off or fails."""
+    if messages < PROCESS_WRITER_MIN_MESSAGES or connection.in_atomic_block:
         return None
     if settings.MSSANTE_SYNC_WRITER_PROCESS:
         try:
-            return _ProcessWriter(folder_id)
+            return _ProcessWriter(folder_id, patient_domain)
         except OSError as exc:  # no fork here: a thread will do
             logger.info("index writer process unavailable (%s): using a thread", exc)
     return _IndexWriter(folder_id)
@@ -323,7 +375,7 @@ def _index_writer(folder_id: int, batches: int) -> _IndexWriter | _ProcessWriter
 
 def _fetch_and_store(session: ImapSession, folder: Folder, uids: Sequence[int],
                      report: FolderReport, limit: int | None = None) -> bool:
-    """Summaries of ``uids`` (newest first), stored batch by batch, each batch committed.
+    """Summaries of ``uids`` (newest first), stored piece by piece, each piece committed.
     Returns False when ``limit`` stopped it early (the rest comes with the next sync)."""
     ordered = sorted(uids, reverse=True)
     complete = limit is None or len(ordered) <= limit
@@ -332,16 +384,20 @@ def _fetch_and_store(session: ImapSession, folder: Folder, uids: Sequence[int],
     batches = [ordered[:FIRST_BATCH]] + [ordered[start:start + BATCH]
                                          for start in range(FIRST_BATCH, len(ordered), BATCH)]
     patient_domain = settings.MSSANTE_PATIENT_DOMAIN
-    writer = _index_writer(folder.pk, len(batches))
+    writer = _index_writer(folder.pk, len(ordered), patient_domain)
     # Parsing builds thousands of small objects that the cyclic GC needlessly rescans.
     gc.disable()
     try:
-        for records in session.summary_batches(batches, patient_domain):
-            if writer is not None:
-                writer.put(records)
+        for units in session.summary_pieces(batches):
+            if isinstance(writer, _ProcessWriter):
+                if not writer.offer(units):
+                    writer.put(parse_summary_units(units, patient_domain))
+            elif writer is not None:
+                writer.put(parse_summary_units(units, patient_domain))
             else:
                 with transaction.atomic():
-                    report.added += _insert_summaries(folder.pk, records)
+                    report.added += _insert_summaries(
+                        folder.pk, parse_summary_units(units, patient_domain))
     except BaseException:
         if writer is not None:  # keep what was read before the error, then re-raise it
             report.added += writer.close(check=False)
@@ -360,6 +416,16 @@ def folder_sync(*, session: ImapSession, folder: Folder, status: FolderStatus | 
     before the worker takes over); the folder then stays "initial" until completed."""
     report = FolderReport(folder.name)
     known: set[int]
+    if status is not None and _empty_at_first_sync(session, folder, status):
+        # Nothing to fetch and STATUS told us every counter: no need to open it (rows left
+        # by an interrupted first sync of messages since deleted go).
+        report.mode = "initial"
+        report.removed += MessageSummary.objects.filter(folder=folder).delete()[0]
+        folder.uidvalidity, folder.uidnext = status.uidvalidity, status.uidnext
+        folder.highestmodseq, folder.total, folder.unread = status.highestmodseq or 0, 0, 0
+        folder.last_sync_at = timezone.now()
+        folder.save()
+        return report
     state = session.examine(folder.name)
     if folder.uidvalidity is not None and folder.uidvalidity != state.uidvalidity:
         logger.warning("UIDVALIDITY changed for %s: index of the folder rebuilt", folder)
@@ -411,6 +477,14 @@ def folder_sync(*, session: ImapSession, folder: Folder, status: FolderStatus | 
     folder.last_sync_at = timezone.now()
     folder.save()
     return report
+
+
+def _empty_at_first_sync(session: ImapSession, folder: Folder, status: FolderStatus) -> bool:
+    """A folder never synced, empty, whose STATUS gave every counter (CONDSTORE): a new
+    mailbox has several (Sent, Drafts, Trash...), and opening each costs a round trip."""
+    return (status.messages == 0 and session.condstore
+            and status.highestmodseq is not None and status.uidvalidity > 0
+            and folder.highestmodseq is None and folder.uidvalidity is None)
 
 
 def _needs_sync(folder: Folder, status: FolderStatus, condstore: bool) -> bool:

@@ -4,6 +4,7 @@ faults mid-sync, token expiry, one sync per mailbox, user actions."""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 import time
@@ -40,7 +41,22 @@ def folder(mailbox: Mailbox, name: str = "INBOX") -> Folder:
     return Folder.objects.get(mailbox=mailbox, name=name)
 
 
-def test_first_sync_indexes_what_lists_need(mailbox: Mailbox) -> None:
+@pytest.mark.parametrize("parser", ["here", "writer process"])
+def test_first_sync_indexes_what_lists_need(mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch,
+                                            parser: str) -> None:
+    if parser == "writer process":
+        # Big initial syncs fork a writer that also parses what it is offered: make it take
+        # every piece, and fail the sync if this process parses any.
+        monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_MESSAGES", 1)
+        monkeypatch.setattr(sync, "OFFER_BACKLOG", 10**9)
+        monkeypatch.setattr(settings, "MSSANTE_SYNC_WRITER_PROCESS", True)
+        parent, parse = os.getpid(), sync.parse_summary_units
+
+        def child_only(*args: Any) -> Any:
+            assert os.getpid() != parent, "parsed in the syncing process"
+            return parse(*args)
+
+        monkeypatch.setattr(sync, "parse_summary_units", child_only)
     append(ADDRESS, subject="Sortie de Mme Dupont", flags=(b"\\Seen",))
     append(ADDRESS, subject="Ordonnance", attachment=("ordonnance.pdf", "application/pdf", b"%PDF-1.4"))
     append(ADDRESS, subject="XDM/1.0/DDM+CR de biologie", attachment=("IHE_XDM.zip", "application/zip", b"PK"))
@@ -64,6 +80,25 @@ def test_first_sync_indexes_what_lists_need(mailbox: Mailbox) -> None:
     assert patient.patient_ins == INS and patient.in_reply_to == "<a@x>"
     assert patient.thread_key == thread_key("<x@y>", "<a@x>", "<root@x> <a@x>", 1)
     assert MessageSummary.objects.filter(folder=folder(mailbox, "Archive")).count() == 1
+
+
+def test_empty_folders_are_not_opened_at_first_sync_and_then_follow(
+        mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    append(ADDRESS, subject="premier")
+    opened: list[str] = []
+    examine = ImapSession.examine
+    monkeypatch.setattr(ImapSession, "examine",
+                        lambda self, name: opened.append(name) or examine(self, name))
+    run(mailbox)
+    assert "INBOX" in opened and "Sent" not in opened  # STATUS said everything about Sent
+    sent = folder(mailbox, "Sent")
+    assert sent.uidvalidity and sent.highestmodseq is not None and sent.total == 0
+    append(ADDRESS, "Sent", subject="envoyé depuis un autre client")
+    report = run(mailbox)
+    assert {f.name: f.mode for f in report.folders}["Sent"] == "incremental"
+    assert list(MessageSummary.objects.filter(folder=sent).values_list("subject", flat=True)) == [
+        "envoyé depuis un autre client"]
+    assert index_state(ADDRESS) == server_state(ADDRESS)
 
 
 def test_thread_key_follows_references(mailbox: Mailbox) -> None:
@@ -135,20 +170,20 @@ def test_connection_killed_mid_sync_then_converges_without_duplicates(
     monkeypatch.setattr(sync, "BATCH", 3)
     monkeypatch.setattr(sync, "ROWS_PER_INSERT", 2)  # full multi-row INSERTs and a remainder
     # The index is written by a thread, or by a forked process as for big initial syncs.
-    monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_BATCHES", 2)
+    monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_MESSAGES", 2)
     monkeypatch.setattr(settings, "MSSANTE_SYNC_WRITER_PROCESS", writer == "process")
     used: list[str] = []
     choose = sync._index_writer
     monkeypatch.setattr(sync, "_index_writer", lambda *a: used.append(type(w := choose(*a)).__name__) or w)
-    original = ImapSession.summary_batches
+    original = ImapSession.summary_pieces
 
-    def dying(self: ImapSession, batches: Any, patient_domain: str = "") -> Any:
-        for number, records in enumerate(original(self, batches, patient_domain)):
-            yield records
+    def dying(self: ImapSession, batches: Any) -> Any:
+        for number, units in enumerate(original(self, batches)):
+            yield units
             if number == 0:
                 self.client._imap.sock.shutdown(socket.SHUT_RDWR)  # the network drops under us
 
-    monkeypatch.setattr(ImapSession, "summary_batches", dying)
+    monkeypatch.setattr(ImapSession, "summary_pieces", dying)
     with pytest.raises(MailServerUnavailable):
         run(mailbox)
     inbox = folder(mailbox)
@@ -156,7 +191,7 @@ def test_connection_killed_mid_sync_then_converges_without_duplicates(
     assert 0 < MessageSummary.objects.filter(folder=inbox).count() < 16  # what arrived is kept
     mailbox.refresh_from_db()
     assert mailbox.sync_failures == 1 and mailbox.next_sync_after and mailbox.last_sync_error
-    monkeypatch.setattr(ImapSession, "summary_batches", original)
+    monkeypatch.setattr(ImapSession, "summary_pieces", original)
     run(mailbox)
     assert MessageSummary.objects.filter(folder=inbox).count() == 16
     assert index_state(ADDRESS) == server_state(ADDRESS)
@@ -171,7 +206,7 @@ def test_a_failing_writer_process_fails_the_sync_and_keeps_the_folder_incomplete
         append(ADDRESS, subject=f"lot {i}")
     monkeypatch.setattr(sync, "FIRST_BATCH", 2)
     monkeypatch.setattr(sync, "BATCH", 2)
-    monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_BATCHES", 2)
+    monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_MESSAGES", 2)
     def failing(values: list[object]) -> int:
         raise RuntimeError("disk full")
 
@@ -354,6 +389,15 @@ def test_streamed_fetches_stop_early_and_leave_the_connection_ready(mailbox: Mai
         fetched = sorted(int(unit[0].split(b"UID ")[1].split(b" ")[0])
                          for _, response in answers for unit in response.units)
         assert fetched == sorted(uids)
+        # Long answers come in pieces as they arrive (here one unit each), then the
+        # completion: the caller parses the first messages while the rest is on its way.
+        pieces = list(wire.stream(client._imap, [b"UID FETCH 1:* (UID FLAGS)", b"NOOP"], every=1))
+        partial = [response for _, response in pieces if not response.status]
+        assert len(partial) >= len(uids) - 1 and all(len(r.units) == 1 for r in partial)
+        assert [r.status for _, r in pieces if r.status] == [b"OK", b"OK"]
+        streamed = sorted(int(unit[0].split(b"UID ")[1].split(b" ")[0])
+                          for _, response in pieces for unit in response.units)
+        assert streamed == sorted(uids)
         client._imap.sock.shutdown(socket.SHUT_RDWR)
         with pytest.raises(Exception, match="connection"):
             list(wire.stream(client._imap, lines))

@@ -76,6 +76,15 @@ def test_receipts_asked_answered_and_shown(client: Client, psc_sim: PSCSim, demo
     open_folder(client, GP, "inbox")
     sent = open_folder(client, GP, "sent")
     mine = MessageSummary.objects.get(folder=sent, subject=subject)
+    # A busy mailbox gets many receipts about other messages the same day: they must not
+    # crowd these out (they were fetched oldest first, 30 at most).
+    inbox = Folder.objects.get(mailbox__address=GP, role="inbox")
+    other = MessageSummary.objects.filter(folder=inbox).first()
+    assert other is not None
+    for number in range(40):
+        other.pk, other.uid, other.is_report = None, 10**6 + number, True
+        other.in_reply_to, other.date = "<un-autre-message@medecin.mssante.test>", mine.date
+        other.save()
     shown = client.get(f"/bal/{sent.mailbox_id}/dossier/{sent.pk}/message/{mine.uid}/").content.decode()
     assert f"Lu par {EDUCATOR}" in shown
     assert f"Remis à {EDUCATOR}" in shown  # Postfix's DSN after LMTP delivery

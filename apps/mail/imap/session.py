@@ -26,7 +26,7 @@ from .summaries import (
     FlagsRecord,
     SummaryRecord,
     parse_flags_unit,
-    parse_summary_unit,
+    parse_summary_units,
     summary_items,
 )
 
@@ -194,7 +194,10 @@ class ImapSession:
         if response.status != b"OK":
             raise ImapCommandError(f"{line.split(b' ')[0].decode()} → {response.status.decode()} "
                                    f"{response.text.decode('utf-8', 'replace')}")
-        for unit in response.units:
+        self._check_notifications(response.units, expected)
+
+    def _check_notifications(self, units: list[list[bytes]], expected: bytes) -> None:
+        for unit in units:
             if _is_notification(unit, expected):
                 self.dirty = True
 
@@ -348,27 +351,27 @@ class ImapSession:
     def summaries(self, uids: Sequence[int], patient_domain: str = "") -> list[SummaryRecord]:
         if not uids:
             return []
-        return next(self.summary_batches([uids], patient_domain))
+        return [record for records in self.summary_batches([uids], patient_domain)
+                for record in records]
 
     def summary_batches(self, batches: Iterable[Sequence[int]],
                         patient_domain: str = "") -> Iterator[list[SummaryRecord]]:
-        """Summaries batch by batch, the next FETCHes sent and read by a thread while the
-        caller parses and stores the current one: the server's work overlaps ours."""
+        """Summaries of each piece of the answers, parsed here (see ``summary_pieces``)."""
+        for units in self.summary_pieces(batches):
+            yield parse_summary_units(units, patient_domain)
+
+    def summary_pieces(self, batches: Iterable[Sequence[int]]) -> Iterator[list[list[bytes]]]:
+        """The raw FETCH answers for ``batches`` of UIDs, in pieces of a few hundred units as
+        they arrive: a thread sends the next FETCHes and reads them while the caller parses
+        (``summaries.parse_summary_units``, here or in another process) and stores."""
         items = summary_items(self.condstore)
         lines = [b"UID FETCH " + uid_set(uids) + b" " + items for uids in batches if uids]
         for line, response in wire.stream(self.imap, lines, self.round_trips):
-            yield self._parse_summaries(line, response, patient_domain)
-
-    def _parse_summaries(self, line: bytes, response: wire.Response,
-                         patient_domain: str) -> list[SummaryRecord]:
-        self._check(line, response, expected=b"SUMMARY")
-        records = []
-        for unit in response.units:
-            if b"HEADER.FIELDS" in unit[0]:
-                record = parse_summary_unit(unit, patient_domain)
-                if record is not None:
-                    records.append(record)
-        return records
+            if response.status:
+                self._check(line, response, expected=b"SUMMARY")
+            else:
+                self._check_notifications(response.units, expected=b"SUMMARY")
+            yield response.units
 
     def fetch_raw(self, folder: str, uid: int, limit: int = 50 * 1024 * 1024) -> bytes | None:
         """The whole message (without setting \\Seen), or None when it is gone.

@@ -9,6 +9,7 @@ and cheap enough to build 100,000 at a time, in the column order the index store
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from typing import NamedTuple
@@ -80,7 +81,9 @@ _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 _QUOTED_HEADER = re.compile(rb'BODY\[HEADER\.FIELDS \([^)]*\)\] "((?:[^"\\]|\\.)*)"')
 
 
+@functools.lru_cache(maxsize=1024)
 def _flags(raw: bytes) -> tuple[bool, bool, bool, bool, bool, str]:
+    """Cached: a folder's messages share a handful of flag combinations."""
     words = raw.split()
     keywords = " ".join(w.decode("utf-8", "replace") for w in words if not w.startswith(b"\\"))
     return (b"\\Seen" in words, b"\\Flagged" in words, b"\\Answered" in words,
@@ -157,6 +160,13 @@ def parse_summary_unit(unit: list[bytes], patient_domain: str = "") -> SummaryRe
         decode_text(fields.get(b"subject", b""))[:500], size_value, seen, flagged, answered,
         draft, keywords[:500], anything, pdf, xdm, cda, patient_ins,
         (b"eport" in structure or b"EPORT" in structure) and is_report_structure(structure.lower())))
+
+
+def parse_summary_units(units: list[list[bytes]], patient_domain: str = "") -> list[SummaryRecord]:
+    """The records of the summary units among ``units`` (others are notifications)."""
+    parse = parse_summary_unit
+    return [record for unit in units
+            if b"HEADER.FIELDS" in unit[0] and (record := parse(unit, patient_domain)) is not None]
 
 
 def _parse_unit_slowly(unit: list[bytes]) -> tuple[int, bytes, int, int, bytes, bytes, bytes] | None:

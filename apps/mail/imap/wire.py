@@ -13,7 +13,7 @@ import contextlib
 import queue
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,9 +65,11 @@ def send(imap: Any, line: bytes, counter: RoundTrips | None = None) -> bytes:
     return tag
 
 
-def receive(imap: Any, tag: bytes) -> Response:
+def receive(imap: Any, tag: bytes, piece: Callable[[list[list[bytes]]], None] | None = None,
+            every: int = 0) -> Response:
+    """The answer to a command ``send`` sent (see ``_read`` for ``piece``)."""
     try:
-        units, done = _read(imap, [tag])
+        units, done = _read(imap, [tag], piece, every)
     except (OSError, ssl.SSLError, TimeoutError) as exc:
         raise ImapUnavailable(f"connection lost: {exc}") from exc
     done[tag].units = units
@@ -93,33 +95,47 @@ def pipeline(imap: Any, lines: list[bytes],
 
 
 def stream(imap: Any, lines: list[bytes], counter: RoundTrips | None = None,
-           ahead: int = 2) -> Iterator[tuple[bytes, Response]]:
-    """Send ``lines`` and yield each (line, response) in order, read by a thread.
+           ahead: int = 2, every: int = 250) -> Iterator[tuple[bytes, Response]]:
+    """Send ``lines`` and yield their answers as they arrive, read by a thread.
 
-    The thread keeps ``ahead`` commands in flight and reads their responses off the socket
-    (the TLS decryption runs without the GIL) while the caller parses the previous one, so
-    the server, the socket and the parser all work at once. At most ``ahead`` read responses
-    wait in memory. If the caller stops early, the thread sends nothing more but still reads
-    what is in flight, leaving the connection ready for the next command."""
+    Each command's untagged units come in pieces of ``every`` units, as partial responses
+    (``status`` empty), then its completion (with the last units). The caller parses a piece
+    while the thread reads the next off the socket (the TLS decryption runs without the GIL)
+    and the server prepares more: the server, the socket and the parser all work at once,
+    from the first piece on. The thread keeps ``ahead`` commands in flight; at most a few
+    pieces wait in memory. If the caller stops early, the thread sends nothing more but
+    still reads what is in flight, leaving the connection ready for the next command.
+
+    Servers may answer pipelined commands interleaved (Dovecot does): a piece of one
+    command's answer may hold units another command asked for."""
     if len(lines) <= 1:
         for line in lines:
             yield line, command(imap, line, counter)
         return
-    ready: queue.Queue[tuple[bytes, Response] | BaseException | None] = queue.Queue(ahead)
+    ready: queue.Queue[tuple[bytes, Response] | BaseException | None] = queue.Queue(
+        max(2, ahead * 4))
     stop = threading.Event()
+
+    def answer(sent: bytes, tag: bytes) -> Response:
+        def piece(units: list[list[bytes]]) -> None:
+            if not stop.is_set():  # a caller that stopped wants no more
+                ready.put((sent, Response(units=units)))
+        return receive(imap, tag, piece, every)
 
     def produce() -> None:
         try:
             in_flight: list[tuple[bytes, bytes]] = []
-            for line in lines:
+            for number, line in enumerate(lines):
                 if stop.is_set():
                     break
                 in_flight.append((line, send(imap, line, counter)))
-                if len(in_flight) >= ahead:
+                # The first answer alone: it is what the first screen waits for, and a
+                # server that interleaves would otherwise mix the next one into it.
+                if len(in_flight) >= ahead or number == 0:
                     sent, tag = in_flight.pop(0)
-                    ready.put((sent, receive(imap, tag)))
+                    ready.put((sent, answer(sent, tag)))
             for sent, tag in in_flight:
-                ready.put((sent, receive(imap, tag)))
+                ready.put((sent, answer(sent, tag)))
         except BaseException as exc:  # given to the caller  # noqa: BLE001
             ready.put(exc)
         finally:
@@ -140,9 +156,11 @@ def stream(imap: Any, lines: list[bytes], counter: RoundTrips | None = None,
         thread.join()
 
 
-def _read(imap: Any, tags: list[bytes]) -> tuple[list[list[bytes]], dict[bytes, Response]]:
+def _read(imap: Any, tags: list[bytes], piece: Callable[[list[list[bytes]]], None] | None = None,
+          every: int = 0) -> tuple[list[list[bytes]], dict[bytes, Response]]:
     """Read until every tag has completed. Bytes read beyond the last completion are kept
-    on the connection for the next call."""
+    on the connection for the next call. With ``piece``, every ``every`` complete units are
+    handed to it as they arrive instead of being returned at the end."""
     reader = imap.file
     buf = bytearray(getattr(imap, "_mss_leftover", b""))
     imap._mss_leftover = b""
@@ -181,6 +199,9 @@ def _read(imap: Any, tags: list[bytes]) -> tuple[list[list[bytes]], dict[bytes, 
                     imap._mss_leftover = bytes(buf[pos:])
                     return units, done
                 continue
+            if piece is not None and len(units) >= every:
+                piece(units)
+                units = []
             unit = [line]
             units.append(unit)
         else:
