@@ -102,6 +102,9 @@ def thread_key(message_id: str, in_reply_to: str, references: str, uid: int) -> 
 def attachment_kinds(bodystructure: bytes) -> tuple[bool, bool, bool, bool]:
     """(any, pdf, IHE_XDM, CDA) from a raw BODYSTRUCTURE, without a full parse."""
     bs = bodystructure.lower()
+    if (b"name" not in bs and b"attachment" not in bs and b"pdf" not in bs and b"xml" not in bs
+            and b"xdm" not in bs):  # most messages: every test below would fail
+        return False, False, False, False
     xdm = b"ihe_xdm.zip" in bs
     pdf = b'"application" "pdf"' in bs or b'.pdf"' in bs
     cda = (b'"text" "xml"' in bs or b'"application" "xml"' in bs or b"cda+xml" in bs
