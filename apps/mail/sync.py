@@ -13,9 +13,10 @@ opens the folders that changed. ``folder_sync`` then does one of three things:
 A UIDVALIDITY change discards the folder's index and starts again. Rows are written with
 raw multi-row INSERTs: building 100,000 model instances would cost more than the IMAP fetch.
 A thread reads the FETCH answers and hands them over in pieces of a few hundred messages
-as they arrive; this thread parses and stores each piece. Big initial syncs fork a writer
-process that stores every row and parses the pieces it has time for, so that parsing (the
-bottleneck in CPython) uses both cores; a thread writes where forking is off.
+as they arrive; this thread parses and stores them. Big initial syncs fork a writer
+process that stores every row and parses the pieces it has time for, so that the parser
+(the bottleneck in CPython) has this process to itself; a thread writes where forking is
+off.
 Folders still empty at a first sync are recorded from their STATUS without being opened.
 """
 
@@ -263,14 +264,16 @@ def _write_in_child(inbox: Any, outbox: Any, folder_id: int, patient_domain: str
 
 
 class _ProcessWriter:
-    """A forked process that stores the summaries of a big initial sync, and parses part of
-    them: parsing is the bottleneck in CPython, and the second core takes half of it.
+    """A forked process that stores the summaries of a big initial sync, and parses the
+    pieces it has time for: parsing is the bottleneck in CPython, storing is a third of the
+    work, and the second core takes both off the parser's.
 
-    The parent hands a piece of raw FETCH units to the child when the child has no other
-    piece to parse (``offer``), and parses the piece itself otherwise, sending the child
-    flat row values to store: the split adapts to how busy each core is, and the child,
-    the only one writing, never waits for a lock. Forked before any reader thread exists,
-    after closing this process's database connections, which neither process may share."""
+    The parent hands a piece of raw FETCH units to the child when the child has next to
+    nothing in hand (``offer``), and parses the piece itself otherwise, sending the child
+    flat row values to store: the split follows how busy each process is (on a two-core
+    machine with the IMAP server on the same cores, the child mostly stores), and the
+    child, the only one writing, never waits for a lock. Forked before any reader thread
+    exists, after closing this process's database connections, which neither may share."""
 
     def __init__(self, folder_id: int, patient_domain: str) -> None:
         connections.close_all()
