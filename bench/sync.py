@@ -155,7 +155,7 @@ def child(address: str, twin: str, count: int) -> dict[str, object]:
     }
 
 
-RUNS = {"10k": 7, "100k": 3}
+RUNS = {"10k": 9, "100k": 5}
 
 
 def summarize(runs: list[dict[str, object]]) -> dict[str, object]:
