@@ -23,11 +23,13 @@ Folders still empty at a first sync are recorded from their STATUS without being
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import gc
 import logging
 import multiprocessing
-import multiprocessing.queues  # noqa: F401 - loaded here, not while a sync forks its writer
+import multiprocessing.connection  # noqa: F401 - loaded here, not while a sync forks its writer
+import multiprocessing.queues  # noqa: F401
 import multiprocessing.sharedctypes  # noqa: F401
 import os
 import queue
@@ -238,7 +240,7 @@ def _write_in_child(inbox: Any, outbox: Any, folder_id: int, patient_domain: str
     added = 0
     gc.disable()  # as in the parent: parsing makes many small objects and no cycles
     try:
-        item = inbox.get()
+        item = inbox.recv()
         while item is not None:
             with transaction.atomic():
                 rows = 0
@@ -249,16 +251,17 @@ def _write_in_child(inbox: Any, outbox: Any, folder_id: int, patient_domain: str
                     stored = _insert_values(values)
                     added, rows = added + stored, rows + stored
                     done.value += count
-                    if rows >= COMMIT_ROWS or inbox.empty():
+                    if rows >= COMMIT_ROWS or not inbox.poll():
                         break  # commit, then wait for more
-                    item = inbox.get()
+                    item = inbox.recv()
             if item is not None:
-                item = inbox.get()
+                item = inbox.recv()
         outbox.put(("ok", added))
     except BaseException as exc:  # reported to the parent  # noqa: BLE001
         outbox.put(("error", f"{type(exc).__name__}: {exc}", added))
-        while inbox.get() is not None:  # let the parent finish putting
-            pass
+        with contextlib.suppress(EOFError, OSError):
+            while inbox.recv() is not None:  # let the parent finish sending
+                pass
     finally:
         connection.close()
 
@@ -279,7 +282,12 @@ class _ProcessWriter:
         connections.close_all()
         context = multiprocessing.get_context("fork")
         self.folder_id = folder_id
-        self._inbox: Any = context.Queue(maxsize=16)
+        # A pipe written by this thread rather than a Queue: a Queue's feeder thread pickles
+        # and writes only when the parser lets go of the GIL, and the child then starved.
+        # A 1 MB pipe (Linux) lets the parser run a few pieces ahead of the child.
+        reader, self._inbox = context.Pipe(duplex=False)
+        with contextlib.suppress(AttributeError, OSError):
+            fcntl.fcntl(self._inbox.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self._outbox: Any = context.Queue()
         self._done: Any = context.RawValue("q", 0)  # units and rows the child has stored
         self._sent = 0
@@ -291,14 +299,15 @@ class _ProcessWriter:
         if self._pid == 0:  # the child: store, report, and leave without running any cleanup
             code = 0
             try:
-                _write_in_child(self._inbox, self._outbox, folder_id, patient_domain,
-                                self._done)
+                self._inbox.close()  # the parent's end: the child sees EOF if the parent dies
+                _write_in_child(reader, self._outbox, folder_id, patient_domain, self._done)
             except BaseException:  # noqa: BLE001 - reported through the queue already
                 code = 1
             finally:
                 self._outbox.close()
                 self._outbox.join_thread()
                 os._exit(code)
+        reader.close()  # the child's end: a send fails at once if the child is gone
 
     def _alive(self) -> bool:
         if self._exit is None:
@@ -324,21 +333,20 @@ class _ProcessWriter:
 
     def _put(self, item: tuple[str, int, Any]) -> None:
         self._sent += item[1]
-        while True:
-            self._check_alive()
-            if not self._outbox.empty():
-                self._result = self._outbox.get()
-                raise IndexWriterFailed(str(self._result[1]))
-            try:
-                self._inbox.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                continue
+        self._check_alive()
+        if not self._outbox.empty():
+            self._result = self._outbox.get()
+            raise IndexWriterFailed(str(self._result[1]))
+        try:
+            self._inbox.send(item)  # waits while the pipe is full: the child is behind
+        except OSError as exc:  # the child is gone (its error, if any, comes in close())
+            raise IndexWriterFailed(f"writer process unreachable: {exc}") from exc
 
     def close(self, *, check: bool = True) -> int:
         """Waits until what was queued is stored; returns the rows added."""
-        with contextlib.suppress(queue.Full):
-            self._inbox.put(None, timeout=30)
+        with contextlib.suppress(OSError):
+            self._inbox.send(None)
+        self._inbox.close()
         result = self._result
         while result is None:
             try:
@@ -356,6 +364,7 @@ class _ProcessWriter:
 
 
 COMMIT_ROWS = 2000  # the most rows stored in one transaction during a sync
+PIPE_BYTES = 1 << 20  # the writer process's inbox: Linux's largest pipe for a user
 OFFER_BACKLOG = 250  # units or rows the writer process may have in hand for an offer
 PROCESS_WRITER_MIN_MESSAGES = 14000  # ~7 batches: below, forking costs more than it saves
 
