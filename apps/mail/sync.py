@@ -423,8 +423,11 @@ def _fetch_and_store(session: ImapSession, folder: Folder, uids: Sequence[int],
             store()
     except BaseException:
         if pending and not isinstance(writer, _ProcessWriter):  # keep what was read
-            with contextlib.suppress(Exception):
+            try:
                 store()
+            except Exception as exc:  # noqa: BLE001 - the first error is the one raised
+                logger.warning("sync of %s: %d parsed summaries not stored after an error (%s);"
+                               " the next sync fetches them", folder, len(pending), exc)
         if writer is not None:  # keep what was read before the error, then re-raise it
             report.added += writer.close(check=False)
         raise
