@@ -160,9 +160,13 @@ def _read(imap: Any, tags: list[bytes], piece: Callable[[list[list[bytes]]], Non
           every: int = 0) -> tuple[list[list[bytes]], dict[bytes, Response]]:
     """Read until every tag has completed. Bytes read beyond the last completion are kept
     on the connection for the next call. With ``piece``, every ``every`` complete units are
-    handed to it as they arrive instead of being returned at the end."""
+    handed to it as they arrive instead of being returned at the end.
+
+    The buffer is immutable bytes, rebuilt from the unread tail when a chunk arrives: each
+    line and literal is then one slice (a bytearray's slice is a copy made into bytes by a
+    second copy), and the tails are short next to the 256 KB chunks."""
     reader = imap.file
-    buf = bytearray(getattr(imap, "_mss_leftover", b""))
+    buf: bytes = getattr(imap, "_mss_leftover", b"")
     imap._mss_leftover = b""
     pos = 0
     units: list[list[bytes]] = []
@@ -171,19 +175,22 @@ def _read(imap: Any, tags: list[bytes], piece: Callable[[list[list[bytes]]], Non
     unit: list[bytes] | None = None
     while True:
         end = buf.find(b"\r\n", pos)
-        while end < 0:
-            if pos > CHUNK * 4:  # drop what is parsed so the buffer stays small
-                del buf[:pos]
-                pos = 0
-            chunk = reader.read1(CHUNK)
-            if not chunk:
-                raise ImapUnavailable("server closed the connection mid-response")
-            buf += chunk
-            end = buf.find(b"\r\n", pos)
-        line = bytes(buf[pos:end])
+        if end < 0:  # read on to the line's end, joining once (a long line stays linear)
+            parts = [buf[pos:]]
+            while True:
+                chunk = reader.read1(CHUNK)
+                if not chunk:
+                    raise ImapUnavailable("server closed the connection mid-response")
+                ends = chunk.find(b"\r\n") >= 0 or (chunk[:1] == b"\n" and parts[-1][-1:] == b"\r")
+                parts.append(chunk)
+                if ends:
+                    break
+            buf, pos = b"".join(parts), 0
+            end = buf.find(b"\r\n")
+        line = buf[pos:end]
         pos = end + 2
         literal = -1
-        if line.endswith(b"}"):
+        if line[-1:] == b"}":
             brace = line.rfind(b"{")
             size = line[brace + 1:-1].rstrip(b"+")
             if brace >= 0 and size.isdigit():
@@ -196,7 +203,7 @@ def _read(imap: Any, tags: list[bytes], piece: Callable[[list[list[bytes]]], Non
                 done[tag] = Response(status=status.upper(), text=text)
                 waiting.discard(tag)
                 if not waiting:
-                    imap._mss_leftover = bytes(buf[pos:])
+                    imap._mss_leftover = buf[pos:]
                     return units, done
                 continue
             if piece is not None and len(units) >= every:
@@ -209,13 +216,15 @@ def _read(imap: Any, tags: list[bytes], piece: Callable[[list[list[bytes]]], Non
         if literal < 0:
             unit = None
             continue
-        while len(buf) - pos < literal:
-            if pos > CHUNK * 4:
-                del buf[:pos]
-                pos = 0
-            chunk = reader.read1(max(CHUNK, literal - (len(buf) - pos)))
-            if not chunk:
-                raise ImapUnavailable("server closed the connection mid-literal")
-            buf += chunk
-        unit.append(bytes(buf[pos:pos + literal]))
+        if len(buf) - pos < literal:
+            parts = [buf[pos:]]
+            have = len(parts[0])
+            while have < literal:
+                chunk = reader.read1(max(CHUNK, literal - have))
+                if not chunk:
+                    raise ImapUnavailable("server closed the connection mid-literal")
+                parts.append(chunk)
+                have += len(chunk)
+            buf, pos = b"".join(parts), 0
+        unit.append(buf[pos:pos + literal])
         pos += literal

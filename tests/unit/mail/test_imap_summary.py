@@ -95,6 +95,37 @@ def test_wire_reader_splits_units_and_literals() -> None:
     assert response.units[0][1] == literal and response.units[0][2] == b" FLAGS ())"
 
 
+class Trickle:
+    """A socket reader handing out the bytes a few at a time, in sizes 1 to ``most``: every
+    line end, literal and tag ends up split across reads somewhere."""
+
+    def __init__(self, data: bytes, most: int) -> None:
+        self.data, self.most, self.calls = data, most, 0
+
+    def read1(self, size: int) -> bytes:
+        self.calls += 1
+        piece, self.data = self.data[:min(size, 1 + self.calls % self.most)], self.data[min(size, 1 + self.calls % self.most):]
+        return piece
+
+
+@pytest.mark.parametrize("most", [1, 2, 3, 7, 64, 1 << 20])
+def test_wire_reader_gives_the_same_units_however_the_bytes_arrive(most: int) -> None:
+    literal = b"Subject: T1 OK inside\r\n\r\n"
+    long_line = b"* SEARCH " + b" ".join(b"%d" % n for n in range(1, 3000))
+    data = (b"* 1 FETCH (UID 5 BODY[HEADER] {%d}\r\n" % len(literal) + literal + b" FLAGS ())\r\n"
+            + long_line + b"\r\n* 2 FETCH (UID 6 BODY[] {0}\r\n)\r\nT1 OK done\r\n* 3 EXISTS\r\n")
+    imap = FakeImap(b"")
+    imap.file = Trickle(data, most)  # type: ignore[assignment]
+    response = wire.command(imap, b"X")
+    assert response.status == b"OK" and response.text == b"done"
+    assert response.units == [[b"* 1 FETCH (UID 5 BODY[HEADER] ", literal, b" FLAGS ())"], [long_line],
+                              [b"* 2 FETCH (UID 6 BODY[] ", b"", b")"]]
+    assert imap._mss_leftover + imap.file.data == b"* 3 EXISTS\r\n"  # kept for the next command
+    imap.file.data += b"T1 OK again\r\n"  # and the stream ends right after a completion
+    response = wire.command(imap, b"Y")
+    assert response.units == [[b"* 3 EXISTS"]] and response.text == b"again"
+
+
 def test_pipelined_answers_read_in_order_even_when_they_arrive_together() -> None:
     # Dovecot completes pipelined commands in any order: here STATUS before NOOP.
     imap = FakeImap(b"* STATUS INBOX (MESSAGES 3)\r\nA2 OK status\r\n* 1 EXISTS\r\nA1 OK noop\r\n")
