@@ -81,9 +81,16 @@ _COLUMNS = ["folder_id", *SummaryRecord._fields]
 
 def _datetime_adapter() -> Callable[[Any], Any]:
     if connection.vendor == "sqlite":
-        # Django stores naive UTC text on SQLite; our dates are already UTC.
-        return lambda value: value.replace(tzinfo=None).isoformat(" ") if value else None
+        # Django stores naive UTC text on SQLite: the statement makes it from the epoch
+        # seconds (see ``_date_placeholder``), a tenth of the cost of isoformat() in Python.
+        return lambda value: value.timestamp() if value else None
     return lambda value: value
+
+
+def _date_placeholder(sqlite: bool) -> str:
+    """The date column's value in an INSERT: the bound epoch seconds turned into Django's
+    ``YYYY-MM-DD HH:MM:SS`` text by SQLite (message dates have no fractions of a second)."""
+    return "datetime(?, 'unixepoch')" if sqlite else "%s"
 
 
 ROWS_PER_INSERT = 500  # 12,000 parameters: SQLite >= 3.32 allows 32,766, PostgreSQL 65,535
@@ -100,15 +107,27 @@ def _rows_per_insert() -> int:
 
 def _summary_values(folder_id: int, records: Sequence[SummaryRecord]) -> list[Any]:
     """The rows' column values, flat, in ``_COLUMNS`` order, dates as the backend stores
-    them: plain data that pickles fast for the writer process."""
+    them: plain data that pickles fast for the writer process.
+
+    On SQLite the booleans go as 0 and 1: Python's sqlite3 binds an int in ~60 ns but looks
+    a bool up as a type to adapt, failing with a formatted AttributeError it discards
+    (~440 ns), and a row has nine of them."""
     adapt = _datetime_adapter()
-    date_index = SummaryRecord._fields.index("date") + 1
+    width = len(_COLUMNS)
+    date_at = _COLUMNS.index("date") - width
+    as_ints = [i - width for i in _BOOLEAN_COLUMNS] if connection.vendor == "sqlite" else []
     values: list[Any] = []
     for record in records:
         values.append(folder_id)
         values.extend(record)
-        values[date_index - len(_COLUMNS)] = adapt(record.date)
+        values[date_at] = adapt(record.date)
+        for at in as_ints:
+            values[at] = 1 if values[at] else 0
     return values
+
+
+_BOOLEAN_COLUMNS = [i for i, name in enumerate(_COLUMNS)
+                    if MessageSummary._meta.get_field(name).get_internal_type() == "BooleanField"]
 
 
 def _insert_values(values: list[Any]) -> int:
@@ -127,7 +146,9 @@ def _insert_values(values: list[Any]) -> int:
     table = quote(MessageSummary._meta.db_table)
     columns = ", ".join(quote(c) for c in _COLUMNS)
     sqlite = connection.vendor == "sqlite"
-    row = "(" + ", ".join(["?" if sqlite else "%s"] * width) + ")"
+    placeholders = ["?" if sqlite else "%s"] * width
+    placeholders[_COLUMNS.index("date")] = _date_placeholder(sqlite)
+    row = "(" + ", ".join(placeholders) + ")"
     conflict = f" ON CONFLICT ({quote('folder_id')}, {quote('uid')}) DO NOTHING"
     per_insert = _rows_per_insert()
     step = width * per_insert

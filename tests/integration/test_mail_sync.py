@@ -4,6 +4,7 @@ faults mid-sync, token expiry, one sync per mailbox, user actions."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import socket
 import threading
@@ -58,7 +59,8 @@ def test_first_sync_indexes_what_lists_need(mailbox: Mailbox, monkeypatch: pytes
 
         monkeypatch.setattr(sync, "parse_summary_units", child_only)
     append(ADDRESS, subject="Sortie de Mme Dupont", flags=(b"\\Seen",))
-    append(ADDRESS, subject="Ordonnance", attachment=("ordonnance.pdf", "application/pdf", b"%PDF-1.4"))
+    append(ADDRESS, subject="Ordonnance", attachment=("ordonnance.pdf", "application/pdf", b"%PDF-1.4"),
+           Date="Tue, 24 Nov 2026 23:30:05 -0130")  # the next day in UTC
     append(ADDRESS, subject="XDM/1.0/DDM+CR de biologie", attachment=("IHE_XDM.zip", "application/zip", b"PK"))
     append(ADDRESS, subject="Question sur mon traitement",
            sender=f"Jeanne Dupont <{INS}@patient.mssante.test>", In_Reply_To="<a@x>",
@@ -75,6 +77,15 @@ def test_first_sync_indexes_what_lists_need(mailbox: Mailbox, monkeypatch: pytes
     assert rows["Sortie de Mme Dupont"].sender_address == "julien.petit@hopital.mssante.test"
     assert "secretariat@medecin.mssante.test" in rows["Sortie de Mme Dupont"].recipients
     assert rows["Ordonnance"].att_pdf and rows["Ordonnance"].has_attachment
+    # Stored as the backend stores any date (SQLite: text made by the INSERT itself), read
+    # back and filtered on through the ORM like any other.
+    assert rows["Ordonnance"].date == dt.datetime(2026, 11, 25, 1, 0, 5, tzinfo=dt.UTC)
+    assert list(MessageSummary.objects.filter(
+        folder=inbox, date__gte=dt.datetime(2026, 11, 25, 1, 0, 5, tzinfo=dt.UTC)).values_list(
+        "subject", flat=True)) == ["Ordonnance"]
+    assert [(m.seen, m.flagged, m.att_cda) for m in rows.values()].count((True, False, False)) == 1
+    assert MessageSummary.objects.filter(folder=inbox, seen=True).count() == 1
+    assert MessageSummary.objects.filter(folder=inbox, has_attachment=False).count() == 2
     assert rows["XDM/1.0/DDM+CR de biologie"].att_xdm
     patient = rows["Question sur mon traitement"]
     assert patient.patient_ins == INS and patient.in_reply_to == "<a@x>"
