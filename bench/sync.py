@@ -148,6 +148,8 @@ def child(address: str, twin: str, count: int) -> dict[str, object]:
         "first_screen_cold_ms": round(first_screen * 1000, 1),
         "initial_sync_warm_s": round(initial, 3),
         "ratio_cold_sync_to_cold_raw": round(initial_cold / raw_cold_around, 2),
+        # Against the raw fetch before the sync alone, as measured until November 2026.
+        "ratio_cold_sync_to_cold_raw_before": round(initial_cold / raw_cold, 2),
         "ratio_warm_sync_to_warm_raw": round(initial / raw_warm, 2),
         "ratio_cold_sync_to_raw_envelope": round(initial_cold / envelope, 2),
         "initial_messages_per_s_cold": round(count / initial_cold),
@@ -178,6 +180,8 @@ def summarize(runs: list[dict[str, object]]) -> dict[str, object]:
         summary[key] = int(figure) if isinstance(first, int) else round(figure, 3)
     summary["ratio_cold_sync_to_cold_raw_each_run"] = [
         run["ratio_cold_sync_to_cold_raw"] for run in runs]
+    summary["ratio_cold_sync_to_cold_raw_before_each_run"] = [
+        run["ratio_cold_sync_to_cold_raw_before"] for run in runs]
     return summary
 
 
