@@ -33,6 +33,7 @@ import multiprocessing.queues  # noqa: F401
 import multiprocessing.sharedctypes  # noqa: F401
 import os
 import queue
+import signal
 import sqlite3
 import threading
 import time
@@ -329,6 +330,25 @@ class _ProcessWriter:
                 self._outbox.join_thread()
                 os._exit(code)
         reader.close()  # the child's end: a send fails at once if the child is gone
+        self._closed = threading.Event()
+        threading.Thread(target=self._watch, name="mail-index-writer-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        """Kill a child that has stored nothing for ``WRITER_STALL_SECONDS`` while it had
+        work in hand (a lock never granted, a hang): the parent, blocked on a full pipe or
+        waiting for the result, would otherwise wait forever. Killed, the child fails the
+        sync as any dying writer does: the folder stays incomplete and the next run resumes."""
+        last, since = -1, time.monotonic()
+        while not self._closed.wait(WRITER_WATCH_SECONDS):
+            done = self._done.value
+            if done != last or self._sent <= done:
+                last, since = done, time.monotonic()
+            elif time.monotonic() - since > WRITER_STALL_SECONDS and self._exit is None:
+                logger.error("index writer process %d stored nothing for %.0f s with %d units in"
+                             " hand: killed", self._pid, time.monotonic() - since, self._sent - done)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self._pid, signal.SIGKILL)
+                return
 
     def _alive(self) -> bool:
         if self._exit is None:
@@ -377,6 +397,7 @@ class _ProcessWriter:
                     result = ("error", f"writer process exited ({self._exit})", 0)
         while self._alive():  # reap the child
             time.sleep(0.01)
+        self._closed.set()
         if result[0] != "ok":
             if check:
                 raise IndexWriterFailed(str(result[1]))
@@ -388,6 +409,8 @@ COMMIT_ROWS = 2000  # the most rows stored in one transaction during a sync
 PIPE_BYTES = 1 << 20  # the writer process's inbox: Linux's largest pipe for a user
 OFFER_BACKLOG = 250  # units or rows the writer process may have in hand for an offer
 PROCESS_WRITER_MIN_MESSAGES = 14000  # ~7 batches: below, forking costs more than it saves
+WRITER_STALL_SECONDS = 120.0  # a writer process storing nothing with work in hand is killed
+WRITER_WATCH_SECONDS = 2.0  # how often the parent looks
 
 
 def _index_writer(folder_id: int, messages: int,

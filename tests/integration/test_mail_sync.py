@@ -231,6 +231,27 @@ def test_a_failing_writer_process_fails_the_sync_and_keeps_the_folder_incomplete
     assert index_state(ADDRESS) == server_state(ADDRESS)
 
 
+def test_a_hung_writer_process_is_killed_and_the_sync_fails_instead_of_waiting_forever(
+        mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    for i in range(7):
+        append(ADDRESS, subject=f"lot {i}")
+    monkeypatch.setattr(sync, "FIRST_BATCH", 2)
+    monkeypatch.setattr(sync, "BATCH", 2)
+    monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_MESSAGES", 2)
+    monkeypatch.setattr(sync, "WRITER_STALL_SECONDS", 1.0)
+    monkeypatch.setattr(sync, "WRITER_WATCH_SECONDS", 0.1)
+    monkeypatch.setattr(sync, "_insert_values", lambda values: time.sleep(3600))  # never returns
+    started = time.monotonic()
+    with pytest.raises(sync.IndexWriterFailed, match="exited"):
+        run(mailbox)
+    assert time.monotonic() - started < 30
+    assert "stored nothing" in caplog.text
+    monkeypatch.undo()
+    assert folder(mailbox).highestmodseq is None  # incomplete: the next run starts again
+    run(mailbox)
+    assert index_state(ADDRESS) == server_state(ADDRESS)
+
+
 @pytest.mark.parametrize("extensions", ["condstore-only", "none"])
 def test_servers_without_qresync_or_condstore_still_converge(
         mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch, extensions: str) -> None:
