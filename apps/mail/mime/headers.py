@@ -47,8 +47,8 @@ def _charset_decode(data: bytes, charset: bytes) -> str:
     codec, clean = _codec(charset)
     try:
         text = data.decode(codec, "replace")
-    except LookupError:  # a codec that is not a text encoding (base64, zlib...)
-        return data.decode("utf-8", "replace")
+    except (LookupError, UnicodeError):  # not a text encoding (zlib), or no "replace" (idna,
+        return data.decode("utf-8", "replace")  # undefined): hostile names must not fail a sync
     return text if clean else text.encode("utf-8", "replace").decode("utf-8")
 
 
@@ -145,7 +145,8 @@ def parse_date(raw: bytes) -> dt.datetime | None:
     The shape nearly every mailer writes, ``Wed, 01 Jan 2025 00:21:00 +0100``, is read by
     position (a third of the regex path's time); anything else goes through the regex."""
     if (len(raw) == 31 and raw[19:20] == b":" == raw[22:23] and raw[3:5] == b", "
-            and raw[25:26] == b" " and raw[26:27] in (b"+", b"-") and raw[27:31].isdigit()):
+            and raw[16:17] == b" " == raw[25:26] and raw[26:27] in (b"+", b"-")
+            and raw[27:31].isdigit()):
         midnight = _day(raw[5:16])
         hh, mm, ss = raw[17:19], raw[20:22], raw[23:25]
         if (midnight is not None and hh.isdigit() and mm.isdigit() and ss.isdigit()

@@ -51,3 +51,14 @@ def test_encoded_words() -> None:
     assert decode_text(b"=?utf-8?q?R=C3=A9sultats?= de =?iso-8859-1?q?biologie_=E9t=E9?=") == \
         "Résultats de biologie été"
     assert decode_text("Hélène".encode("latin-1")) == "Hélène"  # raw 8-bit, not UTF-8
+
+
+@pytest.mark.parametrize("charset", [b"undefined", b"idna", b"zlib", b"utf-7", b"unicode_escape",
+                                     b"no-such-charset", b"utf-8*fr"])
+def test_hostile_charsets_give_text_never_an_exception(charset: bytes) -> None:
+    # "undefined" and "idna" raised UnicodeError (no "replace" handler), which failed the
+    # folder's sync at every run; UTF-7 and the escape codecs can make lone surrogates.
+    text = decode_text(b"=?" + charset + b"?Q?caf=E9_+2AA-_=5Cud800?=")
+    assert isinstance(text, str) and text.encode("utf-8")
+    text = decode_text(b"Objet =?" + charset + b"?B?Y2Fm6SArMkFBLQ==?= suite")
+    assert text.startswith("Objet ") and text.endswith(" suite") and text.encode("utf-8")

@@ -45,7 +45,9 @@ def test_patient_sender_is_recognised_by_a_valid_ins() -> None:
 
 
 @pytest.mark.parametrize("header", [b"", b"garbage without colon\r\n", b"Date: not a date\r\nSubject: =?x-unknown?q?abc?=\r\n",
-                                    b"From: \xff\xfe broken <x@y>\r\nSubject: \xe9t\xe9\r\n"])
+                                    b"From: \xff\xfe broken <x@y>\r\nSubject: \xe9t\xe9\r\n",
+                                    b"From: =?idna?q?x?= <x@y>\r\nSubject: =?undefined?q?abc?=\r\n",
+                                    b"Date: Fri, 31 Dec 9999 23:59:59 -0130\r\n"])
 def test_malformed_headers_never_lose_the_message(header: bytes) -> None:
     unit = [b'* 1 FETCH (UID 3 FLAGS () RFC822.SIZE 10 BODY[HEADER.FIELDS (FROM)] ', header, b" BODYSTRUCTURE NIL)"]
     record = parse_summary_unit(unit)
