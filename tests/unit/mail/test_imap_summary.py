@@ -6,6 +6,8 @@ import datetime as dt
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apps.mail.imap import wire
 from apps.mail.imap.session import parse_uid_set, uid_set
@@ -152,3 +154,35 @@ def test_read_receipts_and_delivery_reports_are_marked() -> None:
     assert parse_summary_unit(report).is_report  # type: ignore[union-attr]
     assert parse_summary_unit(dsn).is_report  # type: ignore[union-attr]  # whatever the case
     assert not parse_summary_unit(UNIT).is_report  # type: ignore[union-attr]
+
+
+_CHARSETS = [b"utf-8", b"iso-8859-1", b"windows-1252", b"utf-7", b"utf-16", b"idna", b"undefined",
+             b"zlib", b"unicode_escape", b"x-unknown", b"utf-8*fr", b""]
+_PIECES = [b"=?", b"?=", b"?Q?", b"?B?", b"_", b"=E9", b"=C3=A9", b"+2AA-", b"\\ud800", b"w6k=",
+           b"<a@b>", b"<", b">", b"@", b",", b'"', b" ", b"\t", b"\r\n ", b":", b"\xe9", b"\xff",
+           b"Wed, ", b"01 Jan 2025 ", b"31 Dec 9999 ", b"23:59:59 ", b"+0100", b"-0130", b"99:99"]
+_word = st.builds(lambda charset, kind, text: b"=?" + charset + b"?" + kind + b"?" + text + b"?=",
+                  st.sampled_from(_CHARSETS), st.sampled_from([b"Q", b"q", b"B", b"b", b"X"]),
+                  st.binary(max_size=12) | st.sampled_from([b"caf=E9", b"w6k=", b"+2AA-"]))
+_value = st.lists(_word | st.sampled_from(_PIECES) | st.binary(max_size=6), max_size=8).map(b"".join)
+_NAMES = [b"From", b"To", b"Cc", b"Subject", b"Date", b"Message-ID", b"In-Reply-To", b"References",
+          b"from", b"X-Other", b""]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_NAMES), _value), max_size=9),
+       st.sampled_from([b"\r\n", b"\n"]))
+def test_any_header_block_gives_a_storable_record(fields: list[tuple[bytes, bytes]], end: bytes) -> None:
+    """Whatever a sender writes in the headers a list shows, the message is indexed: a
+    record, never an exception (which would fail the folder's sync at every run), with
+    text a database can store."""
+    header = b"".join(name + b": " + value + end for name, value in fields) + end
+    unit = [b"* 1 FETCH (UID 3 FLAGS (\\Seen) RFC822.SIZE 10 INTERNALDATE \"01-Jan-2025 00:00:00 +0000\" "
+            b"BODY[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES)] ",
+            header, b" BODYSTRUCTURE NIL)"]
+    record = parse_summary_unit(unit, "patient.mssante.fr")
+    assert record is not None and record.uid == 3 and record.seen
+    for value in record:
+        if isinstance(value, str):
+            value.encode("utf-8")  # no lone surrogate
+    assert record.date.tzinfo is not None
