@@ -98,8 +98,12 @@ def test_empty_folders_are_not_opened_at_first_sync_and_then_follow(
     append(ADDRESS, subject="premier")
     opened: list[str] = []
     examine = ImapSession.examine
-    monkeypatch.setattr(ImapSession, "examine",
-                        lambda self, name: opened.append(name) or examine(self, name))
+
+    def recording(self: ImapSession, name: str) -> Any:
+        opened.append(name)
+        return examine(self, name)
+
+    monkeypatch.setattr(ImapSession, "examine", recording)
     run(mailbox)
     assert "INBOX" in opened and "Sent" not in opened  # STATUS said everything about Sent
     sent = folder(mailbox, "Sent")
@@ -185,7 +189,13 @@ def test_connection_killed_mid_sync_then_converges_without_duplicates(
     monkeypatch.setattr(settings, "MSSANTE_SYNC_WRITER_PROCESS", writer == "process")
     used: list[str] = []
     choose = sync._index_writer
-    monkeypatch.setattr(sync, "_index_writer", lambda *a: used.append(type(w := choose(*a)).__name__) or w)
+
+    def recording(*args: Any) -> Any:
+        writer = choose(*args)
+        used.append(type(writer).__name__)
+        return writer
+
+    monkeypatch.setattr(sync, "_index_writer", recording)
     original = ImapSession.summary_pieces
 
     def dying(self: ImapSession, batches: Any) -> Any:
@@ -342,6 +352,7 @@ def test_server_down_records_backoff(mailbox: Mailbox) -> None:
     mailbox.refresh_from_db()
     assert mailbox.sync_failures == 2 and mailbox.sync_running_since is None
     from django.utils import timezone
+    assert mailbox.next_sync_after is not None
     delay = (mailbox.next_sync_after - timezone.now()).total_seconds()
     assert 40 < delay <= 60  # 30 s, then 60 s
     assert services.mailbox_sync_candidates() == []  # beat waits for the backoff

@@ -13,7 +13,7 @@ import contextlib
 import queue
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,7 +95,7 @@ def pipeline(imap: Any, lines: list[bytes],
 
 
 def stream(imap: Any, lines: list[bytes], counter: RoundTrips | None = None,
-           ahead: int = 2, every: int = 250) -> Iterator[tuple[bytes, Response]]:
+           ahead: int = 2, every: int = 250) -> Generator[tuple[bytes, Response], None, None]:
     """Send ``lines`` and yield their answers as they arrive, read by a thread.
 
     Each command's untagged units come in pieces of ``every`` units, as partial responses

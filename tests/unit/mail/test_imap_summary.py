@@ -79,6 +79,8 @@ def test_uid_sets_round_trip() -> None:
 class FakeImap:
     """The two things wire.command uses of imaplib: a tag source and a buffered reader."""
 
+    _mss_leftover = b""  # what wire keeps between commands
+
     def __init__(self, data: bytes) -> None:
         self.file = io.BufferedReader(io.BytesIO(data), buffer_size=7)  # tiny: literals straddle reads
         self.sent = b""
@@ -118,14 +120,14 @@ def test_wire_reader_gives_the_same_units_however_the_bytes_arrive(most: int) ->
     long_line = b"* SEARCH " + b" ".join(b"%d" % n for n in range(1, 3000))
     data = (b"* 1 FETCH (UID 5 BODY[HEADER] {%d}\r\n" % len(literal) + literal + b" FLAGS ())\r\n"
             + long_line + b"\r\n* 2 FETCH (UID 6 BODY[] {0}\r\n)\r\nT1 OK done\r\n* 3 EXISTS\r\n")
-    imap = FakeImap(b"")
-    imap.file = Trickle(data, most)  # type: ignore[assignment]
+    imap, trickle = FakeImap(b""), Trickle(data, most)
+    imap.file = trickle  # type: ignore[assignment]
     response = wire.command(imap, b"X")
     assert response.status == b"OK" and response.text == b"done"
     assert response.units == [[b"* 1 FETCH (UID 5 BODY[HEADER] ", literal, b" FLAGS ())"], [long_line],
                               [b"* 2 FETCH (UID 6 BODY[] ", b"", b")"]]
-    assert imap._mss_leftover + imap.file.data == b"* 3 EXISTS\r\n"  # kept for the next command
-    imap.file.data += b"T1 OK again\r\n"  # and the stream ends right after a completion
+    assert imap._mss_leftover + trickle.data == b"* 3 EXISTS\r\n"  # kept for the next command
+    trickle.data += b"T1 OK again\r\n"  # and the stream ends right after a completion
     response = wire.command(imap, b"Y")
     assert response.units == [[b"* 3 EXISTS"]] and response.text == b"again"
 
