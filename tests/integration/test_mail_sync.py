@@ -262,6 +262,29 @@ def test_a_hung_writer_process_is_killed_and_the_sync_fails_instead_of_waiting_f
     assert index_state(ADDRESS) == server_state(ADDRESS)
 
 
+def test_index_writes_skip_rows_already_stored(mailbox: Mailbox, caplog: pytest.LogCaptureFixture) -> None:
+    """Bulk writes (COPY on PostgreSQL, multi-row INSERTs on SQLite) store each row once even
+    when another writer stored some of them first: the COPY is refused as a whole and the
+    batch goes through INSERT ... ON CONFLICT DO NOTHING."""
+    from django.db import connection, transaction
+
+    from apps.mail.imap.summaries import SummaryRecord
+    box_folder = Folder.objects.create(mailbox=mailbox, name="Lot")
+    when = dt.datetime(2026, 11, 20, 8, 30, tzinfo=dt.UTC)
+    records = [SummaryRecord(uid, 0, f"<{uid}@x>", "", "", f"t{uid}", when, "A", "a@x", "", "", f"n° {uid}",
+                             10, uid % 2 == 0, False, False, False, "", False, False, False, False, "", False)
+               for uid in range(1, 1201)]
+    with transaction.atomic():
+        assert sync._insert_summaries(box_folder.pk, records[:700]) == 700
+    assert "refused" not in caplog.text  # the fast path when nothing is in the way
+    with transaction.atomic():
+        sync._insert_summaries(box_folder.pk, records[500:])  # 200 rows already there
+    rows = MessageSummary.objects.filter(folder=box_folder)
+    assert rows.count() == 1200 and rows.filter(seen=True).count() == 600
+    assert rows.get(uid=1000).date == when and rows.get(uid=1000).subject == "n° 1000"
+    assert ("refused" in caplog.text) == (connection.vendor == "postgresql")
+
+
 @pytest.mark.parametrize("extensions", ["condstore-only", "none"])
 def test_servers_without_qresync_or_condstore_still_converge(
         mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch, extensions: str) -> None:
