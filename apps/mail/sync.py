@@ -132,9 +132,10 @@ _BOOLEAN_COLUMNS = [i for i, name in enumerate(_COLUMNS)
 
 
 def _insert_values(values: list[Any]) -> int:
-    """Rows in multi-row INSERTs: each statement stores 500 rows in one call that runs
-    without the GIL (row-by-row ``executemany`` hands the GIL back and forth 100,000 times
-    with the parser during an initial sync).
+    """Rows in multi-row INSERTs (on PostgreSQL, COPY first: ``_copy_values``): each
+    statement stores 500 rows in one call that runs without the GIL (row-by-row
+    ``executemany`` hands the GIL back and forth 100,000 times with the parser during an
+    initial sync).
 
     On SQLite the statements go to the sqlite3 cursor itself, with ``?`` placeholders:
     Django's wrapper would rewrite each 12,500-placeholder statement with a regex at every
@@ -175,7 +176,7 @@ def _insert_values(values: list[Any]) -> int:
 def _copy_values(values: list[Any], table: str, columns: str) -> bool:
     """PostgreSQL: the rows through COPY, in a savepoint. Django's psycopg cursors bind on
     the client, so a 500-row INSERT was a 13,000-value statement built and parsed as text at
-    every call: ~65 µs a row, against ~14 for COPY (10k sync 1.0 s → 0.45 s). COPY has no
+    every call: ~65 µs a row, against ~14 for COPY (10k initial sync 1.0 s → 0.5 s). COPY has no
     ON CONFLICT: if a row is already there (another writer got there first), it stores
     nothing and returns False, and the caller's INSERT skips the rows already stored."""
     width = len(_COLUMNS)
