@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import DataError, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from .imap.session import FolderStatus, ImapSession
@@ -180,15 +180,25 @@ def _copy_values(values: list[Any], table: str, columns: str) -> bool:
     ON CONFLICT: if a row is already there (another writer got there first), it stores
     nothing and returns False, and the caller's INSERT skips the rows already stored."""
     width = len(_COLUMNS)
-    try:
-        with (transaction.atomic(), connection.cursor() as wrapper, connection.wrap_database_errors,
-              wrapper.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy):
-            for start in range(0, len(values), width):
-                copy.write_row(values[start:start + width])
-    except IntegrityError as exc:
-        logger.info("COPY into the index refused (%s): rows inserted one statement at a time", exc)
-        return False
-    return True
+    for attempt in range(2):
+        try:
+            with (transaction.atomic(), connection.cursor() as wrapper, connection.wrap_database_errors,
+                  wrapper.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy):
+                for start in range(0, len(values), width):
+                    copy.write_row(values[start:start + width])
+        except IntegrityError as exc:
+            logger.info("COPY into the index refused (%s): rows inserted one statement at a time", exc)
+            return False
+        except DataError as exc:
+            # PostgreSQL text cannot hold NUL: Dovecot sends 0x80 instead, other servers may
+            # not. Replaced in place (the INSERT fallback gets the clean values too), once.
+            if attempt or not any(isinstance(v, str) and "\x00" in v for v in values):
+                raise
+            logger.warning("NUL characters in summaries replaced before storing them (%s)", exc)
+            values[:] = [v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in values]
+        else:
+            return True
+    return False  # not reached: the second attempt returns or raises
 
 
 def _insert_summaries(folder_id: int, records: Sequence[SummaryRecord]) -> int:

@@ -283,6 +283,17 @@ def test_index_writes_skip_rows_already_stored(mailbox: Mailbox, caplog: pytest.
     assert rows.count() == 1200 and rows.filter(seen=True).count() == 600
     assert rows.get(uid=1000).date == when and rows.get(uid=1000).subject == "n° 1000"
     assert ("refused" in caplog.text) == (connection.vendor == "postgresql")
+    # A NUL from a server that passes it through (Dovecot sends 0x80): PostgreSQL text
+    # cannot hold it, so it is replaced rather than failing the sync at every run.
+    nul = records[0]._replace(uid=5000, subject="avant\x00après", sender_name="A\x00B")
+    with transaction.atomic():
+        sync._insert_summaries(box_folder.pk, [nul])
+    stored = rows.get(uid=5000)
+    if connection.vendor == "postgresql":
+        assert (stored.subject, stored.sender_name) == ("avant\ufffdaprès", "A\ufffdB")
+        assert "NUL characters" in caplog.text
+    else:  # SQLite stores it as it came
+        assert stored.subject == "avant\x00après"
 
 
 @pytest.mark.parametrize("extensions", ["condstore-only", "none"])
