@@ -149,13 +149,13 @@ def _is_notification(unit: list[bytes], expected: bytes) -> bool:
     """Is this untagged unit the server telling us the selected folder changed (new mail,
     expunge, flags), rather than the answer we asked for?"""
     head = unit[0]
+    if expected == b"SUMMARY" and head.find(b"HEADER.FIELDS") >= 0:
+        return False  # a summary we asked for (100,000 at a sync: tested before the regex)
     if not _NOTICE.match(head):
         return False
     if expected == b"SELECT" and head.endswith(b" EXISTS"):
         return False  # part of the SELECT/EXAMINE answer
-    if expected == b"CHANGES" and (b" FETCH " in head[:24] or head.startswith(b"* VANISHED")):
-        return False
-    return not (expected == b"SUMMARY" and b"HEADER.FIELDS" in head)
+    return not (expected == b"CHANGES" and (b" FETCH " in head[:24] or head.startswith(b"* VANISHED")))
 
 
 def _status_values(values: Sequence[Any]) -> dict[bytes, int]:
@@ -197,10 +197,8 @@ class ImapSession:
         self._check_notifications(response.units, expected)
 
     def _check_notifications(self, units: list[list[bytes]], expected: bytes) -> None:
-        summary = expected == b"SUMMARY"  # its answers, 100,000 at a sync, skip the regex
-        for unit in units:
-            if (not summary or unit[0].find(b"HEADER.FIELDS") < 0) and _is_notification(unit, expected):
-                self.dirty = True
+        if any(_is_notification(unit, expected) for unit in units):
+            self.dirty = True
 
     def enable_extensions(self) -> None:
         """QRESYNC (which implies CONDSTORE) when offered: the incremental sync needs it.

@@ -106,8 +106,9 @@ def stream(imap: Any, lines: list[bytes], counter: RoundTrips | None = None,
     pieces wait in memory. If the caller stops early, the thread sends nothing more but
     still reads what is in flight, leaving the connection ready for the next command.
 
-    Servers may answer pipelined commands interleaved (Dovecot does): a piece of one
-    command's answer may hold units another command asked for."""
+    IMAP lets a server interleave the answers of pipelined commands (Dovecot answers
+    FETCHes one after the other): a piece of one command's answer may hold units another
+    command asked for, and callers must not assume otherwise."""
     if len(lines) <= 1:
         for line in lines:
             yield line, command(imap, line, counter)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apps.mail.imap import wire
-from apps.mail.imap.session import parse_uid_set, uid_set
+from apps.mail.imap.session import _is_notification, parse_uid_set, uid_set
 from apps.mail.imap.summaries import UNKNOWN_DATE, attachment_kinds, parse_flags_unit, parse_summary_unit
 
 HEADER = (b"From: =?iso-8859-1?q?Sophie_B=E9rnard?= <Sophie.Bernard@pharmacie.mssante.test>\r\n"
@@ -188,3 +188,20 @@ def test_any_header_block_gives_a_storable_record(fields: list[tuple[bytes, byte
         if isinstance(value, str):
             value.encode("utf-8")  # no lone surrogate
     assert record.date.tzinfo is not None
+
+
+@pytest.mark.parametrize(("head", "expected", "notice"), [
+    (UNIT[0], b"SUMMARY", False),                                 # the summary we asked for
+    (b"* 12 EXISTS", b"SUMMARY", True),                           # new mail during the sync
+    (b"* 3 EXPUNGE", b"SUMMARY", True),
+    (b"* 4 FETCH (UID 9 FLAGS (\\Seen) MODSEQ (44))", b"SUMMARY", True),  # another client's flag
+    (b"* VANISHED 7", b"SUMMARY", True),
+    (b"* 4 FETCH (UID 9 FLAGS (\\Seen) MODSEQ (44))", b"CHANGES", False),  # what CHANGES asks
+    (b"* 12 EXISTS", b"SELECT", False),                           # part of the EXAMINE answer
+    (b"* 12 EXISTS", b"", True),
+    (b"* STATUS INBOX (MESSAGES 3)", b"", False),
+])
+def test_what_counts_as_the_server_telling_us_the_folder_changed(head: bytes, expected: bytes,
+                                                                 notice: bool) -> None:
+    # A pooled session trusts one NOOP at the next check only when nothing like this came.
+    assert _is_notification([head], expected) is notice
