@@ -17,6 +17,7 @@ from django.conf import settings
 
 from apps.core.errors import MailServerUnavailable
 from apps.mail import services, sync
+from apps.mail.imap import wire
 from apps.mail.imap.session import ImapSession
 from apps.mail.imap.summaries import thread_key
 from apps.mail.models import Folder, Mailbox, MessageSummary
@@ -177,12 +178,16 @@ def test_uidvalidity_change_rebuilds_the_folder(mailbox: Mailbox) -> None:
 @pytest.mark.parametrize("writer", ["thread", "process"])
 def test_connection_killed_mid_sync_then_converges_without_duplicates(
         mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch, writer: str) -> None:
-    for i in range(16):
+    total = 40
+    for i in range(total):
         append(ADDRESS, subject=f"lot {i}")
-    # 6 batches: more than the reader thread may read ahead (its queue is bounded), so the
-    # connection dies with batches still to come, whatever the timing.
+    # 14 batches: more than the reader thread can have sent when the connection dies after
+    # the first piece (the pieces waiting for the caller, the one it holds, the commands in
+    # flight), so FETCHes are still to be sent, whatever the timing. (With 6 batches, all
+    # could be read before the first piece was handed over, and the sync then succeeded.)
     monkeypatch.setattr(sync, "FIRST_BATCH", 1)
     monkeypatch.setattr(sync, "BATCH", 3)
+    assert 1 + -(-(total - 1) // 3) > wire.WAITING_PIECES + 1 + wire.AHEAD
     monkeypatch.setattr(sync, "ROWS_PER_INSERT", 2)  # full multi-row INSERTs and a remainder
     # The index is written by a thread, or by a forked process as for big initial syncs.
     monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_MESSAGES", 2)
@@ -209,12 +214,12 @@ def test_connection_killed_mid_sync_then_converges_without_duplicates(
         run(mailbox)
     inbox = folder(mailbox)
     assert inbox.highestmodseq is None  # not complete: the next run resumes
-    assert 0 < MessageSummary.objects.filter(folder=inbox).count() < 16  # what arrived is kept
+    assert 0 < MessageSummary.objects.filter(folder=inbox).count() < total  # what arrived is kept
     mailbox.refresh_from_db()
     assert mailbox.sync_failures == 1 and mailbox.next_sync_after and mailbox.last_sync_error
     monkeypatch.setattr(ImapSession, "summary_pieces", original)
     run(mailbox)
-    assert MessageSummary.objects.filter(folder=inbox).count() == 16
+    assert MessageSummary.objects.filter(folder=inbox).count() == total
     assert index_state(ADDRESS) == server_state(ADDRESS)
     mailbox.refresh_from_db()
     assert mailbox.sync_failures == 0 and mailbox.last_sync_at

@@ -94,16 +94,20 @@ def pipeline(imap: Any, lines: list[bytes],
     return units, [done[tag] for tag in tags]
 
 
+AHEAD = 2  # commands the reader thread of ``stream`` keeps in flight
+WAITING_PIECES = 8  # pieces it reads ahead of the caller before it blocks
+
+
 def stream(imap: Any, lines: list[bytes], counter: RoundTrips | None = None,
-           ahead: int = 2, every: int = 250) -> Generator[tuple[bytes, Response], None, None]:
+           ahead: int = AHEAD, every: int = 250) -> Generator[tuple[bytes, Response], None, None]:
     """Send ``lines`` and yield their answers as they arrive, read by a thread.
 
     Each command's untagged units come in pieces of ``every`` units, as partial responses
     (``status`` empty), then its completion (with the last units). The caller parses a piece
     while the thread reads the next off the socket (the TLS decryption runs without the GIL)
     and the server prepares more: the server, the socket and the parser all work at once,
-    from the first piece on. The thread keeps ``ahead`` commands in flight; at most a few
-    pieces wait in memory. If the caller stops early, the thread sends nothing more but
+    from the first piece on. The thread keeps ``ahead`` commands in flight; at most
+    ``WAITING_PIECES`` pieces wait in memory. If the caller stops early, the thread sends nothing more but
     still reads what is in flight, leaving the connection ready for the next command.
 
     IMAP lets a server interleave the answers of pipelined commands (Dovecot answers
@@ -113,8 +117,7 @@ def stream(imap: Any, lines: list[bytes], counter: RoundTrips | None = None,
         for line in lines:
             yield line, command(imap, line, counter)
         return
-    ready: queue.Queue[tuple[bytes, Response] | BaseException | None] = queue.Queue(
-        max(2, ahead * 4))
+    ready: queue.Queue[tuple[bytes, Response] | BaseException | None] = queue.Queue(WAITING_PIECES)
     stop = threading.Event()
 
     def answer(sent: bytes, tag: bytes) -> Response:
