@@ -47,6 +47,21 @@ class ComposeForm:
     read_receipt: bool = False
     dsn: bool = False
     html: str = ""  # from the rich-text editor, cleaned; ``body`` is then its text version
+    typed: list[str] = field(default_factory=list)  # addresses left in the "To" text field
+    drop: str = ""  # a chip's "×" pressed without JavaScript: that recipient goes
+
+
+def typed_addresses(text: str) -> list[str]:
+    """The addresses in what was typed in the "To" field itself rather than added as chips:
+    what compose.js turns into chips, when it has not run (not loaded yet, or no
+    JavaScript) and the form went to the server. Separated by commas, semicolons or
+    spaces, with or without a display name; words without "@" are a directory search, not
+    an address."""
+    if "<" in text:  # display names: "Julien PETIT <julien@…>, Léa <lea@…>"
+        words = [address for _, address in email.utils.getaddresses([text.replace(";", ",")])]
+    else:  # getaddresses reads "a@x b@y" as one odd address
+        words = text.replace(";", " ").replace(",", " ").split()
+    return [word for word in words if "@" in word][:100]
 
 
 def _form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeForm:
@@ -68,7 +83,9 @@ def _form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeFo
                        ("inline", "attached", "draft") else "",
                        keep=[p for p in request.POST.getlist("keep") if p.isdigit()][:50],
                        read_receipt=request.POST.get("read_receipt") == "1",
-                       dsn=request.POST.get("dsn") == "1")
+                       dsn=request.POST.get("dsn") == "1",
+                       typed=typed_addresses(request.POST.get("to_typed", "")[:10_000]),
+                       drop=request.POST.get("drop", "")[:320])
 
 
 SIGNATURE_DELIMITER = "-- \n"  # RFC 3676 §4.3: mail clients recognise and trim it
@@ -197,9 +214,22 @@ def compose(request: HttpRequest) -> HttpResponse:
     if request.method == "GET" and request.GET.get("mode") != "draft":
         form.body = with_signature(form.body, signatures.get(form.mailbox, ""))
     status = 200
+    notice = ""
     if request.method == "POST":
         form = _form_from_post(request, mailboxes)
         mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
+    if request.method == "POST" and (form.typed or form.drop):
+        # Enter pressed in the "To" field before compose.js ran, or no JavaScript: as with
+        # the script, the addresses become recipients to check (or a chip's "×" removes
+        # one), and nothing is sent yet (a forward sent with a half-written note cannot be
+        # taken back).
+        form.to = [a for a in form.to if a.lower() != form.drop.lower()]
+        known = {a.lower() for a in form.to}
+        form.to += [a for a in dict.fromkeys(form.typed) if a.lower() not in known]
+        notice = _("Recipients added: check them, then click Send.") if form.typed else ""
+        if request.FILES.getlist("attachments"):
+            notice += " " + _("Choose your attachments again: they were not kept.")
+    elif request.method == "POST":
         try:
             request.session.save()  # the worker reads the PSC tokens from the stored session
             files = [OutgoingFile(filename=safe_filename(f.name or ""), data=f.read(),
@@ -213,8 +243,7 @@ def compose(request: HttpRequest) -> HttpResponse:
                                  files=files, read_receipt=form.read_receipt, dsn=form.dsn,
                                  html=form.html)
         except RecipientsRefused as exc:
-            error = exc.user_message or _("Add at least one recipient.")
-            status = 400
+            error, status = exc.user_message, 400
         except AttachmentsTooLarge as exc:
             error, status = exc.user_message, 413
         except ApplicationError as exc:  # the operator down, the original gone: nothing lost
@@ -236,7 +265,7 @@ def compose(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         forwarded, error = [], error or exc.user_message
     return render(request, "webmail/compose.html", {
-        "mailboxes": mailboxes, "form": form, "chips": chips, "error": error,
+        "mailboxes": mailboxes, "form": form, "chips": chips, "error": error, "notice": notice,
         "signatures": signatures,
         "forwarded": forwarded,
         "max_size": settings.MSSANTE_MAX_MESSAGE_SIZE}, status=status)

@@ -9,6 +9,7 @@ from email.utils import make_msgid, parseaddr
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError
@@ -30,7 +31,10 @@ logger = logging.getLogger(__name__)
 
 
 class RecipientsRefused(ApplicationError):
-    """At least one recipient is outside the trust space or malformed: nothing was sent."""
+    """At least one recipient is outside the trust space or malformed, or there is none:
+    nothing was sent."""
+
+    default_message = gettext_lazy("Add at least one recipient.")  # when nothing refused
 
     def __init__(self, verdicts: list[RecipientVerdict]) -> None:
         self.verdicts = verdicts

@@ -144,6 +144,7 @@
 
   chips.addEventListener("click", (event) => {
     if (event.target.classList.contains("chip-remove")) {
+      event.preventDefault();  // a submit button, for browsers without JavaScript
       event.target.closest(".chip").remove();
       refreshState();
       input.focus();

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import PSCSim
 
@@ -57,7 +57,14 @@ def test_directory_search_and_write_to(page: Page, site: str, psc_sim: PSCSim, d
     card = page.locator(".card.person").first
     expect(card).to_contain_text("Médecin")
     card.get_by_role("link", name="Écrire à").click()
-    expect(page.locator(".chip", has_text="claire.martin@medecin.mssante.test")).to_have_attribute("data-kind", "trusted")
+    chip = page.locator(".chip", has_text="claire.martin@medecin.mssante.test")
+    expect(chip).to_have_attribute("data-kind", "trusted")
+    # Its "×" submits the form only without JavaScript; here the script removes it in place.
+    expect(page.get_by_role("button", name="Mise en forme")).to_be_visible()  # compose.js ran
+    page.evaluate("window.sameDocument = true")  # gone if the page is loaded again
+    chip.get_by_role("button").click()
+    expect(chip).to_have_count(0)
+    assert page.evaluate("window.sameDocument === true")
 
 
 def test_draft_is_saved_while_typing_and_found_after_reload(page: Page, site: str, psc_sim: PSCSim,
@@ -78,3 +85,40 @@ def test_draft_is_saved_while_typing_and_found_after_reload(page: Page, site: st
     found = box.search(["SUBJECT", subject])
     box.logout()
     assert len(found) == 1
+
+
+def test_without_javascript_typed_recipients_become_chips_then_the_message_goes(
+        browser: Browser, site: str, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
+    """No script (blocked, or not loaded yet when Enter is pressed): the form still works.
+    Enter in "À" adds the recipients, checked by the server, and sends nothing; "Envoyer"
+    then sends."""
+    import uuid
+
+    from apps.mail.models import OutboxMessage
+
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, site, "Claire MARTIN", "/ecrire/")
+        subject = f"Sans script {uuid.uuid4().hex[:6]}"
+        page.get_by_label("Objet").fill(subject)
+        field = page.get_by_role("combobox", name="À")
+        field.fill("Léa <lea.moreau@ehpad.mssante.test>; ami@gmail.com")
+        field.press("Enter")
+        expect(page.get_by_role("status").filter(has_text="Destinataires ajoutés")).to_be_visible()
+        expect(page.locator(".chip", has_text="lea.moreau@ehpad.mssante.test")).to_have_attribute("data-kind", "trusted")
+        outside = page.locator(".chip", has_text="ami@gmail.com")
+        expect(outside).to_have_attribute("data-kind", "outside")
+        expect(page.get_by_label("Objet")).to_have_value(subject)  # kept
+        assert not OutboxMessage.objects.filter(subject=subject).exists()
+        page.get_by_role("button", name="Envoyer", exact=True).click()  # refused: one is outside
+        expect(page.get_by_role("alert").filter(has_text="Rien n'a été envoyé")).to_contain_text("ami@gmail.com")
+        assert not OutboxMessage.objects.filter(subject=subject).exists()
+        page.get_by_role("button", name="Retirer ami@gmail.com").click()
+        expect(page.locator(".chip", has_text="ami@gmail.com")).to_have_count(0)
+        expect(page.locator(".chip", has_text="lea.moreau@ehpad.mssante.test")).to_have_count(1)
+        page.get_by_label("Objet").press("Enter")  # the form's default button sends, not a "×"
+        expect(page.get_by_text("Message en cours d'envoi.")).to_be_visible()
+        assert OutboxMessage.objects.get(subject=subject).recipients == ["lea.moreau@ehpad.mssante.test"]
+    finally:
+        context.close()

@@ -43,6 +43,14 @@ def sign_in(page: Page, site: str) -> None:
     expect(page.get_by_role("heading", name="Boîte de réception")).to_be_visible()
 
 
+def compose_ready(page: Page) -> None:
+    """Wait for the compose page's script: before it runs, Enter in the "To" field submits
+    the form (the server then makes the chips, without sending; test_compose covers that)
+    instead of adding a chip in place. It shows the "Mise en forme" button last."""
+    expect(page.get_by_role("heading", name="Nouveau message")).to_be_visible()
+    expect(page.get_by_role("button", name="Mise en forme")).to_be_visible()
+
+
 def wait_until_sent(page: Page, subject: str) -> None:
     """The outbox page polls; the worker sends within seconds."""
     expect(page.get_by_role("heading", name="Boîte d'envoi")).to_be_visible()
@@ -89,6 +97,7 @@ def test_forward_to_a_colleague(page: Page, site: str, psc_sim: PSCSim, demo_acc
     page.get_by_role("link", name="Transférer", exact=True).click()
     expect(page.get_by_label("Objet")).to_have_value(f"Tr: {subject}")
     expect(page.get_by_label("Message")).to_contain_text("Reste-t-il des boîtes ?")
+    compose_ready(page)
     field = page.get_by_role("combobox", name="À")
     field.fill(JULIEN)
     field.press("Enter")
@@ -172,6 +181,7 @@ def test_rich_text_with_a_signature_and_an_uploaded_attachment(page: Page, site:
 
     page.get_by_role("link", name="Écrire").click()
     expect(page.get_by_label("Message")).to_have_value("\n\n-- \nSophie Bernard\nPharmacie du Marché\n")
+    compose_ready(page)
     field = page.get_by_role("combobox", name="À")
     field.fill(JULIEN)
     field.press("Enter")
@@ -205,6 +215,7 @@ def test_a_draft_keeps_its_attachments_until_sent(page: Page, site: str, psc_sim
     subject = f"Ordonnance à compléter {tag}"
     sign_in(page, site)
     page.get_by_role("link", name="Écrire").click()
+    compose_ready(page)
     field = page.get_by_role("combobox", name="À")
     field.fill(JULIEN)
     field.press("Enter")

@@ -49,7 +49,32 @@ def test_outside_recipients_are_refused_and_nothing_leaves(client: Client, psc_s
     assert "ami@gmail.com" in page and "espace de confiance MSSanté" in page
     assert not OutboxMessage.objects.exists()  # refused before anything was stored
     assert not find(IDENTITIES["nurse"]["mailbox"], "INBOX", subject, timeout=1.5)
-    assert client.post("/ecrire/", {"to": [], "subject": "vide", "body": "x"}).status_code == 400
+    empty = client.post("/ecrire/", {"to": [], "subject": "vide", "body": "x"})
+    assert empty.status_code == 400 and "Ajoutez au moins un destinataire." in empty.content.decode()
+    assert "erreur inattendue" not in empty.content.decode()
+
+
+def test_addresses_typed_without_javascript_become_recipients_and_nothing_is_sent(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
+    """Enter in the "To" field before compose.js has run (or without JavaScript) submits the
+    form with the text still in the field: the addresses become chips, as the script would
+    make them, and nothing leaves until the user clicks Send."""
+    django_signin(client, "gp")
+    subject = f"Tapé sans script {uuid.uuid4().hex[:6]}"
+    nurse, educator = IDENTITIES["nurse"]["mailbox"], IDENTITIES["educator"]["mailbox"]
+    response = client.post("/ecrire/", {"to": [nurse], "to_typed": f"{nurse.upper()}; Léa <{educator}>, ami@gmail.com",
+                                         "subject": subject, "body": "Note à moitié écrite"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Destinataires ajoutés : vérifiez-les, puis cliquez sur Envoyer." in page
+    assert page.count(f'name="to" value="{nurse}"') == 1  # typed again: not twice
+    assert f'data-kind="trusted"><span>{educator}</span>' in page
+    assert 'data-kind="outside"><span>ami@gmail.com</span>' in page
+    assert subject in page and "Note à moitié écrite" in page  # nothing typed is lost
+    assert not OutboxMessage.objects.exists()
+    # Words without "@" are a directory search left in the field, not recipients.
+    sent = client.post("/ecrire/", {"to": [nurse], "to_typed": "mor", "subject": subject, "body": "x"})
+    assert sent.status_code == 302 and OutboxMessage.objects.get().recipients == [nurse]
 
 
 def test_suggestions_and_recipient_check_endpoints(client: Client, psc_sim: PSCSim, demo_accounts: None,

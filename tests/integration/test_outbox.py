@@ -87,8 +87,9 @@ def test_a_crash_after_smtp_accepted_does_not_send_twice(client: Client, psc_sim
     assert outgoing.status == "sending" and outgoing.smtp_accepted_at is not None
     assert outgoing.pk in services.outbox_due(now=outgoing.created_at + __import__("datetime").timedelta(minutes=11))
     assert services.outbox_process(outbox_id=outgoing.pk) == "sent"
+    assert wait_for_subject(IDENTITIES["nurse"]["mailbox"], "INBOX", subject)  # LMTP is asynchronous
     import time
-    time.sleep(1.5)
+    time.sleep(1.0)  # a duplicate, sent right after, would have arrived by now
     assert count(IDENTITIES["nurse"]["mailbox"], "INBOX", subject) == 1
     assert count(IDENTITIES["gp"]["mailbox"], "Sent", subject) == 1
 
