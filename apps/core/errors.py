@@ -38,6 +38,16 @@ class MailAuthError(ApplicationError):
     )
 
 
+class IndexUnavailable(ApplicationError):
+    """Our side failed while storing what the operator's server sent (the index database
+    full, locked or down, the writer process killed): nothing on the server is touched."""
+
+    default_message = _(
+        "The list of your messages could not be updated on our side. Messages already shown "
+        "remain available; it will be tried again automatically in a few minutes."
+    )
+
+
 class SessionExpired(ApplicationError):
     default_message = _("Your Pro Santé Connect session has ended. Please sign in again.")
 

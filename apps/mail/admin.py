@@ -5,7 +5,12 @@ from .models import Mailbox
 
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
-    list_display = ("address", "kind", "owner", "auth_mode")
-    list_filter = ("kind", "auth_mode")
+    list_display = ("address", "kind", "owner", "auth_mode", "last_sync_at", "last_sync_error_kind")
+    # Which mailboxes fail to sync, and on whose side: the operator's server, its access
+    # control, or our index.
+    list_filter = ("kind", "auth_mode", "last_sync_error_kind")
     search_fields = ("address", "display_name", "owner__last_name")
     raw_id_fields = ("owner",)
+    # Written by the sync alone.
+    readonly_fields = ("sync_running_since", "last_sync_at", "last_sync_error", "last_sync_error_at",
+                       "last_sync_error_kind", "sync_failures", "next_sync_after")

@@ -14,6 +14,13 @@ class Mailbox(models.Model):
         APPLICATION = "APP", _("Application mailbox")
         CABINET = "CAB", _("Practice mailbox")
 
+    class SyncError(models.TextChoices):
+        """Whose side failed, for the line the folder pane shows."""
+
+        SERVER = "server", _("operator's server unreachable")
+        AUTH = "auth", _("access refused by the operator")
+        INDEX = "index", _("local index could not be written")
+
     class AuthMode(models.TextChoices):
         PSC_XOAUTH2 = "psc_xoauth2", _("Pro Santé Connect (XOAUTH2)")
         CLIENT_CERTIFICATE = "client_certificate", _("Client certificate")
@@ -42,6 +49,8 @@ class Mailbox(models.Model):
     last_sync_at = models.DateTimeField(_("last successful sync"), null=True, blank=True)
     last_sync_error = models.CharField(_("last sync error"), max_length=500, blank=True)
     last_sync_error_at = models.DateTimeField(null=True, blank=True)
+    last_sync_error_kind = models.CharField(_("last sync error kind"), max_length=8, blank=True,
+                                            choices=SyncError.choices)
     sync_failures = models.PositiveIntegerField(default=0)
     next_sync_after = models.DateTimeField(null=True, blank=True)
 

@@ -25,12 +25,12 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.core.errors import MailAuthError, MailServerUnavailable
+from apps.core.errors import IndexUnavailable, MailAuthError, MailServerUnavailable
 
 from .imap import ImapAuthError, ImapError, ImapUnavailable, imap_connect
 from .imap.session import ImapSession
@@ -38,7 +38,7 @@ from .mime.receipts import Report, parse_report
 from .models import Folder, Mailbox, MessageSummary, OutboxMessage
 from .selectors import mailbox_imap_credentials, mailbox_imap_endpoint
 from .smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
-from .sync import SyncReport, mailbox_sync
+from .sync import IndexWriterFailed, SyncReport, mailbox_sync
 
 logger = logging.getLogger(__name__)
 
@@ -200,21 +200,39 @@ def mailbox_sync_run(*, mailbox: Mailbox, token_provider: TokenProvider | None,
             report = mailbox_sync(mailbox=mailbox, session=session, only=only,
                                   initial_limit=initial_limit, keep_watching=pool_key is not None)
             report.round_trips = session.round_trips.count - start
-    except (MailServerUnavailable, MailAuthError) as exc:
-        failures = mailbox.sync_failures + 1
-        Mailbox.objects.filter(pk=mailbox.pk).update(
-            sync_running_since=None, sync_failures=failures,
-            last_sync_error=exc.detail[:500], last_sync_error_at=timezone.now(),
-            next_sync_after=timezone.now() + _backoff(failures))
-        mailbox.sync_failures = failures
+    except MailServerUnavailable as exc:
+        _sync_failed(mailbox, Mailbox.SyncError.SERVER, exc.detail)
         raise
+    except MailAuthError as exc:
+        _sync_failed(mailbox, Mailbox.SyncError.AUTH, exc.detail)
+        raise
+    except (IndexWriterFailed, DatabaseError) as exc:
+        # Our side: the index full, locked or down, the writer killed. What was stored
+        # stays, the folder is not marked complete, and the next run resumes.
+        logger.exception("sync of %s failed writing the index", mailbox.address)
+        _sync_failed(mailbox, Mailbox.SyncError.INDEX, f"{type(exc).__name__}: {exc}")
+        raise IndexUnavailable(str(exc)) from exc
     except BaseException:
         Mailbox.objects.filter(pk=mailbox.pk).update(sync_running_since=None)
         raise
     Mailbox.objects.filter(pk=mailbox.pk).update(
         sync_running_since=None, last_sync_at=timezone.now(), sync_failures=0,
-        last_sync_error="", next_sync_after=None)
+        last_sync_error="", last_sync_error_kind="", next_sync_after=None)
     return report
+
+
+def _sync_failed(mailbox: Mailbox, kind: str, detail: str) -> None:
+    """Record a failed sync for the folder pane, and when to try again (backing off)."""
+    failures = mailbox.sync_failures + 1
+    try:
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            sync_running_since=None, sync_failures=failures, last_sync_error=detail[:500],
+            last_sync_error_kind=kind, last_sync_error_at=timezone.now(),
+            next_sync_after=timezone.now() + _backoff(failures))
+    except DatabaseError:  # the database itself is what failed: the log line is all we have
+        logger.exception("could not record the failed sync of %s", mailbox.address)
+        return
+    mailbox.sync_failures = failures
 
 
 # ------------------------------------------------------------------ locking
@@ -340,6 +358,8 @@ def mailbox_sync_background(*, mailbox_id: int, session_key: str | None = None,
             return "no-session"
         except MailAuthError:
             return "auth-refused"
+        except IndexUnavailable:  # logged and recorded; beat tries again after the backoff
+            return "index-failed"
     return "done"
 
 

@@ -17,7 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from apps.accounts.services import psc_access_token_get
-from apps.core.errors import ApplicationError, MailAuthError, MailServerUnavailable, SessionExpired
+from apps.core.errors import (
+    ApplicationError,
+    IndexUnavailable,
+    MailAuthError,
+    MailServerUnavailable,
+    SessionExpired,
+)
 from apps.mail.models import Folder, Mailbox
 from apps.mail.selectors import (
     LIST_FILTERS,
@@ -64,7 +70,7 @@ def mail_errors(view: View) -> View:
             return view(request, *args, **kwargs)
         except SessionExpired as exc:
             return _error_page(request, exc, 401)
-        except (MailServerUnavailable, MailAuthError) as exc:
+        except (MailServerUnavailable, MailAuthError, IndexUnavailable) as exc:
             return _error_page(request, exc, 503)
         except ApplicationError as exc:
             return _error_page(request, exc, 200)

@@ -32,6 +32,7 @@ def test_shortcuts(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None, 
     subject = first.locator("a.open").inner_text()
     page.keyboard.press("o")
     expect(page.get_by_role("heading", level=1)).to_have_text(subject)
+    page.wait_for_load_state("load")  # the message page's keys.js too
     page.keyboard.press("r")
     expect(page).to_have_url(re.compile(r"/ecrire/\?mode=reply"))
     expect(page.get_by_label("Objet")).to_have_value(re.compile(r"^Re: "))

@@ -41,6 +41,7 @@ def sign_in(page: Page, site: str) -> None:
     page.get_by_role("link", name="Se connecter avec Pro Santé Connect").click()
     page.get_by_role("button", name="Sophie BERNARD").click()
     expect(page.get_by_role("heading", name="Boîte de réception")).to_be_visible()
+    page.wait_for_load_state("load")  # list.js is deferred: dragging and sorting need it
 
 
 def compose_ready(page: Page) -> None:

@@ -14,8 +14,9 @@ from typing import Any
 import imapclient
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
-from apps.core.errors import MailServerUnavailable
+from apps.core.errors import IndexUnavailable, MailServerUnavailable
 from apps.mail import services, sync
 from apps.mail.imap import wire
 from apps.mail.imap.session import ImapSession
@@ -237,11 +238,61 @@ def test_a_failing_writer_process_fails_the_sync_and_keeps_the_folder_incomplete
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(sync, "_insert_values", failing)  # inherited by the forked writer
-    with pytest.raises(sync.IndexWriterFailed, match="disk full"):
+    with pytest.raises(IndexUnavailable, match="disk full"):
         run(mailbox)
     monkeypatch.undo()
     inbox = folder(mailbox)
     assert inbox.highestmodseq is None  # not recorded as complete: the next run starts again
+    assert_index_failure_shown(mailbox, "disk full")
+    run(mailbox)
+    assert index_state(ADDRESS) == server_state(ADDRESS)
+    mailbox.refresh_from_db()
+    assert mailbox.sync_failures == 0 and not mailbox.last_sync_error_kind
+
+
+def assert_index_failure_shown(mailbox: Mailbox, detail: str) -> None:
+    """Recorded as our side's failure, backing off, and said so in the folder pane."""
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    mailbox.refresh_from_db()
+    assert mailbox.last_sync_error_kind == Mailbox.SyncError.INDEX
+    assert mailbox.sync_failures == 1 and mailbox.next_sync_after and detail in mailbox.last_sync_error
+    assert mailbox.sync_running_since is None
+    with translation.override("fr"):
+        pane = render_to_string("webmail/_folders.html", {
+            "mailbox": mailbox, "folders": list(Folder.objects.filter(mailbox=mailbox)),
+            "folder": folder(mailbox)}, request=RequestFactory().get("/"))
+    assert "La liste n'a pas pu être mise à jour de notre côté" in pane.replace("&#x27;", "'")
+    assert "ne répond pas" not in pane and "Réessayer" in pane
+
+
+def test_a_database_error_while_indexing_is_shown_as_ours_and_retried_later(
+        mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from django.db import OperationalError
+
+    for i in range(3):
+        append(ADDRESS, subject=f"lot {i}")
+
+    def full(values: list[object]) -> int:
+        raise OperationalError("database or disk is full")
+
+    monkeypatch.setattr(sync, "_insert_values", full)
+    assert services.mailbox_sync_background(mailbox_id=mailbox.pk) == "index-failed"  # the worker's task
+    assert "failed writing the index" in caplog.text and "disk is full" in caplog.text
+    assert_index_failure_shown(mailbox, "disk is full")
+    assert services.mailbox_sync_candidates(now=timezone.now()) == []  # backing off
+    # The operator finds it in the admin, filtered by whose side failed.
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    admin = Client()
+    admin.force_login(get_user_model().objects.create_superuser("ops", "ops@example.test", "x"))
+    listing = admin.get("/admin/mail/mailbox/", {"last_sync_error_kind": "index"}).content.decode()
+    assert ADDRESS in listing
+    assert ADDRESS not in admin.get("/admin/mail/mailbox/", {"last_sync_error_kind": "server"}).content.decode()
+    monkeypatch.undo()
     run(mailbox)
     assert index_state(ADDRESS) == server_state(ADDRESS)
 
@@ -257,12 +308,13 @@ def test_a_hung_writer_process_is_killed_and_the_sync_fails_instead_of_waiting_f
     monkeypatch.setattr(sync, "WRITER_WATCH_SECONDS", 0.1)
     monkeypatch.setattr(sync, "_insert_values", lambda values: time.sleep(3600))  # never returns
     started = time.monotonic()
-    with pytest.raises(sync.IndexWriterFailed, match="exited"):
+    with pytest.raises(IndexUnavailable, match="exited"):
         run(mailbox)
     assert time.monotonic() - started < 30
     assert "stored nothing" in caplog.text
     monkeypatch.undo()
     assert folder(mailbox).highestmodseq is None  # incomplete: the next run starts again
+    assert_index_failure_shown(mailbox, "exited")
     run(mailbox)
     assert index_state(ADDRESS) == server_state(ADDRESS)
 
