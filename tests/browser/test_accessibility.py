@@ -10,18 +10,12 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.helpers import sign_in
 from tests.conftest import PSCSim
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
          "resultTypes": ["violations"]}
-
-
-def sign_in(page: Page, site: str, who: str = "Claire MARTIN") -> None:
-    page.goto(site + "/")
-    page.get_by_role("link", name="Se connecter avec Pro Santé Connect").click()
-    page.get_by_role("button", name=who).click()
-    expect(page.get_by_role("heading", name="Boîte de réception")).to_be_visible()
 
 
 def violations(page: Page) -> list[str]:

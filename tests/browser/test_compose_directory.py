@@ -8,15 +8,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.helpers import sign_in
 from tests.conftest import PSCSim
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Page, site: str, who: str, then: str) -> None:
-    page.goto(site + then)
-    page.get_by_role("link", name="Se connecter avec Pro Santé Connect").click()
-    page.get_by_role("button", name=who).click()
 
 
 def test_autocomplete_and_trust_space_chips(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None,

@@ -7,17 +7,14 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.helpers import sign_in
 from tests.conftest import PSCSim
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def test_shortcuts(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None, seeded_mail: None) -> None:
-    page.goto(site + "/")
-    page.get_by_role("link", name="Se connecter avec Pro Santé Connect").click()
-    page.get_by_role("button", name="Claire MARTIN").click()
-    expect(page.get_by_role("heading", name="Boîte de réception")).to_be_visible()
-    page.wait_for_load_state("load")  # keys.js is deferred: wait until it listens
+    sign_in(page, site)  # waits for keys.js, deferred, to listen
     page.locator("main").focus()
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Raccourcis clavier")).to_be_visible()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser import helpers
 from tests.conftest import IDENTITIES, PSCSim
 from tests.integration.mail_server import append, raw_with_subject, uids_with_subject, wait_for_subject
 
@@ -37,11 +38,8 @@ def deliver(subject: str, body: str = "Bonjour,\nmessage de test.\n", minutes_ag
 
 
 def sign_in(page: Page, site: str) -> None:
-    page.goto(site + "/")
-    page.get_by_role("link", name="Se connecter avec Pro Santé Connect").click()
-    page.get_by_role("button", name="Sophie BERNARD").click()
-    expect(page.get_by_role("heading", name="Boîte de réception")).to_be_visible()
-    page.wait_for_load_state("load")  # list.js is deferred: dragging and sorting need it
+    """Sophie, the pharmacist, whose mailbox these flows use."""
+    helpers.sign_in(page, site, "Sophie BERNARD")
 
 
 def compose_ready(page: Page) -> None:
