@@ -218,6 +218,7 @@ def test_connection_killed_mid_sync_then_converges_without_duplicates(
     assert 0 < MessageSummary.objects.filter(folder=inbox).count() < total  # what arrived is kept
     mailbox.refresh_from_db()
     assert mailbox.sync_failures == 1 and mailbox.next_sync_after and mailbox.last_sync_error
+    assert mailbox.last_sync_error_kind == Mailbox.SyncError.SERVER
     monkeypatch.setattr(ImapSession, "summary_pieces", original)
     run(mailbox)
     assert MessageSummary.objects.filter(folder=inbox).count() == total
@@ -265,6 +266,8 @@ def assert_index_failure_shown(mailbox: Mailbox, detail: str) -> None:
             "mailbox": mailbox, "folders": list(Folder.objects.filter(mailbox=mailbox)),
             "folder": folder(mailbox)}, request=RequestFactory().get("/"))
     assert "La liste n'a pas pu être mise à jour de notre côté" in pane.replace("&#x27;", "'")
+    retry = timezone.localtime(mailbox.next_sync_after).strftime("%H:%M")
+    assert f"Nouvel essai automatique à {retry}." in pane
     assert "ne répond pas" not in pane and "Réessayer" in pane
 
 
@@ -389,6 +392,34 @@ def test_token_expiry_mid_sync_retries_once_with_a_fresh_token(psc_sim: PSCSim) 
     services.mailbox_sync_run(mailbox=mailbox, token_provider=provider)
     assert asked == [False, True]
     assert Folder.objects.get(mailbox=mailbox, name="INBOX").total >= 1
+
+
+def test_a_token_refused_even_fresh_is_recorded_as_access_refused(psc_sim: PSCSim) -> None:
+    """Expired both times: one retry, then the pane asks to sign in again (not "the server
+    is not answering", and no automatic retry time: only signing in again helps)."""
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    from apps.core.errors import MailAuthError
+
+    mailbox = Mailbox.objects.create(address=IDENTITIES["gp"]["mailbox"], auth_mode=Mailbox.AuthMode.PSC_XOAUTH2)
+    asked: list[bool] = []
+
+    def provider(force: bool) -> str:
+        asked.append(force)
+        return psc_sim.mint("gp", lifetime=-10)
+
+    with pytest.raises(MailAuthError):
+        services.mailbox_sync_run(mailbox=mailbox, token_provider=provider)
+    assert asked == [False, True]
+    mailbox.refresh_from_db()
+    assert mailbox.last_sync_error_kind == Mailbox.SyncError.AUTH and mailbox.sync_failures == 1
+    with translation.override("fr"):
+        pane = render_to_string("webmail/_folders.html", {"mailbox": mailbox, "folders": [], "folder": None},
+                                request=RequestFactory().get("/")).replace("&#x27;", "'")
+    assert "Votre opérateur a refusé l'accès à cette boîte. Reconnectez-vous" in pane
+    assert "ne répond pas" not in pane and "Nouvel essai automatique" not in pane
 
 
 def test_only_one_sync_per_mailbox_at_a_time(mailbox: Mailbox) -> None:
