@@ -649,7 +649,8 @@ def mailbox_sync(*, mailbox: Mailbox, session: ImapSession, only: Sequence[str] 
     if _quick_sync(mailbox, session, folders, only, report):
         report.round_trips = session.round_trips.count
         return report
-    statuses = {s.name: s for s in session.folder_statuses()}
+    statuses = {s.name: s for s in session.folder_statuses(
+        known=[name for name, folder in folders.items() if folder.selectable])}
     for name in set(folders) - set(statuses):
         folders.pop(name).delete()
     for name, status in statuses.items():

@@ -153,7 +153,60 @@ def test_no_change_sync_opens_no_folder(mailbox: Mailbox) -> None:
     run(mailbox)
     report = run(mailbox)
     assert not report.changed
-    assert report.round_trips <= 2  # ENABLE + LIST-STATUS (the login is on top)
+    assert report.round_trips <= 2  # ENABLE + STATUS/LIST pipelined (the login is on top)
+
+
+def test_statuses_of_a_known_mailbox_match_list_status_and_follow_folder_changes(
+        mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pipelined STATUS-INBOX-first form gives what LIST-STATUS gives, in one round
+    trip, with the INBOX asked before anything else (Dovecot's slow path comes after);
+    a known folder deleted meanwhile disappears without an error, a new one gets a status."""
+    from apps.mail.imap import AuthMode, ImapCredentials, ImapEndpoint, imap_connect
+    from tests.conftest import ENV, PORTS
+
+    append(ADDRESS, subject="un")
+    append(ADDRESS, "Archive", flags=(b"\\Seen",), subject="deux")
+    client = imap_plain(ADDRESS)
+    client.create_folder("Ancien")
+    client.logout()
+    run(mailbox)
+    known = list(Folder.objects.filter(mailbox=mailbox, selectable=True).values_list("name", flat=True))
+    assert "Ancien" in known and "INBOX" in known
+    client = imap_plain(ADDRESS)
+    client.delete_folder("Ancien")
+    client.create_folder("Nouveau")
+    client.logout()
+    append(ADDRESS, "Nouveau", subject="trois")
+    sent: list[list[bytes]] = []
+    pipeline = wire.pipeline
+
+    def recording(imap: Any, lines: list[bytes], counter: Any = None) -> Any:
+        sent.append(lines)
+        return pipeline(imap, lines, counter)
+
+    monkeypatch.setattr(wire, "pipeline", recording)
+
+    def statuses(known: list[str]) -> tuple[list[Any], int]:
+        session = ImapSession(imap_connect(
+            ImapEndpoint("127.0.0.1", PORTS.imaps, "ssl", ca_file=ENV["MSSANTE_TLS_CA_FILE"]),
+            ImapCredentials(ADDRESS, AuthMode.PLAIN, "devstack")))
+        try:
+            session.enable_extensions()
+            before = session.round_trips.count
+            found = sorted(session.folder_statuses(known=known), key=lambda s: s.name)
+            return found, session.round_trips.count - before
+        finally:
+            session.close()
+
+    listed, listed_trips = statuses([])
+    assert not sent and listed_trips == 1  # LIST-STATUS
+    pipelined, trips = statuses(known)
+    assert pipelined == listed and trips == 2  # one pipelined round trip + the new folder's STATUS
+    assert sent[0][0].startswith(b'STATUS "INBOX" ') and sent[0][1].startswith(b"LIST ")
+    names = {s.name: s for s in pipelined}
+    assert "Ancien" not in names and names["Nouveau"].messages == 1
+    assert names["Archive"].messages == 1 and names["Archive"].unseen == 0
+    assert names["INBOX"].role == "inbox" and names["Archive"].role == "archive"
 
 
 def test_uidvalidity_change_rebuilds_the_folder(mailbox: Mailbox) -> None:

@@ -225,28 +225,33 @@ class ImapSession:
                 self.client.shutdown()
 
     # -------------------------------------------------------------- folders
-    def folder_statuses(self) -> list[FolderStatus]:
-        """Every folder with its counters: one round trip where LIST-STATUS is offered."""
+    def folder_statuses(self, known: Sequence[str] = ()) -> list[FolderStatus]:
+        """Every folder with its counters, in one round trip.
+
+        A mailbox seen before (``known``: its selectable folders in the index) is asked
+        STATUS of the INBOX first, then LIST, then STATUS of the others, pipelined, rather
+        than LIST-STATUS: Dovecot (2.3, Maildir, list index) answers a STATUS of a 100,000-
+        message INBOX in ~3 ms as a session's first mailbox command but in ~75 ms once any
+        other mailbox was looked at, LIST-STATUS included: 4 ms instead of ~80 for the
+        no-change sync of a fresh connection. A first sync knows no folder: LIST-STATUS
+        where offered. Folders the LIST shows and nothing answered for are asked after."""
         items = STATUS_ITEMS + (b" HIGHESTMODSEQ" if self.condstore else b"")
-        list_status = b"LIST-STATUS" in self.capabilities
+        list_status = b"LIST-STATUS" in self.capabilities and not known
         command = b'LIST "" "*"'
         if list_status:
             command += b" RETURN (SPECIAL-USE STATUS (" + items + b"))"
         elif b"SPECIAL-USE" in self.capabilities:
             command += b" RETURN (SPECIAL-USE)"
-        response = self._command(command)
-        listed: dict[str, tuple[str, tuple[bytes, ...]]] = {}
-        statuses: dict[str, dict[bytes, int]] = {}
-        for unit in response.units:
-            head = unit[0]
-            if head.startswith(b"* LIST "):
-                flags, delimiter, raw_name = parse_response(_as_imaplib(unit, 7))
-                name = self._name(raw_name)
-                delim = delimiter.decode() if isinstance(delimiter, bytes) else ""
-                listed[name] = (delim, tuple(f.lower() for f in flags))
-            elif head.startswith(b"* STATUS "):
-                raw_name, values = parse_response(_as_imaplib(unit, 9))
-                statuses[self._name(raw_name)] = _status_values(values)
+        if known:
+            first = [name for name in known if name.upper() == "INBOX"]
+            rest = [name for name in known if name.upper() != "INBOX"]
+            lines = ([self._status_line(name, items) for name in first] + [command]
+                     + [self._status_line(name, items) for name in rest])
+            units, completions = wire.pipeline(self.imap, lines, self.round_trips)
+            self._check(command, completions[len(first)])  # a STATUS may fail: a folder gone
+        else:
+            units = self._command(command).units
+        listed, statuses = self._list_units(units)
         result = []
         for name, (delim, flags) in listed.items():
             selectable = b"\\noselect" not in flags and b"\\nonexistent" not in flags
@@ -263,9 +268,32 @@ class ImapSession:
                 highestmodseq=status.get(b"HIGHESTMODSEQ")))
         return result
 
+    @staticmethod
+    def _status_line(name: str, items: bytes) -> bytes:
+        return b"STATUS " + quote_mailbox(name) + b" (" + items + b")"
+
+    def _list_units(self, units: list[list[bytes]]) -> tuple[
+            dict[str, tuple[str, tuple[bytes, ...]]], dict[str, dict[bytes, int]]]:
+        """The folders (delimiter, lowered flags) and the statuses in LIST and STATUS answers;
+        a change reported meanwhile on the selected folder marks the session dirty."""
+        listed: dict[str, tuple[str, tuple[bytes, ...]]] = {}
+        statuses: dict[str, dict[bytes, int]] = {}
+        for unit in units:
+            head = unit[0]
+            if head.startswith(b"* LIST "):
+                flags, delimiter, raw_name = parse_response(_as_imaplib(unit, 7))
+                delim = delimiter.decode() if isinstance(delimiter, bytes) else ""
+                listed[self._name(raw_name)] = (delim, tuple(f.lower() for f in flags))
+            elif head.startswith(b"* STATUS "):
+                raw_name, values = parse_response(_as_imaplib(unit, 9))
+                statuses[self._name(raw_name)] = _status_values(values)
+            elif _is_notification(unit, b""):
+                self.dirty = True
+        return listed, statuses
+
     def folder_status(self, name: str) -> dict[bytes, int]:
         items = STATUS_ITEMS + (b" HIGHESTMODSEQ" if self.condstore else b"")
-        response = self._command(b"STATUS " + quote_mailbox(name) + b" (" + items + b")")
+        response = self._command(self._status_line(name, items))
         for unit in response.units:
             if unit[0].startswith(b"* STATUS "):
                 _, values = parse_response(_as_imaplib(unit, 9))
@@ -297,23 +325,12 @@ class ImapSession:
         """One pipelined round trip: NOOP on the watched folder (did the server report a
         change?), the folder names (none created or deleted?) and STATUS of ``others``."""
         items = STATUS_ITEMS + (b" HIGHESTMODSEQ" if self.condstore else b"")
-        lines = [b"NOOP", b'LIST "" "*"']
-        lines += [b"STATUS " + quote_mailbox(name) + b" (" + items + b")" for name in others]
+        lines = [b"NOOP", b'LIST "" "*"'] + [self._status_line(name, items) for name in others]
         units, completions = wire.pipeline(self.imap, lines, self.round_trips)
         for line, completion in zip(lines, completions, strict=True):
             self._check(line, completion)
-        names: set[str] = set()
-        statuses: dict[str, dict[bytes, int]] = {}
-        for unit in units:
-            if unit[0].startswith(b"* LIST "):
-                names.add(self._name(parse_response(_as_imaplib(unit, 7))[2]))
-            elif unit[0].startswith(b"* STATUS "):
-                raw_name, values = parse_response(_as_imaplib(unit, 9))
-                statuses[self._name(raw_name)] = _status_values(values)
-            elif _is_notification(unit, b""):
-                self.dirty = True
-        changed = self.dirty
-        return changed, names, statuses
+        listed, statuses = self._list_units(units)
+        return self.dirty, set(listed), statuses
 
     @staticmethod
     def _select_state(response: wire.Response) -> SelectState:
