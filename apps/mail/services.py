@@ -392,11 +392,18 @@ def mailbox_sync_candidates(*, now: dt.datetime | None = None) -> list[tuple[int
 
 
 def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
-                         only: Sequence[str] | None = None, debounce: int = 10) -> bool:
+                         only: Sequence[str] | None = None, debounce: int = 10,
+                         despite_backoff: bool = False) -> bool:
     """Ask a worker for a sync (after the current transaction commits), at most once per
-    ``debounce`` seconds per mailbox and folder set. Returns whether a task was queued."""
+    ``debounce`` seconds per mailbox and folder set, and not while the mailbox backs off
+    after failures (the folder pane's "Réessayer" syncs at once instead) unless
+    ``despite_backoff`` (a new sign-in: a new token is worth a try, whatever failed before).
+    Returns whether a task was queued."""
     from .tasks import mailbox_sync_task
 
+    backing_off = mailbox.next_sync_after is not None and mailbox.next_sync_after > timezone.now()
+    if backing_off and not despite_backoff:
+        return False
     client = redis.Redis.from_url(settings.REDIS_URL)
     try:
         key = f"mssweb:sync-asked:{mailbox.pk}:{','.join(sorted(only or []))}"

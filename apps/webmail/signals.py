@@ -19,4 +19,5 @@ def sync_at_sign_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any)
     # The worker reads the PSC tokens from the stored session: store it before queueing.
     request.session.save()
     for mailbox in mailbox_list_for_user(user=user):
-        mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key)
+        mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key,
+                             despite_backoff=True)

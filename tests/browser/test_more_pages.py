@@ -95,3 +95,40 @@ def test_contact_card_from_the_directory(page: Page, site: str, psc_sim: PSCSim,
     assert violations(page) == []
     page.get_by_role("link", name="Écrire à").click()
     expect(page.locator(".chip", has_text="lea.moreau@ehpad.mssante.test")).to_have_attribute("data-kind", "trusted")
+
+
+def test_an_index_failure_is_shown_in_the_folder_pane_and_retried(
+        page: Page, site: str, psc_sim: PSCSim, demo_accounts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our side fails (the index database full) during a real sync: the folder pane says so
+    in French, with the time of the next automatic try, and "Réessayer" syncs at once."""
+    from django.db import OperationalError
+
+    from apps.core.errors import IndexUnavailable
+    from apps.mail import services, sync
+    from apps.mail.models import Mailbox
+    from tests.browser import helpers
+    from tests.conftest import IDENTITIES
+    from tests.integration.mail_server import append
+
+    address = IDENTITIES["gp"]["mailbox"]
+    subject = f"Après la panne {uuid.uuid4().hex[:6]}"
+    append(address, subject=subject)  # something to store, so that the index is written
+
+    def full(values: list[object]) -> int:
+        raise OperationalError("database or disk is full")
+
+    monkeypatch.setattr(sync, "_insert_values", full)
+    with pytest.raises(IndexUnavailable):
+        services.mailbox_sync_run(mailbox=Mailbox.objects.get(address=address),
+                                  token_provider=lambda force: psc_sim.mint("gp", lifetime=300))
+    monkeypatch.undo()
+
+    helpers.sign_in(page, site, "Claire MARTIN")
+    pane = page.locator(".sync-state")
+    expect(pane).to_contain_text("La liste n'a pas pu être mise à jour de notre côté")
+    expect(pane).to_contain_text("Nouvel essai automatique à")
+    expect(pane).not_to_contain_text("ne répond pas")
+    assert violations(page) == []
+    pane.get_by_role("button", name="Réessayer").click()
+    expect(page.locator(".sync-state")).to_contain_text("Synchronisé à")
+    expect(page.get_by_role("link", name=subject)).to_be_visible()

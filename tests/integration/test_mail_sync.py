@@ -338,7 +338,9 @@ def test_a_database_error_while_indexing_is_shown_as_ours_and_retried_later(
     assert services.mailbox_sync_background(mailbox_id=mailbox.pk) == "index-failed"  # the worker's task
     assert "failed writing the index" in caplog.text and "disk is full" in caplog.text
     assert_index_failure_shown(mailbox, "disk is full")
-    assert services.mailbox_sync_candidates(now=timezone.now()) == []  # backing off
+    # Backing off: neither beat nor opening a folder asks a worker for a sync meanwhile.
+    assert mailbox.pk not in {pk for pk, _ in services.mailbox_sync_candidates(now=timezone.now())}
+    assert services.mailbox_sync_enqueue(mailbox=mailbox, session_key=None, debounce=1) is False
     # The operator finds it in the admin, filtered by whose side failed.
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -351,6 +353,9 @@ def test_a_database_error_while_indexing_is_shown_as_ours_and_retried_later(
     monkeypatch.undo()
     run(mailbox)
     assert index_state(ADDRESS) == server_state(ADDRESS)
+    mailbox.refresh_from_db()
+    assert mailbox.next_sync_after is None  # the backoff ends with a good sync
+    assert services.mailbox_sync_enqueue(mailbox=mailbox, session_key=None, debounce=1) is True
 
 
 def test_a_hung_writer_process_is_killed_and_the_sync_fails_instead_of_waiting_forever(
@@ -447,16 +452,20 @@ def test_token_expiry_mid_sync_retries_once_with_a_fresh_token(psc_sim: PSCSim) 
     assert Folder.objects.get(mailbox=mailbox, name="INBOX").total >= 1
 
 
-def test_a_token_refused_even_fresh_is_recorded_as_access_refused(psc_sim: PSCSim) -> None:
+def test_a_token_refused_even_fresh_is_recorded_as_access_refused(psc_sim: PSCSim, demo_accounts: None,
+                                                                  client: Any) -> None:
     """Expired both times: one retry, then the pane asks to sign in again (not "the server
-    is not answering", and no automatic retry time: only signing in again helps)."""
+    is not answering", and no automatic retry time: only signing in again helps), and
+    signing in again asks for a sync despite the backoff."""
+    import redis
     from django.template.loader import render_to_string
     from django.test import RequestFactory
     from django.utils import translation
 
     from apps.core.errors import MailAuthError
+    from tests.conftest import django_signin
 
-    mailbox = Mailbox.objects.create(address=IDENTITIES["gp"]["mailbox"], auth_mode=Mailbox.AuthMode.PSC_XOAUTH2)
+    mailbox = Mailbox.objects.get(address=IDENTITIES["gp"]["mailbox"])
     asked: list[bool] = []
 
     def provider(force: bool) -> str:
@@ -473,6 +482,12 @@ def test_a_token_refused_even_fresh_is_recorded_as_access_refused(psc_sim: PSCSi
                                 request=RequestFactory().get("/")).replace("&#x27;", "'")
     assert "Votre opérateur a refusé l'accès à cette boîte. Reconnectez-vous" in pane
     assert "ne répond pas" not in pane and "Nouvel essai automatique" not in pane
+    asked = redis.Redis.from_url(settings.REDIS_URL)
+    key = f"mssweb:sync-asked:{mailbox.pk}:"
+    asked.delete(key)
+    assert services.mailbox_sync_enqueue(mailbox=mailbox, session_key=None) is False  # backing off
+    django_signin(client, "gp")
+    assert asked.exists(key)  # the sign-in asked for a sync all the same
 
 
 def test_only_one_sync_per_mailbox_at_a_time(mailbox: Mailbox) -> None:
