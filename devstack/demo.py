@@ -32,7 +32,8 @@ def main() -> int:
     python = sys.executable
     manage = [python, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
-    subprocess.run([*manage, "seed_demo", "--profile", PROFILE], env=env, check=True, cwd=ROOT)
+    subprocess.run([python, "-m", "devstack.seed_demo", "--profile", PROFILE], env=env, check=True,
+                   cwd=ROOT)
     logs = stack.state_dir(PROFILE) / "log"
     children = [
         subprocess.Popen([*manage, "runserver", WEB], env=env, cwd=ROOT),

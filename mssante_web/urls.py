@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from . import health
+
 urlpatterns = [
-    path("", include("apps.core.urls")),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", include("apps.accounts.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("", include("apps.webmail.urls")),

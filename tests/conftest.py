@@ -20,7 +20,6 @@ from urllib.parse import parse_qs, urlsplit
 import imapclient
 import pytest
 import requests
-from django.core.management import call_command
 
 from devstack import stack
 
@@ -74,7 +73,9 @@ def seeded_mail(devstack: dict[str, str]) -> None:
 
 @pytest.fixture
 def demo_accounts(db: Any, devstack: dict[str, str]) -> None:
-    call_command("seed_demo", profile=PROFILE, no_mail=True, stdout=open("/dev/null", "w"))
+    from devstack.seed_demo import seed_demo
+
+    seed_demo(profile=PROFILE, no_mail=True, say=lambda line: None)
 
 
 @pytest.fixture

@@ -13,37 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from apps.core.identifiers import InvalidIdNat, idnat_parse
+from apps.structures.activities import Activity
 
 from .professions import Profession, ProfessionFamily, profession_lookup
+
+__all__ = ["Activity", "Exercise", "MalformedClaims", "PSCIdentity", "identity_from_claims"]
 
 
 class MalformedClaims(ValueError):
     """The identity sent by PSC is unusable; ``str()`` says why, for the operator."""
-
-
-@dataclass(frozen=True)
-class Activity:
-    mode: str  # codeModeExercice: L libéral, S salarié, B bénévole...
-    sector: str  # codeSecteurDactivite (TRE_R02)
-    name: str
-    finess: str
-    finess_legal: str
-    siret: str
-    technical_id: str
-    postcode: str
-    city: str
-
-    @property
-    def structure_key(self) -> tuple[str, str]:
-        """The strongest identifier available: FINESS site, SIRET, PSC's technical id, and
-        as a last resort the name and postcode (some real activities carry nothing else)."""
-        if self.finess:
-            return ("finess", self.finess)
-        if self.siret:
-            return ("siret", self.siret)
-        if self.technical_id:
-            return ("technical", self.technical_id)
-        return ("name", f"{self.name.strip().upper()}|{self.postcode}")
 
 
 @dataclass(frozen=True)

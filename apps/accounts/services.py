@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from apps.audit.services import audit_log
 from apps.core.errors import SessionExpired
+from apps.structures.services import structure_memberships_sync
 
 from .models import ProfessionalExercise, User
 from .psc_claims import PSCIdentity
@@ -84,8 +85,6 @@ def psc_logout_url(request: HttpRequest) -> str:
 @transaction.atomic
 def user_identity_refresh(*, user: User, identity: PSCIdentity) -> User:
     """Make the user's names, professions and structures what PSC says at this sign-in."""
-    from apps.structures.services import structure_memberships_sync
-
     user.username = identity.idnat
     user.idnat = identity.idnat
     user.first_name = identity.given_name[:150]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
-from apps.accounts.models import User
-from apps.accounts.psc_claims import Activity, Exercise
-
+from .activities import Activity, Practice
 from .models import Membership, Structure
 
 
@@ -23,16 +22,16 @@ def structure_upsert_from_activity(*, activity: Activity) -> Structure:
 
 
 @transaction.atomic
-def structure_memberships_sync(*, user: User, exercises: Iterable[Exercise]) -> list[Membership]:
+def structure_memberships_sync(*, user: AbstractBaseUser, exercises: Iterable[Practice]) -> list[Membership]:
     """Make the user's PSC memberships exactly what PSC says today."""
     kept: list[Membership] = []
     for exercise in exercises:
         for activity in exercise.activities:
             structure = structure_upsert_from_activity(activity=activity)
             membership, _ = Membership.objects.update_or_create(
-                user=user, structure=structure, profession_code=exercise.profession_code,
+                user_id=user.pk, structure=structure, profession_code=exercise.profession_code,
                 defaults={"exercise_mode": activity.mode, "source": Membership.Source.PSC})
             kept.append(membership)
-    (Membership.objects.filter(user=user, source=Membership.Source.PSC)
+    (Membership.objects.filter(user_id=user.pk, source=Membership.Source.PSC)
      .exclude(pk__in=[m.pk for m in kept]).delete())
     return kept

@@ -1,4 +1,5 @@
-"""The professional's settings: a signature per mailbox, senders whose images are shown."""
+"""The professional's own pages: the profile (identity, professions, structures, mailboxes,
+session) and the settings (a signature per mailbox, senders whose images are shown)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,24 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from apps.accounts.selectors import exercise_list_for_user, session_info_get
 from apps.mail.models import Mailbox
 from apps.mail.selectors import mailbox_list_for_user
+from apps.structures.selectors import membership_list_for_user
 
 from .selectors import image_senders_list, signatures_for_user
 from .services import image_sender_remove, signature_set
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(request, "webmail/profile.html", {
+        "exercises": exercise_list_for_user(user=user),  # type: ignore[arg-type]
+        "memberships": membership_list_for_user(user=user),  # type: ignore[arg-type]
+        "mailboxes": mailbox_list_for_user(user=user),  # type: ignore[arg-type]
+        "session_info": session_info_get(session=request.session),
+    })
 
 
 @login_required

@@ -13,6 +13,7 @@ from . import (
 app_name = "webmail"
 urlpatterns = [
     path("", views.home, name="inbox"),
+    path("profil/", settings_views.profile, name="profile"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/", views.folder, name="folder"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/etat/", views.folder_status,
          name="folder_status"),

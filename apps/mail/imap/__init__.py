@@ -5,6 +5,7 @@ from .client import (
     ImapCredentials,
     ImapEndpoint,
     imap_connect,
+    imap_greeting_check,
     tls_context,
 )
 from .errors import ImapAuthError, ImapCommandError, ImapError, ImapUnavailable
@@ -18,5 +19,6 @@ __all__ = [
     "ImapError",
     "ImapUnavailable",
     "imap_connect",
+    "imap_greeting_check",
     "tls_context",
 ]

@@ -57,26 +57,31 @@ def tls_context(ca_file: str | None, cert_file: str | None = None,
     return context
 
 
-def imap_connect(endpoint: ImapEndpoint, credentials: ImapCredentials) -> imapclient.IMAPClient:
-    """Open a TLS connection and authenticate; the caller logs out."""
-    context = tls_context(endpoint.ca_file, credentials.cert_file, credentials.key_file)
+def _open(endpoint: ImapEndpoint, context: ssl.SSLContext) -> imapclient.IMAPClient:
+    """A TLS connection that has read the server's greeting, never a clear channel."""
     try:
         if endpoint.security == "ssl":
-            client = imapclient.IMAPClient(endpoint.host, endpoint.port, ssl=True,
-                                           ssl_context=context, timeout=endpoint.timeout)
-        elif endpoint.security == "starttls":
+            return imapclient.IMAPClient(endpoint.host, endpoint.port, ssl=True,
+                                         ssl_context=context, timeout=endpoint.timeout)
+        if endpoint.security == "starttls":
             client = imapclient.IMAPClient(endpoint.host, endpoint.port, ssl=False,
                                            timeout=endpoint.timeout)
             if not client.has_capability("STARTTLS"):
                 client.shutdown()
                 raise ImapUnavailable("server does not offer STARTTLS; refusing a clear channel")
             client.starttls(context)
-        else:
-            raise ValueError(f"unknown IMAP security {endpoint.security!r}")
+            return client
+        raise ValueError(f"unknown IMAP security {endpoint.security!r}")
     except (OSError, IMAPClientError, ssl.SSLError) as exc:
         if isinstance(exc, ImapError):
             raise
         raise ImapUnavailable(f"{endpoint.host}:{endpoint.port}: {exc}") from exc
+
+
+def imap_connect(endpoint: ImapEndpoint, credentials: ImapCredentials) -> imapclient.IMAPClient:
+    """Open a TLS connection and authenticate; the caller logs out."""
+    client = _open(endpoint, tls_context(endpoint.ca_file, credentials.cert_file,
+                                         credentials.key_file))
     try:
         _authenticate(client, credentials)
     except LoginError as exc:
@@ -86,6 +91,12 @@ def imap_connect(endpoint: ImapEndpoint, credentials: ImapCredentials) -> imapcl
         _quietly_close(client)
         raise ImapUnavailable(f"{endpoint.host}:{endpoint.port}: {exc}") from exc
     return client
+
+
+def imap_greeting_check(endpoint: ImapEndpoint) -> None:
+    """Reachability without credentials, for readiness probes: the TLS handshake and the
+    server's greeting (after STARTTLS where asked). Raises ``ImapUnavailable``."""
+    _quietly_close(_open(endpoint, tls_context(endpoint.ca_file)))
 
 
 def _authenticate(client: imapclient.IMAPClient, credentials: ImapCredentials) -> None:

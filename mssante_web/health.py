@@ -1,4 +1,7 @@
-"""Liveness and readiness probes for the container platform: JSON, no secrets."""
+"""Liveness and readiness probes for the container platform: JSON, no secrets.
+
+They live in the project package, above every app, because readiness looks at every
+engine the site needs (database, Redis, the operator's IMAP server)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from apps.mail.imap import ImapEndpoint, tls_context
+from apps.mail.imap import ImapEndpoint, imap_greeting_check
 
 logger = logging.getLogger(__name__)
 
@@ -37,19 +40,10 @@ def _check_redis() -> None:
 
 def _check_imap() -> None:
     """A TLS handshake and the server greeting: reachability without credentials."""
-    import imapclient
-
-    endpoint = ImapEndpoint(host=settings.MSSANTE_IMAP_HOST, port=settings.MSSANTE_IMAP_PORT,
-                            security=settings.MSSANTE_IMAP_SECURITY,
-                            ca_file=settings.MSSANTE_TLS_CA_FILE or None)
-    context = tls_context(endpoint.ca_file)
-    if endpoint.security == "ssl":
-        client = imapclient.IMAPClient(endpoint.host, endpoint.port, ssl=True,
-                                       ssl_context=context, timeout=3)
-    else:
-        client = imapclient.IMAPClient(endpoint.host, endpoint.port, ssl=False, timeout=3)
-        client.starttls(context)
-    client.shutdown()
+    imap_greeting_check(ImapEndpoint(
+        host=settings.MSSANTE_IMAP_HOST, port=settings.MSSANTE_IMAP_PORT,
+        security=settings.MSSANTE_IMAP_SECURITY, ca_file=settings.MSSANTE_TLS_CA_FILE or None,
+        timeout=3))
 
 
 CHECKS: dict[str, Callable[[], None]] = {

@@ -1,0 +1,85 @@
+"""Link the devstack's demo identities to their mailboxes, load the devstack whitelist and
+a synthetic directory, and deliver the demo mail.
+
+Development only: it reads devstack/identities.json and talks to the local stack, so it
+lives here rather than in an app that production installs. `make demo` runs it as
+``python -m devstack.seed_demo --profile demo``; the tests call ``seed_demo`` directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def seed_demo(*, profile: str, no_mail: bool = False, say: Callable[[str], None] = print) -> None:
+    from django.conf import settings
+    from django.db import transaction
+
+    from apps.accounts.models import User
+    from apps.mail.models import Mailbox
+    from apps.trust.services import annuaire_import, whitelist_refresh
+    from devstack import annuaire_synth, seed, stack
+
+    with transaction.atomic():
+        for identity in stack.IDENTITIES["identities"]:
+            user, created = User.objects.get_or_create(
+                idnat=identity["idnat"], defaults={"username": identity["idnat"]})
+            user.first_name = identity["given_name"]
+            user.last_name = identity["family_name"]
+            user.is_staff = bool(identity.get("structure_admin"))
+            if created:
+                user.set_unusable_password()  # PSC only: no password sign-in
+            user.save()
+            Mailbox.objects.update_or_create(
+                address=identity["mailbox"],
+                defaults={"owner": user, "kind": Mailbox.Kind.PERSONAL,
+                          "auth_mode": Mailbox.AuthMode.PSC_XOAUTH2,
+                          "display_name": f"{identity['given_name']} {identity['family_name']}"})
+        admin = User.objects.get(idnat=next(
+            i["idnat"] for i in stack.IDENTITIES["identities"] if i.get("structure_admin")))
+        cert_dir = stack.state_dir(profile) / "tls" / "clients"
+        for app in stack.IDENTITIES["application_mailboxes"]:
+            Mailbox.objects.update_or_create(
+                address=app["address"],
+                defaults={"owner": admin, "kind": Mailbox.Kind.APPLICATION,
+                          "auth_mode": Mailbox.AuthMode.CLIENT_CERTIFICATE,
+                          "display_name": app["label"],
+                          "client_cert_file": str(cert_dir / f"{app['address']}.pem"),
+                          "client_key_file": str(cert_dir / f"{app['address']}.key")})
+    say(f"{User.objects.count()} users, {Mailbox.objects.count()} mailboxes")
+    whitelist = whitelist_refresh()
+    if whitelist is not None:
+        say(f"whitelist: {len(whitelist.names)} domains")
+    extraction = Path(settings.MSSANTE_ANNUAIRE_URL or
+                      stack.state_dir(profile) / "annuaire" / "Extraction_Correspondance_MSSante.txt")
+    if not extraction.exists():
+        annuaire_synth.write(extraction, 5000)
+    report = annuaire_import(path=extraction)
+    say(f"annuaire: {report.rows} mailboxes")
+    if not no_mail:
+        count = seed.seed(profile)
+        say(f"{count} demo messages delivered (settings NIL: {settings.MSSANTE_NIL})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="demo", choices=["demo", "test"])
+    parser.add_argument("--no-mail", action="store_true", help="only users and mailboxes")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mssante_web.settings")
+    import django
+
+    django.setup()
+    seed_demo(profile=args.profile, no_mail=args.no_mail)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
