@@ -96,8 +96,8 @@ def child(address: str, twin: str, count: int, database: str) -> dict[str, objec
 
     from apps.mail.imap.summaries import summary_items
     from apps.mail.models import Folder, Mailbox, MessageSummary
-    from apps.mail.services import POOL, mailbox_sync_run
-    from apps.mail.sync import FIRST_BATCH
+    from apps.mail.services import POOL, MailAccess, mailbox_sync
+    from apps.mail.sync import TUNING
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:  # what an earlier run left (one statement, not the ORM's)
@@ -111,7 +111,7 @@ def child(address: str, twin: str, count: int, database: str) -> dict[str, objec
     envelope, _ = raw_fetch(address, b"(UID FLAGS ENVELOPE RFC822.SIZE BODYSTRUCTURE)")
     cold_box = Mailbox.objects.create(address=twin, auth_mode=Mailbox.AuthMode.PASSWORD)
     started = time.perf_counter()
-    mailbox_sync_run(mailbox=cold_box, token_provider=None)
+    mailbox_sync(access=MailAccess(mailbox=cold_box))
     initial_cold = time.perf_counter() - started
     # The cold raw fetch again, right after the sync: the machine's speed drifts within
     # seconds, so the sync is compared with the mean of the raw fetches around it.
@@ -120,7 +120,7 @@ def child(address: str, twin: str, count: int, database: str) -> dict[str, objec
     raw_cold_around = (raw_cold + raw_cold_after) / 2
     mailbox = Mailbox.objects.create(address=address, auth_mode=Mailbox.AuthMode.PASSWORD)
     started = time.perf_counter()
-    mailbox_sync_run(mailbox=mailbox, token_provider=None, pool_key="bench")
+    mailbox_sync(access=MailAccess(mailbox=mailbox, pool_key="bench"))
     initial = time.perf_counter() - started
     for box in (cold_box, mailbox):
         indexed = MessageSummary.objects.filter(folder__mailbox=box).count()
@@ -128,7 +128,7 @@ def child(address: str, twin: str, count: int, database: str) -> dict[str, objec
     pooled_times, pooled_trips = [], []
     for _ in range(5):
         started = time.perf_counter()
-        report = mailbox_sync_run(mailbox=mailbox, token_provider=None, pool_key="bench")
+        report = mailbox_sync(access=MailAccess(mailbox=mailbox, pool_key="bench"))
         pooled_times.append(time.perf_counter() - started)
         pooled_trips.append(report.round_trips)
         assert not report.changed
@@ -136,7 +136,7 @@ def child(address: str, twin: str, count: int, database: str) -> dict[str, objec
     fresh_times, fresh_trips = [], []
     for _ in range(5):
         started = time.perf_counter()
-        report = mailbox_sync_run(mailbox=mailbox, token_provider=None)
+        report = mailbox_sync(access=MailAccess(mailbox=mailbox))
         fresh_times.append(time.perf_counter() - started)
         fresh_trips.append(report.round_trips + 1)  # + the AUTHENTICATE exchange
     # What the web does when someone opens a mailbox never synced: the newest messages of
@@ -144,9 +144,9 @@ def child(address: str, twin: str, count: int, database: str) -> dict[str, objec
     Folder.objects.filter(mailbox=cold_box).delete()
     maildir.make_cold(PROFILE, twin)
     started = time.perf_counter()
-    mailbox_sync_run(mailbox=cold_box, token_provider=None, only=["INBOX"], initial_limit=FIRST_BATCH)
+    mailbox_sync(access=MailAccess(mailbox=cold_box), only=["INBOX"], initial_limit=TUNING.first_batch)
     first_screen = time.perf_counter() - started
-    assert MessageSummary.objects.filter(folder__mailbox=cold_box).count() == FIRST_BATCH
+    assert MessageSummary.objects.filter(folder__mailbox=cold_box).count() == TUNING.first_batch
     return {
         "messages": count,
         "raw_fetch_cold_s": round(raw_cold_around, 3),

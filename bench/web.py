@@ -71,7 +71,7 @@ def child(work: Path) -> dict[str, object]:
 
     from apps.accounts.models import User
     from apps.mail.models import Folder, Mailbox, MessageSummary
-    from apps.mail.services import mailbox_session, mailbox_sync_run
+    from apps.mail.services import MailAccess, mailbox_session, mailbox_sync
 
     call_command("migrate", verbosity=0)
     maildir.fill(PROFILE, SMALL, 1000, seed=5)
@@ -81,7 +81,7 @@ def child(work: Path) -> dict[str, object]:
     for address in (BIG, SMALL):
         boxes[address] = Mailbox.objects.create(address=address, owner=user,
                                                 auth_mode=Mailbox.AuthMode.PASSWORD)
-    with mailbox_session(mailbox=boxes[SMALL], token_provider=None) as session:
+    with mailbox_session(access=MailAccess(mailbox=boxes[SMALL])) as session:
         for size in (30_000, 150_000):
             message = EmailMessage()
             message["From"] = "Lettre d'information <lettre@ars.mssante.test>"
@@ -91,7 +91,7 @@ def child(work: Path) -> dict[str, object]:
             message.add_alternative(newsletter(size), subtype="html")
             session.append("INBOX", message.as_bytes())
     for box in boxes.values():
-        mailbox_sync_run(mailbox=box, token_provider=None)
+        mailbox_sync(access=MailAccess(mailbox=box))
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     results: dict[str, object] = {}

@@ -57,3 +57,8 @@ class NoMailbox(ApplicationError):
         "No MSSanté mailbox is linked to your account yet. Ask your structure's "
         "administrator to link one."
     )
+
+
+class MessageGone(ApplicationError):
+    """The message is no longer on the operator's server (moved or deleted elsewhere):
+    pages answer 404, a forward or draft that carried it says so in its own words."""

@@ -38,13 +38,14 @@ def mailbox_get_for_user(*, user: User, mailbox_id: int) -> Mailbox:
     return mailbox_list_for_user(user=user).get(pk=mailbox_id)
 
 
-ROLE_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "": 4, "junk": 5, "trash": 6}
+# The folder pane's order (the sync has its own: apps.mail.sync.SYNC_ORDER).
+FOLDER_DISPLAY_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "": 4, "junk": 5, "trash": 6}
 
 
 def folder_list(*, mailbox: Mailbox) -> list[Folder]:
     """Special folders first (the brief's order), then the user's own, alphabetically."""
     folders = Folder.objects.filter(mailbox=mailbox, selectable=True)
-    return sorted(folders, key=lambda f: (ROLE_ORDER.get(f.role, 4), f.name.lower()))
+    return sorted(folders, key=lambda f: (FOLDER_DISPLAY_ORDER.get(f.role, 4), f.name.lower()))
 
 
 PAGE_SIZE = 50

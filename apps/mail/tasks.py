@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
+from apps.core.backoff import backoff_seconds
 from apps.core.errors import MailServerUnavailable
 
 from . import services
@@ -15,11 +16,12 @@ from . import services
 def mailbox_sync_task(self: Any, mailbox_id: int, session_key: str | None = None,
                       only: list[str] | None = None) -> str:
     try:
-        return services.mailbox_sync_background(mailbox_id=mailbox_id, session_key=session_key,
-                                                 only=only)
+        return services.mailbox_sync_in_worker(mailbox_id=mailbox_id, session_key=session_key,
+                                               only=only)
     except MailServerUnavailable as exc:
-        # Exponential backoff: 30 s, 1 min, 2 min... (beat also waits for next_sync_after).
-        raise self.retry(exc=exc, countdown=min(30 * 2 ** self.request.retries, 900)) from exc
+        # Backing off (beat also waits for next_sync_after).
+        raise self.retry(exc=exc, countdown=backoff_seconds(failures=self.request.retries + 1,
+                                                            cap=900)) from exc
 
 
 @shared_task(name="mail.mailbox_sync_schedule_task")
@@ -35,7 +37,8 @@ def outbox_send_task(self: Any, outbox_id: int) -> str:
     try:
         return services.outbox_process(outbox_id=outbox_id)
     except MailServerUnavailable as exc:
-        raise self.retry(exc=exc, countdown=min(30 * 2 ** self.request.retries, 1800)) from exc
+        raise self.retry(exc=exc, countdown=backoff_seconds(failures=self.request.retries + 1,
+                                                            cap=1800)) from exc
 
 
 @shared_task(name="mail.outbox_retry_task")

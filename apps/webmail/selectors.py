@@ -1,11 +1,14 @@
-"""Reads of the webmail's own settings."""
+"""Reads for the pages: a list page with its paging links, and the webmail's own settings."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from apps.accounts.models import User
-from apps.mail.models import Mailbox
+from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
+from apps.mail.selectors import LIST_FILTERS, LIST_SORTS, PAGE_SIZE, mailbox_list_for_user, message_page
 
 from .models import ImageSender, Signature
 
@@ -23,3 +26,47 @@ def image_sender_trusted(*, user: User, address: str) -> bool:
 
 def image_senders_list(*, user: User) -> list[ImageSender]:
     return list(ImageSender.objects.filter(user=user))
+
+
+@dataclass(frozen=True)
+class ListPage:
+    messages: list[MessageSummary]
+    number: int  # 1 for the first page (name sorts page by number)
+    only: str  # the filter applied ("" for all)
+    next_page: str | None  # the query string of the next page, if any
+
+    @property
+    def newest_uid(self) -> int:
+        """The newest message shown: the page's poll says when something newer arrives."""
+        return max((m.uid for m in self.messages), default=0)
+
+
+def list_page_get(*, folder: Folder, before: tuple[dt.datetime, int] | None, sort: str,
+                  threads: bool, only: str, page: str) -> ListPage:
+    """One page of a folder's list and the link to the next: keyset paging ("avant") for
+    date sorts, page numbers for name sorts."""
+    number = max(1, int(page)) if page.isdigit() else 1
+    messages = message_page(folder=folder, before=before, only=only, sort=sort,
+                            offset=(number - 1) * PAGE_SIZE, threads=threads)
+    next_page = None
+    if len(messages) == PAGE_SIZE:
+        if not LIST_SORTS[sort][1]:
+            next_page = f"page={number + 1}"
+        elif messages[-1].date:
+            next_page = f"avant={messages[-1].date.timestamp():.0f}_{messages[-1].uid}"
+    return ListPage(messages=messages, number=number, only=only if only in LIST_FILTERS else "",
+                    next_page=next_page)
+
+
+def compose_mailboxes(*, user: User) -> list[Mailbox]:
+    """The mailboxes the user may write from: theirs and those delegated or shared, not the
+    application mailboxes (certificate only, for software)."""
+    return list(mailbox_list_for_user(user=user).exclude(kind=Mailbox.Kind.APPLICATION))
+
+
+OUTBOX_SHOWN = 100
+
+
+def outbox_list(*, user: User) -> list[OutboxMessage]:
+    """The user's latest outgoing messages, with their state."""
+    return list(OutboxMessage.objects.filter(user=user.pk).select_related("mailbox")[:OUTBOX_SHOWN])

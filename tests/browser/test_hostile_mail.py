@@ -47,7 +47,7 @@ def test_hostile_messages_are_inert(page: Page, site: str, psc_sim: PSCSim, demo
     import time
     deadline = time.monotonic() + 15
     while True:
-        services.mailbox_sync_run(mailbox=mailbox, token_provider=None)
+        services.mailbox_sync(access=services.MailAccess(mailbox=mailbox))
         inbox = Folder.objects.get(mailbox=mailbox, role="inbox")
         if MessageSummary.objects.filter(folder=inbox).count() == len(HOSTILE) + 1 or time.monotonic() > deadline:
             break

@@ -117,10 +117,11 @@ def test_an_index_failure_is_shown_in_the_folder_pane_and_retried(
     def full(values: list[object]) -> int:
         raise OperationalError("database or disk is full")
 
-    monkeypatch.setattr(sync, "_insert_values", full)
+    monkeypatch.setattr(sync.writes, "insert_values", full)
     with pytest.raises(IndexUnavailable):
-        services.mailbox_sync_run(mailbox=Mailbox.objects.get(address=address),
-                                  token_provider=lambda force: psc_sim.mint("gp", lifetime=300))
+        services.mailbox_sync(access=services.MailAccess(
+            mailbox=Mailbox.objects.get(address=address),
+            token_provider=lambda force: psc_sim.mint("gp", lifetime=300)))
     monkeypatch.undo()
 
     helpers.sign_in(page, site, "Claire MARTIN")

@@ -132,7 +132,7 @@ def synchro_mailbox(messages: int, owner_address: str = "claire.martin@medecin.m
     box = Mailbox.objects.create(address=address, auth_mode=Mailbox.AuthMode.PASSWORD, owner=owner)
     for i in range(messages):
         append(address, subject=f"message {i}")
-    services.mailbox_sync_run(mailbox=box, token_provider=None)
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
     return box
 
 

@@ -40,12 +40,12 @@ def test_bulk_flags_archive_move_delete_and_empty_trash(client: Client, mailbox:
     assert MessageSummary.objects.filter(folder=inbox).count() == 1
     state = server_state(ADDRESS, ("INBOX", "Archive", "Trash", "Junk"))
     assert (len(state["INBOX"]), len(state["Archive"]), len(state["Trash"]), len(state["Junk"])) == (1, 1, 1, 1)
-    services.mailbox_sync_run(mailbox=mailbox, token_provider=None)
+    services.mailbox_sync(access=services.MailAccess(mailbox=mailbox))
     trash = Folder.objects.get(mailbox=mailbox, role="trash")
     trashed = list(MessageSummary.objects.filter(folder=trash).values_list("uid", flat=True))
     act(client, mailbox, trash, "delete", trashed)  # from the Trash: deleted for good
     assert server_state(ADDRESS, ("Trash",))["Trash"] == {}
-    services.mailbox_sync_run(mailbox=mailbox, token_provider=None)
+    services.mailbox_sync(access=services.MailAccess(mailbox=mailbox))
     assert index_state(ADDRESS, ("INBOX", "Archive", "Trash", "Junk")) == server_state(
         ADDRESS, ("INBOX", "Archive", "Trash", "Junk"))
 
@@ -82,7 +82,7 @@ def test_folders_created_renamed_deleted_and_trash_emptied(client: Client, mailb
     assert not Folder.objects.filter(pk=created.pk).exists()
     uids = list(MessageSummary.objects.filter(folder=inbox).values_list("uid", flat=True))
     act(client, mailbox, inbox, "delete", uids[:2])
-    services.mailbox_sync_run(mailbox=mailbox, token_provider=None)
+    services.mailbox_sync(access=services.MailAccess(mailbox=mailbox))
     trash = Folder.objects.get(mailbox=mailbox, role="trash")
     client.post(f"/bal/{mailbox.pk}/dossiers/", {"action": "empty", "folder": trash.pk})
     assert server_state(ADDRESS, ("Trash",))["Trash"] == {} and not MessageSummary.objects.filter(folder=trash).exists()

@@ -40,8 +40,8 @@ def test_autosave_replaces_resumes_and_disappears_on_send(client: Client, psc_si
     mailbox = Mailbox.objects.get(address=GP)
     from apps.accounts.services import psc_access_token_get
 
-    services.mailbox_sync_run(mailbox=mailbox, token_provider=lambda force: psc_access_token_get(
-        session=client.session, force_refresh=force))
+    services.mailbox_sync(access=services.MailAccess(mailbox=mailbox, token_provider=lambda force: psc_access_token_get(
+        session=client.session, force_refresh=force)))
     drafts = Folder.objects.get(mailbox=mailbox, role="drafts")
     assert MessageSummary.objects.filter(folder=drafts, subject=subject).count() == 1
     resumed = client.get("/ecrire/", {"mode": "draft", "origine": f"{mailbox.pk}:{drafts.pk}:{second['draft_uid']}"})

@@ -32,7 +32,7 @@ def test_sorts_and_their_pages(client: Client, psc_sim: PSCSim, box: Mailbox) ->
     people = ["Zoé Aubert", "adrien Martin", "Bruno Cole"]
     for i in range(55):
         append(ADDRESS, subject=f"sujet {i:02d}", sender=f"{people[i % 3]} <p{i % 3}@hopital.mssante.test>")
-    services.mailbox_sync_run(mailbox=box, token_provider=None)
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
     inbox = Folder.objects.get(mailbox=box, name="INBOX")
     url = f"/bal/{box.pk}/dossier/{inbox.pk}/"
     django_signin(client, "gp")
@@ -64,7 +64,7 @@ def test_conversation_view_and_panel(client: Client, psc_sim: PSCSim, box: Mailb
     append(ADDRESS, subject="Re: Fil", Message_ID="<fil-4@test.mssante-web>", In_Reply_To="<fil-3@test.mssante-web>",
            References=f"{root} <fil-2@test.mssante-web> <fil-3@test.mssante-web>")
     append(ADDRESS, subject="Seul")
-    services.mailbox_sync_run(mailbox=box, token_provider=None)
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
     inbox = Folder.objects.get(mailbox=box, name="INBOX")
     url = f"/bal/{box.pk}/dossier/{inbox.pk}/"
     django_signin(client, "gp")

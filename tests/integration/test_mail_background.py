@@ -79,7 +79,7 @@ def test_polling_reports_new_mail_and_counts(client: Client, psc_sim: PSCSim, de
     quiet = client.get(url, HTTP_X_MSS_BACKGROUND="1").content.decode()
     assert "nouveaux messages" not in quiet and 'hx-swap-oob="true"' in quiet
     append(SYNCHRO, subject="second")
-    services.mailbox_sync_run(mailbox=mailbox, token_provider=None)  # what the worker does
+    services.mailbox_sync(access=services.MailAccess(mailbox=mailbox))  # what the worker does
     fresh = client.get(url, HTTP_X_MSS_BACKGROUND="1").content.decode()
     assert "De nouveaux messages sont arrivés" in fresh
     assert '<span class="count"' in fresh

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from apps.core.errors import IndexUnavailable, MailServerUnavailable
 from apps.mail import services, sync
-from apps.mail.imap import wire
+from apps.mail.imap import summaries, wire
 from apps.mail.imap.session import ImapSession
 from apps.mail.imap.summaries import thread_key
 from apps.mail.models import Folder, Mailbox, MessageSummary
@@ -37,7 +37,7 @@ def mailbox(devstack: dict[str, str]) -> Mailbox:
 
 
 def run(mailbox: Mailbox, **kwargs: Any) -> sync.SyncReport:
-    return services.mailbox_sync_run(mailbox=mailbox, token_provider=None, **kwargs)
+    return services.mailbox_sync(access=services.MailAccess(mailbox=mailbox), **kwargs)
 
 
 def folder(mailbox: Mailbox, name: str = "INBOX") -> Folder:
@@ -50,16 +50,16 @@ def test_first_sync_indexes_what_lists_need(mailbox: Mailbox, monkeypatch: pytes
     if parser == "writer process":
         # Big initial syncs fork a writer that also parses what it is offered: make it take
         # every piece, and fail the sync if this process parses any.
-        monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_MESSAGES", 1)
-        monkeypatch.setattr(sync, "OFFER_BACKLOG", 10**9)
+        monkeypatch.setattr(sync.TUNING, "process_writer_min_messages", 1)
+        monkeypatch.setattr(sync.TUNING, "offer_backlog", 10**9)
         monkeypatch.setattr(settings, "MSSANTE_SYNC_WRITER_PROCESS", True)
-        parent, parse = os.getpid(), sync.parse_summary_units
+        parent, parse = os.getpid(), summaries.parse_summary_units
 
         def child_only(*args: Any) -> Any:
             assert os.getpid() != parent, "parsed in the syncing process"
             return parse(*args)
 
-        monkeypatch.setattr(sync, "parse_summary_units", child_only)
+        monkeypatch.setattr(summaries, "parse_summary_units", child_only)
     append(ADDRESS, subject="Sortie de Mme Dupont", flags=(b"\\Seen",))
     append(ADDRESS, subject="Ordonnance", attachment=("ordonnance.pdf", "application/pdf", b"%PDF-1.4"),
            Date="Tue, 24 Nov 2026 23:30:05 -0130")  # the next day in UTC
@@ -239,22 +239,22 @@ def test_connection_killed_mid_sync_then_converges_without_duplicates(
     # the first piece (the pieces waiting for the caller, the one it holds, the commands in
     # flight), so FETCHes are still to be sent, whatever the timing. (With 6 batches, all
     # could be read before the first piece was handed over, and the sync then succeeded.)
-    monkeypatch.setattr(sync, "FIRST_BATCH", 1)
-    monkeypatch.setattr(sync, "BATCH", 3)
+    monkeypatch.setattr(sync.TUNING, "first_batch", 1)
+    monkeypatch.setattr(sync.TUNING, "batch", 3)
     assert 1 + -(-(total - 1) // 3) > wire.WAITING_PIECES + 1 + wire.AHEAD
-    monkeypatch.setattr(sync, "ROWS_PER_INSERT", 2)  # full multi-row INSERTs and a remainder
+    monkeypatch.setattr(sync.TUNING, "rows_per_insert", 2)  # full multi-row INSERTs and a remainder
     # The index is written by a thread, or by a forked process as for big initial syncs.
-    monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_MESSAGES", 2)
+    monkeypatch.setattr(sync.TUNING, "process_writer_min_messages", 2)
     monkeypatch.setattr(settings, "MSSANTE_SYNC_WRITER_PROCESS", writer == "process")
     used: list[str] = []
-    choose = sync._index_writer
+    choose = sync.writers.index_writer_for
 
     def recording(*args: Any) -> Any:
         writer = choose(*args)
         used.append(type(writer).__name__)
         return writer
 
-    monkeypatch.setattr(sync, "_index_writer", recording)
+    monkeypatch.setattr(sync.writers, "index_writer_for", recording)
     original = ImapSession.summary_pieces
 
     def dying(self: ImapSession, batches: Any) -> Any:
@@ -278,20 +278,20 @@ def test_connection_killed_mid_sync_then_converges_without_duplicates(
     assert index_state(ADDRESS) == server_state(ADDRESS)
     mailbox.refresh_from_db()
     assert mailbox.sync_failures == 0 and mailbox.last_sync_at
-    assert used[0] == ("_ProcessWriter" if writer == "process" else "_IndexWriter")
+    assert used[0] == ("ProcessWriter" if writer == "process" else "ThreadWriter")
 
 
 def test_a_failing_writer_process_fails_the_sync_and_keeps_the_folder_incomplete(
         mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(7):
         append(ADDRESS, subject=f"lot {i}")
-    monkeypatch.setattr(sync, "FIRST_BATCH", 2)
-    monkeypatch.setattr(sync, "BATCH", 2)
-    monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_MESSAGES", 2)
+    monkeypatch.setattr(sync.TUNING, "first_batch", 2)
+    monkeypatch.setattr(sync.TUNING, "batch", 2)
+    monkeypatch.setattr(sync.TUNING, "process_writer_min_messages", 2)
     def failing(values: list[object]) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sync, "_insert_values", failing)  # inherited by the forked writer
+    monkeypatch.setattr(sync.writes, "insert_values", failing)  # inherited by the forked writer
     with pytest.raises(IndexUnavailable, match="disk full"):
         run(mailbox)
     monkeypatch.undo()
@@ -334,8 +334,8 @@ def test_a_database_error_while_indexing_is_shown_as_ours_and_retried_later(
     def full(values: list[object]) -> int:
         raise OperationalError("database or disk is full")
 
-    monkeypatch.setattr(sync, "_insert_values", full)
-    assert services.mailbox_sync_background(mailbox_id=mailbox.pk) == "index-failed"  # the worker's task
+    monkeypatch.setattr(sync.writes, "insert_values", full)
+    assert services.mailbox_sync_in_worker(mailbox_id=mailbox.pk) == "index-failed"  # the worker's task
     assert "failed writing the index" in caplog.text and "disk is full" in caplog.text
     assert_index_failure_shown(mailbox, "disk is full")
     # Backing off: neither beat nor opening a folder asks a worker for a sync meanwhile.
@@ -362,12 +362,12 @@ def test_a_hung_writer_process_is_killed_and_the_sync_fails_instead_of_waiting_f
         mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     for i in range(7):
         append(ADDRESS, subject=f"lot {i}")
-    monkeypatch.setattr(sync, "FIRST_BATCH", 2)
-    monkeypatch.setattr(sync, "BATCH", 2)
-    monkeypatch.setattr(sync, "PROCESS_WRITER_MIN_MESSAGES", 2)
-    monkeypatch.setattr(sync, "WRITER_STALL_SECONDS", 1.0)
-    monkeypatch.setattr(sync, "WRITER_WATCH_SECONDS", 0.1)
-    monkeypatch.setattr(sync, "_insert_values", lambda values: time.sleep(3600))  # never returns
+    monkeypatch.setattr(sync.TUNING, "first_batch", 2)
+    monkeypatch.setattr(sync.TUNING, "batch", 2)
+    monkeypatch.setattr(sync.TUNING, "process_writer_min_messages", 2)
+    monkeypatch.setattr(sync.TUNING, "writer_stall_seconds", 1.0)
+    monkeypatch.setattr(sync.TUNING, "writer_watch_seconds", 0.1)
+    monkeypatch.setattr(sync.writes, "insert_values", lambda values: time.sleep(3600))  # never returns
     started = time.monotonic()
     with pytest.raises(IndexUnavailable, match="exited"):
         run(mailbox)
@@ -393,10 +393,10 @@ def test_index_writes_skip_rows_already_stored(mailbox: Mailbox, caplog: pytest.
                              10, uid % 2 == 0, False, False, False, "", False, False, False, False, "", False)
                for uid in range(1, 1201)]
     with transaction.atomic():
-        assert sync._insert_summaries(box_folder.pk, records[:700]) == 700
+        assert sync.writes.insert_summaries(box_folder.pk, records[:700]) == 700
     assert "refused" not in caplog.text  # the fast path when nothing is in the way
     with transaction.atomic():
-        sync._insert_summaries(box_folder.pk, records[500:])  # 200 rows already there
+        sync.writes.insert_summaries(box_folder.pk, records[500:])  # 200 rows already there
     rows = MessageSummary.objects.filter(folder=box_folder)
     assert rows.count() == 1200 and rows.filter(seen=True).count() == 600
     assert rows.get(uid=1000).date == when and rows.get(uid=1000).subject == "n° 1000"
@@ -405,7 +405,7 @@ def test_index_writes_skip_rows_already_stored(mailbox: Mailbox, caplog: pytest.
     # cannot hold it, so it is replaced rather than failing the sync at every run.
     nul = records[0]._replace(uid=5000, subject="avant\x00après", sender_name="A\x00B")
     with transaction.atomic():
-        sync._insert_summaries(box_folder.pk, [nul])
+        sync.writes.insert_summaries(box_folder.pk, [nul])
     stored = rows.get(uid=5000)
     if connection.vendor == "postgresql":
         assert (stored.subject, stored.sender_name) == ("avant\ufffdaprès", "A\ufffdB")
@@ -447,7 +447,7 @@ def test_token_expiry_mid_sync_retries_once_with_a_fresh_token(psc_sim: PSCSim) 
         asked.append(force)
         return psc_sim.mint("gp", lifetime=120 if force else -10)
 
-    services.mailbox_sync_run(mailbox=mailbox, token_provider=provider)
+    services.mailbox_sync(access=services.MailAccess(mailbox=mailbox, token_provider=provider))
     assert asked == [False, True]
     assert Folder.objects.get(mailbox=mailbox, name="INBOX").total >= 1
 
@@ -473,7 +473,7 @@ def test_a_token_refused_even_fresh_is_recorded_as_access_refused(psc_sim: PSCSi
         return psc_sim.mint("gp", lifetime=-10)
 
     with pytest.raises(MailAuthError):
-        services.mailbox_sync_run(mailbox=mailbox, token_provider=provider)
+        services.mailbox_sync(access=services.MailAccess(mailbox=mailbox, token_provider=provider))
     assert asked == [False, True]
     mailbox.refresh_from_db()
     assert mailbox.last_sync_error_kind == Mailbox.SyncError.AUTH and mailbox.sync_failures == 1
@@ -494,13 +494,13 @@ def test_only_one_sync_per_mailbox_at_a_time(mailbox: Mailbox) -> None:
     append(ADDRESS)
     with services.mailbox_sync_lock(mailbox_id=mailbox.pk) as held:
         assert held
-        assert services.mailbox_sync_background(mailbox_id=mailbox.pk) == "skipped"
+        assert services.mailbox_sync_in_worker(mailbox_id=mailbox.pk) == "skipped"
     results: list[str] = []
     barrier = threading.Barrier(2)
 
     def worker() -> None:
         barrier.wait()
-        results.append(services.mailbox_sync_background(mailbox_id=mailbox.pk))
+        results.append(services.mailbox_sync_in_worker(mailbox_id=mailbox.pk))
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for thread in threads:
@@ -515,9 +515,9 @@ def test_user_actions_reach_server_and_index_at_once(mailbox: Mailbox) -> None:
     uids = [append(ADDRESS, subject=f"a{i}") for i in range(3)]
     run(mailbox)
     inbox, archive = folder(mailbox), folder(mailbox, "Archive")
-    services.message_flag_set(folder=inbox, uids=[uids[0]], flag="seen", value=True, token_provider=None)
-    services.message_flag_set(folder=inbox, uids=[uids[1]], flag="flagged", value=True, token_provider=None)
-    services.message_move(folder=inbox, uids=[uids[2]], destination=archive, token_provider=None)
+    services.message_flag_set(access=services.MailAccess(mailbox=mailbox), folder=inbox, uids=[uids[0]], flag="seen", value=True)
+    services.message_flag_set(access=services.MailAccess(mailbox=mailbox), folder=inbox, uids=[uids[1]], flag="flagged", value=True)
+    services.message_move(access=services.MailAccess(mailbox=mailbox), folder=inbox, uids=[uids[2]], destination=archive)
     assert MessageSummary.objects.get(folder=inbox, uid=uids[0]).seen
     assert not MessageSummary.objects.filter(folder=inbox, uid=uids[2]).exists()
     assert Folder.objects.get(pk=inbox.pk).unread == 1
@@ -553,7 +553,7 @@ def test_pooled_session_checks_with_one_noop_and_still_sees_every_change(mailbox
     uids = [append(ADDRESS, subject=f"p{i}") for i in range(3)]
 
     def pooled() -> sync.SyncReport:
-        return services.mailbox_sync_run(mailbox=mailbox, token_provider=None, pool_key="test")
+        return services.mailbox_sync(access=services.MailAccess(mailbox=mailbox, pool_key="test"))
 
     pooled()
     quiet = pooled()
@@ -643,10 +643,10 @@ def test_a_message_that_arrived_after_the_folder_was_opened_can_be_read(mailbox:
     """A pooled connection keeps the folder it opened earlier: a message delivered since is
     still fetched (not mistaken for a deleted one)."""
     append(ADDRESS, subject="avant")
-    with services.mailbox_session(mailbox=mailbox, token_provider=None, pool_key="lecteur") as session:
+    with services.mailbox_session(access=services.MailAccess(mailbox=mailbox, pool_key="lecteur")) as session:
         session.examine("INBOX")
     uid = append(ADDRESS, subject="arrivé après", body="Nouveau texte.\n")
-    with services.mailbox_session(mailbox=mailbox, token_provider=None, pool_key="lecteur") as session:
+    with services.mailbox_session(access=services.MailAccess(mailbox=mailbox, pool_key="lecteur")) as session:
         raw = session.fetch_raw("INBOX", uid)
         assert raw is not None and b"Nouveau texte." in raw
         assert session.fetch_raw("INBOX", uid + 100) is None  # really absent: still None

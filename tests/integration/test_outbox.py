@@ -79,7 +79,7 @@ def test_a_crash_after_smtp_accepted_does_not_send_twice(client: Client, psc_sim
     def crash(*args: object, **kwargs: object) -> None:
         raise Crash  # the worker dies right after the operator accepted the message
 
-    monkeypatch.setattr(services, "_file_in_sent", crash)
+    monkeypatch.setattr(services.outbox, "_file_in_sent", crash)
     with pytest.raises(Crash):
         services.outbox_process(outbox_id=outgoing.pk)
     monkeypatch.undo()

@@ -126,7 +126,7 @@ def test_previews_of_images_and_pdf_only(client: Client, psc_sim: PSCSim, demo_a
                                                   b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"))
     owner = Mailbox.objects.get(address="claire.martin@medecin.mssante.test").owner
     box = Mailbox.objects.create(address=address, auth_mode=Mailbox.AuthMode.PASSWORD, owner=owner)
-    services.mailbox_sync_run(mailbox=box, token_provider=None, only=["INBOX"])
+    services.mailbox_sync(access=services.MailAccess(mailbox=box), only=["INBOX"])
     inbox = Folder.objects.get(mailbox=box, role="inbox")
     django_signin(client, "gp")
 

@@ -62,12 +62,12 @@ def test_index_converges_to_the_server(devstack: dict[str, str], ops: list[tuple
     try:
         for op in ops:
             if op[0] == "sync":
-                services.mailbox_sync_run(mailbox=mailbox, token_provider=None, pool_key=pool_key)
+                services.mailbox_sync(access=services.MailAccess(mailbox=mailbox, pool_key=pool_key))
             else:
                 apply(client, op)
     finally:
         client.logout()
-    services.mailbox_sync_run(mailbox=mailbox, token_provider=None, pool_key=pool_key)
+    services.mailbox_sync(access=services.MailAccess(mailbox=mailbox, pool_key=pool_key))
     services.POOL.clear()
     assert index_state(ADDRESS, FOLDERS) == server_state(ADDRESS, FOLDERS)
     for name in FOLDERS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.webmail.compose_views import typed_addresses
+from apps.webmail.forms import typed_addresses
 
 
 @pytest.mark.parametrize(("typed", "expected"), [

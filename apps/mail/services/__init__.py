@@ -1,0 +1,49 @@
+"""Writes of the mail engine, by concern: reaching a mailbox (``access``, ``pool``), syncs
+(``sync_runs``), message actions and bodies (``messages``), folders, drafts, building new
+messages (``building``), receipts and the outbox. Everything a caller needs is here."""
+
+from .access import (
+    MailAccess,
+    TokenProvider,
+    mail_access_for_certificate,
+    mail_access_for_request,
+    mail_access_for_session_key,
+    mailbox_session,
+    mailbox_session_open,
+    with_credentials,
+)
+from .building import OutgoingFile, message_build
+from .drafts import draft_discard, draft_save
+from .folders import folder_create, folder_delete, folder_empty, folder_rename
+from .messages import (
+    FLAG_COLUMNS,
+    folder_counts_refresh,
+    message_body_search,
+    message_expunge,
+    message_flag_set,
+    message_keyword_set,
+    message_move,
+    message_raw_get,
+)
+from .outbox import OUTBOX_MAX_ATTEMPTS, outbox_due, outbox_enqueue, outbox_process, outbox_retry
+from .pool import POOL, SessionPool
+from .receipts import message_reports
+from .sync_runs import (
+    mailbox_sync,
+    mailbox_sync_candidates,
+    mailbox_sync_enqueue,
+    mailbox_sync_in_worker,
+    mailbox_sync_lock,
+)
+
+__all__ = [
+    "FLAG_COLUMNS", "OUTBOX_MAX_ATTEMPTS", "POOL", "MailAccess", "OutgoingFile", "SessionPool",
+    "TokenProvider", "draft_discard", "draft_save", "folder_counts_refresh", "folder_create",
+    "folder_delete", "folder_empty", "folder_rename", "mail_access_for_certificate",
+    "mail_access_for_request", "mail_access_for_session_key", "mailbox_session",
+    "mailbox_session_open", "mailbox_sync", "mailbox_sync_candidates", "mailbox_sync_enqueue",
+    "mailbox_sync_in_worker", "mailbox_sync_lock", "message_body_search", "message_build", "message_expunge",
+    "message_flag_set", "message_keyword_set", "message_move", "message_raw_get",
+    "message_reports", "outbox_due", "outbox_enqueue", "outbox_process", "outbox_retry",
+    "with_credentials",
+]

@@ -1,0 +1,126 @@
+"""User actions on messages (flags, moves, deletions, keywords), each applied on the server
+and then to the index at once (the next sync agrees); and a message's raw bytes, fetched
+on demand for the reader and kept briefly."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from django.core.cache import cache
+from django.db import transaction
+
+from apps.core.errors import ApplicationError, MessageGone
+
+from ..imap import ImapError
+from ..models import Folder, MessageSummary
+from .access import MailAccess, mailbox_session
+
+logger = logging.getLogger(__name__)
+
+FLAG_COLUMNS = {"seen": b"\\Seen", "flagged": b"\\Flagged", "answered": b"\\Answered"}
+RAW_CACHE_SECONDS = 120  # long enough for the page, its frame and its images; no longer
+RAW_CACHE_MAX = 2 * 1024 * 1024
+BODY_SEARCH_ROLES = (Folder.Role.INBOX, Folder.Role.SENT, Folder.Role.ARCHIVE)
+
+
+def folder_counts_refresh(*, folder: Folder) -> None:
+    """The folder's total and unread counts from its index rows."""
+    messages = MessageSummary.objects.filter(folder=folder)
+    Folder.objects.filter(pk=folder.pk).update(total=messages.count(),
+                                               unread=messages.filter(seen=False).count())
+
+
+def message_flag_set(*, access: MailAccess, folder: Folder, uids: Sequence[int], flag: str,
+                     value: bool) -> int:
+    """Set or clear a flag on the server, then in the index at once (the next sync agrees)."""
+    if flag not in FLAG_COLUMNS:
+        raise ValueError(flag)
+    with mailbox_session(access=access) as session:
+        session.set_flag(folder.name, uids, FLAG_COLUMNS[flag], value)
+    with transaction.atomic():
+        changed = MessageSummary.objects.filter(folder=folder, uid__in=uids).update(**{flag: value})
+        folder_counts_refresh(folder=folder)
+    return changed
+
+
+def message_keyword_set(*, access: MailAccess, folder: Folder, uid: int, keyword: str) -> None:
+    """A keyword ($MDNSent...) on the server and in the index."""
+    with mailbox_session(access=access) as session:
+        session.set_flag(folder.name, [uid], keyword.encode(), True)
+    row = MessageSummary.objects.filter(folder=folder, uid=uid).first()
+    if row is not None and keyword not in row.keywords.split():
+        row.keywords = f"{row.keywords} {keyword}".strip()[:500]
+        row.save(update_fields=["keywords"])
+
+
+def message_move(*, access: MailAccess, folder: Folder, uids: Sequence[int],
+                 destination: Folder) -> int:
+    """MOVE on the server. The rows follow the messages into the destination at once when
+    the server gives their new UIDs (COPYUID) for the destination's UIDVALIDITY (or the
+    destination was never synced); otherwise they leave the source and come back with the
+    destination's next sync."""
+    if folder.mailbox_id != destination.mailbox_id:
+        raise ValueError("moves stay within one mailbox")
+    with mailbox_session(access=access) as session:
+        moved = session.move(folder.name, uids, destination.name)
+    with transaction.atomic():
+        rows = MessageSummary.objects.filter(folder=folder, uid__in=uids)
+        count = rows.count()
+        if moved is not None and destination.uidvalidity is None:
+            # Never synced: its first sync will fetch all but what is already indexed.
+            destination.uidvalidity = moved.uidvalidity
+            Folder.objects.filter(pk=destination.pk, uidvalidity__isnull=True).update(
+                uidvalidity=moved.uidvalidity)
+        if moved is not None and destination.uidvalidity == moved.uidvalidity:
+            new_uids = dict(moved.pairs)
+            MessageSummary.objects.filter(folder=destination, uid__in=new_uids.values()).delete()
+            for row in rows.only("pk", "uid"):
+                if row.uid in new_uids:
+                    MessageSummary.objects.filter(pk=row.pk).update(folder=destination,
+                                                                    uid=new_uids[row.uid])
+            folder_counts_refresh(folder=destination)
+        MessageSummary.objects.filter(folder=folder, uid__in=uids).delete()
+        folder_counts_refresh(folder=folder)
+    return count
+
+
+def message_expunge(*, access: MailAccess, folder: Folder, uids: Sequence[int]) -> int:
+    with mailbox_session(access=access) as session:
+        session.expunge(folder.name, uids)
+    with transaction.atomic():
+        removed, _ = MessageSummary.objects.filter(folder=folder, uid__in=uids).delete()
+        folder_counts_refresh(folder=folder)
+    return removed
+
+
+def message_raw_get(*, access: MailAccess, folder: Folder, uid: int) -> bytes:
+    """The whole message as the server has it, cached for ``RAW_CACHE_SECONDS`` (the page,
+    its frame and its images each ask within a second). A message gone from the server
+    leaves the index too, and raises ``MessageGone``."""
+    key = f"mssweb:raw:{folder.mailbox_id}:{folder.pk}:{folder.uidvalidity}:{uid}"
+    raw = cache.get(key)
+    if raw is None:
+        with mailbox_session(access=access) as session:
+            raw = session.fetch_raw(folder.name, uid)
+        if raw is None:
+            MessageSummary.objects.filter(folder=folder, uid=uid).delete()
+            raise MessageGone(f"{folder} uid {uid} gone")
+        if len(raw) <= RAW_CACHE_MAX:
+            cache.set(key, raw, RAW_CACHE_SECONDS)
+    return bytes(raw)
+
+
+def message_body_search(*, access: MailAccess, query: str) -> dict[int, list[int]] | None:
+    """The server's SEARCH TEXT over the INBOX, Sent and Archives (the index holds no
+    bodies): {folder id: matching uids}, or None when the server could not answer (the
+    page then says the body search failed and shows what the index found)."""
+    found: dict[int, list[int]] = {}
+    try:
+        with mailbox_session(access=access) as session:
+            for folder in Folder.objects.filter(mailbox=access.mailbox, role__in=BODY_SEARCH_ROLES):
+                found[folder.pk] = session.search_text(folder.name, query)
+    except (ApplicationError, ImapError) as exc:
+        logger.warning("body search failed for %s: %s", access.mailbox.address, exc)
+        return None
+    return found

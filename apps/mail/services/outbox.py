@@ -1,0 +1,145 @@
+"""The outbox: a message is stored first, then sent by a worker with retries, then filed
+in Sent, each step at most once even across crashes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from email.message import EmailMessage
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.backoff import backoff_seconds
+from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
+
+from ..models import Folder, Mailbox, OutboxMessage
+from ..smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
+from .access import MailAccess, mail_access_for_session_key, mailbox_session, with_credentials
+
+logger = logging.getLogger(__name__)
+
+SEND_TASK = "mail.outbox_send_task"  # apps.mail.tasks, enqueued by name (tasks import services)
+OUTBOX_MAX_ATTEMPTS = 8
+OUTBOX_STALE_AFTER = dt.timedelta(minutes=10)  # a pending or sending row nobody took
+
+
+def outbox_enqueue(*, mailbox: Mailbox, user: Any, message: EmailMessage, recipients: Sequence[str],
+                   session_key: str | None, dsn: bool = False) -> OutboxMessage:
+    """Store the message, then ask a worker to send it once the row is committed."""
+    outgoing = OutboxMessage.objects.create(
+        mailbox=mailbox, user=user, message_id=str(message["Message-ID"]),
+        subject=str(message["Subject"] or "")[:500], recipients=list(recipients),
+        raw=message.as_bytes(), session_key=session_key or "", dsn=dsn)
+    _send_soon(outgoing.pk)
+    return outgoing
+
+
+def _send_soon(outbox_id: int) -> None:
+    transaction.on_commit(lambda: current_app.send_task(SEND_TASK, args=[outbox_id]))
+
+
+def outbox_process(*, outbox_id: int) -> str:
+    """What the worker does for one outgoing message. Returns its status afterwards.
+
+    SMTP unavailable → stays pending with a later next_attempt_at (the task retries);
+    refused (auth, recipient) or PSC session over → failed, with the reason the user sees.
+    Acceptance by SMTP is committed at once, before the Sent copy: a crash after that
+    point finishes the job on the next run without sending again."""
+    with transaction.atomic():
+        outgoing = (OutboxMessage.objects.select_for_update().select_related("mailbox")
+                    .filter(pk=outbox_id).first())
+        if outgoing is None or outgoing.status in (OutboxMessage.Status.SENT,
+                                                   OutboxMessage.Status.FAILED):
+            return outgoing.status if outgoing else "gone"
+        outgoing.status = OutboxMessage.Status.SENDING
+        outgoing.attempts += 1
+        outgoing.save(update_fields=["status", "attempts"])
+    # A login of its own: sending never waits behind the syncs holding the pool.
+    access = mail_access_for_session_key(mailbox=outgoing.mailbox, session_key=outgoing.session_key,
+                                         pooled=False)
+    data = bytes(outgoing.raw)
+    try:
+        if outgoing.smtp_accepted_at is None:
+            _submit(access, outgoing, data)
+            OutboxMessage.objects.filter(pk=outgoing.pk).update(smtp_accepted_at=timezone.now())
+        _file_in_sent(access, outgoing, data)
+    except MailServerUnavailable as exc:
+        failed = outgoing.attempts >= OUTBOX_MAX_ATTEMPTS
+        wait = backoff_seconds(failures=outgoing.attempts, cap=settings.MSSANTE_SYNC_MAX_BACKOFF)
+        OutboxMessage.objects.filter(pk=outgoing.pk).update(
+            status=OutboxMessage.Status.FAILED if failed else OutboxMessage.Status.PENDING,
+            last_error=exc.user_message[:500],
+            next_attempt_at=timezone.now() + dt.timedelta(seconds=wait))
+        raise
+    except (MailAuthError, SessionExpired) as exc:
+        OutboxMessage.objects.filter(pk=outgoing.pk).update(
+            status=OutboxMessage.Status.FAILED, last_error=exc.user_message[:500])
+        logger.warning("outgoing message %s failed: %s", outgoing.pk, exc.detail)
+        return OutboxMessage.Status.FAILED
+    OutboxMessage.objects.filter(pk=outgoing.pk).update(
+        status=OutboxMessage.Status.SENT, sent_at=timezone.now(), raw=b"", last_error="")
+    return OutboxMessage.Status.SENT
+
+
+def _smtp_endpoint(mailbox: Mailbox) -> SmtpEndpoint:
+    return SmtpEndpoint(host=mailbox.smtp_host or settings.MSSANTE_SMTP_HOST,
+                        port=mailbox.smtp_port or settings.MSSANTE_SMTP_PORT,
+                        security=settings.MSSANTE_SMTP_SECURITY,
+                        ca_file=settings.MSSANTE_TLS_CA_FILE or None)
+
+
+def _submit(access: MailAccess, outgoing: OutboxMessage, data: bytes) -> None:
+    mailbox = access.mailbox
+    try:
+        with_credentials(
+            access=access,
+            refused=lambda exc: isinstance(exc, SmtpRefused) and "authentication" in str(exc),
+            use=lambda credentials: smtp_submit(
+                _smtp_endpoint(mailbox), credentials, mailbox.address, outgoing.recipients, data,
+                dsn_envelope_id=outgoing.message_id if outgoing.dsn else ""))
+    except SmtpUnavailable as exc:
+        logger.error("SMTP unavailable for %s: %s", mailbox.address, exc)
+        raise MailServerUnavailable(str(exc)) from exc
+    except SmtpRefused as exc:
+        raise MailAuthError(str(exc), user_message=str(
+            _("The operator's server refused this message: %(reason)s") % {"reason": exc})) from exc
+
+
+def _file_in_sent(access: MailAccess, outgoing: OutboxMessage, data: bytes) -> None:
+    """A copy in Sent, once: after a crash the copy may already be there."""
+    sent = Folder.objects.filter(mailbox=access.mailbox, role=Folder.Role.SENT).first()
+    name = sent.name if sent else "Sent"
+    try:
+        with mailbox_session(access=access) as session:
+            session.examine(name)
+            if not session.search_header(name, "Message-ID", outgoing.message_id):
+                session.append(name, data, flags=[b"\\Seen"])
+    except (MailServerUnavailable, MailAuthError) as exc:
+        # Already sent: a missing copy in Sent must not make us send again.
+        logger.error("message %s sent but not filed in Sent: %s", outgoing.message_id, exc)
+
+
+def outbox_due(*, now: dt.datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    stale = now - OUTBOX_STALE_AFTER
+    return list(OutboxMessage.objects.filter(
+        Q(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
+        | Q(status=OutboxMessage.Status.PENDING, next_attempt_at__isnull=True, created_at__lte=stale)
+        | Q(status=OutboxMessage.Status.SENDING, created_at__lte=stale)).values_list("pk", flat=True))
+
+
+def outbox_retry(*, outgoing: OutboxMessage, session_key: str | None) -> None:
+    """The user's "Réessayer": back to pending with the user's current session (its PSC
+    tokens), and a worker asked at once."""
+    OutboxMessage.objects.filter(pk=outgoing.pk).update(session_key=session_key or "")
+    if outgoing.status == OutboxMessage.Status.FAILED and outgoing.raw:
+        OutboxMessage.objects.filter(pk=outgoing.pk).update(
+            status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=None)
+        _send_soon(outgoing.pk)

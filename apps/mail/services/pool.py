@@ -1,0 +1,103 @@
+"""IMAP sessions kept open between uses, per process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+from django.conf import settings
+
+from apps.core.errors import MailServerUnavailable
+
+from ..imap import ImapError
+from ..imap.session import ImapSession
+
+PoolKey = tuple[int, str]
+
+
+class SessionPool:
+    """Authenticated IMAP sessions kept open per (mailbox, credential owner) inside one
+    process, and at most ``limit`` open at once per key: Dovecot allows 10 connections per
+    user and IP, and a worker must leave room for the user's other clients."""
+
+    IDLE_CHECK_AFTER = 60.0  # seconds idle before a NOOP proves the connection alive
+    MAX_IDLE = 300.0  # closed rather than reused after this long
+    MAX_POOLED = 64  # idle sessions kept in all, the least recently used closed first
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._idle: dict[PoolKey, list[ImapSession]] = defaultdict(list)
+        self._open: dict[PoolKey, int] = defaultdict(int)
+        self._changed = threading.Condition()
+
+    def acquire(self, key: PoolKey, factory: Callable[[], ImapSession],
+                timeout: float = 30.0) -> ImapSession:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                while self._idle[key]:
+                    session = self._idle[key].pop()
+                    idle = time.monotonic() - session.last_used
+                    if idle < self.MAX_IDLE and (idle < self.IDLE_CHECK_AFTER or _alive(session)):
+                        return session
+                    self._open[key] -= 1
+                    session.close()
+                if self._open[key] < self.limit:
+                    self._open[key] += 1
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._changed.wait(remaining):
+                    raise MailServerUnavailable(f"all {self.limit} IMAP connections of {key} busy")
+        try:
+            return factory()
+        except BaseException:
+            with self._changed:
+                self._open[key] -= 1
+                self._changed.notify()
+            raise
+
+    def release(self, key: PoolKey, session: ImapSession, broken: bool) -> None:
+        with self._changed:
+            if broken:
+                self._open[key] -= 1
+                session.close()
+            else:
+                session.last_used = time.monotonic()
+                self._idle[key].append(session)
+            self._sweep_locked()
+            self._changed.notify()
+
+    def _sweep_locked(self) -> None:
+        """Close idle sessions nobody came back for (a mailbox no longer synced here, one
+        deleted): past MAX_IDLE, or beyond MAX_POOLED in all, oldest first. Without this
+        they would hold the user's Dovecot connection slots (10 per user and IP)."""
+        now = time.monotonic()
+        idle = sorted(((session.last_used, key, session) for key, sessions in self._idle.items()
+                       for session in sessions), key=lambda item: item[0])
+        excess = len(idle) - self.MAX_POOLED
+        for number, (last_used, key, session) in enumerate(idle):
+            if number < excess or now - last_used > self.MAX_IDLE:
+                self._idle[key].remove(session)
+                self._open[key] -= 1
+                session.close()
+
+    def clear(self) -> None:
+        with self._changed:
+            for key, sessions in self._idle.items():
+                for session in sessions:
+                    session.close()
+                self._open[key] -= len(sessions)
+            self._idle.clear()
+
+
+def _alive(session: ImapSession) -> bool:
+    try:
+        session.noop()
+    except ImapError:
+        return False
+    return True
+
+
+POOL = SessionPool(settings.MSSANTE_IMAP_MAX_CONNECTIONS)

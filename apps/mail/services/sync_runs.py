@@ -1,0 +1,184 @@
+"""Syncs as the site runs them, from the most direct to the most deferred:
+
+* ``mailbox_sync``: reach the mailbox, bring its index in step (``apps.mail.sync``) and
+  record the outcome the folder pane shows (backing off after failures). The web calls it
+  for a first screen or "Réessayer";
+* ``mailbox_sync_in_worker``: what ``mailbox_sync_task`` runs: the Redis lock (one sync
+  per mailbox across every worker), credentials from the user's stored session, and a
+  status word instead of an exception where retrying cannot help;
+* ``mailbox_sync_enqueue``: ask a worker for one (debounced, not while backing off);
+* ``mailbox_sync_candidates``: what beat asks for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import redis
+from celery import current_app
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import DatabaseError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.session_keys import SESSION_REFRESH_TOKEN
+from apps.core.backoff import backoff_seconds
+from apps.core.errors import IndexUnavailable, MailAuthError, MailServerUnavailable, SessionExpired
+
+from ..models import Mailbox
+from ..sync import IndexWriterFailed, SyncReport, mailbox_index_sync
+from .access import MailAccess, mail_access_for_session_key, mailbox_session
+
+logger = logging.getLogger(__name__)
+
+SYNC_TASK = "mail.mailbox_sync_task"  # apps.mail.tasks, enqueued by name (tasks import services)
+SYNC_LOCK_SECONDS = 900
+
+
+def mailbox_sync(*, access: MailAccess, only: Sequence[str] | None = None,
+                 initial_limit: int | None = None) -> SyncReport:
+    """Sync and record the outcome on the mailbox (what the folder pane shows)."""
+    mailbox = access.mailbox
+    Mailbox.objects.filter(pk=mailbox.pk).update(sync_running_since=timezone.now())
+    try:
+        with mailbox_session(access=access) as session:
+            start = session.round_trips.count
+            report = mailbox_index_sync(mailbox=mailbox, session=session, only=only,
+                                        initial_limit=initial_limit,
+                                        keep_watching=access.pool_key is not None)
+            report.round_trips = session.round_trips.count - start
+    except MailServerUnavailable as exc:
+        _sync_failed(mailbox, Mailbox.SyncError.SERVER, exc.detail)
+        raise
+    except MailAuthError as exc:
+        _sync_failed(mailbox, Mailbox.SyncError.AUTH, exc.detail)
+        raise
+    except (IndexWriterFailed, DatabaseError) as exc:
+        # Our side: the index full, locked or down, the writer killed. What was stored
+        # stays, the folder is not marked complete, and the next run resumes.
+        logger.exception("sync of %s failed writing the index", mailbox.address)
+        _sync_failed(mailbox, Mailbox.SyncError.INDEX, f"{type(exc).__name__}: {exc}")
+        raise IndexUnavailable(str(exc)) from exc
+    except BaseException:
+        Mailbox.objects.filter(pk=mailbox.pk).update(sync_running_since=None)
+        raise
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        sync_running_since=None, last_sync_at=timezone.now(), sync_failures=0,
+        last_sync_error="", last_sync_error_kind="", next_sync_after=None)
+    return report
+
+
+def _sync_failed(mailbox: Mailbox, kind: str, detail: str) -> None:
+    """Record a failed sync for the folder pane, and when to try again (backing off)."""
+    failures = mailbox.sync_failures + 1
+    wait = backoff_seconds(failures=failures, cap=settings.MSSANTE_SYNC_MAX_BACKOFF)
+    try:
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            sync_running_since=None, sync_failures=failures, last_sync_error=detail[:500],
+            last_sync_error_kind=kind, last_sync_error_at=timezone.now(),
+            next_sync_after=timezone.now() + dt.timedelta(seconds=wait))
+    except DatabaseError:  # the database itself is what failed: the log line is all we have
+        logger.exception("could not record the failed sync of %s", mailbox.address)
+        return
+    mailbox.sync_failures = failures
+
+
+@contextmanager
+def mailbox_sync_lock(*, mailbox_id: int, timeout: int = SYNC_LOCK_SECONDS) -> Iterator[bool]:
+    """One sync per mailbox at a time, across every worker: yields False when held."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    lock = client.lock(f"mssweb:sync:{mailbox_id}", timeout=timeout, blocking=False)
+    acquired = lock.acquire(blocking=False)
+    try:
+        yield bool(acquired)
+    finally:
+        if acquired:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:
+                logger.warning("sync lock of mailbox %s expired before release", mailbox_id)
+        client.close()
+
+
+def mailbox_sync_in_worker(*, mailbox_id: int, session_key: str | None = None,
+                           only: Sequence[str] | None = None) -> str:
+    """What ``mailbox_sync_task`` does: lock, token from the user's session, sync.
+
+    Returns "done", "skipped" (another sync holds the lock), "no-session" (a PSC mailbox
+    whose user's PSC session is over: the worker stops for it), "auth-refused",
+    "index-failed" or "gone". Server errors propagate as MailServerUnavailable so that the
+    task retries with backoff.
+    """
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
+    if mailbox is None:
+        return "gone"
+    if mailbox.auth_mode == Mailbox.AuthMode.PSC_XOAUTH2 and not session_key:
+        return "no-session"
+    with mailbox_sync_lock(mailbox_id=mailbox_id) as acquired:
+        if not acquired:
+            return "skipped"
+        try:
+            mailbox_sync(access=mail_access_for_session_key(mailbox=mailbox, session_key=session_key),
+                         only=only)
+        except SessionExpired:
+            logger.info("PSC session over: background sync of %s stops", mailbox.address)
+            Mailbox.objects.filter(pk=mailbox_id).update(sync_running_since=None)
+            return "no-session"
+        except MailAuthError:
+            return "auth-refused"
+        except IndexUnavailable:  # logged and recorded; beat tries again after the backoff
+            return "index-failed"
+    return "done"
+
+
+def mailbox_sync_candidates(*, now: dt.datetime | None = None) -> list[tuple[int, str | None]]:
+    """(mailbox id, session key) pairs beat should sync now: mailboxes of users with a live
+    PSC session, and always certificate mailboxes; none still in backoff."""
+    now = now or timezone.now()
+    ready = Q(next_sync_after__isnull=True) | Q(next_sync_after__lte=now)
+    chosen: dict[int, str | None] = {
+        pk: None for pk in Mailbox.objects.filter(
+            ready, auth_mode=Mailbox.AuthMode.CLIENT_CERTIFICATE).values_list("pk", flat=True)}
+    users: dict[int, str] = {}
+    for session in Session.objects.filter(expire_date__gt=now).iterator():
+        data = session.get_decoded()
+        user_id = data.get("_auth_user_id")
+        if user_id and data.get(SESSION_REFRESH_TOKEN):
+            users.setdefault(int(user_id), session.session_key)
+    if users:
+        psc = Mailbox.objects.filter(ready, auth_mode=Mailbox.AuthMode.PSC_XOAUTH2)
+        for pk, owner in psc.filter(owner_id__in=users).values_list("pk", "owner_id"):
+            chosen.setdefault(pk, users[owner])
+        for pk, delegate in psc.filter(delegates__in=users).values_list("pk", "delegates"):
+            chosen.setdefault(pk, users[delegate])
+    return list(chosen.items())
+
+
+def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
+                         only: Sequence[str] | None = None, debounce: int = 10,
+                         despite_backoff: bool = False) -> bool:
+    """Ask a worker for a sync (after the current transaction commits), at most once per
+    ``debounce`` seconds per mailbox and folder set, and not while the mailbox backs off
+    after failures (the folder pane's "Réessayer" syncs at once instead) unless
+    ``despite_backoff`` (a new sign-in: a new token is worth a try, whatever failed before).
+    Returns whether a task was queued."""
+    backing_off = mailbox.next_sync_after is not None and mailbox.next_sync_after > timezone.now()
+    if backing_off and not despite_backoff:
+        return False
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        key = f"mssweb:sync-asked:{mailbox.pk}:{','.join(sorted(only or []))}"
+        if not client.set(key, 1, nx=True, ex=debounce):
+            return False
+    except redis.RedisError:
+        logger.warning("Redis unavailable: background sync of %s not queued", mailbox.address)
+        return False
+    finally:
+        client.close()
+    folders = list(only) if only else None
+    transaction.on_commit(lambda: current_app.send_task(SYNC_TASK, args=[mailbox.pk, session_key, folders]))
+    return True

@@ -1,0 +1,41 @@
+"""What every page starts from: the signed-in user's mailbox and folder (404 when not
+theirs), and the ``MailAccess`` that reaches the mailbox for this request."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django.http import Http404, HttpRequest
+
+from apps.mail.models import Folder, Mailbox
+from apps.mail.selectors import mailbox_get_for_user
+from apps.mail.services import MailAccess, mail_access_for_request
+
+
+def request_mailbox(request: HttpRequest, mailbox_id: int) -> Mailbox:
+    """One of the user's mailboxes (own, delegated or shared), else 404."""
+    try:
+        return mailbox_get_for_user(user=request.user, mailbox_id=mailbox_id)  # type: ignore[arg-type]
+    except Mailbox.DoesNotExist:
+        raise Http404("mailbox") from None
+
+
+def request_folder(mailbox: Mailbox, folder_id: int) -> Folder:
+    folder = Folder.objects.filter(mailbox=mailbox, pk=folder_id).first()
+    if folder is None:
+        raise Http404("folder")
+    return folder
+
+
+def request_mail_access(request: HttpRequest, mailbox: Mailbox) -> MailAccess:
+    """Tokens from this request's PSC session; connections pooled for the user."""
+    return mail_access_for_request(mailbox=mailbox, session=request.session,
+                                   user_pk=request.user.pk,  # type: ignore[arg-type]
+                                   actor=getattr(request.user, "idnat", "") or "")
+
+
+def request_access_for(request: HttpRequest) -> Callable[[Mailbox], MailAccess]:
+    """For services that may reach several of the user's mailboxes (a forward's original
+    may be in another one)."""
+    return functools.partial(request_mail_access, request)

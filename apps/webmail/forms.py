@@ -1,0 +1,105 @@
+"""Parsing what the pages post: bounded, typed, nothing trusted. Views call these first."""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.http import Http404, HttpRequest
+
+from apps.mail.mime.compose_html import compose_html_clean, html_to_text
+from apps.mail.mime.message import safe_filename
+from apps.mail.models import Mailbox
+from apps.mail.services import OutgoingFile
+
+MAX_RECIPIENTS = 100
+MAX_UPLOADS = 50
+MAX_SELECTED = 5000
+
+
+@dataclass
+class ComposeForm:
+    to: list[str]
+    mailbox: int
+    subject: str = ""
+    body: str = ""
+    in_reply_to: str = ""
+    references: str = ""
+    draft_uid: int | None = None
+    origin: str = ""  # "mailbox:folder:uid" of the message forwarded
+    forward: str = ""  # "inline" (its attachments kept) or "attached" (the whole .eml)
+    keep: list[str] = field(default_factory=list)  # part ids of the attachments kept
+    read_receipt: bool = False
+    dsn: bool = False
+    html: str = ""  # from the rich-text editor, cleaned; ``body`` is then its text version
+    typed: list[str] = field(default_factory=list)  # addresses left in the "To" text field
+    drop: str = ""  # a chip's "×" pressed without JavaScript: that recipient goes
+
+
+def typed_addresses(text: str) -> list[str]:
+    """The addresses in what was typed in the "To" field itself rather than added as chips:
+    what compose.js turns into chips, when it has not run (not loaded yet, or no
+    JavaScript) and the form went to the server. Separated by commas, semicolons or
+    spaces, with or without a display name; words without "@" are a directory search, not
+    an address."""
+    if "<" in text:  # display names: "Julien PETIT <julien@…>, Léa <lea@…>"
+        words = [address for _, address in email.utils.getaddresses([text.replace(";", ",")])]
+    else:  # getaddresses reads "a@x b@y" as one odd address
+        words = text.replace(";", " ").replace(",", " ").split()
+    return [word for word in words if "@" in word][:MAX_RECIPIENTS]
+
+
+def compose_form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeForm:
+    post = request.POST
+    try:
+        chosen = int(post.get("mailbox") or mailboxes[0].pk)
+    except ValueError:
+        chosen = mailboxes[0].pk
+    draft = post.get("draft_uid", "")
+    html = compose_html_clean(post.get("html", "")) if post.get("html") else ""
+    return ComposeForm(to=[a.strip() for a in post.getlist("to") if a.strip()][:MAX_RECIPIENTS],
+                       subject=post.get("subject", "")[:500],
+                       body=html_to_text(html) if html else post.get("body", "")[:200_000],
+                       html=html, mailbox=chosen,
+                       in_reply_to=post.get("in_reply_to", "")[:998],
+                       references=post.get("references", "")[:4000],
+                       draft_uid=int(draft) if draft.isdigit() else None,
+                       origin=post.get("origin", "")[:60],
+                       forward=post.get("forward", "") if post.get("forward") in
+                       ("inline", "attached", "draft") else "",
+                       keep=[p for p in post.getlist("keep") if p.isdigit()][:50],
+                       read_receipt=post.get("read_receipt") == "1",
+                       dsn=post.get("dsn") == "1",
+                       typed=typed_addresses(post.get("to_typed", "")[:10_000]),
+                       drop=post.get("drop", "")[:320])
+
+
+def uploaded_files(request: HttpRequest) -> list[OutgoingFile]:
+    """The files chosen in the form, with safe names."""
+    return [OutgoingFile(filename=safe_filename(f.name or ""), data=f.read(),
+                         content_type=f.content_type or "application/octet-stream")
+            for f in request.FILES.getlist("attachments")[:MAX_UPLOADS]]
+
+
+def selected_uids(values: Iterable[str]) -> list[int]:
+    """The messages ticked in a list: a conversation row carries all its messages' uids,
+    comma-separated. Anything but digits is a forged request (404)."""
+    raw = [u for value in values for u in value.split(",")][:MAX_SELECTED]
+    if not all(u.isdigit() for u in raw):
+        raise Http404("uid")
+    return sorted({int(u) for u in raw})
+
+
+def local_url(value: str) -> str:
+    """``value`` when it is a path on this site (a safe redirect target), else ""."""
+    return value if value.startswith("/") and not value.startswith("//") else ""
+
+
+def compose_origin(value: str) -> tuple[int, int, int] | None:
+    """"mailbox:folder:uid" of the message a reply, forward or draft starts from."""
+    try:
+        mailbox_id, folder_id, uid = (int(x) for x in value.split(":"))
+    except ValueError:
+        return None
+    return mailbox_id, folder_id, uid

@@ -1,0 +1,188 @@
+"""The compose page's flow: what a reply, forward or resumed draft starts with, what a
+forward carries from its original, and what happens when the form comes back (recipients
+typed without JavaScript become chips; otherwise the message is checked and queued, and
+the draft it came from removed)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.core.errors import ApplicationError, MessageGone
+from apps.mail.mime.message import Attachment, parse_message, part_payload, safe_filename
+from apps.mail.mime.replies import (
+    Prefill,
+    QuoteTexts,
+    draft_prefill,
+    forward_prefill,
+    reply_prefill,
+)
+from apps.mail.models import Folder, Mailbox
+from apps.mail.services import (
+    MailAccess,
+    OutgoingFile,
+    draft_discard,
+    draft_save,
+    message_build,
+    message_raw_get,
+)
+
+from ..forms import ComposeForm, compose_origin
+from .sending import AttachmentsTooLarge, RecipientsRefused, attachments_size_check, message_compose_send
+
+logger = logging.getLogger(__name__)
+AccessFor = Callable[[Mailbox], MailAccess]  # the request's way to reach each of its mailboxes
+MODES = ("reply", "all", "forward", "attached", "draft")
+
+
+class OriginGone(ApplicationError):
+    """The message whose attachments a forward or a draft carries is no longer there."""
+
+
+@dataclass
+class ComposeOutcome:
+    form: ComposeForm
+    sent: bool = False
+    error: str | None = None
+    notice: str = ""
+    status: int = 200
+
+
+def _quote_texts() -> QuoteTexts:
+    return QuoteTexts(
+        forward_intro=_("-------- Forwarded message --------\nFrom: %(sender)s\nDate: %(date)s\n"
+                        "Subject: %(subject)s"),
+        wrote=_("On %(date)s, %(sender)s wrote:"))
+
+
+def _origin(value: str, mailboxes: list[Mailbox]) -> tuple[Mailbox, Folder, int] | None:
+    """The message a reply or forward starts from, if it is in one of the user's mailboxes."""
+    ids = compose_origin(value)
+    mailbox = next((m for m in mailboxes if ids and m.pk == ids[0]), None)
+    folder = Folder.objects.filter(mailbox=mailbox, pk=ids[1]).first() if mailbox and ids else None
+    return (mailbox, folder, ids[2]) if mailbox and folder and ids else None
+
+
+def compose_prefill(*, access_for: AccessFor, form: ComposeForm, mailboxes: list[Mailbox], mode: str,
+                    origin: str) -> ComposeForm:
+    """Reply, reply to all, forward (inline or attached) or a resumed draft: recipients,
+    subject, quoted text, thread headers, the original's attachments."""
+    found = _origin(origin, mailboxes)
+    if found is None or mode not in MODES:
+        return form
+    mailbox, folder, uid = found
+    original = parse_message(message_raw_get(access=access_for(mailbox), folder=folder, uid=uid))
+    if mode == "draft":
+        prefill = draft_prefill(original)
+    elif mode in ("forward", "attached"):
+        prefill = forward_prefill(original, texts=_quote_texts(), attached=mode == "attached")
+    else:
+        prefill = reply_prefill(original, to_all=mode == "all", texts=_quote_texts(),
+                                own_addresses={m.address for m in mailboxes})
+    in_drafts = mode == "draft" and folder.role == Folder.Role.DRAFTS
+    return _form_from_prefill(prefill, mailbox=mailbox.pk, origin=f"{mailbox.pk}:{folder.pk}:{uid}",
+                              draft_uid=uid if in_drafts else None)
+
+
+def _form_from_prefill(prefill: Prefill, *, mailbox: int, origin: str, draft_uid: int | None) -> ComposeForm:
+    return ComposeForm(to=prefill.to, mailbox=mailbox, subject=prefill.subject, body=prefill.body,
+                       html=prefill.html, in_reply_to=prefill.in_reply_to, references=prefill.references,
+                       forward=prefill.forward, keep=prefill.keep, draft_uid=draft_uid,
+                       origin=origin if prefill.forward else "")
+
+
+def forwarded_get(*, access_for: AccessFor, form: ComposeForm, mailboxes: list[Mailbox],
+                  sending: bool = False) -> tuple[list[OutgoingFile], list[Attachment]]:
+    """What a forward (or a resumed draft) carries from the original: the whole message as
+    an attachment, or the attachments the user kept. Returns the files and, for the page,
+    what they are. ``sending``: only the files matter (nothing kept, nothing fetched)."""
+    origin = _origin(form.origin, mailboxes) if form.forward else None
+    if origin is None or (sending and form.forward != "attached" and not form.keep):
+        return [], []
+    mailbox, folder, uid = origin
+    try:
+        raw = message_raw_get(access=access_for(mailbox), folder=folder, uid=uid)
+    except MessageGone:
+        raise OriginGone(f"origin {form.origin} gone", user_message=_(
+            "The original message is no longer in your mailbox: its attachments cannot be "
+            "sent. Untick them, or attach the files again.")) from None
+    original = parse_message(raw)
+    if form.forward == "attached":
+        name = safe_filename(f"{original.subject or _('message')}.eml")
+        return ([OutgoingFile(filename=name, content_type="message/rfc822", data=raw)],
+                [Attachment(part_id="", filename=name, content_type="message/rfc822",
+                            size=len(raw), content_id="", inline=False)])
+    files, shown = [], []
+    for attachment in original.attachments:
+        if attachment.inline and attachment.content_id:
+            continue
+        shown.append(attachment)
+        found = part_payload(raw, attachment.part_id) if attachment.part_id in form.keep else None
+        if found is not None:
+            files.append(OutgoingFile(filename=found[2] or attachment.filename,
+                                      content_type=found[1], data=found[0]))
+    return files, shown
+
+
+def compose_submit(*, access_for: AccessFor, user: User, form: ComposeForm, mailboxes: list[Mailbox],
+                   files: list[OutgoingFile], session_key: str | None) -> ComposeOutcome:
+    """The form came back. Addresses typed in "À" without the page's script (not loaded
+    yet, or no JavaScript), or a chip's "×": as with the script, they become recipients
+    to check and nothing is sent yet (a forward sent with a half-written note cannot be
+    taken back). Otherwise: checked, queued, and the draft it came from removed."""
+    if form.typed or form.drop:
+        to = [a for a in form.to if a.lower() != form.drop.lower()]
+        known = {a.lower() for a in to}
+        to += [a for a in dict.fromkeys(form.typed) if a.lower() not in known]
+        notice = _("Recipients added: check them, then click Send.") if form.typed else ""
+        if files:
+            notice += " " + _("Choose your attachments again: they were not kept.")
+        return ComposeOutcome(form=replace(form, to=to), notice=notice)
+    mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
+    try:
+        files = files + forwarded_get(access_for=access_for, form=form, mailboxes=mailboxes, sending=True)[0]
+        message_compose_send(user=user, mailbox=mailbox, to=form.to, subject=form.subject, body=form.body,
+                             session_key=session_key, in_reply_to=form.in_reply_to,
+                             references=form.references, files=files, read_receipt=form.read_receipt,
+                             dsn=form.dsn, html=form.html)
+    except RecipientsRefused as exc:
+        return ComposeOutcome(form=form, error=exc.user_message, status=400)
+    except AttachmentsTooLarge as exc:
+        return ComposeOutcome(form=form, error=exc.user_message, status=413)
+    except ApplicationError as exc:  # the operator down, the original gone: nothing lost
+        logger.info("message from %s not queued: %s", mailbox.address, exc.detail)
+        return ComposeOutcome(form=form, error=exc.user_message, status=409)
+    if form.draft_uid:
+        try:
+            draft_discard(access=access_for(mailbox), uid=form.draft_uid)
+        except ApplicationError as exc:
+            logger.warning("draft %s not removed after sending: %s", form.draft_uid, exc.detail)
+    return ComposeOutcome(form=form, sent=True)
+
+
+def draft_autosave(*, access_for: AccessFor, user: User, form: ComposeForm, mailboxes: list[Mailbox],
+                   files: list[OutgoingFile]) -> dict[str, object]:
+    """Save what is typed as the draft (replacing the last save). Attachments chosen since
+    the last save go up with it and then live in the draft: the answer lists them (with
+    their part ids in the new draft) so the page keeps them from there instead of
+    uploading them again. Raises ``AttachmentsTooLarge`` or another ``ApplicationError``."""
+    mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
+    files = files + forwarded_get(access_for=access_for, form=form, mailboxes=mailboxes, sending=True)[0]
+    attachments_size_check(files=files, mailbox=mailbox)
+    message = message_build(mailbox=mailbox, sender_name=user.display_name, to=form.to, subject=form.subject,
+                            body=form.body, html=form.html, in_reply_to=form.in_reply_to,
+                            references=form.references, files=files)
+    uid = draft_save(access=access_for(mailbox), message=message, replaces=form.draft_uid)
+    answer: dict[str, object] = {"draft_uid": uid, "saved_at": timezone.localtime().strftime("%H:%M:%S")}
+    drafts = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.DRAFTS).first()
+    if files and uid and drafts:
+        answer["origin"] = f"{mailbox.pk}:{drafts.pk}:{uid}"
+        answer["attachments"] = [
+            {"part_id": a.part_id, "filename": a.filename, "size": a.size, "content_type": a.content_type}
+            for a in parse_message(message.as_bytes()).attachments if not (a.inline and a.content_id)]
+    return answer

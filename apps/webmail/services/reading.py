@@ -1,0 +1,107 @@
+"""The reader's reads: a message fetched on demand (``message_raw_get``), parsed, its body
+sanitised for the sandboxed frame, its parts and attached messages. Each result is cached
+briefly per message version (folder UIDVALIDITY) so that the page, its frame and its
+images, which all ask within a second, fetch and parse once."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache import cache
+
+from apps.core.errors import ApplicationError, MessageGone
+from apps.mail.mime.message import ParsedMessage, parse_message, part_payload
+from apps.mail.mime.receipts import Report
+from apps.mail.mime.sanitize import POLICY_VERSION, sanitize_html, text_to_html
+from apps.mail.models import Folder, MessageSummary
+from apps.mail.services import MailAccess, message_raw_get, message_reports
+from apps.mail.services.messages import RAW_CACHE_SECONDS
+
+logger = logging.getLogger(__name__)
+CLEAN_CACHE_SECONDS = 600  # sanitising costs ~3 ms per KB (bleach): once per message version
+
+
+def _version(folder: Folder, uid: int) -> str:
+    return f"{folder.mailbox_id}:{folder.pk}:{folder.uidvalidity}:{uid}"
+
+
+def message_parsed_get(*, access: MailAccess, folder: Folder, uid: int) -> ParsedMessage:
+    """The parsed message, kept as briefly as the raw one."""
+    key = f"mssweb:parsed:{_version(folder, uid)}"
+    parsed = cache.get(key)
+    if parsed is None:
+        parsed = parse_message(message_raw_get(access=access, folder=folder, uid=uid))
+        cache.set(key, parsed, RAW_CACHE_SECONDS)
+    return parsed  # type: ignore[no-any-return]
+
+
+def _clean_key(folder: Folder, uid: int, images: bool) -> str:
+    return f"mssweb:clean:{POLICY_VERSION}:{_version(folder, uid)}:{int(images)}"
+
+
+def message_body_html(*, access: MailAccess, folder: Folder, uid: int, images: bool,
+                      cid_url: str) -> tuple[str, int]:
+    """The body for the frame (sanitised HTML, or the text as HTML) and how many remote
+    images it blocked; remote images kept only when ``images``. ``cid_url`` is where an
+    inline image is served, ``__CID__`` standing for its Content-ID."""
+    key = _clean_key(folder, uid, images)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    parsed = message_parsed_get(access=access, folder=folder, uid=uid)
+    if parsed.html:
+        result = sanitize_html(parsed.html, allow_remote=images, cid_url=cid_url)
+        value = (result.html, result.remote_images)
+    else:
+        value = (text_to_html(parsed.text or ""), 0)
+    cache.set(key, value, CLEAN_CACHE_SECONDS)
+    return value
+
+
+def attached_message_get(*, access: MailAccess, folder: Folder, uid: int, part_id: str) -> ParsedMessage:
+    """A message/rfc822 attachment, parsed like a message of its own; ``MessageGone`` when
+    the message has no such part."""
+    found = part_payload(message_raw_get(access=access, folder=folder, uid=uid), part_id)
+    if found is None or found[1] != "message/rfc822":
+        raise MessageGone(f"{folder} uid {uid} has no attached message {part_id}")
+    return parse_message(found[0])
+
+
+def attached_body_html(*, access: MailAccess, folder: Folder, uid: int, part_id: str) -> str:
+    """An attached message's body for the frame; its remote images always blocked."""
+    key = f"mssweb:clean:{POLICY_VERSION}:{_version(folder, uid)}:{part_id}"
+    body = cache.get(key)
+    if body is None:
+        parsed = attached_message_get(access=access, folder=folder, uid=uid, part_id=part_id)
+        body = (sanitize_html(parsed.html, allow_remote=False, cid_url=None).html if parsed.html
+                else text_to_html(parsed.text or ""))
+        cache.set(key, body, CLEAN_CACHE_SECONDS)
+    return body  # type: ignore[no-any-return]
+
+
+def message_part_get(*, access: MailAccess, folder: Folder, uid: int, part_id: str = "",
+                     cid: str = "") -> tuple[bytes, str, str]:
+    """An attachment or inline image (by part id, or by Content-ID): data, declared type and
+    file name; ``MessageGone`` when there is no such part."""
+    raw = message_raw_get(access=access, folder=folder, uid=uid)
+    if cid:
+        match = next((a for a in parse_message(raw).attachments if a.content_id == cid), None)
+        if match is None:
+            raise MessageGone(f"{folder} uid {uid} has no part <{cid}>")
+        part_id = match.part_id
+    found = part_payload(raw, part_id)
+    if found is None:
+        raise MessageGone(f"{folder} uid {uid} has no part {part_id}")
+    return found
+
+
+def message_reports_shown(*, access: MailAccess, folder: Folder, summary: MessageSummary) -> list[Report]:
+    """Receipts and delivery reports about a message this mailbox sent; a failure to fetch
+    them never hides the message itself."""
+    if folder.role != Folder.Role.SENT:
+        return []
+    try:
+        return message_reports(access=access, summary=summary)
+    except ApplicationError as exc:
+        logger.info("reports of %s not shown: %s", summary.message_id, exc.detail)
+        return []
