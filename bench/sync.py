@@ -55,6 +55,8 @@ def raw_fetch(address: str, items: bytes) -> tuple[float, int]:
     """Seconds and bytes for `UID FETCH 1:* items`, read without any parsing."""
     import imapclient
 
+    from apps.mail.imap import wire
+
     env = stack.env_vars(PROFILE)
     context = ssl.create_default_context(cafile=env["MSSANTE_TLS_CA_FILE"])
     client = imapclient.IMAPClient("127.0.0.1", int(env["MSSANTE_IMAP_PORT"]), ssl=True,
@@ -62,9 +64,10 @@ def raw_fetch(address: str, items: bytes) -> tuple[float, int]:
     client.plain_login(address, stack.DEV_PASSWORD)
     client.enable("QRESYNC")
     client.select_folder("INBOX", readonly=True)
-    reader, imap = client._imap.file, client._imap
+    conn = wire.Connection.take_over(client.socket(), literal_plus=True)
+    reader = conn.reader
     started = time.perf_counter()
-    imap.send(b"RAW1 UID FETCH 1:* " + items + b"\r\n")
+    conn.send(b"RAW1 UID FETCH 1:* " + items + b"\r\n")
     size, tail = 0, b""
     while True:
         chunk = reader.read1(1 << 18)
@@ -75,7 +78,7 @@ def raw_fetch(address: str, items: bytes) -> tuple[float, int]:
         if b"\r\nRAW1 OK" in tail and tail.endswith(b"\r\n"):
             break
     elapsed = time.perf_counter() - started
-    client.logout()
+    conn.close()
     return elapsed, size
 
 

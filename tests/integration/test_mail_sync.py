@@ -261,7 +261,7 @@ def test_connection_killed_mid_sync_then_converges_without_duplicates(
         for number, units in enumerate(original(self, batches)):
             yield units
             if number == 0:
-                self.client._imap.sock.shutdown(socket.SHUT_RDWR)  # the network drops under us
+                self.connection.sock.shutdown(socket.SHUT_RDWR)  # the network drops under us
 
     monkeypatch.setattr(ImapSession, "summary_pieces", dying)
     with pytest.raises(MailServerUnavailable):
@@ -610,13 +610,14 @@ def test_streamed_fetches_stop_early_and_leave_the_connection_ready(mailbox: Mai
         client.select_folder("INBOX", readonly=True)
         uids = client.search("ALL")
         lines = [b"UID FETCH %d (UID FLAGS)" % uid for uid in uids]
-        stream = wire.stream(client._imap, lines)
+        conn = wire.Connection.take_over(client.socket(), literal_plus=True)
+        stream = wire.stream(conn, lines)
         first_line, first = next(stream)
         assert first_line == lines[0] and first.status == b"OK" and first.units
         stream.close()  # the caller gives up: the thread drains what it already sent
-        after = wire.command(client._imap, b"NOOP")
+        after = wire.command(conn, b"NOOP")
         assert after.status == b"OK"
-        answers = list(wire.stream(client._imap, lines))
+        answers = list(wire.stream(conn, lines))
         assert [line for line, _ in answers] == lines and all(r.status == b"OK" for _, r in answers)
         # Dovecot may interleave pipelined answers: every FETCH arrives once, in some batch.
         fetched = sorted(int(unit[0].split(b"UID ")[1].split(b" ")[0])
@@ -624,16 +625,16 @@ def test_streamed_fetches_stop_early_and_leave_the_connection_ready(mailbox: Mai
         assert fetched == sorted(uids)
         # Long answers come in pieces as they arrive (here one unit each), then the
         # completion: the caller parses the first messages while the rest is on its way.
-        pieces = list(wire.stream(client._imap, [b"UID FETCH 1:* (UID FLAGS)", b"NOOP"], every=1))
+        pieces = list(wire.stream(conn, [b"UID FETCH 1:* (UID FLAGS)", b"NOOP"], every=1))
         partial = [response for _, response in pieces if not response.status]
         assert len(partial) >= len(uids) - 1 and all(len(r.units) == 1 for r in partial)
         assert [r.status for _, r in pieces if r.status] == [b"OK", b"OK"]
         streamed = sorted(int(unit[0].split(b"UID ")[1].split(b" ")[0])
                           for _, response in pieces for unit in response.units)
         assert streamed == sorted(uids)
-        client._imap.sock.shutdown(socket.SHUT_RDWR)
+        conn.sock.shutdown(socket.SHUT_RDWR)  # type: ignore[union-attr]
         with pytest.raises(Exception, match="connection"):
-            list(wire.stream(client._imap, lines))
+            list(wire.stream(conn, lines))
     finally:
         with contextlib.suppress(Exception):
             client.logout()

@@ -1,26 +1,34 @@
 """The IMAP commands the sync engine and user actions need, on one authenticated connection.
 
-Bulk reads (LIST-STATUS, UID SEARCH, summaries, CONDSTORE/QRESYNC changes) go through
-``wire`` and are parsed here; writes (STORE, MOVE, APPEND, EXPUNGE) use imapclient. Every
-command sent is counted, because an incremental sync has a round-trip budget. Pure Python:
-returns frozen dataclasses and NamedTuples, never models.
+Every command goes through ``wire`` on the connection this session owns (taken over from
+imapclient right after login) and its answer is read as response units, parsed by
+``answers`` and ``summaries``. Every command sent is counted, because an incremental sync
+has a round-trip budget. Pure Python: returns frozen dataclasses and NamedTuples, never
+models.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import imapclient
-from imapclient import imap_utf7
-from imapclient.exceptions import IMAPClientError
 from imapclient.response_parser import parse_response
 
 from . import wire
+from .answers import (
+    STATUS_ITEMS,
+    Changes,
+    FolderStatus,
+    SelectState,
+    as_imaplib,
+    folder_name,
+    folder_role,
+    is_notification,
+    select_state,
+    status_values,
+)
 from .errors import ImapCommandError, ImapUnavailable
 from .summaries import (
     FlagsRecord,
@@ -29,150 +37,23 @@ from .summaries import (
     parse_summary_units,
     summary_items,
 )
+from .uids import MovedUids, parse_copyuid, parse_uid_set, quote_mailbox, uid_set
 
-ROLES = {b"\\drafts": "drafts", b"\\sent": "sent", b"\\trash": "trash", b"\\junk": "junk",
-         b"\\archive": "archive"}
-STATUS_ITEMS = b"MESSAGES UNSEEN UIDNEXT UIDVALIDITY"
+__all__ = ["Changes", "FolderStatus", "ImapSession", "MovedUids", "SelectState"]
 
-
-@dataclass(frozen=True)
-class FolderStatus:
-    name: str
-    delimiter: str
-    role: str
-    selectable: bool
-    messages: int
-    unseen: int
-    uidnext: int
-    uidvalidity: int
-    highestmodseq: int | None
-
-
-@dataclass(frozen=True)
-class SelectState:
-    uidvalidity: int
-    uidnext: int
-    exists: int
-    highestmodseq: int | None
-
-
-@dataclass(frozen=True)
-class Changes:
-    vanished: tuple[int, ...]
-    flags: tuple[FlagsRecord, ...]
-
-
-@dataclass(frozen=True)
-class MovedUids:
-    """Where moved or copied messages landed (UIDPLUS COPYUID, RFC 4315)."""
-
-    uidvalidity: int
-    pairs: tuple[tuple[int, int], ...]  # (source uid, destination uid)
-
-
-_COPYUID = re.compile(rb"\[COPYUID (\d+) ([\d:,]+) ([\d:,]+)\]", re.I)
-
-
-def expand_uid_set(raw: bytes) -> list[int]:
-    """b"1:3,7" → [1, 2, 3, 7] (ranges either way round, as RFC 3501 allows)."""
-    uids: list[int] = []
-    for part in raw.split(b","):
-        first, _, last = part.partition(b":")
-        low, high = sorted((int(first), int(last or first)))
-        uids.extend(range(low, high + 1))
-    return uids
-
-
-def parse_copyuid(text: bytes) -> MovedUids | None:
-    found = _COPYUID.search(text)
-    if not found:
-        return None
-    sources, targets = expand_uid_set(found.group(2)), expand_uid_set(found.group(3))
-    if len(sources) != len(targets):
-        return None
-    return MovedUids(int(found.group(1)), tuple(zip(sources, targets, strict=True)))
-
-
-def uid_set(uids: Iterable[int]) -> bytes:
-    """[1, 2, 3, 7, 9, 10] → b"1:3,7,9:10"."""
-    ordered = sorted(set(uids))
-    if not ordered:
-        raise ValueError("empty uid set")
-    parts: list[str] = []
-    start = prev = ordered[0]
-    for uid in ordered[1:]:
-        if uid == prev + 1:
-            prev = uid
-            continue
-        parts.append(f"{start}:{prev}" if prev != start else str(start))
-        start = prev = uid
-    parts.append(f"{start}:{prev}" if prev != start else str(start))
-    return ",".join(parts).encode()
-
-
-def parse_uid_set(raw: bytes) -> list[int]:
-    result: list[int] = []
-    for part in raw.strip().split(b","):
-        if not part:
-            continue
-        low, _, high = part.partition(b":")
-        if high:
-            a, b = int(low), int(high)
-            result.extend(range(min(a, b), max(a, b) + 1))
-        else:
-            result.append(int(low))
-    return result
-
-
-def quote_mailbox(name: str) -> bytes:
-    encoded = imap_utf7.encode(name)
-    return b'"' + encoded.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
-
-
-def _as_imaplib(unit: list[bytes], skip: int) -> list[Any]:
-    """A wire unit (minus its leading ``skip`` bytes) in imaplib's shape for parse_response."""
-    items: list[Any] = []
-    texts, literals = unit[0::2], unit[1::2]
-    for index, text in enumerate(texts):
-        text = text[skip:] if index == 0 else text
-        if index < len(literals):
-            items.append((text + b"{%d}" % len(literals[index]), literals[index]))
-        else:
-            items.append(text)
-    return items
-
-
-_NOTICE = re.compile(rb"^\* (?:\d+ (?:EXISTS|EXPUNGE|FETCH)|VANISHED)")
-
-
-def _is_notification(unit: list[bytes], expected: bytes) -> bool:
-    """Is this untagged unit the server telling us the selected folder changed (new mail,
-    expunge, flags), rather than the answer we asked for?"""
-    head = unit[0]
-    if expected == b"SUMMARY" and head.find(b"HEADER.FIELDS") >= 0:
-        return False  # a summary we asked for (100,000 at a sync: tested before the regex)
-    if not _NOTICE.match(head):
-        return False
-    if expected == b"SELECT" and head.endswith(b" EXISTS"):
-        return False  # part of the SELECT/EXAMINE answer
-    return not (expected == b"CHANGES" and (b" FETCH " in head[:24] or head.startswith(b"* VANISHED")))
-
-
-def _status_values(values: Sequence[Any]) -> dict[bytes, int]:
-    """(b"MESSAGES", 3, b"UNSEEN", 1, ...) → {b"MESSAGES": 3, b"UNSEEN": 1, ...}"""
-    return {bytes(k).upper(): int(v) for k, v in zip(values[0::2], values[1::2], strict=False)}
-
-
-_CODE = re.compile(rb"\[(UIDVALIDITY|UIDNEXT|HIGHESTMODSEQ) (\d+)\]")
-_EXISTS = re.compile(rb"^\* (\d+) EXISTS")
+_APPENDUID = re.compile(rb"APPENDUID \d+ (\d+)")
+_RFC822_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 class ImapSession:
+    """Takes over a logged-in imapclient connection: from here on, this session alone reads
+    and writes its socket (``connection``)."""
+
     def __init__(self, client: imapclient.IMAPClient) -> None:
-        self.client = client
-        self.imap = client._imap
-        self.round_trips = wire.RoundTrips()
         self.capabilities = {c.upper() for c in client.capabilities()}
+        self.connection = wire.Connection.take_over(client.socket(),
+                                                    literal_plus=b"LITERAL+" in self.capabilities)
+        self.round_trips = wire.RoundTrips()
         self.qresync = False
         self.condstore = False
         self.selected: str | None = None
@@ -185,8 +66,8 @@ class ImapSession:
         self.dirty = True
 
     # -------------------------------------------------------------- plumbing
-    def _command(self, line: bytes, expected: bytes = b"") -> wire.Response:
-        response = wire.command(self.imap, line, self.round_trips)
+    def _command(self, line: bytes, expected: bytes = b"", literal: bytes | None = None) -> wire.Response:
+        response = wire.command(self.connection, line, self.round_trips, literal)
         self._check(line, response, expected)
         return response
 
@@ -197,7 +78,7 @@ class ImapSession:
         self._check_notifications(response.units, expected)
 
     def _check_notifications(self, units: list[list[bytes]], expected: bytes) -> None:
-        if any(_is_notification(unit, expected) for unit in units):
+        if any(is_notification(unit, expected) for unit in units):
             self.dirty = True
 
     def enable_extensions(self) -> None:
@@ -218,11 +99,13 @@ class ImapSession:
         self._command(b"NOOP")
 
     def close(self) -> None:
+        """LOGOUT when the server still listens, and the socket closed in any case."""
         try:
-            self.client.logout()
-        except (OSError, IMAPClientError):
-            with contextlib.suppress(OSError):
-                self.client.shutdown()
+            wire.command(self.connection, b"LOGOUT")
+        except ImapUnavailable:
+            pass
+        finally:
+            self.connection.close()
 
     # -------------------------------------------------------------- folders
     def folder_statuses(self, known: Sequence[str] = ()) -> list[FolderStatus]:
@@ -247,7 +130,7 @@ class ImapSession:
             rest = [name for name in known if name.upper() != "INBOX"]
             lines = ([self._status_line(name, items) for name in first] + [command]
                      + [self._status_line(name, items) for name in rest])
-            units, completions = wire.pipeline(self.imap, lines, self.round_trips)
+            units, completions = wire.pipeline(self.connection, lines, self.round_trips)
             self._check(command, completions[len(first)])  # a STATUS may fail: a folder gone
         else:
             units = self._command(command).units
@@ -259,10 +142,8 @@ class ImapSession:
             if status is None and selectable and not list_status:
                 status = self.folder_status(name)
             status = status or {}
-            role = "inbox" if name.upper() == "INBOX" else next(
-                (ROLES[f] for f in flags if f in ROLES), "")
             result.append(FolderStatus(
-                name=name, delimiter=delim, role=role, selectable=selectable,
+                name=name, delimiter=delim, role=folder_role(name, flags), selectable=selectable,
                 messages=status.get(b"MESSAGES", 0), unseen=status.get(b"UNSEEN", 0),
                 uidnext=status.get(b"UIDNEXT", 0), uidvalidity=status.get(b"UIDVALIDITY", 0),
                 highestmodseq=status.get(b"HIGHESTMODSEQ")))
@@ -281,13 +162,13 @@ class ImapSession:
         for unit in units:
             head = unit[0]
             if head.startswith(b"* LIST "):
-                flags, delimiter, raw_name = parse_response(_as_imaplib(unit, 7))
+                flags, delimiter, raw_name = parse_response(as_imaplib(unit, 7))
                 delim = delimiter.decode() if isinstance(delimiter, bytes) else ""
-                listed[self._name(raw_name)] = (delim, tuple(f.lower() for f in flags))
+                listed[folder_name(raw_name)] = (delim, tuple(f.lower() for f in flags))
             elif head.startswith(b"* STATUS "):
-                raw_name, values = parse_response(_as_imaplib(unit, 9))
-                statuses[self._name(raw_name)] = _status_values(values)
-            elif _is_notification(unit, b""):
+                raw_name, values = parse_response(as_imaplib(unit, 9))
+                statuses[folder_name(raw_name)] = status_values(values)
+            elif is_notification(unit, b""):
                 self.dirty = True
         return listed, statuses
 
@@ -296,57 +177,33 @@ class ImapSession:
         response = self._command(self._status_line(name, items))
         for unit in response.units:
             if unit[0].startswith(b"* STATUS "):
-                _, values = parse_response(_as_imaplib(unit, 9))
-                return _status_values(values)
+                _, values = parse_response(as_imaplib(unit, 9))
+                return status_values(values)
         return {}
-
-    @staticmethod
-    def _name(raw: Any) -> str:
-        if isinstance(raw, int):
-            raw = str(raw).encode()
-        if isinstance(raw, bytes):
-            return imap_utf7.decode(raw)
-        return str(raw)
 
     def examine(self, name: str) -> SelectState:
         """Select read-only; with CONDSTORE enabled the answer carries HIGHESTMODSEQ."""
         response = self._command(b"EXAMINE " + quote_mailbox(name), expected=b"SELECT")
         self.selected, self.readonly = name, True
         self.watching, self.dirty = name, False
-        return self._select_state(response)
+        return select_state(response)
 
     def select(self, name: str) -> SelectState:
         response = self._command(b"SELECT " + quote_mailbox(name), expected=b"SELECT")
         self.selected, self.readonly = name, False
         self.watching, self.dirty = name, False
-        return self._select_state(response)
+        return select_state(response)
 
     def quick_check(self, others: Sequence[str]) -> tuple[bool, set[str], dict[str, dict[bytes, int]]]:
         """One pipelined round trip: NOOP on the watched folder (did the server report a
         change?), the folder names (none created or deleted?) and STATUS of ``others``."""
         items = STATUS_ITEMS + (b" HIGHESTMODSEQ" if self.condstore else b"")
         lines = [b"NOOP", b'LIST "" "*"'] + [self._status_line(name, items) for name in others]
-        units, completions = wire.pipeline(self.imap, lines, self.round_trips)
+        units, completions = wire.pipeline(self.connection, lines, self.round_trips)
         for line, completion in zip(lines, completions, strict=True):
             self._check(line, completion)
         listed, statuses = self._list_units(units)
         return self.dirty, set(listed), statuses
-
-    @staticmethod
-    def _select_state(response: wire.Response) -> SelectState:
-        codes: dict[bytes, int] = {}
-        exists = 0
-        for unit in response.units:
-            for match in _CODE.finditer(unit[0]):
-                codes[match.group(1)] = int(match.group(2))
-            found = _EXISTS.match(unit[0])
-            if found:
-                exists = int(found.group(1))
-        for match in _CODE.finditer(response.text):
-            codes[match.group(1)] = int(match.group(2))
-        return SelectState(uidvalidity=codes.get(b"UIDVALIDITY", 0),
-                           uidnext=codes.get(b"UIDNEXT", 0), exists=exists,
-                           highestmodseq=codes.get(b"HIGHESTMODSEQ"))
 
     # -------------------------------------------------------------- reads
     def uids(self) -> list[int]:
@@ -382,7 +239,7 @@ class ImapSession:
         (``summaries.parse_summary_units``, here or in another process) and stores."""
         items = summary_items(self.condstore)
         lines = [b"UID FETCH " + uid_set(uids) + b" " + items for uids in batches if uids]
-        for line, response in wire.stream(self.imap, lines, self.round_trips):
+        for line, response in wire.stream(self.connection, lines, self.round_trips):
             if response.status:
                 self._check(line, response, expected=b"SUMMARY")
             else:
@@ -404,7 +261,7 @@ class ImapSession:
                 head = unit[0]
                 if b" FETCH " in head[:24] and (b"UID %d " % uid in head or b"UID %d)" % uid in head
                                                 or len(unit) > 1):
-                    size = re.search(rb"RFC822\.SIZE (\d+)", head)
+                    size = _RFC822_SIZE.search(head)
                     if size and int(size.group(1)) > limit:
                         raise ImapCommandError(f"message of {size.group(1).decode()} bytes over the limit")
                     return unit[1] if len(unit) > 1 else b""
@@ -413,10 +270,8 @@ class ImapSession:
     def search_header(self, folder: str, header: str, value: str) -> list[int]:
         if self.selected != folder:
             self.examine(folder)
-        literal = value.encode("utf-8")
-        line = (b"UID SEARCH CHARSET UTF-8 HEADER " + header.encode("ascii")
-                + b" {%d+}\r\n" % len(literal) + literal)
-        response = self._command(line, expected=b"SEARCH")
+        response = self._command(b"UID SEARCH CHARSET UTF-8 HEADER " + header.encode("ascii"),
+                                 expected=b"SEARCH", literal=value.encode("utf-8"))
         for unit in response.units:
             if unit[0].startswith(b"* SEARCH"):
                 return [int(x) for x in unit[0][8:].split()]
@@ -427,9 +282,8 @@ class ImapSession:
         server: the index holds no bodies)."""
         if self.selected != folder:
             self.examine(folder)
-        literal = text.encode("utf-8")
-        line = b"UID SEARCH CHARSET UTF-8 TEXT {%d+}\r\n" % len(literal) + literal
-        response = self._command(line, expected=b"SEARCH")
+        response = self._command(b"UID SEARCH CHARSET UTF-8 TEXT", expected=b"SEARCH",
+                                 literal=text.encode("utf-8"))
         for unit in response.units:
             if unit[0].startswith(b"* SEARCH"):
                 return [int(x) for x in unit[0][8:].split()]
@@ -463,41 +317,23 @@ class ImapSession:
     def idle_wait(self, folder: str, timeout: float) -> bool:
         """IDLE on ``folder`` until the server reports a change or ``timeout`` passes.
         Returns True when something changed (the caller then syncs the folder)."""
-        try:
-            self.client.select_folder(folder, readonly=True)
-            self.selected, self.readonly, self.dirty = folder, True, True
-            self.client.idle()
-            try:
-                events = self.client.idle_check(timeout=timeout)
-            finally:
-                self.client.idle_done()
-        except (OSError, IMAPClientError) as exc:
-            raise ImapUnavailable(str(exc)) from exc
-        self.round_trips.count += 2
-        return any(len(event) > 1 and event[1] in (b"EXISTS", b"EXPUNGE", b"FETCH")
-                   or (event and event[0] == b"VANISHED") for event in events)
+        self.examine(folder)
+        units = wire.idle(self.connection, timeout, self.round_trips)
+        self.dirty = True  # what IDLE reported is not applied here: a NOOP cannot vouch
+        return any(is_notification(unit, b"") for unit in units)
 
     # -------------------------------------------------------------- writes
     def _writable(self, folder: str) -> None:
-        # Through imaplib, so that its own state allows the UID commands that follow.
         if self.selected != folder or self.readonly:
-            try:
-                self.client.select_folder(folder)
-            except (OSError, IMAPClientError) as exc:
-                raise ImapUnavailable(str(exc)) from exc
-            self.round_trips.count += 1
-            self.selected, self.readonly = folder, False
-        # imaplib swallows the server's change notifications: a NOOP can no longer vouch.
+            self.select(folder)
+        # Our own writes make the server report changes we do not apply from its answers:
+        # a NOOP can no longer vouch for the index.
         self.dirty = True
 
     def set_flag(self, folder: str, uids: Sequence[int], flag: bytes, value: bool) -> None:
         self._writable(folder)
-        try:
-            (self.client.add_flags if value else self.client.remove_flags)(list(uids), [flag],
-                                                                            silent=True)
-        except (OSError, IMAPClientError) as exc:
-            raise ImapUnavailable(str(exc)) from exc
-        self.round_trips.count += 1
+        self._command(b"UID STORE " + uid_set(uids) + (b" +" if value else b" -") + b"FLAGS.SILENT ("
+                      + flag + b")")
 
     def move(self, folder: str, uids: Sequence[int], destination: str) -> MovedUids | None:
         """MOVE (or COPY + EXPUNGE); returns the new UIDs when the server tells them
@@ -517,13 +353,10 @@ class ImapSession:
         return None
 
     def expunge(self, folder: str, uids: Sequence[int]) -> None:
+        """These messages gone for good (UIDPLUS's UID EXPUNGE: no other message deleted)."""
         self._writable(folder)
-        try:
-            self.client.add_flags(list(uids), [imapclient.DELETED], silent=True)
-            self.client.uid_expunge(list(uids))
-        except (OSError, IMAPClientError) as exc:
-            raise ImapUnavailable(str(exc)) from exc
-        self.round_trips.count += 2
+        self._command(b"UID STORE " + uid_set(uids) + b" +FLAGS.SILENT (\\Deleted)")
+        self._command(b"UID EXPUNGE " + uid_set(uids))
 
     def create_folder(self, name: str) -> None:
         self._command(b"CREATE " + quote_mailbox(name))
@@ -539,10 +372,7 @@ class ImapSession:
 
     def append(self, folder: str, message: bytes, flags: Sequence[bytes] = ()) -> int | None:
         """Store a message; returns its UID when the server says it (UIDPLUS)."""
-        try:
-            answer = self.client.append(folder, message, flags=list(flags))
-        except (OSError, IMAPClientError) as exc:
-            raise ImapUnavailable(str(exc)) from exc
-        self.round_trips.count += 1
-        match = re.search(rb"APPENDUID \d+ (\d+)", answer or b"")
+        response = self._command(b"APPEND " + quote_mailbox(folder) + b" (" + b" ".join(flags) + b")",
+                                 literal=message)
+        match = _APPENDUID.search(response.text)
         return int(match.group(1)) if match else None

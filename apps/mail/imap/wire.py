@@ -1,16 +1,22 @@
-"""Send a command and read its whole response straight off imaplib's buffered socket.
+"""The IMAP connection after login, owned here: socket, reader, tags, and the bytes read
+past the last answer. Commands go out raw and answers come back as response units (a line
+plus any literals it announces), never parsed token by token.
 
-imaplib (under imapclient) handles a FETCH response line by line and imapclient then parses
-every token in Python: about 440 µs a message for ENVELOPE + BODYSTRUCTURE, ten times what
-the server needs. For bulk summaries we read the raw response here, split it into response
-units (a line plus any literals it announces), and let ``summaries`` pick out only the
-fields a list needs. Tags come from imaplib so both readers can share one connection.
+imapclient logs in (every SASL mechanism, STARTTLS); ``Connection.take_over`` then owns its
+socket and imapclient is not used again on it. Why: imaplib (under imapclient) handles a
+FETCH response line by line and imapclient parses every token in Python, about ten times
+what the server needs for list summaries (``bench/README.md``); sharing the socket with it
+meant reaching into its private tag counter and buffered reader.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
+import itertools
 import queue
+import select
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Generator
@@ -19,7 +25,55 @@ from typing import Any
 
 from .errors import ImapUnavailable
 
-CHUNK = 1 << 18
+CHUNK = 1 << 18  # bigger than the reader's buffer: read1 then never leaves bytes behind in it
+IO_ERRORS = (TimeoutError, OSError, ssl.SSLError)
+
+
+class Connection:
+    """One authenticated IMAP connection: ``write`` sends bytes, ``reader`` (with read1)
+    receives them, ``leftover`` holds what was read past the last answer (given to the next
+    read), and tags are numbered here (prefix ``W``).
+
+    ``literal_plus``: the server takes non-synchronising literals (RFC 7888), so a command
+    with a literal goes out in one write."""
+
+    def __init__(self, reader: io.BufferedIOBase, write: Callable[[bytes], Any], *,
+                 sock: socket.socket | None = None, literal_plus: bool = True) -> None:
+        self.reader = reader
+        self.write = write
+        self.sock = sock
+        self.literal_plus = literal_plus
+        self.leftover = b""
+        self._tags = itertools.count(1)
+
+    @classmethod
+    def take_over(cls, sock: socket.socket, *, literal_plus: bool) -> Connection:
+        """This connection from now on reads and writes ``sock`` (just logged in, nothing
+        left unread on it)."""
+        return cls(sock.makefile("rb"), sock.sendall, sock=sock, literal_plus=literal_plus)
+
+    def new_tag(self) -> bytes:
+        return b"W%d" % next(self._tags)
+
+    def send(self, data: bytes) -> None:
+        self.write(data)
+
+    def wait_readable(self, timeout: float) -> bool:
+        """Whether the server has sent something within ``timeout`` seconds (bytes already
+        read or decrypted count), without reading it."""
+        if self.leftover or self.sock is None:
+            return True
+        if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+            return True
+        readable, _, _ = select.select([self.sock], [], [], timeout)
+        return bool(readable)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.reader.close()
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.close()
 
 
 @dataclass
@@ -38,58 +92,91 @@ class RoundTrips:
     count: int = 0
 
 
-def command(imap: Any, line: bytes, counter: RoundTrips | None = None) -> Response:
-    """Send ``line`` (without tag) and read the response. Raises ImapUnavailable on I/O
-    errors; NO/BAD are returned for the caller to judge."""
-    tag: bytes = imap._new_tag()
+def command(conn: Connection, line: bytes, counter: RoundTrips | None = None,
+            literal: bytes | None = None) -> Response:
+    """Send ``line`` (without tag) and read the response. With ``literal``, ``line`` ends
+    where the literal goes and the literal follows (synchronising when the server needs
+    it). Raises ImapUnavailable on I/O errors; NO/BAD are returned for the caller to judge."""
+    tag = conn.new_tag()
     try:
-        imap.send(tag + b" " + line + b"\r\n")
+        if literal is None:
+            conn.send(tag + b" " + line + b"\r\n")
+        elif conn.literal_plus:
+            conn.send(tag + b" " + line + b" {%d+}\r\n" % len(literal) + literal + b"\r\n")
+        else:
+            conn.send(tag + b" " + line + b" {%d}\r\n" % len(literal))
+            units, done = _read(conn, [tag], continuation=True)
+            if tag in done:  # refused before the literal was sent
+                done[tag].units = units
+                return done[tag]
+            conn.send(literal + b"\r\n")
         if counter is not None:
             counter.count += 1
-        units, done = _read(imap, [tag])
+        units, done = _read(conn, [tag])
         done[tag].units = units
         return done[tag]
-    except (TimeoutError, OSError, ssl.SSLError) as exc:
+    except IO_ERRORS as exc:
         raise ImapUnavailable(f"connection lost: {exc}") from exc
 
 
-def send(imap: Any, line: bytes, counter: RoundTrips | None = None) -> bytes:
-    """Send a command without waiting for its answer (see ``receive``); returns its tag."""
-    tag: bytes = imap._new_tag()
+def idle(conn: Connection, timeout: float, counter: RoundTrips | None = None) -> list[list[bytes]]:
+    """IDLE (RFC 2177) until the server says something or ``timeout`` passes, then DONE:
+    the untagged units it sent meanwhile (the caller judges which are changes)."""
+    tag = conn.new_tag()
     try:
-        imap.send(tag + b" " + line + b"\r\n")
-    except (OSError, ssl.SSLError, TimeoutError) as exc:
+        conn.send(tag + b" IDLE\r\n")
+        units, done = _read(conn, [tag], continuation=True)
+        if tag not in done:  # "+ idling": wait, then end it
+            conn.wait_readable(timeout)
+            conn.send(b"DONE\r\n")
+            more, done = _read(conn, [tag])
+            units += more
+    except IO_ERRORS as exc:
+        raise ImapUnavailable(f"connection lost: {exc}") from exc
+    if counter is not None:
+        counter.count += 2
+    if done[tag].status != b"OK":
+        raise ImapUnavailable(f"IDLE refused: {done[tag].text.decode('utf-8', 'replace')}")
+    return units
+
+
+def send(conn: Connection, line: bytes, counter: RoundTrips | None = None) -> bytes:
+    """Send a command without waiting for its answer (see ``receive``); returns its tag."""
+    tag = conn.new_tag()
+    try:
+        conn.send(tag + b" " + line + b"\r\n")
+    except IO_ERRORS as exc:
         raise ImapUnavailable(f"connection lost: {exc}") from exc
     if counter is not None:
         counter.count += 1
     return tag
 
 
-def receive(imap: Any, tag: bytes, piece: Callable[[list[list[bytes]]], None] | None = None,
+def receive(conn: Connection, tag: bytes, piece: Callable[[list[list[bytes]]], None] | None = None,
             every: int = 0) -> Response:
     """The answer to a command ``send`` sent (see ``_read`` for ``piece``)."""
     try:
-        units, done = _read(imap, [tag], piece, every)
-    except (OSError, ssl.SSLError, TimeoutError) as exc:
+        units, done = _read(conn, [tag], piece, every)
+    except IO_ERRORS as exc:
         raise ImapUnavailable(f"connection lost: {exc}") from exc
     done[tag].units = units
     return done[tag]
 
 
-def pipeline(imap: Any, lines: list[bytes],
+def pipeline(conn: Connection, lines: list[bytes],
              counter: RoundTrips | None = None) -> tuple[list[list[bytes]], list[Response]]:
     """Send several commands at once: one round trip of latency for all of them.
 
     Servers may run pipelined commands concurrently and complete them in any order (Dovecot
     does), so untagged data cannot be attributed to one command: all of it comes back in one
     list, in arrival order, with each command's completion in the order of ``lines``."""
-    tags: list[bytes] = [imap._new_tag() for _ in lines]
+    tags = [conn.new_tag() for _ in lines]
     try:
-        imap.send(b"".join(tag + b" " + line + b"\r\n" for tag, line in zip(tags, lines, strict=True)))
+        conn.send(b"".join(tag + b" " + line + b"\r\n" for tag, line in zip(tags, lines, strict=True)))
         if counter is not None:
             counter.count += 1
-        units, done = _read(imap, tags)
-    except (OSError, ssl.SSLError, TimeoutError) as exc:
+        units, done = _read(conn, tags)
+    except IO_ERRORS as exc:
         raise ImapUnavailable(f"connection lost: {exc}") from exc
     return units, [done[tag] for tag in tags]
 
@@ -98,7 +185,7 @@ AHEAD = 2  # commands the reader thread of ``stream`` keeps in flight
 WAITING_PIECES = 8  # pieces it reads ahead of the caller before it blocks
 
 
-def stream(imap: Any, lines: list[bytes], counter: RoundTrips | None = None,
+def stream(conn: Connection, lines: list[bytes], counter: RoundTrips | None = None,
            ahead: int = AHEAD, every: int = 250) -> Generator[tuple[bytes, Response], None, None]:
     """Send ``lines`` and yield their answers as they arrive, read by a thread.
 
@@ -115,7 +202,7 @@ def stream(imap: Any, lines: list[bytes], counter: RoundTrips | None = None,
     command asked for, and callers must not assume otherwise."""
     if len(lines) <= 1:
         for line in lines:
-            yield line, command(imap, line, counter)
+            yield line, command(conn, line, counter)
         return
     ready: queue.Queue[tuple[bytes, Response] | BaseException | None] = queue.Queue(WAITING_PIECES)
     stop = threading.Event()
@@ -124,7 +211,7 @@ def stream(imap: Any, lines: list[bytes], counter: RoundTrips | None = None,
         def piece(units: list[list[bytes]]) -> None:
             if not stop.is_set():  # a caller that stopped wants no more
                 ready.put((sent, Response(units=units)))
-        return receive(imap, tag, piece, every)
+        return receive(conn, tag, piece, every)
 
     def produce() -> None:
         try:
@@ -132,7 +219,7 @@ def stream(imap: Any, lines: list[bytes], counter: RoundTrips | None = None,
             for line in lines:
                 if stop.is_set():
                     break
-                in_flight.append((line, send(imap, line, counter)))
+                in_flight.append((line, send(conn, line, counter)))
                 # The next command is sent before the first answer is read, so that the
                 # server never idles between them (~20 ms of a cold 10k sync). Dovecot
                 # answers pipelined FETCHes one after the other, so the first screen still
@@ -162,18 +249,19 @@ def stream(imap: Any, lines: list[bytes], counter: RoundTrips | None = None,
         thread.join()
 
 
-def _read(imap: Any, tags: list[bytes], piece: Callable[[list[list[bytes]]], None] | None = None,
-          every: int = 0) -> tuple[list[list[bytes]], dict[bytes, Response]]:
-    """Read until every tag has completed. Bytes read beyond the last completion are kept
+def _read(conn: Connection, tags: list[bytes], piece: Callable[[list[list[bytes]]], None] | None = None,
+          every: int = 0, continuation: bool = False) -> tuple[list[list[bytes]], dict[bytes, Response]]:
+    """Read until every tag has completed (or, with ``continuation``, until the server's
+    "+" go-ahead, or the tag's completion when it refuses). Bytes read beyond that are kept
     on the connection for the next call. With ``piece``, every ``every`` complete units are
     handed to it as they arrive instead of being returned at the end.
 
     The buffer is immutable bytes, rebuilt from the unread tail when a chunk arrives: each
     line and literal is then one slice (a bytearray's slice is a copy made into bytes by a
     second copy), and the tails are short next to the 256 KB chunks."""
-    reader = imap.file
-    buf: bytes = getattr(imap, "_mss_leftover", b"")
-    imap._mss_leftover = b""
+    reader = conn.reader
+    buf = conn.leftover
+    conn.leftover = b""
     pos = 0
     units: list[list[bytes]] = []
     done: dict[bytes, Response] = {}
@@ -208,10 +296,13 @@ def _read(imap: Any, tags: list[bytes], piece: Callable[[list[list[bytes]]], Non
                 status, _, text = rest.partition(b" ")
                 done[tag] = Response(status=status.upper(), text=text)
                 waiting.discard(tag)
-                if not waiting:
-                    imap._mss_leftover = buf[pos:]
+                if not waiting or continuation:
+                    conn.leftover = buf[pos:]
                     return units, done
                 continue
+            if continuation and line[:1] == b"+":
+                conn.leftover = buf[pos:]
+                return units, done
             if piece is not None and len(units) >= every:
                 piece(units)
                 units = []

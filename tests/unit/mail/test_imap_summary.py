@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apps.mail.imap import wire
-from apps.mail.imap.session import _is_notification, parse_uid_set, uid_set
+from apps.mail.imap.answers import is_notification
 from apps.mail.imap.summaries import UNKNOWN_DATE, attachment_kinds, parse_flags_unit, parse_summary_unit
+from apps.mail.imap.uids import parse_uid_set, uid_set
 
 HEADER = (b"From: =?iso-8859-1?q?Sophie_B=E9rnard?= <Sophie.Bernard@pharmacie.mssante.test>\r\n"
           b"To: Claire <claire.martin@medecin.mssante.test>,\r\n secretariat@medecin.mssante.test\r\n"
@@ -76,27 +77,16 @@ def test_uid_sets_round_trip() -> None:
     assert parse_uid_set(b"1:3,7,10:9") == [1, 2, 3, 7, 9, 10]
 
 
-class FakeImap:
-    """The two things wire.command uses of imaplib: a tag source and a buffered reader."""
-
-    _mss_leftover = b""  # what wire keeps between commands
-
-    def __init__(self, data: bytes) -> None:
-        self.file = io.BufferedReader(io.BytesIO(data), buffer_size=7)  # tiny: literals straddle reads
-        self.sent = b""
-
-    def _new_tag(self) -> bytes:
-        return b"T1"
-
-    def send(self, data: bytes) -> None:
-        self.sent += data
+def connection(data: bytes, buffer_size: int = 7) -> wire.Connection:
+    """A connection reading canned bytes (a tiny buffer: literals straddle reads)."""
+    return wire.Connection(io.BufferedReader(io.BytesIO(data), buffer_size=buffer_size), lambda data: None)
 
 
 def test_wire_reader_splits_units_and_literals() -> None:
-    literal = b"Subject: T1 OK inside a literal\r\n\r\n"
+    literal = b"Subject: W1 OK inside a literal\r\n\r\n"
     data = (b"* 1 FETCH (UID 5 BODY[HEADER] {%d}\r\n" % len(literal) + literal + b" FLAGS ())\r\n"
-            b"* 2 EXISTS\r\nT1 OK done\r\n")
-    response = wire.command(FakeImap(data), b"UID FETCH 5 X")
+            b"* 2 EXISTS\r\nW1 OK done\r\n")
+    response = wire.command(connection(data), b"UID FETCH 5 X")
     assert response.status == b"OK" and len(response.units) == 2
     assert response.units[0][1] == literal and response.units[0][2] == b" FLAGS ())"
 
@@ -116,36 +106,35 @@ class Trickle:
 
 @pytest.mark.parametrize("most", [1, 2, 3, 7, 64, 1 << 20])
 def test_wire_reader_gives_the_same_units_however_the_bytes_arrive(most: int) -> None:
-    literal = b"Subject: T1 OK inside\r\n\r\n"
+    literal = b"Subject: W1 OK inside\r\n\r\n"
     long_line = b"* SEARCH " + b" ".join(b"%d" % n for n in range(1, 3000))
     data = (b"* 1 FETCH (UID 5 BODY[HEADER] {%d}\r\n" % len(literal) + literal + b" FLAGS ())\r\n"
-            + long_line + b"\r\n* 2 FETCH (UID 6 BODY[] {0}\r\n)\r\nT1 OK done\r\n* 3 EXISTS\r\n")
-    imap, trickle = FakeImap(b""), Trickle(data, most)
-    imap.file = trickle  # type: ignore[assignment]
-    response = wire.command(imap, b"X")
+            + long_line + b"\r\n* 2 FETCH (UID 6 BODY[] {0}\r\n)\r\nW1 OK done\r\n* 3 EXISTS\r\n")
+    trickle = Trickle(data, most)
+    conn = wire.Connection(trickle, lambda data: None)  # type: ignore[arg-type]
+    response = wire.command(conn, b"X")
     assert response.status == b"OK" and response.text == b"done"
     assert response.units == [[b"* 1 FETCH (UID 5 BODY[HEADER] ", literal, b" FLAGS ())"], [long_line],
                               [b"* 2 FETCH (UID 6 BODY[] ", b"", b")"]]
-    assert imap._mss_leftover + trickle.data == b"* 3 EXISTS\r\n"  # kept for the next command
-    trickle.data += b"T1 OK again\r\n"  # and the stream ends right after a completion
-    response = wire.command(imap, b"Y")
+    assert conn.leftover + trickle.data == b"* 3 EXISTS\r\n"  # kept for the next command
+    trickle.data += b"W2 OK again\r\n"  # and the stream ends right after a completion
+    response = wire.command(conn, b"Y")
     assert response.units == [[b"* 3 EXISTS"]] and response.text == b"again"
 
 
 def test_pipelined_answers_read_in_order_even_when_they_arrive_together() -> None:
     # Dovecot completes pipelined commands in any order: here STATUS before NOOP.
-    imap = FakeImap(b"* STATUS INBOX (MESSAGES 3)\r\nA2 OK status\r\n* 1 EXISTS\r\nA1 OK noop\r\n")
-    imap.file = io.BufferedReader(io.BytesIO(imap.file.read()), buffer_size=1 << 16)  # one read gets all
-    tags = iter([b"A1", b"A2"])
-    imap._new_tag = lambda: next(tags)  # type: ignore[method-assign]
-    units, (noop, status) = wire.pipeline(imap, [b"NOOP", b"STATUS INBOX (MESSAGES)"])
+    conn = connection(b"* STATUS INBOX (MESSAGES 3)\r\nW2 OK status\r\n* 1 EXISTS\r\nW1 OK noop\r\n",
+                      buffer_size=1 << 16)  # one read gets all
+    units, (noop, status) = wire.pipeline(conn, [b"NOOP", b"STATUS INBOX (MESSAGES)"])
     assert units == [[b"* STATUS INBOX (MESSAGES 3)"], [b"* 1 EXISTS"]]
     assert (noop.status, noop.text, status.text) == (b"OK", b"noop", b"status")
 
 
 def test_wire_reader_reports_a_cut_connection() -> None:
     with pytest.raises(wire.ImapUnavailable):
-        wire.command(FakeImap(b"* 1 FETCH (UID 5 BODY[] {100}\r\nshort"), b"X")
+        wire.command(connection(b"* 1 FETCH (UID 5 BODY[] {100}\r\nshort"), b"X")
+
 
 
 def test_read_receipts_and_delivery_reports_are_marked() -> None:
@@ -204,4 +193,4 @@ def test_any_header_block_gives_a_storable_record(fields: list[tuple[bytes, byte
 def test_what_counts_as_the_server_telling_us_the_folder_changed(head: bytes, expected: bytes,
                                                                  notice: bool) -> None:
     # A pooled session trusts one NOOP at the next check only when nothing like this came.
-    assert _is_notification([head], expected) is notice
+    assert is_notification([head], expected) is notice

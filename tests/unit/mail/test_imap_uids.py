@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apps.mail.imap.session import MovedUids, expand_uid_set, parse_copyuid, uid_set
+from apps.mail.imap.uids import MovedUids, expand_uid_set, parse_copyuid, uid_set
 
 
 def test_uid_sets_round_trip() -> None:
