@@ -25,6 +25,7 @@ bench: install messages
 lint: install
 	@$(PY) -m ruff check .
 	@DJANGO_DEBUG=1 $(PY) -m mypy
+	@.venv/bin/lint-imports --no-cache
 
 stack-start: install
 	@$(PY) devstack/stack.py start --profile demo

@@ -114,9 +114,9 @@ class ImapSession:
         A mailbox seen before (``known``: its selectable folders in the index) is asked
         STATUS of the INBOX first, then LIST, then STATUS of the others, pipelined, rather
         than LIST-STATUS: Dovecot (2.3, Maildir, list index) answers a STATUS of a 100,000-
-        message INBOX in ~3 ms as a session's first mailbox command but in ~75 ms once any
-        other mailbox was looked at, LIST-STATUS included: 4 ms instead of ~80 for the
-        no-change sync of a fresh connection. A first sync knows no folder: LIST-STATUS
+        message INBOX in a few milliseconds as a session's first mailbox command but some
+        twenty times slower once any other mailbox was looked at, LIST-STATUS included
+        (``bench/sync.py``: ``nochange_sync_fresh_login_ms``). A first sync knows no folder: LIST-STATUS
         where offered. Folders the LIST shows and nothing answered for are asked after."""
         items = STATUS_ITEMS + (b" HIGHESTMODSEQ" if self.condstore else b"")
         list_status = b"LIST-STATUS" in self.capabilities and not known

@@ -53,9 +53,9 @@ def summary_values(folder_id: int, records: Sequence[SummaryRecord]) -> list[Any
     """The rows' column values, flat, in ``_COLUMNS`` order, dates as the backend stores
     them: plain data that pickles fast for the writer process.
 
-    On SQLite the booleans go as 0 and 1: Python's sqlite3 binds an int in ~60 ns but looks
-    a bool up as a type to adapt, failing with a formatted AttributeError it discards
-    (~440 ns), and a row has nine of them."""
+    On SQLite the booleans go as 0 and 1: Python's sqlite3 binds an int directly but looks a
+    bool up as a type to adapt, failing with a formatted AttributeError it discards, and a
+    row has nine of them (``bench/micro.py``: ``sqlite_bind_bool_ns``)."""
     adapt = _datetime_adapter()
     width = len(_COLUMNS)
     date_at = _COLUMNS.index("date") - width
@@ -82,7 +82,7 @@ def insert_values(values: list[Any]) -> int:
 
     On SQLite the statements go to the sqlite3 cursor itself, with ``?`` placeholders:
     Django's wrapper would rewrite each 12,500-placeholder statement with a regex at every
-    call, about 8 µs a row, as much as SQLite's own work."""
+    call, as much work a row as SQLite's own."""
     width = len(_COLUMNS)
     count = len(values) // width
     if not count:
@@ -119,7 +119,7 @@ def insert_values(values: list[Any]) -> int:
 def copy_values(values: list[Any], table: str, columns: str) -> bool:
     """PostgreSQL: the rows through COPY, in a savepoint. Django's psycopg cursors bind on
     the client, so a 500-row INSERT was a 13,000-value statement built and parsed as text at
-    every call: ~65 µs a row, against ~14 for COPY (10k initial sync 1.0 s → 0.5 s). COPY has no
+    every call, several times what COPY costs (``bench/sync.py``, PostgreSQL ratios). COPY has no
     ON CONFLICT: if a row is already there (another writer got there first), it stores
     nothing and returns False, and the caller's INSERT skips the rows already stored.
 

@@ -18,7 +18,7 @@ from apps.mail.services import MailAccess, message_raw_get, message_reports
 from apps.mail.services.messages import RAW_CACHE_SECONDS
 
 logger = logging.getLogger(__name__)
-CLEAN_CACHE_SECONDS = 600  # sanitising costs ~3 ms per KB (bleach): once per message version
+CLEAN_CACHE_SECONDS = 600  # sanitising is costly (bench/micro.py): once per message version
 
 
 def _version(folder: Folder, uid: int) -> str:
