@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import bleach
 
-from .sanitize import RAW_CONTENT
+from .sanitize import drop_raw_elements
 
 TAGS = frozenset({"a", "b", "strong", "i", "em", "u", "ul", "ol", "li", "p", "br", "div",
                   "blockquote"})
@@ -27,7 +27,7 @@ def _href(tag: str, name: str, value: str) -> bool:
 
 def compose_html_clean(source: str) -> str:
     """The editor's HTML reduced to the tags it offers; links only http(s), mailto, tel."""
-    source = RAW_CONTENT.sub("", source[:MAX_CHARS])  # script, style...: content dropped too
+    source = drop_raw_elements(source[:MAX_CHARS])  # script, style...: content dropped too
     cleaned = bleach.clean(source, tags=TAGS, attributes=_href, protocols=SCHEMES,
                            strip=True, strip_comments=True)
     return cleaned.strip()

@@ -4,6 +4,12 @@ The sync engine decodes these for every message of 100,000-message folders, so t
 cases take a fast path (one regex, no ``email`` package machinery) and anything unusual
 falls back to the standard library. Nothing here raises on malformed input: a list must
 show a broken message rather than lose it.
+
+Every value comes from a sender: each is cut to ``HEADER_MAX`` before any pattern runs,
+and no pattern here can backtrack over it (each scan starts only where a match can start,
+or is bounded), so a hostile header costs time linear in its length, capped. One
+catastrophic From (a run of U+00A0 before an address, against three overlapping
+whitespace quantifiers) used to hold a sync for minutes.
 """
 
 from __future__ import annotations
@@ -16,10 +22,15 @@ import email.utils
 import functools
 import re
 
+HEADER_MAX = 16 * 1024  # bytes (or characters) of one header value ever looked at
+DATE_MAX = 200  # a date is ~31 bytes; comments and zone names make some longer
+ADDRESS_CHARS = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~.-"
+
 _ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=")
 _BETWEEN_WORDS = re.compile(rb"(\?=)\s+(=\?)")
-_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+[A-Za-z0-9]")
-_NAME_ADDR = re.compile(r'^\s*"?(.*?)"?\s*<\s*([^<>\s]*)\s*>\s*$', re.S)
+# The lookbehind lets a match start only where a run of address characters starts: without
+# it, a long run with no "@" was scanned again from each of its characters (quadratic).
+_ADDRESS = re.compile(rf"(?<![{ADDRESS_CHARS}])[{ADDRESS_CHARS}]+@[A-Za-z0-9.-]+[A-Za-z0-9]")
 _DATE = re.compile(
     rb"(?:\w{3},\s*)?(\d{1,2})\s+(\w{3})\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*"
     rb"([+-]\d{4})?")
@@ -75,7 +86,7 @@ def decode_text(raw: bytes) -> str:
     Cached: the same correspondents' names come back thousands of times in a mailbox. A
     value that is one encoded word (most encoded subjects and names) is decoded straight
     to text, without a regex substitution and a second decoding."""
-    raw = raw.strip()
+    raw = raw[:HEADER_MAX].strip()
     if raw.find(b"=?") >= 0:  # not ``in``: see summaries._structure_kinds
         single = _ENCODED_WORD.fullmatch(raw)
         if single is None:
@@ -117,10 +128,21 @@ _KNOWN_NAMES = {name: name.lower() for name in (
 
 @functools.lru_cache(maxsize=8192)
 def name_and_address(value: str) -> tuple[str, str]:
-    """``"Dr Claire Martin" <claire@x>`` → (name, address), address lower-cased."""
-    match = _NAME_ADDR.match(value)
-    if match:
-        return match.group(1).strip().replace('\\"', '"'), match.group(2).lower()
+    """``"Dr Claire Martin" <claire@x>`` → (name, address), address lower-cased.
+
+    The usual shape, a name then the address in angle brackets at the end, is cut at its
+    last ``<`` (no pattern); anything else is searched for an address, then left to the
+    standard library."""
+    value = value[:HEADER_MAX]
+    opening = value.rfind("<")
+    closing = value.find(">", opening + 1) if opening >= 0 else -1
+    if closing > 0 and not value[closing + 1:].strip():
+        address = value[opening + 1:closing].strip()
+        if not any(c.isspace() for c in address):
+            name = value[:opening].strip()
+            name = name[1:] if name.startswith('"') else name
+            name = name[:-1] if name.endswith('"') else name
+            return name.strip().replace('\\"', '"'), address.lower()
     found = _ADDRESS.search(value)
     if found:
         return "", found.group(0).lower()
@@ -130,7 +152,7 @@ def name_and_address(value: str) -> tuple[str, str]:
 
 def addresses(value: str) -> list[str]:
     """Every address in a To/Cc value, lower-cased, in order, without duplicates."""
-    return list(dict.fromkeys(a.lower() for a in _ADDRESS.findall(value)))
+    return list(dict.fromkeys(a.lower() for a in _ADDRESS.findall(value[:HEADER_MAX])))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -144,6 +166,7 @@ def parse_date(raw: bytes) -> dt.datetime | None:
 
     The shape nearly every mailer writes, ``Wed, 01 Jan 2025 00:21:00 +0100``, is read by
     position (a third of the regex path's time); anything else goes through the regex."""
+    raw = raw[:DATE_MAX]
     if (len(raw) == 31 and raw[19:20] == b":" == raw[22:23] and raw[3:5] == b", "
             and raw[16:17] == b" " == raw[25:26] and raw[26:27] in (b"+", b"-")
             and raw[27:31].isdigit()):
@@ -217,4 +240,4 @@ def message_ids(raw: bytes) -> list[str]:
     """All ``<...>`` message ids in a References or In-Reply-To value."""
     if not raw:
         return []
-    return [m.decode("ascii", "replace") for m in _MESSAGE_ID.findall(raw)]
+    return [m.decode("ascii", "replace") for m in _MESSAGE_ID.findall(raw[:HEADER_MAX])]

@@ -54,8 +54,43 @@ CSS_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla"})
 SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _DANGEROUS_VALUE = re.compile(r"expression|javascript|vbscript|behavior|-moz-binding|@import|\\",
                               re.IGNORECASE)
-RAW_CONTENT = re.compile(r"<(script|style|noscript|template|iframe|object|embed|svg|math|title|"
-                          r"textarea|xmp|noembed|noframes)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+RAW_ELEMENTS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
+                "title", "textarea", "xmp", "noembed", "noframes")
+_RAW_OPENING = re.compile(r"<(" + "|".join(RAW_ELEMENTS) + r")\b", re.IGNORECASE)
+
+
+def drop_raw_elements(source: str) -> str:
+    """Raw-text and foreign-content elements removed with their content: they are where
+    mutation XSS hides (noscript, svg, math, style, template...), and their text is no
+    message. One pass, left to right: each element's end is looked for once, from its
+    start, and an element never closed takes the rest of the document with it (as a
+    browser's script or style would). The regular expression this replaces tried a lazy
+    match to the end of the document at every opening tag: quadratic in "<svg" repeated."""
+    lowered = source.lower()
+    kept: list[str] = []
+    position = 0
+    while (opening := _RAW_OPENING.search(source, position)) is not None:
+        kept.append(source[position:opening.start()])
+        name = opening.group(1).lower()
+        end = _closing_end(lowered, "</" + name, opening.end())
+        if end < 0:
+            return "".join(kept)
+        position = end
+    kept.append(source[position:])
+    return "".join(kept)
+
+
+def _closing_end(lowered: str, marker: str, start: int) -> int:
+    """Where the first ``</name  >`` at or after ``start`` ends, or -1."""
+    found = lowered.find(marker, start)
+    while found >= 0:
+        after = found + len(marker)
+        while after < len(lowered) and lowered[after].isspace():
+            after += 1
+        if lowered.startswith(">", after):
+            return after + 1
+        found = lowered.find(marker, after)
+    return -1
 
 
 @dataclass(frozen=True)
@@ -118,9 +153,7 @@ def sanitize_html(source: str, *, allow_remote: bool = False, cid_url: str | Non
     truncated = len(source) > max_chars
     if truncated:
         source = source[:max_chars]
-    # Raw-text and foreign-content elements go whole (with their content): they are where
-    # mutation XSS hides (noscript, svg, math, style, template...).
-    source = RAW_CONTENT.sub("", source)
+    source = drop_raw_elements(source)
 
     def attribute_filter(tag: str, name: str, value: str) -> bool:
         return name in ATTRIBUTES.get(tag, []) or name in ATTRIBUTES["*"]

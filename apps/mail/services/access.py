@@ -72,9 +72,9 @@ def mail_access_for_session_key(*, mailbox: Mailbox, session_key: str | None,
     """For a worker acting for a user: tokens from the user's stored session (``SessionExpired``
     once it is over), pooled per session unless not ``pooled``; a certificate mailbox needs
     no session."""
-    if mailbox.auth_mode != Mailbox.AuthMode.PSC_XOAUTH2 or not session_key:
+    if mailbox.auth_mode != Mailbox.AuthMode.PSC_XOAUTH2:
         return mail_access_for_certificate(mailbox=mailbox, pooled=pooled)
-    key = session_key
+    key = session_key or ""  # none: the first token asked raises SessionExpired
 
     def provider(force: bool) -> str:
         return psc_access_token_for_session_key(session_key=key, force_refresh=force)
