@@ -241,3 +241,14 @@ def message_ids(raw: bytes) -> list[str]:
     if not raw:
         return []
     return [m.decode("ascii", "replace") for m in _MESSAGE_ID.findall(raw[:HEADER_MAX])]
+
+
+# Control characters (CR and LF first) become spaces in a value that goes into a new
+# message's header: a decoded encoded word may hold them, and the email package refuses a
+# header value with a line break (a reply to such a message answered 500).
+_ONE_LINE = {code: " " for code in [*range(0x00, 0x09), *range(0x0a, 0x20), 0x7f, 0x85, 0x2028, 0x2029]}
+
+
+def one_line(value: str) -> str:
+    """``value`` safe for one header line: no CR, LF or other control character."""
+    return value.translate(_ONE_LINE)

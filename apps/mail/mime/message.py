@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 
+from .headers import one_line
+
 MAX_TEXT = 2_000_000
 
 
@@ -69,7 +71,7 @@ def _text_of(part: Message) -> str:
 
 def _addresses(message: Message, header: str) -> tuple[str, ...]:
     values = message.get_all(header, [])
-    pairs = email.utils.getaddresses([str(v) for v in values])
+    pairs = email.utils.getaddresses([one_line(str(v)) for v in values])
     return tuple(email.utils.formataddr(p) if p[0] else p[1] for p in pairs if p[1])
 
 
@@ -128,7 +130,7 @@ def _parsed(message: Message) -> ParsedMessage:
                 part_id=str(index), filename=safe_filename(filename or ""), content_type=content_type,
                 size=len(payload), content_id=(part.get("Content-ID") or "").strip().strip("<>"),
                 inline=True))
-    name, address = email.utils.parseaddr(str(message.get("From", "")))
+    name, address = email.utils.parseaddr(one_line(str(message.get("From", ""))))
     try:
         date = email.utils.parsedate_to_datetime(str(message.get("Date", "")))
     except (TypeError, ValueError, IndexError):
@@ -136,12 +138,12 @@ def _parsed(message: Message) -> ParsedMessage:
     if date is not None and date.tzinfo is None:
         date = date.replace(tzinfo=dt.UTC)
     return ParsedMessage(
-        subject=str(message.get("Subject", "")), sender_name=name, sender_address=address.lower(),
+        subject=one_line(str(message.get("Subject", ""))), sender_name=name, sender_address=address.lower(),
         to=_addresses(message, "To"), cc=_addresses(message, "Cc"), date=date,
-        message_id=str(message.get("Message-ID", "")).strip(),
+        message_id=one_line(str(message.get("Message-ID", ""))).strip(),
         references=" ".join(str(message.get("References", "")).split()), text=text, html=html,
         attachments=tuple(attachments),
-        read_receipt_to=str(message.get("Disposition-Notification-To", "")).strip(),
+        read_receipt_to=one_line(str(message.get("Disposition-Notification-To", ""))).strip(),
         defects=len(getattr(message, "defects", [])))
 
 

@@ -15,6 +15,8 @@ import email.utils
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
 
+from .headers import one_line
+
 # Whether a BODYSTRUCTURE (lower-cased) is a report: the sync flags those rows.
 REPORT_MARKERS = (b'"disposition-notification"', b'"delivery-status"')
 
@@ -98,9 +100,11 @@ def mdn_build(*, reporter: str, reporter_name: str, to: str, original_message_id
     """The MDN for a message displayed to ``reporter`` (RFC 8098 §3), sent because the user
     chose to ("manual-action/MDN-sent-manually"). ``subject`` and ``explanation`` (the part
     a person reads) come translated from the caller."""
+    reporter_name, subject, original_message_id = (
+        one_line(reporter_name), one_line(subject), one_line(original_message_id).strip())
     mdn = EmailMessage()
     mdn["From"] = email.utils.formataddr((reporter_name, reporter)) if reporter_name else reporter
-    mdn["To"] = to
+    mdn["To"] = one_line(to)
     mdn["Subject"] = subject
     mdn["Date"] = email.utils.formatdate(localtime=True)
     mdn["Message-ID"] = message_id

@@ -12,6 +12,7 @@ from email.utils import formataddr, formatdate, make_msgid
 
 from django.conf import settings
 
+from ..mime.headers import one_line
 from ..models import Mailbox
 
 
@@ -29,9 +30,13 @@ def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subj
     """A message with the MSSanté headers every message carries: plain text, or ``html``
     (already sanitised) with ``body`` as its text alternative; a read receipt asked of the
     recipients' software when ``read_receipt`` (RFC 8098: they may decline)."""
+    # Every value put in a header is one line: a decoded Message-ID or a posted subject may
+    # hold CR/LF, which the email package refuses (and which would forge headers).
+    sender_name, subject = one_line(sender_name), one_line(subject)
+    in_reply_to, references = one_line(in_reply_to).strip(), one_line(references).strip()
     message = EmailMessage()
     message["From"] = formataddr((sender_name, mailbox.address)) if sender_name else mailbox.address
-    message["To"] = ", ".join(to)
+    message["To"] = ", ".join(one_line(address) for address in to)
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=mailbox.address.split("@")[1])
