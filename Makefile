@@ -36,3 +36,4 @@ stack-stop:
 
 clean: stack-stop
 	rm -rf .devstack var test-artifacts static_collected
+	@$(PY) -c 'from devstack import stack; import shutil; [shutil.rmtree(stack.runtime_dir(p), ignore_errors=True) for p in stack.PROFILES]'

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -55,11 +56,22 @@ PROFILES = {
                   redis=16379, psc=18080, postgres=15432),
     "test": Ports(imap=11143, imaps=11993, smtp_in=11025, submission=11587, submissions=11465,
                   redis=17379, psc=19080, postgres=16432),
+    # A stack started from another checkout by the test suite (tests/integration/test_devstack.py).
+    "probe": Ports(imap=12143, imaps=12993, smtp_in=12025, submission=12587, submissions=12465,
+                   redis=18379, psc=20080, postgres=17432),
 }
 
 
 def state_dir(profile: str) -> Path:
     return ROOT / ".devstack" / profile
+
+
+def runtime_dir(profile: str) -> Path:
+    """Unix sockets (and Dovecot's pid file) under a short path: a socket's path may not pass
+    107 bytes, and a checkout may live deep in a CI workspace. One per checkout and profile,
+    named by a hash of the checkout's path."""
+    digest = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    return Path("/tmp") / f"mssweb-{digest}-{profile}"
 
 
 def issuer(ports: Ports) -> str:
@@ -218,7 +230,10 @@ def render(template: str, **values: object) -> str:
 
 def write_dovecot(profile: str, state: Path, ports: Ports) -> Path:
     dov = state / "dovecot"
-    (dov / "run").mkdir(parents=True, exist_ok=True)
+    dov.mkdir(parents=True, exist_ok=True)
+    run = runtime_dir(profile) / "dovecot"
+    run.mkdir(parents=True, exist_ok=True)
+    run.parent.chmod(0o755)
     (state / "mail").mkdir(exist_ok=True)
     shutil.chown(state / "mail", user="mail", group="mail")
     lines = []
@@ -240,10 +255,10 @@ def write_dovecot(profile: str, state: Path, ports: Ports) -> Path:
         issuer=issuer(ports)), encoding="utf-8")
     conf = dov / "dovecot.conf"
     conf.write_text(render(
-        "dovecot.conf", instance=f"mssante-{profile}", base_dir=dov / "run", state=state,
-        dov=dov, tls=state / "tls", imap_port=ports.imap, imaps_port=ports.imaps,
+        "dovecot.conf", instance=f"mssante-{profile}", base_dir=run, state=state,
+        dov=dov, run=run, tls=state / "tls", imap_port=ports.imap, imaps_port=ports.imaps,
         log=state / "log" / "dovecot.log"), encoding="utf-8")
-    for path in [dov, *dov.rglob("*")]:
+    for path in [dov, *dov.rglob("*"), run]:
         if path.is_dir():
             path.chmod(0o755)
     return conf
@@ -251,7 +266,10 @@ def write_dovecot(profile: str, state: Path, ports: Ports) -> Path:
 
 def write_postfix(profile: str, state: Path, ports: Ports) -> Path:
     pf = state / "postfix"
-    (pf / "queue").mkdir(parents=True, exist_ok=True)
+    pf.mkdir(parents=True, exist_ok=True)
+    queue = runtime_dir(profile) / "postfix"  # its public/ and private/ hold unix sockets
+    queue.mkdir(parents=True, exist_ok=True)
+    queue.parent.chmod(0o755)
     (pf / "data").mkdir(exist_ok=True)
     shutil.chown(pf / "data", user="postfix", group="postfix")
     domains = IDENTITIES["domains"]
@@ -259,7 +277,8 @@ def write_postfix(profile: str, state: Path, ports: Ports) -> Path:
     (pf / "vmailbox").write_text("".join(f"{u} OK\n" for u in users), encoding="utf-8")
     (pf / "senders").write_text("".join(f"{u} {u}\n" for u in users), encoding="utf-8")
     (pf / "main.cf").write_text(render(
-        "postfix-main.cf", pf=pf, state=state, tls=state / "tls", domains=", ".join(domains),
+        "postfix-main.cf", pf=pf, queue=queue, state=state, run=runtime_dir(profile), tls=state / "tls",
+        domains=", ".join(domains),
         log=state / "log" / "postfix.log", profile=profile), encoding="utf-8")
     (pf / "master.cf").write_text(render(
         "postfix-master.cf", smtp_in=ports.smtp_in, submission=ports.submission,
@@ -317,10 +336,11 @@ def spawn(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subpr
                             env=env, start_new_session=True, cwd=ROOT)
 
 
-def pid_files(state: Path) -> dict[str, Path]:
+def pid_files(profile: str) -> dict[str, Path]:
+    state = state_dir(profile)
     return {
-        "dovecot": state / "dovecot" / "run" / "master.pid",
-        "postfix": state / "postfix" / "queue" / "pid" / "master.pid",
+        "dovecot": runtime_dir(profile) / "dovecot" / "master.pid",
+        "postfix": runtime_dir(profile) / "postfix" / "pid" / "master.pid",
         "redis": state / "redis" / "redis.pid",
         "psc": state / "psc" / "psc.pid",
         "postgres": state / "postgres" / "data" / "postmaster.pid",
@@ -334,20 +354,22 @@ def _pg_bin(name: str) -> str:
     return str(found[-1])
 
 
-def start_postgres(state: Path, ports: Ports) -> None:
+def start_postgres(profile: str, state: Path, ports: Ports) -> None:
     """A throwaway cluster owned by the postgres user, trust auth on loopback only."""
     pg = state / "postgres"
     data = pg / "data"
-    (pg / "run").mkdir(parents=True, exist_ok=True)
+    sockets = runtime_dir(profile) / "postgres"
+    pg.mkdir(parents=True, exist_ok=True)
+    sockets.mkdir(parents=True, exist_ok=True)
     shutil.chown(pg, user="postgres", group="postgres")
-    shutil.chown(pg / "run", user="postgres", group="postgres")
+    shutil.chown(sockets, user="postgres", group="postgres")
     as_postgres = ["runuser", "-u", "postgres", "--"]
     if not (data / "PG_VERSION").exists():
         subprocess.run([*as_postgres, _pg_bin("initdb"), "-D", str(data), "-U", "mssante",
                         "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"], check=True,
                        stdin=subprocess.DEVNULL, capture_output=True)
     subprocess.run([*as_postgres, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(pg / "postgres.log"),
-                    "-o", f"-p {ports.postgres} -k {pg / 'run'} -c listen_addresses=127.0.0.1 "
+                    "-o", f"-p {ports.postgres} -k {sockets} -c listen_addresses=127.0.0.1 "
                           "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
                     "start"], check=True, stdin=subprocess.DEVNULL, capture_output=True)
     for _ in range(100):
@@ -372,7 +394,7 @@ def start(profile: str) -> None:
         parent.chmod(parent.stat().st_mode | 0o055)
     make_certificates(state / "tls")
     make_psc_keys(state)
-    pids = pid_files(state)
+    pids = pid_files(profile)
     logs = state / "log"
 
     if not read_pid(pids["redis"]):
@@ -406,7 +428,7 @@ def start(profile: str) -> None:
               env)
 
     if not read_pid(pids["postgres"]):
-        start_postgres(state, ports)
+        start_postgres(profile, state, ports)
 
     wait_ports([ports.redis], "redis", log=logs / "redis.log")
     wait_ports([ports.psc], "PSC simulator", log=logs / "psc.log")
@@ -421,7 +443,7 @@ def stop(profile: str) -> None:
     state = state_dir(profile)
     if not state.exists():
         return
-    pids = pid_files(state)
+    pids = pid_files(profile)
     pf = state / "postfix"
     if read_pid(pids["postfix"]):
         subprocess.run(["postfix", "-c", str(pf), "stop"], env=dict(os.environ, MAIL_CONFIG=str(pf)),
@@ -451,13 +473,12 @@ def stop(profile: str) -> None:
 
 def status_quiet(profile: str) -> bool:
     """True when every daemon of the profile is already running."""
-    return all(read_pid(path) for path in pid_files(state_dir(profile)).values())
+    return all(read_pid(path) for path in pid_files(profile).values())
 
 
 def status(profile: str) -> int:
-    state = state_dir(profile)
     code = 0
-    for name, path in pid_files(state).items():
+    for name, path in pid_files(profile).items():
         pid = read_pid(path)
         print(f"{name:8} {'running, pid ' + str(pid) if pid else 'stopped'}")
         code |= 0 if pid else 1

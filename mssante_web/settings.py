@@ -238,6 +238,13 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Every task has a time limit: a message that somehow takes forever to parse must not hold a
+# worker (soft: the task stops and records why; hard: the child is killed). A task that hit
+# its limit is acknowledged, never redelivered; the sync lock outlives the hard limit.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("MSSANTE_TASK_SOFT_TIME_LIMIT", default=540)
+CELERY_TASK_TIME_LIMIT = env.int("MSSANTE_TASK_TIME_LIMIT", default=600)
+CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "mailbox-sync-schedule": {"task": "mail.mailbox_sync_schedule_task",
                               "schedule": float(MSSANTE_SYNC_INTERVAL)},

@@ -48,6 +48,14 @@ class IndexUnavailable(ApplicationError):
     )
 
 
+class SyncInProgress(ApplicationError):
+    """Another sync of the mailbox holds its lock (a worker, another page): nothing was done."""
+
+    default_message = _(
+        "Your mailbox is being synchronised. The new messages will appear in a few moments."
+    )
+
+
 class SessionExpired(ApplicationError):
     default_message = _("Your Pro Santé Connect session has ended. Please sign in again.")
 

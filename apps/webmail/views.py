@@ -21,7 +21,7 @@ from apps.mail.selectors import (
     mailbox_primary_for_user,
     message_page,
 )
-from apps.mail.services import mailbox_sync, mailbox_sync_enqueue
+from apps.mail.services import mailbox_first_screen, mailbox_sync, mailbox_sync_enqueue
 from apps.mail.sync import TUNING
 
 from .access import request_mail_access, request_mailbox
@@ -54,8 +54,8 @@ def home(request: HttpRequest) -> HttpResponse:
     mailbox = mailbox_primary_for_user(user=request.user)  # type: ignore[arg-type]
     inbox = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.INBOX).first()
     if inbox is None:
-        mailbox_sync(access=request_mail_access(request, mailbox), only=["INBOX"],
-                     initial_limit=TUNING.first_batch)
+        mailbox_first_screen(access=request_mail_access(request, mailbox), only=["INBOX"],
+                             initial_limit=TUNING.first_batch)
         mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key)
         inbox = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.INBOX).first()
     if inbox is None:

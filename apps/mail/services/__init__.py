@@ -29,6 +29,7 @@ from .outbox import OUTBOX_MAX_ATTEMPTS, outbox_due, outbox_enqueue, outbox_proc
 from .pool import POOL, SessionPool
 from .receipts import message_reports
 from .sync_runs import (
+    mailbox_first_screen,
     mailbox_sync,
     mailbox_sync_candidates,
     mailbox_sync_enqueue,
@@ -41,7 +42,8 @@ __all__ = [
     "TokenProvider", "draft_discard", "draft_save", "folder_counts_refresh", "folder_create",
     "folder_delete", "folder_empty", "folder_rename", "mail_access_for_certificate",
     "mail_access_for_request", "mail_access_for_session_key", "mailbox_session",
-    "mailbox_session_open", "mailbox_sync", "mailbox_sync_candidates", "mailbox_sync_enqueue",
+    "mailbox_first_screen", "mailbox_session_open", "mailbox_sync", "mailbox_sync_candidates",
+    "mailbox_sync_enqueue",
     "mailbox_sync_in_worker", "mailbox_sync_lock", "message_body_search", "message_build", "message_expunge",
     "message_flag_set", "message_keyword_set", "message_move", "message_raw_get",
     "message_reports", "outbox_due", "outbox_enqueue", "outbox_process", "outbox_retry",

@@ -1,11 +1,13 @@
 """Syncs as the site runs them, from the most direct to the most deferred:
 
-* ``mailbox_sync``: reach the mailbox, bring its index in step (``apps.mail.sync``) and
-  record the outcome the folder pane shows (backing off after failures). The web calls it
-  for a first screen or "Réessayer";
-* ``mailbox_sync_in_worker``: what ``mailbox_sync_task`` runs: the Redis lock (one sync
-  per mailbox across every worker), credentials from the user's stored session, and a
-  status word instead of an exception where retrying cannot help;
+* ``mailbox_sync``: under the mailbox's Redis lock (one sync per mailbox, whoever starts
+  it: a page, a sign-in, beat, a worker), reach the mailbox, bring its index in step
+  (``apps.mail.sync``) and record the outcome the folder pane shows (backing off after
+  failures). The web calls it for "Réessayer";
+* ``mailbox_first_screen``: a never-synced mailbox's INBOX, synced inline, or waited for
+  when a worker is already at it;
+* ``mailbox_sync_in_worker``: what ``mailbox_sync_task`` runs: credentials from the user's
+  stored session, and a status word instead of an exception where retrying cannot help;
 * ``mailbox_sync_enqueue``: ask a worker for one (debounced, not while backing off);
 * ``mailbox_sync_candidates``: what beat asks for.
 """
@@ -14,11 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import redis
 from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import DatabaseError, transaction
@@ -27,21 +31,52 @@ from django.utils import timezone
 
 from apps.accounts.session_keys import SESSION_REFRESH_TOKEN
 from apps.core.backoff import backoff_seconds
-from apps.core.errors import IndexUnavailable, MailAuthError, MailServerUnavailable, SessionExpired
+from apps.core.errors import (
+    IndexUnavailable,
+    MailAuthError,
+    MailServerUnavailable,
+    SessionExpired,
+    SyncInProgress,
+)
 
-from ..models import Mailbox
+from ..models import Folder, Mailbox
 from ..sync import IndexWriterFailed, SyncReport, mailbox_index_sync
 from .access import MailAccess, mail_access_for_session_key, mailbox_session
 
 logger = logging.getLogger(__name__)
 
 SYNC_TASK = "mail.mailbox_sync_task"  # apps.mail.tasks, enqueued by name (tasks import services)
-SYNC_LOCK_SECONDS = 900
+# The lock outlives the task's hard time limit: a sync killed at its limit has released
+# nothing, and no other may start on the mailbox before the killed one is surely gone.
+SYNC_LOCK_SECONDS = settings.CELERY_TASK_TIME_LIMIT + 60
+FIRST_SCREEN_WAIT = 10.0  # seconds a page waits for a worker's first sync to make the INBOX
 
 
 def mailbox_sync(*, access: MailAccess, only: Sequence[str] | None = None,
                  initial_limit: int | None = None) -> SyncReport:
-    """Sync and record the outcome on the mailbox (what the folder pane shows)."""
+    """Sync and record the outcome on the mailbox (what the folder pane shows). Raises
+    ``SyncInProgress`` when another sync of the mailbox runs."""
+    with mailbox_sync_lock(mailbox_id=access.mailbox.pk) as acquired:
+        if not acquired:
+            raise SyncInProgress(f"{access.mailbox.address}: a sync is running")
+        return _sync_recorded(access=access, only=only, initial_limit=initial_limit)
+
+
+def mailbox_first_screen(*, access: MailAccess, only: Sequence[str], initial_limit: int) -> None:
+    """The first screen of a mailbox never synced, inline (the newest messages of ``only``);
+    when a worker is already syncing it (the sign-in asked for one), wait for it to have
+    made the INBOX instead of syncing alongside."""
+    try:
+        mailbox_sync(access=access, only=only, initial_limit=initial_limit)
+    except SyncInProgress:
+        deadline = time.monotonic() + FIRST_SCREEN_WAIT
+        inbox = Folder.objects.filter(mailbox=access.mailbox, role=Folder.Role.INBOX)
+        while time.monotonic() < deadline and not inbox.filter(last_sync_at__isnull=False).exists():
+            time.sleep(0.1)
+
+
+def _sync_recorded(*, access: MailAccess, only: Sequence[str] | None,
+                   initial_limit: int | None) -> SyncReport:
     mailbox = access.mailbox
     Mailbox.objects.filter(pk=mailbox.pk).update(sync_running_since=timezone.now())
     try:
@@ -63,6 +98,12 @@ def mailbox_sync(*, access: MailAccess, only: Sequence[str] | None = None,
         logger.exception("sync of %s failed writing the index", mailbox.address)
         _sync_failed(mailbox, Mailbox.SyncError.INDEX, f"{type(exc).__name__}: {exc}")
         raise IndexUnavailable(str(exc)) from exc
+    except SoftTimeLimitExceeded as exc:
+        # Our side too: the task's time ran out (what was stored stays, the next run
+        # resumes after the backoff, not at once).
+        logger.error("sync of %s stopped at the task's time limit", mailbox.address)
+        _sync_failed(mailbox, Mailbox.SyncError.INDEX, "the sync reached its time limit")
+        raise IndexUnavailable("time limit") from exc
     except BaseException:
         Mailbox.objects.filter(pk=mailbox.pk).update(sync_running_since=None)
         raise
@@ -110,28 +151,26 @@ def mailbox_sync_in_worker(*, mailbox_id: int, session_key: str | None = None,
 
     Returns "done", "skipped" (another sync holds the lock), "no-session" (a PSC mailbox
     whose user's PSC session is over: the worker stops for it), "auth-refused",
-    "index-failed" or "gone". Server errors propagate as MailServerUnavailable so that the
-    task retries with backoff.
+    "index-failed" (our side, time limit included) or "gone". Server errors propagate as
+    MailServerUnavailable so that the task retries with backoff.
     """
     mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
     if mailbox is None:
         return "gone"
     if mailbox.auth_mode == Mailbox.AuthMode.PSC_XOAUTH2 and not session_key:
         return "no-session"
-    with mailbox_sync_lock(mailbox_id=mailbox_id) as acquired:
-        if not acquired:
-            return "skipped"
-        try:
-            mailbox_sync(access=mail_access_for_session_key(mailbox=mailbox, session_key=session_key),
-                         only=only)
-        except SessionExpired:
-            logger.info("PSC session over: background sync of %s stops", mailbox.address)
-            Mailbox.objects.filter(pk=mailbox_id).update(sync_running_since=None)
-            return "no-session"
-        except MailAuthError:
-            return "auth-refused"
-        except IndexUnavailable:  # logged and recorded; beat tries again after the backoff
-            return "index-failed"
+    try:
+        mailbox_sync(access=mail_access_for_session_key(mailbox=mailbox, session_key=session_key), only=only)
+    except SyncInProgress:
+        return "skipped"
+    except SessionExpired:
+        logger.info("PSC session over: background sync of %s stops", mailbox.address)
+        Mailbox.objects.filter(pk=mailbox_id).update(sync_running_since=None)
+        return "no-session"
+    except MailAuthError:
+        return "auth-refused"
+    except IndexUnavailable:  # logged and recorded; beat tries again after the backoff
+        return "index-failed"
     return "done"
 
 

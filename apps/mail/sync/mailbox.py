@@ -82,9 +82,12 @@ def mailbox_index_sync(*, mailbox: Mailbox, session: ImapSession, only: Sequence
     for name, status in statuses.items():
         folder = folders.get(name)
         if folder is None:
-            folder = folders[name] = Folder.objects.create(
-                mailbox=mailbox, name=name, delimiter=status.delimiter, role=status.role,
-                selectable=status.selectable)
+            # get_or_create: another sync of this mailbox may be creating it right now (a
+            # sign-in's inline first screen and a worker); it then gets the same row.
+            folder, _ = Folder.objects.get_or_create(
+                mailbox=mailbox, name=name, defaults={
+                    "delimiter": status.delimiter, "role": status.role, "selectable": status.selectable})
+            folders[name] = folder
         elif (folder.role, folder.delimiter, folder.selectable) != (
                 status.role, status.delimiter, status.selectable):
             folder.role, folder.delimiter, folder.selectable = (

@@ -35,8 +35,15 @@ def message_parsed_get(*, access: MailAccess, folder: Folder, uid: int) -> Parse
     return parsed  # type: ignore[no-any-return]
 
 
-def _clean_key(folder: Folder, uid: int, images: bool) -> str:
-    return f"mssweb:clean:{POLICY_VERSION}:{_version(folder, uid)}:{int(images)}"
+def body_cache_key(folder: Folder, uid: int, images: bool) -> str:
+    """The sanitised body of a message. Its own prefix: an attached message's key ends in a
+    part id, which can be "0" or "1" like this one's images flag (they once shared keys)."""
+    return f"mssweb:clean-body:{POLICY_VERSION}:{_version(folder, uid)}:{int(images)}"
+
+
+def attached_cache_key(folder: Folder, uid: int, part_id: str) -> str:
+    """The sanitised body of the message attached as part ``part_id``."""
+    return f"mssweb:clean-attached:{POLICY_VERSION}:{_version(folder, uid)}:{part_id}"
 
 
 def message_body_html(*, access: MailAccess, folder: Folder, uid: int, images: bool,
@@ -44,7 +51,7 @@ def message_body_html(*, access: MailAccess, folder: Folder, uid: int, images: b
     """The body for the frame (sanitised HTML, or the text as HTML) and how many remote
     images it blocked; remote images kept only when ``images``. ``cid_url`` is where an
     inline image is served, ``__CID__`` standing for its Content-ID."""
-    key = _clean_key(folder, uid, images)
+    key = body_cache_key(folder, uid, images)
     cached = cache.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -69,7 +76,7 @@ def attached_message_get(*, access: MailAccess, folder: Folder, uid: int, part_i
 
 def attached_body_html(*, access: MailAccess, folder: Folder, uid: int, part_id: str) -> str:
     """An attached message's body for the frame; its remote images always blocked."""
-    key = f"mssweb:clean:{POLICY_VERSION}:{_version(folder, uid)}:{part_id}"
+    key = attached_cache_key(folder, uid, part_id)
     body = cache.get(key)
     if body is None:
         parsed = attached_message_get(access=access, folder=folder, uid=uid, part_id=part_id)
