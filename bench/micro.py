@@ -83,7 +83,7 @@ def imapclient_parse(data: bytes) -> object:
 
 def record_costs() -> tuple[float, float]:
     values = (1, 2, "<a@x>", "", "", "k", dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "n", "a@x", "t", "r",
-              "s", 10, True, False, False, False, "", False, False, False, False, "", False)
+              "s", 10, True, False, False, False, "", False, False, False, False, "", False, False)
     fields = dict(zip(SummaryRecord._fields, values, strict=True))
     keyword = median_seconds(lambda: [SummaryRecord(**fields) for _ in range(20000)]) / 20000
     positional = median_seconds(lambda: [tuple.__new__(SummaryRecord, values) for _ in range(20000)]) / 20000

@@ -133,6 +133,7 @@ class MessageSummary(models.Model):
     att_cda = models.BooleanField(default=False)
     patient_ins = models.CharField(max_length=15, blank=True)
     is_report = models.BooleanField(default=False)  # MDN or DSN: shown on the message it is about
+    unreadable = models.BooleanField(default=False)  # its summary could not be parsed
 
     class Meta:
         verbose_name = _("message")

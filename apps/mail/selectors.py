@@ -51,7 +51,7 @@ def folder_list(*, mailbox: Mailbox) -> list[Folder]:
 PAGE_SIZE = 50
 LIST_FIELDS = ("uid", "date", "sender_name", "sender_address", "subject", "size", "seen",
                "flagged", "answered", "has_attachment", "att_pdf", "att_xdm", "att_cda",
-               "patient_ins", "thread_key", "folder_id")
+               "patient_ins", "thread_key", "folder_id", "unreadable")
 
 
 LIST_FILTERS = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import logging
 import re
 from typing import NamedTuple
 
@@ -25,6 +26,7 @@ from apps.mail.mime.headers import (
 )
 from apps.mail.mime.receipts import is_report_structure
 
+logger = logging.getLogger(__name__)
 UNKNOWN_DATE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 HEADER_FIELDS = b"FROM TO CC SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES"
 
@@ -60,6 +62,7 @@ class SummaryRecord(NamedTuple):
     att_cda: bool
     patient_ins: str
     is_report: bool  # a read receipt (MDN) or a delivery report (DSN)
+    unreadable: bool = False  # could not be parsed: listed anyway, with its source at hand
 
 
 class FlagsRecord(NamedTuple):
@@ -173,14 +176,48 @@ def parse_summary_unit(unit: list[bytes], patient_domain: str = "") -> SummaryRe
         thread_key(message_id, in_reply_to, references, uid), date, sender_name[:200],
         sender_address[:254], to_text[:500], recipients[:2000],
         decode_text(fields.get(b"subject", b""))[:500], size_value, seen, flagged, answered,
-        draft, keywords[:500], anything, pdf, xdm, cda, patient_ins, report))
+        draft, keywords[:500], anything, pdf, xdm, cda, patient_ins, report, False))
 
 
 def parse_summary_units(units: list[list[bytes]], patient_domain: str = "") -> list[SummaryRecord]:
-    """The records of the summary units among ``units`` (others are notifications)."""
+    """The records of the summary units among ``units`` (others are notifications). A unit
+    that cannot be parsed gives a minimal record flagged unreadable: one message must never
+    fail the sync of its folder at every run."""
     parse = parse_summary_unit
-    return [record for unit in units
-            if unit[0].find(b"HEADER.FIELDS") >= 0 and (record := parse(unit, patient_domain)) is not None]
+    records = []
+    for unit in units:
+        if unit[0].find(b"HEADER.FIELDS") < 0:
+            continue
+        try:
+            record = parse(unit, patient_domain)
+        except Exception as exc:  # noqa: BLE001 - the message is listed, flagged, and logged
+            record = unreadable_record(unit, exc)
+        if record is not None:
+            records.append(record)
+    return records
+
+
+_HEAD_UID = re.compile(rb"\bUID (\d+)")
+_HEAD_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+
+
+def unreadable_record(unit: list[bytes], error: BaseException) -> SummaryRecord | None:
+    """What is certain of a message whose summary could not be parsed: its UID and size
+    (from the server's own line), flagged unreadable; None without a UID."""
+    head = unit[0][:4096]  # the server's line: bounded all the same
+    uid = _HEAD_UID.search(head)
+    if uid is None:
+        return None
+    size = _HEAD_SIZE.search(head)
+    logger.warning("summary of uid %s unreadable (%s): listed as such", uid.group(1).decode(),
+                   type(error).__name__)
+    return SummaryRecord(
+        uid=int(uid.group(1)), modseq=0, message_id="", in_reply_to="", references="",
+        thread_key=thread_key("", "", "", int(uid.group(1))), date=UNKNOWN_DATE, sender_name="",
+        sender_address="",
+        to_display="", recipients="", subject="", size=int(size.group(1)) if size else 0, seen=False,
+        flagged=False, answered=False, draft=False, keywords="", has_attachment=False, att_pdf=False,
+        att_xdm=False, att_cda=False, patient_ins="", is_report=False, unreadable=True)
 
 
 def _parse_unit_slowly(unit: list[bytes]) -> tuple[int, bytes, int, int, bytes, bytes, bytes] | None:

@@ -194,3 +194,25 @@ def test_what_counts_as_the_server_telling_us_the_folder_changed(head: bytes, ex
                                                                  notice: bool) -> None:
     # A pooled session trusts one NOOP at the next check only when nothing like this came.
     assert is_notification([head], expected) is notice
+
+
+def test_a_unit_that_cannot_be_parsed_is_listed_unreadable_and_the_rest_goes_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from apps.mail.imap import summaries
+
+    def unit(uid: int) -> list[bytes]:
+        return [b"* %d FETCH (UID %d FLAGS (\\Seen) RFC822.SIZE 2048 INTERNALDATE \"24-Nov-2026 10:00:00 +0100\" "
+                b"BODY[HEADER.FIELDS (FROM SUBJECT)] " % (uid, uid), b"Subject: s%d\r\n\r\n" % uid,
+                b" BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1 NIL NIL NIL NIL))"]
+
+    parse = summaries.parse_summary_unit
+
+    def poisoned(one: list[bytes], patient_domain: str = "") -> object:
+        if b"UID 2 " in one[0]:
+            raise RecursionError("engineered")  # whatever a hostile message could trigger
+        return parse(one, patient_domain)
+
+    monkeypatch.setattr(summaries, "parse_summary_unit", poisoned)
+    records = summaries.parse_summary_units([unit(1), unit(2), unit(3)])
+    assert [(r.uid, r.subject, r.unreadable) for r in records] == [(1, "s1", False), (2, "", True), (3, "s3", False)]
+    assert records[1].size == 2048 and records[1].thread_key == "uid:2" and not records[1].seen
