@@ -8,6 +8,7 @@ import shutil
 import smtplib
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,12 +26,17 @@ def deep_checkout(base: Path, length: int) -> Path:
     folder = base.resolve()
     while len(str(folder)) < length:
         folder = folder / ("d" * min(200, length - len(str(folder)) - 1))
+        folder.mkdir(mode=0o755)
     shutil.copytree(ROOT / "devstack", folder / "devstack", ignore=shutil.ignore_patterns("__pycache__"))
     return folder
 
 
-def test_the_stack_starts_and_delivers_from_a_150_character_path(tmp_path: Path) -> None:
-    checkout = deep_checkout(tmp_path, 150)
+def test_the_stack_starts_and_delivers_from_a_150_character_path() -> None:
+    # Not pytest's tmp_path: its folders are private to root, and PostgreSQL and Dovecot's
+    # delivery run as their own users, who must reach the checkout (as in any real one).
+    base = Path(tempfile.mkdtemp(prefix="mssweb-deep-", dir="/tmp"))
+    base.chmod(0o755)
+    checkout = deep_checkout(base, 150)
     assert len(str(checkout)) == 150
     command = [sys.executable, str(checkout / "devstack" / "stack.py")]
     runtime = Path("/tmp") / f"mssweb-{hashlib.sha256(str(checkout).encode()).hexdigest()[:12]}-{PROBE}"
@@ -55,3 +61,4 @@ def test_the_stack_starts_and_delivers_from_a_150_character_path(tmp_path: Path)
     finally:
         subprocess.run([*command, "stop", "--profile", PROBE], capture_output=True, timeout=60)
         shutil.rmtree(runtime, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
