@@ -209,6 +209,10 @@ MSSANTE_NIL = env.str("MSSANTE_NIL", default="mssante-web-dev")  # X-MSS-NIL on 
 # No national limit: each operator sets its own (bytes, as sent, attachments encoded).
 MSSANTE_MAX_MESSAGE_SIZE = env.int("MSSANTE_MAX_MESSAGE_SIZE", default=25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MSSANTE_MAX_MESSAGE_SIZE + 1024 * 1024
+# Uploads are capped at the operator's limit before anything is kept (apps.webmail.uploads).
+FILE_UPLOAD_HANDLERS = ["apps.webmail.uploads.CappedUploadHandler",
+                        "django.core.files.uploadhandler.MemoryFileUploadHandler",
+                        "django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 # Patients' mailboxes (Mon espace santé): <INS>@this domain.
 MSSANTE_PATIENT_DOMAIN = env.str("MSSANTE_PATIENT_DOMAIN", default="patient.mssante.fr")
 # Trust space: the domain whitelist (URL or local file), its checksum, extra domains

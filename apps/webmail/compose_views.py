@@ -63,7 +63,7 @@ def compose(request: HttpRequest) -> HttpResponse:
     request.session.save()  # the worker reads the PSC tokens from the stored session
     outcome = compose_submit(access_for=request_access_for(request),
                              user=request.user, form=compose_form_from_post(request, mailboxes),  # type: ignore[arg-type]
-                             mailboxes=mailboxes, files=uploaded_files(request),
+                             mailboxes=mailboxes, uploads=uploaded_files(request),
                              session_key=request.session.session_key)
     if outcome.sent:
         messages.success(request, _("Message queued for sending."))
@@ -117,7 +117,7 @@ def draft_autosave_view(request: HttpRequest) -> JsonResponse:
     try:
         answer = draft_autosave(access_for=request_access_for(request),
                                 user=request.user, form=form, mailboxes=mailboxes,  # type: ignore[arg-type]
-                                files=uploaded_files(request))
+                                uploads=uploaded_files(request))
     except AttachmentsTooLarge as exc:  # the text is saved without them at the next save
         return JsonResponse({"error": exc.user_message}, status=413)
     except ApplicationError as exc:

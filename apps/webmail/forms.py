@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.http import Http404, HttpRequest
@@ -75,11 +75,24 @@ def compose_form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> Co
                        drop=post.get("drop", "")[:320])
 
 
-def uploaded_files(request: HttpRequest) -> list[OutgoingFile]:
-    """The files chosen in the form, with safe names."""
-    return [OutgoingFile(filename=safe_filename(f.name or ""), data=f.read(),
-                         content_type=f.content_type or "application/octet-stream")
-            for f in request.FILES.getlist("attachments")[:MAX_UPLOADS]]
+@dataclass(frozen=True)
+class Uploads:
+    """The files chosen in the form: their size as declared (or as far as the capped upload
+    handler let them come), known before anything is read, and how to read them."""
+
+    declared: int
+    read: Callable[[], list[OutgoingFile]]
+
+
+def uploaded_files(request: HttpRequest) -> Uploads:
+    uploads = request.FILES.getlist("attachments")[:MAX_UPLOADS]
+
+    def read() -> list[OutgoingFile]:
+        return [OutgoingFile(filename=safe_filename(f.name or ""), data=f.read(),
+                             content_type=f.content_type or "application/octet-stream") for f in uploads]
+
+    refused = getattr(request, "upload_refused", 0)  # apps.webmail.uploads stopped the upload
+    return Uploads(declared=refused or sum(f.size or 0 for f in uploads), read=read)
 
 
 def selected_uids(values: Iterable[str]) -> list[int]:

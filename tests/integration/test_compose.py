@@ -174,3 +174,19 @@ def test_attachments_over_the_operator_limit_are_refused_before_anything_is_stor
     assert response.status_code == 413
     assert "accepte des messages jusqu" in response.content.decode()
     assert not OutboxMessage.objects.exists()
+
+
+def test_an_upload_past_the_limit_is_not_kept_and_what_was_typed_is(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None, settings: object) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MSSANTE_MAX_MESSAGE_SIZE = 100_000  # type: ignore[attr-defined]
+    django_signin(client, "gp")
+    big = SimpleUploadedFile("irm.dcm", b"x" * 600_000, content_type="application/dicom")
+    # The file first: the fields after it are still read once its bytes are dropped.
+    response = client.post("/ecrire/", {"attachments": [big], "to": [IDENTITIES["nurse"]["mailbox"]],
+                                         "subject": "Résultats IRM", "body": "Texte à ne pas perdre"})
+    page = response.content.decode()
+    assert response.status_code == 413 and "accepte des messages jusqu" in page
+    assert "Résultats IRM" in page and "Texte à ne pas perdre" in page
+    assert not OutboxMessage.objects.exists()

@@ -21,11 +21,18 @@ from .reading import (
     message_reports_shown,
 )
 from .receipts import MDN_SENT, receipt_requested, receipt_respond
-from .sending import AttachmentsTooLarge, RecipientsRefused, attachments_size_check, message_compose_send
+from .sending import (
+    AttachmentsTooLarge,
+    RecipientsRefused,
+    attachments_size_check,
+    attachments_total_check,
+    message_compose_send,
+)
 
 __all__ = [
     "MDN_SENT", "AttachmentsTooLarge", "ComposeOutcome", "OriginGone", "RecipientsRefused",
-    "attached_body_html", "attached_message_get", "attachments_size_check", "compose_prefill",
+    "attached_body_html", "attached_message_get", "attachments_size_check", "attachments_total_check",
+    "compose_prefill",
     "compose_submit", "draft_autosave", "folder_manage_apply", "folder_name_available",
     "forwarded_get", "image_sender_add", "image_sender_remove", "message_action_apply",
     "message_body_html", "message_compose_send", "message_parsed_get", "message_part_get",

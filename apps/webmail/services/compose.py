@@ -32,8 +32,14 @@ from apps.mail.services import (
     message_raw_get,
 )
 
-from ..forms import ComposeForm, compose_origin
-from .sending import AttachmentsTooLarge, RecipientsRefused, attachments_size_check, message_compose_send
+from ..forms import ComposeForm, Uploads, compose_origin
+from .sending import (
+    AttachmentsTooLarge,
+    RecipientsRefused,
+    attachments_size_check,
+    attachments_total_check,
+    message_compose_send,
+)
 
 logger = logging.getLogger(__name__)
 AccessFor = Callable[[Mailbox], MailAccess]  # the request's way to reach each of its mailboxes
@@ -130,7 +136,7 @@ def forwarded_get(*, access_for: AccessFor, form: ComposeForm, mailboxes: list[M
 
 
 def compose_submit(*, access_for: AccessFor, user: User, form: ComposeForm, mailboxes: list[Mailbox],
-                   files: list[OutgoingFile], session_key: str | None) -> ComposeOutcome:
+                   uploads: Uploads, session_key: str | None) -> ComposeOutcome:
     """The form came back. Addresses typed in "À" without the page's script (not loaded
     yet, or no JavaScript), or a chip's "×": as with the script, they become recipients
     to check and nothing is sent yet (a forward sent with a half-written note cannot be
@@ -140,12 +146,14 @@ def compose_submit(*, access_for: AccessFor, user: User, form: ComposeForm, mail
         known = {a.lower() for a in to}
         to += [a for a in dict.fromkeys(form.typed) if a.lower() not in known]
         notice = _("Recipients added: check them, then click Send.") if form.typed else ""
-        if files:
+        if uploads.declared:
             notice += " " + _("Choose your attachments again: they were not kept.")
         return ComposeOutcome(form=replace(form, to=to), notice=notice)
     mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
     try:
-        files = files + forwarded_get(access_for=access_for, form=form, mailboxes=mailboxes, sending=True)[0]
+        attachments_total_check(total=uploads.declared, who=mailbox.address)  # before reading any
+        files = uploads.read() + forwarded_get(access_for=access_for, form=form, mailboxes=mailboxes,
+                                               sending=True)[0]
         message_compose_send(user=user, mailbox=mailbox, to=form.to, subject=form.subject, body=form.body,
                              session_key=session_key, in_reply_to=form.in_reply_to,
                              references=form.references, files=files, read_receipt=form.read_receipt,
@@ -166,13 +174,15 @@ def compose_submit(*, access_for: AccessFor, user: User, form: ComposeForm, mail
 
 
 def draft_autosave(*, access_for: AccessFor, user: User, form: ComposeForm, mailboxes: list[Mailbox],
-                   files: list[OutgoingFile]) -> dict[str, object]:
+                   uploads: Uploads) -> dict[str, object]:
     """Save what is typed as the draft (replacing the last save). Attachments chosen since
     the last save go up with it and then live in the draft: the answer lists them (with
     their part ids in the new draft) so the page keeps them from there instead of
     uploading them again. Raises ``AttachmentsTooLarge`` or another ``ApplicationError``."""
     mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
-    files = files + forwarded_get(access_for=access_for, form=form, mailboxes=mailboxes, sending=True)[0]
+    attachments_total_check(total=uploads.declared, who=mailbox.address)  # before reading any
+    files = uploads.read() + forwarded_get(access_for=access_for, form=form, mailboxes=mailboxes,
+                                           sending=True)[0]
     attachments_size_check(files=files, mailbox=mailbox)
     message = message_build(mailbox=mailbox, sender_name=user.display_name, to=form.to, subject=form.subject,
                             body=form.body, html=form.html, in_reply_to=form.in_reply_to,

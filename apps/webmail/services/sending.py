@@ -40,11 +40,16 @@ class AttachmentsTooLarge(ApplicationError):
 def attachments_size_check(*, files: Sequence[OutgoingFile], mailbox: Mailbox) -> None:
     """Refuse, before anything is stored or sent, attachments over the operator's limit
     (for a message being sent and for a draft alike)."""
-    total = sum(len(f.data) for f in files)
+    attachments_total_check(total=sum(len(f.data) for f in files), who=mailbox.address)
+
+
+def attachments_total_check(*, total: int, who: str) -> None:
+    """``total`` bytes of attachments, or ``AttachmentsTooLarge`` with the French reason.
+    Called with the uploads' declared sizes before any is read, then with what is sent."""
     limit = settings.MSSANTE_MAX_MESSAGE_SIZE
     if total * 4 // 3 > limit:  # base64 makes attachments a third bigger on the wire
         logger.info("attachments from %s refused: %s bytes, the operator's limit is %s",
-                    mailbox.address, total, limit)
+                    who, total, limit)
         raise AttachmentsTooLarge(
             f"{total} bytes of attachments", user_message=_(
                 "The attachments weigh %(size)s; your operator accepts messages up to %(limit)s. "
