@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import bleach
 
-from .sanitize import drop_raw_elements
+from .sanitize import SANITIZE_BUDGET_SECONDS, SanitizeBudgetExceeded, budgeted_clean, drop_raw_elements
 
 TAGS = frozenset({"a", "b", "strong", "i", "em", "u", "ul", "ol", "li", "p", "br", "div",
                   "blockquote"})
@@ -28,9 +28,12 @@ def _href(tag: str, name: str, value: str) -> bool:
 def compose_html_clean(source: str) -> str:
     """The editor's HTML reduced to the tags it offers; links only http(s), mailto, tel."""
     source = drop_raw_elements(source[:MAX_CHARS])  # script, style...: content dropped too
-    cleaned = bleach.clean(source, tags=TAGS, attributes=_href, protocols=SCHEMES,
-                           strip=True, strip_comments=True)
-    return cleaned.strip()
+    cleaner = bleach.Cleaner(tags=TAGS, attributes=_href, protocols=SCHEMES, strip=True,
+                             strip_comments=True)
+    try:
+        return budgeted_clean(cleaner, source, SANITIZE_BUDGET_SECONDS).strip()
+    except SanitizeBudgetExceeded:  # no editor makes this: the text version stands alone
+        return ""
 
 
 class _Text(HTMLParser):

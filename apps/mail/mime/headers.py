@@ -24,6 +24,7 @@ import re
 
 HEADER_MAX = 16 * 1024  # bytes (or characters) of one header value ever looked at
 DATE_MAX = 200  # a date is ~31 bytes; comments and zone names make some longer
+FALLBACK_MAX = 320  # what the standard library parser is given of an odd From
 ADDRESS_CHARS = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~.-"
 
 _ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=")
@@ -146,7 +147,12 @@ def name_and_address(value: str) -> tuple[str, str]:
     found = _ADDRESS.search(value)
     if found:
         return "", found.group(0).lower()
-    name, address = email.utils.parseaddr(value)
+    # The standard library's parser recurses on nested comments ("((((...": a RecursionError
+    # at about 1,000) and is slow on long values: only the start of the value, guarded.
+    try:
+        name, address = email.utils.parseaddr(value[:FALLBACK_MAX])
+    except (RecursionError, ValueError, IndexError):
+        return "", ""
     return name, address.lower()
 
 

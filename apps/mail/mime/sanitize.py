@@ -11,12 +11,17 @@ is then shown in a sandboxed iframe (no scripts, no same-origin) under its own s
 from __future__ import annotations
 
 import html
+import math
 import re
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import bleach
 import tinycss2
+from bleach import html5lib_shim
 from bleach.css_sanitizer import CSSSanitizer
 from bleach.linkifier import build_email_re, build_url_re
 
@@ -93,11 +98,62 @@ def _closing_end(lowered: str, marker: str, start: int) -> int:
     return -1
 
 
+SANITIZE_BUDGET_SECONDS = 0.95  # past it, the caller shows the text part (issue: <= 1 s a body)
+
+
 @dataclass(frozen=True)
 class SanitizedHtml:
     html: str
     remote_images: int  # images held back (or, with allow_remote, shown)
     truncated: bool
+    over_budget: bool = False  # gave up: ``html`` is empty, show the text part
+
+
+class SanitizeBudgetExceeded(Exception):
+    """Cleaning this HTML took longer than its budget."""
+
+
+class _BudgetTokenizer(html5lib_shim.BleachHTMLTokenizer):  # type: ignore[misc]
+    deadline = math.inf
+
+    def __iter__(self) -> Iterator[Any]:
+        for count, token in enumerate(super().__iter__()):
+            if not count & 63 and time.monotonic() > self.deadline:
+                raise SanitizeBudgetExceeded
+            yield token
+
+
+class _BudgetParser(html5lib_shim.BleachHTMLParser):  # type: ignore[misc]
+    """bleach's parser, whose tokens stop coming once the deadline passes. html5lib's tree
+    builder is quadratic on some shapes a sender controls (20,000 nested <div>: 16 s, a tag
+    with 50,000 attributes: 3 s): every token is where the time goes, so every 64 tokens the
+    clock is read. ``_parse`` is bleach's own (6.x), with this tokenizer."""
+
+    deadline = math.inf
+
+    def _parse(self, stream: Any, innerHTML: bool = False, container: str = "div",  # noqa: N803
+               scripting: bool = True, **kwargs: Any) -> None:
+        self.innerHTMLMode = innerHTML
+        self.container = container
+        self.scripting = scripting
+        self.tokenizer = _BudgetTokenizer(stream=stream, consume_entities=self.consume_entities,
+                                          parser=self, **kwargs)
+        self.tokenizer.deadline = self.deadline
+        self.reset()
+        try:
+            self.mainLoop()
+        except html5lib_shim.ReparseException:
+            self.reset()
+            self.mainLoop()
+
+
+def budgeted_clean(cleaner: bleach.Cleaner, source: str, budget: float) -> str:
+    """``cleaner.clean(source)``, or ``SanitizeBudgetExceeded`` after about ``budget`` s."""
+    parser = _BudgetParser(tags=cleaner.tags, strip=cleaner.strip, consume_entities=False,
+                           namespaceHTMLElements=False)
+    parser.deadline = time.monotonic() + budget
+    cleaner.parser = parser
+    return str(cleaner.clean(source))
 
 
 def clean_style(style: str) -> str:
@@ -148,8 +204,10 @@ def _safe_url(value: str, *, image: bool, allow_remote: bool, cid_url: str | Non
 
 
 def sanitize_html(source: str, *, allow_remote: bool = False, cid_url: str | None = None,
-                  max_chars: int = 400_000) -> SanitizedHtml:
-    """``cid_url``: where ``cid:`` images are served, with ``__CID__`` for the id."""
+                  max_chars: int = 400_000, budget: float = SANITIZE_BUDGET_SECONDS) -> SanitizedHtml:
+    """``cid_url``: where ``cid:`` images are served, with ``__CID__`` for the id. Work is
+    bounded twice: ``max_chars`` of the source, and ``budget`` seconds of cleaning, past which
+    the result says ``over_budget`` (the caller shows the text part)."""
     truncated = len(source) > max_chars
     if truncated:
         source = source[:max_chars]
@@ -161,7 +219,10 @@ def sanitize_html(source: str, *, allow_remote: bool = False, cid_url: str | Non
     cleaner = bleach.Cleaner(tags=TAGS, attributes=attribute_filter, protocols=list(SCHEMES) + ["cid"],
                              strip=True, strip_comments=True,
                              css_sanitizer=CSSSanitizer(allowed_css_properties=CSS_PROPERTIES))
-    cleaned = cleaner.clean(source)
+    try:
+        cleaned = budgeted_clean(cleaner, source, budget)
+    except SanitizeBudgetExceeded:
+        return SanitizedHtml(html="", remote_images=0, truncated=truncated, over_budget=True)
     result, remote = _post_process(cleaned, allow_remote=allow_remote, cid_url=cid_url)
     return SanitizedHtml(html=result, remote_images=remote, truncated=truncated)
 

@@ -5,9 +5,11 @@ images, which all ask within a second, fetch and parse once."""
 
 from __future__ import annotations
 
+import html
 import logging
 
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError, MessageGone
 from apps.mail.mime.message import ParsedMessage, parse_message, part_payload
@@ -56,13 +58,23 @@ def message_body_html(*, access: MailAccess, folder: Folder, uid: int, images: b
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     parsed = message_parsed_get(access=access, folder=folder, uid=uid)
-    if parsed.html:
-        result = sanitize_html(parsed.html, allow_remote=images, cid_url=cid_url)
+    result = sanitize_html(parsed.html, allow_remote=images, cid_url=cid_url) if parsed.html else None
+    if result is not None and not result.over_budget:
         value = (result.html, result.remote_images)
     else:
-        value = (text_to_html(parsed.text or ""), 0)
+        if result is not None:
+            logger.warning("HTML of %s uid %s over the sanitising budget: its text is shown", folder, uid)
+        value = (_text_instead(parsed, over_budget=result is not None), 0)
     cache.set(key, value, CLEAN_CACHE_SECONDS)
     return value
+
+
+def _text_instead(parsed: ParsedMessage, *, over_budget: bool) -> str:
+    """The text part as the body; after HTML too costly to clean, with a line saying so."""
+    notice = ('<p class="notice">' + html.escape(_(
+        "This message's layout is too complex to be shown safely: here is its text version."))
+        + "</p>") if over_budget else ""
+    return notice + text_to_html(parsed.text or "")
 
 
 def attached_message_get(*, access: MailAccess, folder: Folder, uid: int, part_id: str) -> ParsedMessage:
@@ -80,8 +92,9 @@ def attached_body_html(*, access: MailAccess, folder: Folder, uid: int, part_id:
     body = cache.get(key)
     if body is None:
         parsed = attached_message_get(access=access, folder=folder, uid=uid, part_id=part_id)
-        body = (sanitize_html(parsed.html, allow_remote=False, cid_url=None).html if parsed.html
-                else text_to_html(parsed.text or ""))
+        result = sanitize_html(parsed.html, allow_remote=False, cid_url=None) if parsed.html else None
+        body = (result.html if result is not None and not result.over_budget
+                else _text_instead(parsed, over_budget=result is not None))
         cache.set(key, body, CLEAN_CACHE_SECONDS)
     return body  # type: ignore[no-any-return]
 

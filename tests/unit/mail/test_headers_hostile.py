@@ -32,6 +32,8 @@ def seconds(work: Callable[[], object]) -> float:
     "a" * 50_000 + "@",                                   # a run with no domain: quadratic before
     ("a" * 300 + "@") * 200,
     "x@" + "-" * 50_000,
+    "(" * 5_000,                                          # the stdlib parser's recursion: RecursionError
+    '"' * 20_000,
 ])
 def test_one_hostile_from_or_to_is_parsed_in_linear_time(value: str) -> None:
     assert seconds(lambda: name_and_address(value)) < 0.05

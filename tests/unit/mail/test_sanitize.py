@@ -171,3 +171,31 @@ def test_same_answer_as_the_old_pattern_when_every_element_closes(source: str) -
     # with the rest of the document. Otherwise both agree.
     assert new == old or (old.startswith(new) and re.search(
         r"<(" + "|".join(RAW_ELEMENTS) + r")\b", old[len(new):], re.IGNORECASE))
+
+
+@pytest.mark.parametrize("source", [
+    "<div>" * 20_000,                 # nested: 16 s in html5lib's tree builder before
+    "<p " + "a " * 50_000,            # one tag, 50,000 attributes: 3 s
+    "<b><i><u>x</b></i></u>" * 4_000,
+])
+def test_cleaning_stops_at_its_budget(source: str) -> None:
+    started = time.perf_counter()
+    result = sanitize_html(source, budget=0.2)
+    assert time.perf_counter() - started < 1.0
+    assert result.over_budget and result.html == ""
+
+
+def test_a_usual_newsletter_is_well_within_the_budget() -> None:
+    newsletter = ("<table><tr><td style='color:#333'><p>Lettre <b>GHT</b> : <a href='https://x.fr/'>"
+                  "programme</a></p></td></tr></table>") * 300
+    result = sanitize_html(newsletter)
+    assert not result.over_budget and "programme" in result.html
+
+
+def test_the_compose_cleaner_has_the_same_budget() -> None:
+    from apps.mail.mime import compose_html
+
+    started = time.perf_counter()
+    assert compose_html.compose_html_clean("<div>" * 40_000) == ""
+    assert time.perf_counter() - started < 2.5
+    assert compose_html.compose_html_clean("<p>Bonjour <b>Julien</b></p>") == "<p>Bonjour <b>Julien</b></p>"
