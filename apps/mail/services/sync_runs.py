@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -128,12 +129,28 @@ def _sync_failed(mailbox: Mailbox, kind: str, detail: str) -> None:
     mailbox.sync_failures = failures
 
 
+@functools.cache
+def _redis(url: str) -> redis.Redis:
+    """One client (and connection pool) per process: a sync takes the lock twice, and a new
+    connection each time cost more than the no-change sync itself. redis-py gives a forked
+    child (a Celery worker) fresh connections of its own."""
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+
+
 @contextmanager
 def mailbox_sync_lock(*, mailbox_id: int, timeout: int = SYNC_LOCK_SECONDS) -> Iterator[bool]:
-    """One sync per mailbox at a time, across every worker: yields False when held."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    lock = client.lock(f"mssweb:sync:{mailbox_id}", timeout=timeout, blocking=False)
-    acquired = lock.acquire(blocking=False)
+    """One sync per mailbox at a time, across every worker: yields False when held. With
+    Redis unreachable the sync goes on unlocked (logged): two syncs at once are safe (rows
+    and folders are written idempotently), a page failing is not."""
+    lock = _redis(settings.REDIS_URL).lock(f"mssweb:sync:{mailbox_id}", timeout=timeout,
+                                           blocking=False)
+    try:
+        acquired = lock.acquire(blocking=False)
+    except redis.RedisError as exc:
+        logger.warning("Redis unavailable (%s): sync of mailbox %s runs without its lock",
+                       type(exc).__name__, mailbox_id)
+        yield True
+        return
     try:
         yield bool(acquired)
     finally:
@@ -142,7 +159,8 @@ def mailbox_sync_lock(*, mailbox_id: int, timeout: int = SYNC_LOCK_SECONDS) -> I
                 lock.release()
             except redis.exceptions.LockError:
                 logger.warning("sync lock of mailbox %s expired before release", mailbox_id)
-        client.close()
+            except redis.RedisError as exc:  # it expires on its own
+                logger.warning("sync lock of mailbox %s not released: %s", mailbox_id, exc)
 
 
 def mailbox_sync_in_worker(*, mailbox_id: int, session_key: str | None = None,
@@ -208,16 +226,13 @@ def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
     backing_off = mailbox.next_sync_after is not None and mailbox.next_sync_after > timezone.now()
     if backing_off and not despite_backoff:
         return False
-    client = redis.Redis.from_url(settings.REDIS_URL)
     try:
         key = f"mssweb:sync-asked:{mailbox.pk}:{','.join(sorted(only or []))}"
-        if not client.set(key, 1, nx=True, ex=debounce):
+        if not _redis(settings.REDIS_URL).set(key, 1, nx=True, ex=debounce):
             return False
     except redis.RedisError:
         logger.warning("Redis unavailable: background sync of %s not queued", mailbox.address)
         return False
-    finally:
-        client.close()
     folders = list(only) if only else None
     transaction.on_commit(lambda: current_app.send_task(SYNC_TASK, args=[mailbox.pk, session_key, folders]))
     return True
