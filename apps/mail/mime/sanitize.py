@@ -147,12 +147,28 @@ class _BudgetParser(html5lib_shim.BleachHTMLParser):  # type: ignore[misc]
             self.mainLoop()
 
 
+def _deadline_filter(deadline: float) -> type:
+    """An html5lib filter stopping the walk of the parsed tree past ``deadline``: html5lib's
+    tree walker is quadratic too, on wide sibling lists (4,000 misnested <b><i><u>: 0.7 s
+    after a parse of 0.1 s)."""
+    class Deadline(html5lib_shim.Filter):  # type: ignore[misc]
+        def __iter__(self) -> Iterator[Any]:
+            for count, token in enumerate(super().__iter__()):
+                if not count & 63 and time.monotonic() > deadline:
+                    raise SanitizeBudgetExceeded
+                yield token
+    return Deadline
+
+
 def budgeted_clean(cleaner: bleach.Cleaner, source: str, budget: float) -> str:
-    """``cleaner.clean(source)``, or ``SanitizeBudgetExceeded`` after about ``budget`` s."""
+    """``cleaner.clean(source)``, or ``SanitizeBudgetExceeded`` after about ``budget`` s:
+    the clock is read while parsing and while walking the tree."""
+    deadline = time.monotonic() + budget
     parser = _BudgetParser(tags=cleaner.tags, strip=cleaner.strip, consume_entities=False,
                            namespaceHTMLElements=False)
-    parser.deadline = time.monotonic() + budget
+    parser.deadline = deadline
     cleaner.parser = parser
+    cleaner.filters = [*cleaner.filters, _deadline_filter(deadline)]
     return str(cleaner.clean(source))
 
 
