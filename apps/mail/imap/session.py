@@ -344,8 +344,7 @@ class ImapSession:
             response = self._command(b"UID MOVE " + target)
         else:
             response = self._command(b"UID COPY " + target)
-            self._command(b"UID STORE " + uid_set(uids) + b" +FLAGS.SILENT (\\Deleted)")
-            self._command(b"UID EXPUNGE " + uid_set(uids))
+            self._delete_for_good(uids)
         for text in [response.text, *(unit[0] for unit in response.units)]:
             moved = parse_copyuid(text)
             if moved is not None:
@@ -355,6 +354,9 @@ class ImapSession:
     def expunge(self, folder: str, uids: Sequence[int]) -> None:
         """These messages gone for good (UIDPLUS's UID EXPUNGE: no other message deleted)."""
         self._writable(folder)
+        self._delete_for_good(uids)
+
+    def _delete_for_good(self, uids: Sequence[int]) -> None:
         self._command(b"UID STORE " + uid_set(uids) + b" +FLAGS.SILENT (\\Deleted)")
         self._command(b"UID EXPUNGE " + uid_set(uids))
 

@@ -20,21 +20,11 @@ class MovedUids:
 _COPYUID = re.compile(rb"\[COPYUID (\d+) ([\d:,]+) ([\d:,]+)\]", re.I)
 
 
-def expand_uid_set(raw: bytes) -> list[int]:
-    """b"1:3,7" → [1, 2, 3, 7] (ranges either way round, as RFC 3501 allows)."""
-    uids: list[int] = []
-    for part in raw.split(b","):
-        first, _, last = part.partition(b":")
-        low, high = sorted((int(first), int(last or first)))
-        uids.extend(range(low, high + 1))
-    return uids
-
-
 def parse_copyuid(text: bytes) -> MovedUids | None:
     found = _COPYUID.search(text)
     if not found:
         return None
-    sources, targets = expand_uid_set(found.group(2)), expand_uid_set(found.group(3))
+    sources, targets = parse_uid_set(found.group(2)), parse_uid_set(found.group(3))
     if len(sources) != len(targets):
         return None
     return MovedUids(int(found.group(1)), tuple(zip(sources, targets, strict=True)))
@@ -58,6 +48,7 @@ def uid_set(uids: Iterable[int]) -> bytes:
 
 
 def parse_uid_set(raw: bytes) -> list[int]:
+    """b"1:3,7" → [1, 2, 3, 7] (ranges either way round, as RFC 3501 allows)."""
     result: list[int] = []
     for part in raw.strip().split(b","):
         if not part:

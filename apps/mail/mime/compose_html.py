@@ -8,6 +8,7 @@ browser, so both parts always say the same thing.
 
 from __future__ import annotations
 
+import logging
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ import bleach
 
 from .sanitize import SANITIZE_BUDGET_SECONDS, SanitizeBudgetExceeded, budgeted_clean, drop_raw_elements
 
+logger = logging.getLogger(__name__)
 TAGS = frozenset({"a", "b", "strong", "i", "em", "u", "ul", "ol", "li", "p", "br", "div",
                   "blockquote"})
 SCHEMES = frozenset({"http", "https", "mailto", "tel"})
@@ -33,6 +35,8 @@ def compose_html_clean(source: str) -> str:
     try:
         return budgeted_clean(cleaner, source, SANITIZE_BUDGET_SECONDS).strip()
     except SanitizeBudgetExceeded:  # no editor makes this: the text version stands alone
+        logger.warning("rich text of %d characters over the cleaning budget: sent as plain text",
+                       len(source))
         return ""
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 
-from .headers import one_line
+from .headers import DATE_MAX, HEADER_MAX, addresses, decode_text, name_and_address, one_line
 
 MAX_TEXT = 2_000_000
 
@@ -69,9 +69,30 @@ def _text_of(part: Message) -> str:
         return payload[:MAX_TEXT].decode("utf-8", "replace")
 
 
+def _header_values(message: Message, name: str) -> list[str]:
+    """A header's values as one-line text, bounded. The email package refuses to model some
+    values a sender can write (an encoded display name decoding to CR/LF raises ValueError,
+    which used to lose the whole message to the text-only fallback): those are read raw and
+    decoded here instead."""
+    try:
+        values = [str(v) for v in message.get_all(name, [])]
+    except (ValueError, TypeError, IndexError, RecursionError):  # nested comments recurse too
+        values = [decode_text(str(v).encode("utf-8", "surrogateescape"))
+                  for k, v in message.raw_items() if k.lower() == name.lower()]
+    return [one_line(v[:HEADER_MAX]) for v in values]
+
+
+def _header(message: Message, name: str) -> str:
+    values = _header_values(message, name)
+    return values[0] if values else ""
+
+
 def _addresses(message: Message, header: str) -> tuple[str, ...]:
-    values = message.get_all(header, [])
-    pairs = email.utils.getaddresses([one_line(str(v)) for v in values])
+    values = _header_values(message, header)
+    try:
+        pairs = email.utils.getaddresses(values)
+    except (RecursionError, ValueError, IndexError):  # the stdlib parser on nested comments
+        return tuple(address for value in values for address in addresses(value))
     return tuple(email.utils.formataddr(p) if p[0] else p[1] for p in pairs if p[1])
 
 
@@ -130,20 +151,20 @@ def _parsed(message: Message) -> ParsedMessage:
                 part_id=str(index), filename=safe_filename(filename or ""), content_type=content_type,
                 size=len(payload), content_id=(part.get("Content-ID") or "").strip().strip("<>"),
                 inline=True))
-    name, address = email.utils.parseaddr(one_line(str(message.get("From", ""))))
+    name, address = name_and_address(_header(message, "From"))
     try:
-        date = email.utils.parsedate_to_datetime(str(message.get("Date", "")))
+        date = email.utils.parsedate_to_datetime(_header(message, "Date")[:DATE_MAX])
     except (TypeError, ValueError, IndexError):
         date = None
     if date is not None and date.tzinfo is None:
         date = date.replace(tzinfo=dt.UTC)
     return ParsedMessage(
-        subject=one_line(str(message.get("Subject", ""))), sender_name=name, sender_address=address.lower(),
+        subject=_header(message, "Subject"), sender_name=name, sender_address=address,
         to=_addresses(message, "To"), cc=_addresses(message, "Cc"), date=date,
-        message_id=one_line(str(message.get("Message-ID", ""))).strip(),
-        references=" ".join(str(message.get("References", "")).split()), text=text, html=html,
+        message_id=_header(message, "Message-ID").strip(),
+        references=" ".join(_header(message, "References").split()), text=text, html=html,
         attachments=tuple(attachments),
-        read_receipt_to=one_line(str(message.get("Disposition-Notification-To", ""))).strip(),
+        read_receipt_to=_header(message, "Disposition-Notification-To").strip(),
         defects=len(getattr(message, "defects", [])))
 
 

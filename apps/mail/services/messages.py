@@ -94,11 +94,17 @@ def message_expunge(*, access: MailAccess, folder: Folder, uids: Sequence[int]) 
     return removed
 
 
+def message_version_key(*, folder: Folder, uid: int) -> str:
+    """What identifies one version of a message in the caches: its folder and UID, under
+    the folder's UIDVALIDITY (a new UIDVALIDITY means the UIDs name other messages)."""
+    return f"{folder.mailbox_id}:{folder.pk}:{folder.uidvalidity}:{uid}"
+
+
 def message_raw_get(*, access: MailAccess, folder: Folder, uid: int) -> bytes:
     """The whole message as the server has it, cached for ``RAW_CACHE_SECONDS`` (the page,
     its frame and its images each ask within a second). A message gone from the server
     leaves the index too, and raises ``MessageGone``."""
-    key = f"mssweb:raw:{folder.mailbox_id}:{folder.pk}:{folder.uidvalidity}:{uid}"
+    key = f"mssweb:raw:{message_version_key(folder=folder, uid=uid)}"
     raw = cache.get(key)
     if raw is None:
         with mailbox_session(access=access) as session:

@@ -17,19 +17,15 @@ from apps.mail.mime.receipts import Report
 from apps.mail.mime.sanitize import POLICY_VERSION, sanitize_html, text_to_html
 from apps.mail.models import Folder, MessageSummary
 from apps.mail.services import MailAccess, message_raw_get, message_reports
-from apps.mail.services.messages import RAW_CACHE_SECONDS
+from apps.mail.services.messages import RAW_CACHE_SECONDS, message_version_key
 
 logger = logging.getLogger(__name__)
 CLEAN_CACHE_SECONDS = 600  # sanitising is costly (bench/micro.py): once per message version
 
 
-def _version(folder: Folder, uid: int) -> str:
-    return f"{folder.mailbox_id}:{folder.pk}:{folder.uidvalidity}:{uid}"
-
-
 def message_parsed_get(*, access: MailAccess, folder: Folder, uid: int) -> ParsedMessage:
     """The parsed message, kept as briefly as the raw one."""
-    key = f"mssweb:parsed:{_version(folder, uid)}"
+    key = f"mssweb:parsed:{message_version_key(folder=folder, uid=uid)}"
     parsed = cache.get(key)
     if parsed is None:
         parsed = parse_message(message_raw_get(access=access, folder=folder, uid=uid))
@@ -40,12 +36,12 @@ def message_parsed_get(*, access: MailAccess, folder: Folder, uid: int) -> Parse
 def body_cache_key(folder: Folder, uid: int, images: bool) -> str:
     """The sanitised body of a message. Its own prefix: an attached message's key ends in a
     part id, which can be "0" or "1" like this one's images flag (they once shared keys)."""
-    return f"mssweb:clean-body:{POLICY_VERSION}:{_version(folder, uid)}:{int(images)}"
+    return f"mssweb:clean-body:{POLICY_VERSION}:{message_version_key(folder=folder, uid=uid)}:{int(images)}"
 
 
 def attached_cache_key(folder: Folder, uid: int, part_id: str) -> str:
     """The sanitised body of the message attached as part ``part_id``."""
-    return f"mssweb:clean-attached:{POLICY_VERSION}:{_version(folder, uid)}:{part_id}"
+    return f"mssweb:clean-attached:{POLICY_VERSION}:{message_version_key(folder=folder, uid=uid)}:{part_id}"
 
 
 def message_body_html(*, access: MailAccess, folder: Folder, uid: int, images: bool,

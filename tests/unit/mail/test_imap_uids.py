@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from apps.mail.imap.uids import MovedUids, expand_uid_set, parse_copyuid, uid_set
+from apps.mail.imap.uids import MovedUids, parse_copyuid, parse_uid_set, uid_set
 
 
 def test_uid_sets_round_trip() -> None:
     uids = [1, 2, 3, 7, 9, 10]
     assert uid_set(uids) == b"1:3,7,9:10"
-    assert expand_uid_set(uid_set(uids)) == uids
-    assert expand_uid_set(b"5:3,8") == [3, 4, 5, 8]  # descending ranges are allowed
+    assert parse_uid_set(uid_set(uids)) == uids
+    assert parse_uid_set(b"5:3,8") == [3, 4, 5, 8]  # descending ranges are allowed
 
 
 def test_copyuid_from_move_answers() -> None:

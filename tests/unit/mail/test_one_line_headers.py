@@ -26,6 +26,9 @@ def test_one_line() -> None:
 
 def test_parsed_header_values_are_one_line() -> None:
     parsed = parse_message(RAW)
+    # Read whole, not through the fallback that keeps only the text (it used to end there).
+    assert parsed.subject == "Bonjour  Bcc: evil@x.fr" and parsed.message_id == "<id  @x>"
+    assert parsed.sender_address == "a@x.fr" and parsed.text == "texte"
     for value in (parsed.subject, parsed.message_id, parsed.read_receipt_to, parsed.sender_name, *parsed.to):
         assert "\r" not in value and "\n" not in value
 
@@ -54,3 +57,12 @@ def test_a_subject_posted_with_line_breaks_is_one_line() -> None:
                           references="<r@x>\r\n<a@x>")
     sent = email.message_from_bytes(built.as_bytes(), policy=email.policy.default)
     assert sent["Bcc"] is None and str(sent["Subject"]) == "Objet  Bcc: espion@ailleurs.fr"
+
+
+def test_a_from_the_standard_parser_chokes_on_keeps_the_rest_of_the_message() -> None:
+    """ "(" x 2,000 makes email.utils recurse past its limit: the message used to fall back to
+    its text alone (no subject, no HTML, no attachments shown)."""
+    raw = (b"From: " + b"(" * 2000 + b"\r\nTo: " + b"(" * 2000 + b" b@y.fr\r\nSubject: Garde\r\n"
+           b"Message-ID: <g@x>\r\nContent-Type: text/html\r\n\r\n<p>Bonjour</p>")
+    parsed = parse_message(raw)
+    assert parsed.subject == "Garde" and parsed.message_id == "<g@x>" and parsed.html == "<p>Bonjour</p>"
