@@ -62,6 +62,7 @@ def child(work: Path) -> dict[str, object]:
     os.environ.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="bench" * 10,
                       DATABASE_URL=f"sqlite:///{work / 'web.sqlite3'}", MSSANTE_PLAIN_STATIC="1",
                       DJANGO_ALLOWED_HOSTS="testserver", DJANGO_SECURE_COOKIES="0",
+                      DJANGO_SECURE_SSL_REDIRECT="0",
                       DJANGO_SETTINGS_MODULE="mssante_web.settings")
     import django
 

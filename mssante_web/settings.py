@@ -19,12 +19,15 @@ if (BASE_DIR / ".env").exists():
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
     SECRET_KEY = "insecure-development-key-never-in-production"  # noqa: S105
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# A development stack run with DEBUG off names the fail-closed checks it knowingly breaks.
+SILENCED_SYSTEM_CHECKS = env.list("DJANGO_SILENCED_SYSTEM_CHECKS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -73,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.site",
+                "apps.accounts.context_processors.psc",
             ],
         },
     },
@@ -94,6 +98,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# A password given on its own (compose's REDIS_PASSWORD) goes into the URL.
+_REDIS_PASSWORD = env.str("REDIS_PASSWORD", default="")
+if _REDIS_PASSWORD and "@" not in REDIS_URL.split("//", 1)[-1]:
+    from urllib.parse import quote
+
+    REDIS_URL = REDIS_URL.replace("://", f"://:{quote(_REDIS_PASSWORD, safe='')}@", 1)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -120,9 +130,19 @@ CSRF_COOKIE_NAME = "mssweb_csrftoken"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS proxy, gunicorn takes X-Forwarded-Proto only from the addresses in
+# MSSANTE_TRUSTED_PROXIES (docker/entrypoint.sh); DJANGO_BEHIND_TLS_PROXY makes Django
+# trust the header itself, for servers that cannot filter it (then only behind a proxy that
+# always sets it).
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False) else None
 )
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# The container platform probes over plain http from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 
 AUTHENTICATION_BACKENDS = [
     "apps.accounts.oidc.PSCAuthenticationBackend",
@@ -159,17 +179,40 @@ STORAGES = {
 }
 
 # ------------------------------------------------------------------ Pro Santé Connect
-# Production and test ("bas") endpoints are listed in .env.example; the defaults point
-# at the devstack simulator's demo profile.
-PSC_ISSUER = env.str("MSSANTE_PSC_ISSUER", default="http://127.0.0.1:18080/auth/realms/esante-wallet")
-_PSC_BASE = PSC_ISSUER + "/protocol/openid-connect"
+# Production and test ("bas") issuers are listed in .env.example. The issuer is enough: the
+# endpoints come from its discovery document (apps.accounts.provider); any one set here
+# wins over discovery. With DEBUG on, the default is the devstack simulator's demo profile;
+# with DEBUG off there is no default, and the system checks refuse a loopback provider.
+PSC_ISSUER = env.str("MSSANTE_PSC_ISSUER",
+                     default="http://127.0.0.1:18080/auth/realms/esante-wallet" if DEBUG else "")
 OIDC_RP_CLIENT_ID = env.str("MSSANTE_PSC_CLIENT_ID", default="mssante-web")
 OIDC_RP_CLIENT_SECRET = env.str("MSSANTE_PSC_CLIENT_SECRET", default="")
-OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("MSSANTE_PSC_AUTHORIZATION_ENDPOINT", default=_PSC_BASE + "/auth")
-OIDC_OP_TOKEN_ENDPOINT = env.str("MSSANTE_PSC_TOKEN_ENDPOINT", default=_PSC_BASE + "/token")
-OIDC_OP_USER_ENDPOINT = env.str("MSSANTE_PSC_USERINFO_ENDPOINT", default=_PSC_BASE + "/userinfo")
-OIDC_OP_JWKS_ENDPOINT = env.str("MSSANTE_PSC_JWKS_ENDPOINT", default=_PSC_BASE + "/certs")
-PSC_END_SESSION_ENDPOINT = env.str("MSSANTE_PSC_END_SESSION_ENDPOINT", default=_PSC_BASE + "/logout")
+PSC_AUTHORIZATION_ENDPOINT = env.str("MSSANTE_PSC_AUTHORIZATION_ENDPOINT", default="")
+PSC_TOKEN_ENDPOINT = env.str("MSSANTE_PSC_TOKEN_ENDPOINT", default="")
+PSC_USERINFO_ENDPOINT = env.str("MSSANTE_PSC_USERINFO_ENDPOINT", default="")
+PSC_JWKS_ENDPOINT = env.str("MSSANTE_PSC_JWKS_ENDPOINT", default="")
+PSC_END_SESSION_ENDPOINT = env.str("MSSANTE_PSC_END_SESSION_ENDPOINT", default="")
+# Fetch discovery even when every endpoint is set (its auth methods are then used).
+PSC_DISCOVERY_REQUIRED = env.bool("MSSANTE_PSC_DISCOVERY_REQUIRED", default=False)
+PSC_DISCOVERY_TTL = env.int("MSSANTE_PSC_DISCOVERY_TTL", default=3600)
+# mozilla-django-oidc insists on these names existing; the backend and the views in
+# apps.accounts.oidc read the discovered endpoints instead.
+OIDC_OP_AUTHORIZATION_ENDPOINT = PSC_AUTHORIZATION_ENDPOINT
+OIDC_OP_TOKEN_ENDPOINT = PSC_TOKEN_ENDPOINT
+OIDC_OP_USER_ENDPOINT = PSC_USERINFO_ENDPOINT
+OIDC_OP_JWKS_ENDPOINT = PSC_JWKS_ENDPOINT
+# Token endpoint client authentication: empty chooses from the provider's list, Basic
+# first; or client_secret_basic | client_secret_post | private_key_jwt | tls_client_auth.
+PSC_TOKEN_AUTH_METHOD = env.str("MSSANTE_PSC_TOKEN_AUTH_METHOD", default="")
+PSC_CLIENT_ASSERTION_KEY_FILE = env.str("MSSANTE_PSC_CLIENT_ASSERTION_KEY_FILE", default="")
+PSC_CLIENT_ASSERTION_KID = env.str("MSSANTE_PSC_CLIENT_ASSERTION_KID", default="")
+PSC_CLIENT_ASSERTION_ALG = env.str("MSSANTE_PSC_CLIENT_ASSERTION_ALG", default="RS256")
+# Where the provider sends the person after sign-out: the URI registered with it (empty:
+# this site's /deconnexion/terminee/).
+PSC_POST_LOGOUT_REDIRECT_URI = env.str("MSSANTE_PSC_POST_LOGOUT_REDIRECT_URI", default="")
+# PSC tokens are encrypted in the session (apps.accounts.tokens): Fernet keys, newest
+# first; empty derives them from DJANGO_SECRET_KEY and DJANGO_SECRET_KEY_FALLBACKS.
+MSSANTE_TOKEN_KEYS = env.list("MSSANTE_TOKEN_KEYS", default=[])
 OIDC_RP_SIGN_ALGO = "RS256"
 OIDC_RP_SCOPES = env.str("MSSANTE_PSC_SCOPES", default="openid scope_all")
 OIDC_USE_NONCE = True
@@ -178,14 +221,15 @@ OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
 PSC_ACR_VALUES = env.str("MSSANTE_PSC_ACR_VALUES", default="eidas1")
 PSC_ACR_ACCEPTED = env.list("MSSANTE_PSC_ACR_ACCEPTED", default=["eidas1", "eidas2", "eidas3"])
 OIDC_AUTH_REQUEST_EXTRA_PARAMS = {"acr_values": PSC_ACR_VALUES}
-OIDC_STORE_ACCESS_TOKEN = True
-OIDC_STORE_ID_TOKEN = True
+OIDC_STORE_ACCESS_TOKEN = False  # apps.accounts.tokens stores them, encrypted
+OIDC_STORE_ID_TOKEN = False
 OIDC_CREATE_USER = True
 OIDC_TIMEOUT = env.int("MSSANTE_PSC_TIMEOUT", default=10)
 OIDC_VERIFY_SSL = env.str("MSSANTE_PSC_CA_FILE", default="") or True
 OIDC_OP_LOGOUT_URL_METHOD = "apps.accounts.services.psc_logout_url"
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 OIDC_CALLBACK_CLASS = "apps.accounts.oidc.PSCCallbackView"
+OIDC_AUTHENTICATE_CLASS = "apps.accounts.oidc.PSCAuthenticateView"
 # Mutual TLS on PSC's token endpoint, when the client is registered that way (PEM files).
 PSC_CLIENT_CERT_FILE = env.str("MSSANTE_PSC_CLIENT_CERT_FILE", default="")
 PSC_CLIENT_KEY_FILE = env.str("MSSANTE_PSC_CLIENT_KEY_FILE", default="")
@@ -205,7 +249,9 @@ MSSANTE_SMTP_SECURITY = env.str("MSSANTE_SMTP_SECURITY", default="starttls")  # 
 # Operators' certificates come from IGC-Santé, absent from public trust stores.
 MSSANTE_TLS_CA_FILE = env.str("MSSANTE_TLS_CA_FILE", default="")
 MSSANTE_IMAP_TIMEOUT = env.float("MSSANTE_IMAP_TIMEOUT", default=15.0)
-MSSANTE_NIL = env.str("MSSANTE_NIL", default="mssante-web-dev")  # X-MSS-NIL on every message
+# X-MSS-NIL on every message: the product reference given at declaration. No default with
+# DEBUG off (a system check refuses to start without it).
+MSSANTE_NIL = env.str("MSSANTE_NIL", default="mssante-web-dev" if DEBUG else "")
 # No national limit: each operator sets its own (bytes, as sent, attachments encoded).
 MSSANTE_MAX_MESSAGE_SIZE = env.int("MSSANTE_MAX_MESSAGE_SIZE", default=25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MSSANTE_MAX_MESSAGE_SIZE + 1024 * 1024
@@ -255,6 +301,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-retry": {"task": "mail.outbox_retry_task", "schedule": 60.0},
     "whitelist-refresh": {"task": "trust.whitelist_refresh_task", "schedule": 24 * 3600.0},
     "annuaire-refresh": {"task": "trust.annuaire_refresh_task", "schedule": 24 * 3600.0},
+    "session-purge": {"task": "accounts.session_purge_task", "schedule": 3600.0},
 }
 
 # ------------------------------------------------------------------ Logging

@@ -139,6 +139,24 @@ def django_signin(client: Any, identity: str = "gp", action: str | None = None,
     return client.get(parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()})
 
 
+def session_tokens(client: Any) -> Any:
+    """The PSC tokens of the test client's session (decrypted, as the site reads them)."""
+    from apps.accounts.tokens import session_tokens_get
+
+    return session_tokens_get(session=client.session)
+
+
+def expire_access_token(client: Any) -> None:
+    """Make the session's access token look expired, so that the next use refreshes it."""
+    from apps.accounts.tokens import session_tokens_set
+
+    session = client.session
+    tokens = session_tokens(client)
+    assert tokens is not None
+    session_tokens_set(session=session, tokens=tokens.with_access_expiring(0.0))
+    session.save()
+
+
 def imap_plain(address: str) -> imapclient.IMAPClient:
     """A devstack-only PLAIN login, to look at a mailbox from the server's side."""
     context = ssl.create_default_context(cafile=ENV["MSSANTE_TLS_CA_FILE"])

@@ -18,6 +18,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_DEBUG", "0")
 # The test client and the live server speak plain http on loopback.
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by
 # fixtures around it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -3,7 +3,10 @@
 The library checks the signature and the nonce of the ID token; PSC sign-in also needs
 the issuer, the audience, the expiry and the authentication level (acr) checked, the
 refresh token kept (the access token lives 120 s), users keyed by ``SubjectNameID``
-(PSC sends no e-mail), and userinfo accepted as JSON or as a signed JWT.
+(PSC sends no e-mail), and userinfo accepted as JSON or as a signed JWT. The library reads
+its endpoints from settings once; here they come from the provider's discovery document
+(``apps.accounts.provider``) at each use, and tokens go to the encrypted session store
+(``apps.accounts.tokens``), never in clear into the session.
 """
 
 from __future__ import annotations
@@ -15,37 +18,68 @@ from typing import Any
 import jwt
 import requests
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
-from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
+from mozilla_django_oidc.views import (
+    OIDCAuthenticationCallbackView,
+    OIDCAuthenticationRequestView,
+)
 
 from apps.audit.services import audit_log
+from apps.core.errors import ProviderUnavailable
 
 from .models import User
+from .provider import provider_metadata, provider_metadata_forget
 from .psc_claims import MalformedClaims, PSCIdentity, identity_from_claims
-from .psc_http import psc_token_post
+from .psc_http import provider_error, psc_token_post
 from .services import user_identity_refresh
-from .session_keys import (
-    SESSION_ACCESS_EXPIRES,
-    SESSION_LAST_SEEN,
-    SESSION_REFRESH_TOKEN,
-    SESSION_SIGNED_IN_AT,
-    SESSION_SIGNIN_ERROR,
-)
+from .session_keys import SESSION_LAST_SEEN, SESSION_SIGNED_IN_AT, SESSION_SIGNIN_ERROR
+from .tokens import PSCTokens, session_tokens_set
 
 logger = logging.getLogger(__name__)
 
 
 
 class PSCAuthenticationBackend(OIDCAuthenticationBackend):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Not the library's __init__: it reads fixed endpoints from settings, and Django
+        # builds a backend for every request of a signed-in user (no discovery there).
+        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
+        self.OIDC_RP_CLIENT_SECRET = settings.OIDC_RP_CLIENT_SECRET
+        self.OIDC_RP_SIGN_ALGO = settings.OIDC_RP_SIGN_ALGO
+        self.OIDC_RP_IDP_SIGN_KEY = None
+        self.UserModel = get_user_model()
+
+    @property
+    def OIDC_OP_TOKEN_ENDPOINT(self) -> str:  # noqa: N802 - the library's attribute name
+        return provider_metadata().token_endpoint
+
+    @property
+    def OIDC_OP_USER_ENDPOINT(self) -> str:  # noqa: N802
+        return provider_metadata().userinfo_endpoint
+
+    @property
+    def OIDC_OP_JWKS_ENDPOINT(self) -> str:  # noqa: N802
+        return provider_metadata().jwks_uri
+
     def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
         response = psc_token_post(data=payload)
-        self.raise_token_response_error(response)
+        if response.status_code != 200:
+            raise SuspiciousOperation(f"code exchange refused: {provider_error(response)}")
         info: dict[str, Any] = response.json()
         self._token_info = info
         return info
+
+    def retrieve_matching_jwk(self, token: str) -> Any:
+        try:
+            return super().retrieve_matching_jwk(token)
+        except SuspiciousOperation:
+            provider_metadata_forget()  # keys rotated: read discovery and the JWKS again
+            raise
 
     def get_payload_data(self, token: bytes | str, key: Any) -> dict[str, Any]:
         header = jwt.get_unverified_header(token)
@@ -69,9 +103,10 @@ class PSCAuthenticationBackend(OIDCAuthenticationBackend):
             logger.warning("PSC sign-in refused: %s", exc)
             audit_log(event="signin_refused", reason=str(exc))
             return None
-        except requests.RequestException as exc:
+        except (requests.RequestException, ProviderUnavailable) as exc:
             logger.error("PSC sign-in failed, provider unreachable or erroring: %s",
                          exc.__class__.__name__)
+            self.request.session[SESSION_SIGNIN_ERROR] = "unavailable"
             return None
         return user
 
@@ -86,11 +121,10 @@ class PSCAuthenticationBackend(OIDCAuthenticationBackend):
         return claims
 
     def store_tokens(self, access_token: str, id_token: str) -> None:
-        super().store_tokens(access_token, id_token)
         info = getattr(self, "_token_info", {})
-        session = self.request.session
-        session[SESSION_REFRESH_TOKEN] = info.get("refresh_token", "")
-        session[SESSION_ACCESS_EXPIRES] = time.time() + float(info.get("expires_in", 120))
+        session_tokens_set(session=self.request.session, tokens=PSCTokens(
+            access_token=access_token, refresh_token=str(info.get("refresh_token", "")),
+            id_token=id_token, access_expires_at=time.time() + float(info.get("expires_in", 120))))
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:
         # PSC sends no e-mail: the national id is what identifies a professional. The
@@ -121,6 +155,22 @@ class PSCAuthenticationBackend(OIDCAuthenticationBackend):
         self.request.session[SESSION_LAST_SEEN] = now
         audit_log(event="signin", actor=user.idnat or user.username)
         return user
+
+
+class PSCAuthenticateView(OIDCAuthenticationRequestView):
+    """The redirect to the provider, its authorization endpoint from discovery."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            self.OIDC_OP_AUTH_ENDPOINT = provider_metadata().authorization_endpoint
+        except ProviderUnavailable:
+            request.session[SESSION_SIGNIN_ERROR] = "unavailable"
+            return redirect("accounts:login_error")
+        response: HttpResponse = super().get(request)
+        return response
 
 
 class PSCCallbackView(OIDCAuthenticationCallbackView):

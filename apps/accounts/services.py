@@ -6,29 +6,26 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from importlib import import_module
 from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 
 from apps.audit.services import audit_log
-from apps.core.errors import SessionExpired
+from apps.core.errors import ProviderUnavailable, SessionExpired
 from apps.structures.services import structure_memberships_sync
 
 from .models import ProfessionalExercise, User
+from .provider import provider_metadata
 from .psc_claims import PSCIdentity
 from .psc_http import psc_token_post
-from .session_keys import (
-    SESSION_ACCESS_EXPIRES,
-    SESSION_ACCESS_TOKEN,
-    SESSION_ID_TOKEN,
-    SESSION_REFRESH_TOKEN,
-)
+from .signals import psc_session_ended
+from .tokens import PSCTokens, session_tokens_clear, session_tokens_get, session_tokens_set
 
 logger = logging.getLogger(__name__)
 
@@ -38,48 +35,64 @@ def psc_access_token_get(*, session: SessionBase, actor: str = "",
     """A PSC access token valid for at least the refresh margin, refreshed when needed.
 
     PSC access tokens live 120 s: every mail connection asks here first. When the refresh
-    grant fails the PSC session is over, and so is mail access.
+    grant fails the PSC session is over, and so is mail access: the tokens are forgotten
+    (the ID token is kept for the provider's sign-out) and ``psc_session_ended`` tells the
+    mail engine to close what it opened with them.
     """
-    token = session.get(SESSION_ACCESS_TOKEN)
-    expires = float(session.get(SESSION_ACCESS_EXPIRES, 0))
-    if token and not force_refresh and expires - time.time() > settings.PSC_TOKEN_REFRESH_MARGIN:
-        return str(token)
-    refresh = session.get(SESSION_REFRESH_TOKEN)
-    if not refresh:
+    tokens = session_tokens_get(session=session)
+    if tokens and not force_refresh and tokens.access_valid_for(settings.PSC_TOKEN_REFRESH_MARGIN):
+        return tokens.access_token
+    if tokens is None or not tokens.refresh_token:
         raise SessionExpired("no refresh token in session")
     try:
-        response = psc_token_post(data={
-            "grant_type": "refresh_token", "refresh_token": refresh,
-            "client_id": settings.OIDC_RP_CLIENT_ID,
-            "client_secret": settings.OIDC_RP_CLIENT_SECRET})
+        response = psc_token_post(data={"grant_type": "refresh_token",
+                                        "refresh_token": tokens.refresh_token})
     except requests.RequestException as exc:
         logger.error("PSC token endpoint unreachable: %s", exc.__class__.__name__)
         raise SessionExpired("PSC unreachable") from exc
     if response.status_code != 200:
-        logger.warning("PSC refresh refused (HTTP %s)", response.status_code)
         audit_log(event="token_refresh_failed", actor=actor, status=response.status_code)
-        for key in (SESSION_ACCESS_TOKEN, SESSION_REFRESH_TOKEN, SESSION_ACCESS_EXPIRES):
-            session.pop(key, None)
+        psc_session_end(session=session, reason="refresh_refused")
         raise SessionExpired(f"refresh refused with HTTP {response.status_code}")
     info = response.json()
-    session[SESSION_ACCESS_TOKEN] = info["access_token"]
-    session[SESSION_REFRESH_TOKEN] = info.get("refresh_token", refresh)
-    session[SESSION_ACCESS_EXPIRES] = time.time() + float(info.get("expires_in", 120))
-    if info.get("id_token"):
-        session[SESSION_ID_TOKEN] = info["id_token"]
+    session_tokens_set(session=session, tokens=PSCTokens(
+        access_token=str(info["access_token"]),
+        refresh_token=str(info.get("refresh_token") or tokens.refresh_token),
+        id_token=str(info.get("id_token") or tokens.id_token),
+        access_expires_at=time.time() + float(info.get("expires_in", 120))))
     return str(info["access_token"])
 
 
+def psc_session_end(*, session: SessionBase, reason: str) -> None:
+    """The PSC session is over for this site: forget its tokens and tell the mail engine
+    to close every connection opened with them (``psc_session_ended``)."""
+    user_id = session.get("_auth_user_id")
+    session_tokens_clear(session=session, keep_id_token=True)
+    if session.session_key:
+        session.save()  # before the signal: other processes must see it over
+    logger.info("PSC session of user %s over (%s): mail connections closed", user_id, reason)
+    psc_session_ended.send(sender=None, user_pk=int(user_id) if user_id else None,
+                           session_key=session.session_key)
+
+
 def psc_logout_url(request: HttpRequest) -> str:
-    """PSC end_session URL, called by mozilla-django-oidc's logout view before it logs out."""
-    id_token = request.session.get(SESSION_ID_TOKEN)
-    back = request.build_absolute_uri(reverse("accounts:logged_out"))
-    if not id_token:
-        return back
+    """PSC end_session URL, called by mozilla-django-oidc's logout view before it logs out.
+
+    The provider sends the person back to ``PSC_POST_LOGOUT_REDIRECT_URI`` (the URI
+    registered with it), by default this site's "signed out" page."""
+    tokens = session_tokens_get(session=request.session)
+    back = settings.PSC_POST_LOGOUT_REDIRECT_URI or request.build_absolute_uri(
+        reverse("accounts:logged_out"))
     audit_log(event="signout", actor=getattr(request.user, "idnat", "") or "")
-    return settings.PSC_END_SESSION_ENDPOINT + "?" + urlencode({
-        "id_token_hint": id_token, "post_logout_redirect_uri": back,
-        "state": secrets.token_urlsafe(16)})
+    try:
+        end_session = provider_metadata().end_session_endpoint
+    except ProviderUnavailable:
+        end_session = ""
+    if not tokens or not tokens.id_token or not end_session:
+        return back
+    return end_session + ("&" if "?" in end_session else "?") + urlencode({
+        "id_token_hint": tokens.id_token, "post_logout_redirect_uri": back,
+        "client_id": settings.OIDC_RP_CLIENT_ID, "state": secrets.token_urlsafe(16)})
 
 
 @transaction.atomic
@@ -111,9 +124,24 @@ def psc_access_token_for_session_key(*, session_key: str, actor: str = "",
     """For background workers acting for a signed-in user: the same refresh rules, on the
     user's stored session. Raises ``SessionExpired`` when the PSC session is over, and the
     worker then stops for that user."""
-    session = SessionStore(session_key=session_key)
-    if not session.exists(session_key):
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    session = store(session_key=session_key)
+    if not session_key or not session.exists(session_key):
         raise SessionExpired("session is gone")
     token = psc_access_token_get(session=session, actor=actor, force_refresh=force_refresh)
     session.save()
     return token
+
+
+def session_purge() -> int:
+    """Delete expired sessions (and with them their encrypted PSC tokens). Returns how
+    many went."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+        return 0
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    logger.info("expired sessions purged: %d", deleted)
+    return deleted

@@ -70,3 +70,12 @@ class NoMailbox(ApplicationError):
 class MessageGone(ApplicationError):
     """The message is no longer on the operator's server (moved or deleted elsewhere):
     pages answer 404, a forward or draft that carried it says so in its own words."""
+
+
+class ProviderUnavailable(ApplicationError):
+    """Pro Santé Connect (or the configured OpenID Connect provider) cannot be reached or
+    gave a document we cannot use: sign-in waits, nothing else is affected."""
+
+    default_message = _(
+        "Pro Santé Connect cannot be reached at the moment. Please try again in a few minutes."
+    )

@@ -23,7 +23,9 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        psc = " ".join(sorted({_origin(settings.OIDC_OP_AUTHORIZATION_ENDPOINT),
+        # The provider's sign-out page is on its issuer's origin unless set by hand.
+        psc = " ".join(sorted({_origin(settings.PSC_ISSUER),
+                               _origin(settings.PSC_AUTHORIZATION_ENDPOINT),
                                _origin(settings.PSC_END_SESSION_ENDPOINT)} - {""}))
         self.csp = (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -11,12 +12,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.identifiers import ins_valid
 
 from .annuaire import search_key
-from .models import DirectoryEntry, WhitelistDomain
+from .models import DirectoryEntry, WhitelistDomain, WhitelistImport
 from .services import WHITELIST_CACHE_KEY
 from .whitelist import normalize_domain
 
@@ -27,7 +29,42 @@ class RecipientKind(StrEnum):
     TRUSTED = "trusted"
     PATIENT = "patient"
     OUTSIDE = "outside"
+    UNVERIFIED = "unverified"  # the whitelist is not loaded: cannot say, so not sent
     MALFORMED = "malformed"
+
+
+# Beyond this age the whitelist is called stale (beat refreshes it every 24 h).
+WHITELIST_STALE_AFTER = dt.timedelta(hours=48)
+
+
+@dataclass(frozen=True)
+class WhitelistStatus:
+    domains: int
+    imported_at: dt.datetime | None
+    last_error: str
+
+    @property
+    def empty(self) -> bool:
+        return self.domains == 0
+
+    @property
+    def age_hours(self) -> float | None:
+        if self.imported_at is None:
+            return None
+        return round((timezone.now() - self.imported_at).total_seconds() / 3600, 1)
+
+    @property
+    def stale(self) -> bool:
+        return self.imported_at is None or timezone.now() - self.imported_at > WHITELIST_STALE_AFTER
+
+
+def whitelist_status() -> WhitelistStatus:
+    """How many domains the imported list has and when it was last imported (readiness,
+    admin, the staff banner). Extra trusted domains from settings do not count."""
+    last_ok = WhitelistImport.objects.filter(ok=True).order_by("-at").values_list("at", flat=True).first()
+    last = WhitelistImport.objects.order_by("-at").values_list("ok", "error").first()
+    error = last[1] if last and not last[0] else ""
+    return WhitelistStatus(domains=len(_imported_names()), imported_at=last_ok, last_error=error)
 
 
 @dataclass(frozen=True)
@@ -44,17 +81,24 @@ class RecipientVerdict:
 def whitelist_names() -> frozenset[str]:
     """Every trusted domain: the imported list plus MSSANTE_EXTRA_TRUSTED_DOMAINS (test
     domains of a development stack). Cached until the next import."""
+    extra = {d for d in (normalize_domain(x) for x in settings.MSSANTE_EXTRA_TRUSTED_DOMAINS) if d}
+    return _imported_names() | extra
+
+
+def _imported_names() -> frozenset[str]:
     names = cache.get(WHITELIST_CACHE_KEY)
     if names is None:
         names = frozenset(WhitelistDomain.objects.values_list("name", flat=True).distinct())
         cache.set(WHITELIST_CACHE_KEY, names, 3600)
-    extra = {d for d in (normalize_domain(x) for x in settings.MSSANTE_EXTRA_TRUSTED_DOMAINS) if d}
-    return frozenset(names) | extra
+    return frozenset(names)
 
 
 def recipients_check(*, addresses: list[str]) -> list[RecipientVerdict]:
     """Class each recipient, with the reason in French for the compose screen."""
     trusted = whitelist_names()
+    # No list imported (first start offline, every import refused): a colleague's domain
+    # cannot be checked, which is not the same as being outside the trust space.
+    unavailable = not _imported_names()
     patient_domain = normalize_domain(settings.MSSANTE_PATIENT_DOMAIN) or ""
     verdicts = []
     for raw in addresses:
@@ -76,6 +120,12 @@ def recipients_check(*, addresses: list[str]) -> list[RecipientVerdict]:
         elif domain in trusted:
             verdicts.append(RecipientVerdict(f"{local}@{domain}".lower(), RecipientKind.TRUSTED,
                                              _("Inside the MSSanté trust space.")))
+        elif unavailable:
+            verdicts.append(RecipientVerdict(
+                address, RecipientKind.UNVERIFIED,
+                _("The list of MSSanté trust space domains is not available at the moment, so "
+                  "this address cannot be checked and the message cannot be sent to it yet. "
+                  "Try again later; if this lasts, tell your administrator.")))
         else:
             verdicts.append(RecipientVerdict(
                 address, RecipientKind.OUTSIDE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import ssl
 import tempfile
 import time
 import urllib.request
@@ -49,9 +50,24 @@ def whitelist_import(*, data: bytes, source: str, expected_sha256: str | None = 
     return parsed
 
 
+def _tls_context() -> ssl.SSLContext:
+    """The system's trust store plus the operator CA bundle (IGC-Santé, which public stores
+    do not carry): the national lists are fetched with what verifies the operators."""
+    context = ssl.create_default_context()
+    if settings.MSSANTE_TLS_CA_FILE:
+        context.load_verify_locations(cafile=settings.MSSANTE_TLS_CA_FILE)
+    return context
+
+
+def _open_source(location: str, timeout: int) -> object:
+    if location.startswith("https://"):
+        return urllib.request.urlopen(location, timeout=timeout, context=_tls_context())  # noqa: S310
+    return urllib.request.urlopen(location, timeout=timeout)  # noqa: S310 - http refused by checks unless a checksum is set
+
+
 def _read_source(location: str, limit: int = 60 * 1024 * 1024) -> bytes:
     if location.startswith(("https://", "http://")):
-        with urllib.request.urlopen(location, timeout=60) as response:  # noqa: S310 - configured URL
+        with _open_source(location, 60) as response:  # type: ignore[attr-defined]
             return bytes(response.read(limit))
     return Path(location).read_bytes()
 
@@ -63,9 +79,9 @@ def whitelist_refresh() -> Whitelist | None:
     if not location:
         return None
     expected = None
-    if settings.MSSANTE_WHITELIST_SHA256_URL:
-        expected = _read_source(settings.MSSANTE_WHITELIST_SHA256_URL, 4096).decode("ascii", "replace")
     try:
+        if settings.MSSANTE_WHITELIST_SHA256_URL:
+            expected = _read_source(settings.MSSANTE_WHITELIST_SHA256_URL, 4096).decode("ascii", "replace")
         data = _read_source(location)
     except OSError as exc:
         logger.error("whitelist download from %s failed, previous list kept: %s", location, exc)
@@ -73,6 +89,19 @@ def whitelist_refresh() -> Whitelist | None:
                                        error=f"download failed: {exc}"[:500])
         raise WhitelistError(f"download failed: {exc}") from exc
     return whitelist_import(data=data, source=location, expected_sha256=expected)
+
+
+def whitelist_bootstrap() -> Whitelist | None:
+    """At first start: import the whitelist if none is loaded yet (from
+    MSSANTE_WHITELIST_URL, a URL or a local file). A failure is logged and recorded, and the
+    site starts anyway: the staff banner and /readyz say the list is missing, and compose
+    says recipients cannot be checked rather than calling them outside the trust space."""
+    if WhitelistDomain.objects.exists():
+        return None
+    try:
+        return whitelist_refresh()
+    except WhitelistError:
+        return None
 
 
 # ------------------------------------------------------------------ directory (annuaire)
@@ -165,7 +194,7 @@ def annuaire_refresh() -> AnnuaireReport | None:
         return None
     if location.startswith(("https://", "http://")):
         target = Path(tempfile.mkdtemp()) / "extraction"
-        with urllib.request.urlopen(location, timeout=300) as response, target.open("wb") as out:  # noqa: S310
+        with _open_source(location, 300) as response, target.open("wb") as out:  # type: ignore[attr-defined]
             shutil.copyfileobj(response, out)
         try:
             return annuaire_import(path=target)

@@ -25,7 +25,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -52,6 +52,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "userinfo_sign_with": None,      # "foreign": JWT userinfo signed by a key not in the JWKS
     "claims_override": None,         # dict merged into userinfo (malformed claim sets)
     "refresh_fails": False,          # the token endpoint refuses refresh grants
+    # client authentications the token endpoint accepts (and discovery lists)
+    "auth_methods": ["client_secret_basic", "client_secret_post"],
 }
 
 app = Flask(__name__)
@@ -101,9 +103,15 @@ def redirect_with(uri: str, **params: str) -> Response:
 def client_from_request() -> str | None:
     auth = request.authorization
     if auth and auth.type == "basic":
-        client_id, secret = auth.username, auth.password
+        method = "client_secret_basic"
+        # RFC 6749 §2.3.1: the id and secret are form-urlencoded inside Basic.
+        client_id, secret = unquote_plus(auth.username or ""), unquote_plus(auth.password or "")
     else:
+        method = "client_secret_post"
         client_id, secret = request.form.get("client_id"), request.form.get("client_secret")
+    if method not in config["auth_methods"]:
+        return None
+    events.append({"event": "client_auth", "method": method})
     if client_id in CLIENTS and secrets.compare_digest(CLIENTS[client_id], secret or ""):
         return client_id
     return None
@@ -228,7 +236,7 @@ def discovery() -> Response:
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "scope_all"],
         "acr_values_supported": ["eidas1", "eidas2", "eidas3"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": list(config["auth_methods"]),
         "claims_parameter_supported": False,
     })
 

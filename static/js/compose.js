@@ -32,7 +32,7 @@
   }
 
   function refreshState() {
-    const bad = chips.querySelectorAll(".chip-outside, .chip-malformed").length > 0;
+    const bad = chips.querySelectorAll(".chip-outside, .chip-malformed, .chip-unverified").length > 0;
     problem.hidden = !bad;
     send.disabled = bad || tooBig();
   }

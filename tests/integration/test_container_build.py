@@ -43,6 +43,7 @@ def test_image_build_steps_and_web_role(tmp_path: Path, devstack: dict[str, str]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MSSANTE_"))}
     env.update(ENV, PATH=f"{venv}/bin:{env['PATH']}", DJANGO_SECRET_KEY="x" * 50,
                DJANGO_ALLOWED_HOSTS="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1",
+               DJANGO_SECURE_SSL_REDIRECT="0",
                DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
                DJANGO_STATIC_ROOT=str(app / "static_collected"))
     check = subprocess.run([f"{venv}/bin/python", "manage.py", "check", "--deploy",

@@ -14,7 +14,7 @@ from apps.core.errors import MailServerUnavailable
 from apps.mail import services
 from apps.mail.models import OutboxMessage
 from devstack import stack
-from tests.conftest import IDENTITIES, PROFILE, PSCSim, django_signin
+from tests.conftest import IDENTITIES, PROFILE, PSCSim, django_signin, expire_access_token
 from tests.integration.mail_server import uids_with_subject, wait_for_subject
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -99,9 +99,7 @@ def test_refused_message_fails_with_the_reason_and_can_be_retried(client: Client
     django_signin(client, "gp")
     outgoing = compose(client, f"Refus {uuid.uuid4().hex[:6]}")
     psc_sim.configure(refresh_fails=True)
-    session = client.session
-    session["psc_access_expires_at"] = 0
-    session.save()
+    expire_access_token(client)
     assert services.outbox_process(outbox_id=outgoing.pk) == "failed"
     page = client.get("/envoi/").content.decode()
     assert "Échec" in page and "Votre session Pro Santé Connect a pris fin" in page and "Réessayer" in page

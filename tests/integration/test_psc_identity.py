@@ -10,14 +10,10 @@ from django.test import Client, override_settings
 
 from apps.accounts.models import User
 from apps.accounts.services import psc_access_token_for_session_key
-from apps.accounts.session_keys import (
-    SESSION_ACCESS_EXPIRES,
-    SESSION_LAST_SEEN,
-    SESSION_SIGNED_IN_AT,
-)
+from apps.accounts.session_keys import SESSION_LAST_SEEN, SESSION_PSC_TOKENS, SESSION_SIGNED_IN_AT
 from apps.core.errors import SessionExpired
 from apps.structures.models import Membership, Structure
-from tests.conftest import IDENTITIES, PSCSim, django_signin
+from tests.conftest import IDENTITIES, PSCSim, django_signin, expire_access_token, session_tokens
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -116,7 +112,7 @@ def test_idle_lock_after_the_configured_delay(client: Client, psc_sim: PSCSim,
     response = client.get("/profil/")
     assert response.status_code == 302
     assert response["Location"] == "/connexion/?raison=inactivite&next=%2Fprofil%2F"
-    assert "_auth_user_id" not in client.session and "oidc_access_token" not in client.session
+    assert "_auth_user_id" not in client.session and SESSION_PSC_TOKENS not in client.session
     assert '"event": "idle_lock"' in caplog.text
     notice = client.get(response["Location"]).content.decode()
     assert "verrouillée après une période d&#x27;inactivité" in notice
@@ -145,15 +141,11 @@ def test_absolute_lifetime_ends_even_an_active_session(client: Client, psc_sim: 
 def test_workers_get_tokens_through_the_same_function(client: Client, psc_sim: PSCSim) -> None:
     django_signin(client, "gp")
     key = client.session.session_key
-    session = client.session
-    session[SESSION_ACCESS_EXPIRES] = time.time() - 1
-    session.save()
+    expire_access_token(client)
     token = psc_access_token_for_session_key(session_key=key)
-    assert token == client.session["oidc_access_token"]  # refreshed and saved for the web too
+    assert token == session_tokens(client).access_token  # refreshed and saved for the web too
     psc_sim.configure(refresh_fails=True)
-    session = client.session
-    session[SESSION_ACCESS_EXPIRES] = time.time() - 1
-    session.save()
+    expire_access_token(client)
     with pytest.raises(SessionExpired):
         psc_access_token_for_session_key(session_key=key)
     with pytest.raises(SessionExpired):

@@ -15,6 +15,9 @@ from tests.conftest import ENV, IDENTITIES, PSCSim
 
 pytestmark = pytest.mark.integration
 CALLBACK = "http://127.0.0.1:9/oidc/callback/"
+_BASE = ENV["MSSANTE_PSC_ISSUER"] + "/protocol/openid-connect"
+ENDPOINTS = {"authorization": _BASE + "/auth", "token": _BASE + "/token",
+             "jwks": _BASE + "/certs", "userinfo": _BASE + "/userinfo", "logout": _BASE + "/logout"}
 
 
 def authorize_url(challenge: str, nonce: str = "n-123", **extra: str) -> str:
@@ -22,7 +25,7 @@ def authorize_url(challenge: str, nonce: str = "n-123", **extra: str) -> str:
               "redirect_uri": CALLBACK, "scope": "openid scope_all", "state": "s-1",
               "nonce": nonce, "acr_values": "eidas1", "code_challenge": challenge,
               "code_challenge_method": "S256", **extra}
-    return ENV["MSSANTE_PSC_AUTHORIZATION_ENDPOINT"] + "?" + urlencode(params)
+    return ENDPOINTS["authorization"] + "?" + urlencode(params)
 
 
 def pkce() -> tuple[str, str]:
@@ -39,14 +42,14 @@ def code_for(identity: str, challenge: str) -> str:
 
 
 def exchange(code: str, verifier: str) -> requests.Response:
-    return requests.post(ENV["MSSANTE_PSC_TOKEN_ENDPOINT"], data={
+    return requests.post(ENDPOINTS["token"], data={
         "grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
         "code_verifier": verifier, "client_id": ENV["MSSANTE_PSC_CLIENT_ID"],
         "client_secret": ENV["MSSANTE_PSC_CLIENT_SECRET"]}, timeout=5)
 
 
 def jwks_key(token: str) -> jwt.PyJWK:
-    keys = requests.get(ENV["MSSANTE_PSC_JWKS_ENDPOINT"], timeout=5).json()["keys"]
+    keys = requests.get(ENDPOINTS["jwks"], timeout=5).json()["keys"]
     kid = jwt.get_unverified_header(token)["kid"]
     return jwt.PyJWK(next(k for k in keys if k["kid"] == kid))
 
@@ -83,7 +86,7 @@ def test_authorization_requires_pkce_and_nonce(psc_sim: PSCSim) -> None:
 def test_userinfo_as_json_and_as_signed_jwt(psc_sim: PSCSim) -> None:
     verifier, challenge = pkce()
     tokens = exchange(code_for("social", challenge), verifier).json()
-    endpoint = ENV["MSSANTE_PSC_USERINFO_ENDPOINT"]
+    endpoint = ENDPOINTS["userinfo"]
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     as_json = requests.get(endpoint, headers=headers, timeout=5)
     assert as_json.headers["Content-Type"].startswith("application/json")
@@ -105,17 +108,17 @@ def test_refresh_rotates_and_end_session_revokes(psc_sim: PSCSim) -> None:
     tokens = exchange(code_for("pharmacist", challenge), verifier).json()
     data = {"grant_type": "refresh_token", "client_id": ENV["MSSANTE_PSC_CLIENT_ID"],
             "client_secret": ENV["MSSANTE_PSC_CLIENT_SECRET"]}
-    first = requests.post(ENV["MSSANTE_PSC_TOKEN_ENDPOINT"],
+    first = requests.post(ENDPOINTS["token"],
                           data={**data, "refresh_token": tokens["refresh_token"]}, timeout=5).json()
     assert first["access_token"] != tokens["access_token"]
-    replay = requests.post(ENV["MSSANTE_PSC_TOKEN_ENDPOINT"],
+    replay = requests.post(ENDPOINTS["token"],
                            data={**data, "refresh_token": tokens["refresh_token"]}, timeout=5)
     assert replay.status_code == 400
-    logout = requests.get(ENV["MSSANTE_PSC_END_SESSION_ENDPOINT"], params={
+    logout = requests.get(ENDPOINTS["logout"], params={
         "id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "http://127.0.0.1:9/bye/",
         "state": "xyz"}, allow_redirects=False, timeout=5)
     assert logout.headers["Location"] == "http://127.0.0.1:9/bye/?state=xyz"
-    after = requests.post(ENV["MSSANTE_PSC_TOKEN_ENDPOINT"],
+    after = requests.post(ENDPOINTS["token"],
                           data={**data, "refresh_token": first["refresh_token"]}, timeout=5)
     assert after.status_code == 400
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 from django.test import Client
 
 from apps.accounts.models import User
-from apps.accounts.oidc import SESSION_ACCESS_EXPIRES
-from tests.conftest import IDENTITIES, PSCSim, django_signin
+from tests.conftest import IDENTITIES, PSCSim, django_signin, expire_access_token, session_tokens
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -70,21 +68,17 @@ def test_cancelled_sign_in_shows_a_french_error(client: Client, psc_sim: PSCSim)
 def test_expired_access_token_is_refreshed_before_imap(client: Client, psc_sim: PSCSim,
                                                        demo_accounts: None, seeded_mail: None) -> None:
     django_signin(client, "gp")
-    session = client.session
-    old = session["oidc_access_token"]
-    session[SESSION_ACCESS_EXPIRES] = time.time() - 1
-    session.save()
+    old = session_tokens(client).access_token
+    expire_access_token(client)
     assert client.get("/", follow=True).status_code == 200
-    assert client.session["oidc_access_token"] != old
+    assert session_tokens(client).access_token != old
     assert any(e["event"] == "refresh" for e in psc_sim.events())
 
 
 def test_refresh_failure_ends_mail_access_with_a_clear_message(
         client: Client, psc_sim: PSCSim, demo_accounts: None) -> None:
     django_signin(client, "gp")
-    session = client.session
-    session[SESSION_ACCESS_EXPIRES] = time.time() - 1
-    session.save()
+    expire_access_token(client)
     psc_sim.configure(refresh_fails=True)
     response = client.get("/")
     assert response.status_code == 401
@@ -93,7 +87,7 @@ def test_refresh_failure_ends_mail_access_with_a_clear_message(
 
 def test_logout_goes_through_psc_end_session(client: Client, psc_sim: PSCSim) -> None:
     django_signin(client, "nurse")
-    id_token = client.session["oidc_id_token"]
+    id_token = session_tokens(client).id_token
     response = client.post("/oidc/logout/")
     assert response.status_code == 302
     location = response["Location"]
@@ -111,8 +105,8 @@ def test_no_token_value_reaches_the_logs(client: Client, psc_sim: PSCSim, demo_a
     caplog.handler.addFilter(RedactSecretsFilter())
     caplog.set_level(logging.DEBUG)
     django_signin(client, "gp")
-    tokens = [client.session["oidc_access_token"], client.session["oidc_id_token"],
-              client.session["psc_refresh_token"]]
+    found = session_tokens(client)
+    tokens = [found.access_token, found.id_token, found.refresh_token]
     logging.getLogger("apps.test").warning("token leaked? %s", tokens[0])
     client.get("/", follow=True)
     client.post("/oidc/logout/")

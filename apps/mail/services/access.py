@@ -26,7 +26,7 @@ from typing import TypeVar
 from django.contrib.sessions.backends.base import SessionBase
 
 from apps.accounts.services import psc_access_token_for_session_key, psc_access_token_get
-from apps.core.errors import MailAuthError, MailServerUnavailable
+from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
 
 from ..imap import ImapAuthError, ImapCredentials, ImapError, ImapUnavailable, imap_connect
 from ..imap.session import ImapSession
@@ -135,6 +135,15 @@ def mailbox_session(*, access: MailAccess) -> Iterator[ImapSession]:
     # The endpoint and mode are part of the key: a mailbox re-pointed by its administrator
     # must not keep talking to the old server through a pooled connection.
     key = (mailbox.pk, f"{access.pool_key}|{endpoint.host}:{endpoint.port}|{mailbox.auth_mode}")
+    if access.pool_key and access.uses_token and access.token_provider:
+        # A pooled connection is already logged in: without this, it would go on serving a
+        # user whose PSC session has ended (refresh refused, signed out). Asking for a token
+        # proves the session alive (refreshing it when due) before any command is sent.
+        try:
+            access.token_provider(False)
+        except SessionExpired:
+            POOL.close_owner(access.pool_key)
+            raise
     session = (POOL.acquire(key, lambda: mailbox_session_open(access=access)) if access.pool_key
                else mailbox_session_open(access=access))
     broken = False

@@ -31,6 +31,10 @@ class SessionPool:
         self._idle: dict[PoolKey, list[ImapSession]] = defaultdict(list)
         self._open: dict[PoolKey, int] = defaultdict(int)
         self._changed = threading.Condition()
+        # owner -> when its credentials were revoked; sessions in use then are closed
+        # when they come back instead of being pooled again.
+        self._revoked: dict[str, float] = {}
+        self._opened_at: dict[int, float] = {}
 
     def acquire(self, key: PoolKey, factory: Callable[[], ImapSession],
                 timeout: float = 30.0) -> ImapSession:
@@ -51,17 +55,23 @@ class SessionPool:
                 if remaining <= 0 or not self._changed.wait(remaining):
                     raise MailServerUnavailable(f"all {self.limit} IMAP connections of {key} busy")
         try:
-            return factory()
+            session = factory()
         except BaseException:
             with self._changed:
                 self._open[key] -= 1
                 self._changed.notify()
             raise
+        with self._changed:
+            self._opened_at[id(session)] = time.monotonic()
+        return session
 
     def release(self, key: PoolKey, session: ImapSession, broken: bool) -> None:
         with self._changed:
-            if broken:
+            opened = self._opened_at.get(id(session), 0.0)
+            revoked = self._revoked.get(_owner(key))
+            if broken or (revoked is not None and opened <= revoked):
                 self._open[key] -= 1
+                self._opened_at.pop(id(session), None)
                 session.close()
             else:
                 session.last_used = time.monotonic()
@@ -81,7 +91,32 @@ class SessionPool:
             if number < excess or now - last_used > self.MAX_IDLE:
                 self._idle[key].remove(session)
                 self._open[key] -= 1
+                self._opened_at.pop(id(session), None)
                 session.close()
+        for owner, at in list(self._revoked.items()):
+            if now - at > self.MAX_IDLE:
+                del self._revoked[owner]
+
+    def close_owner(self, owner: str) -> int:
+        """Close every session opened with ``owner``'s credentials (a user whose PSC
+        session ended): the idle ones now, the ones in use when they come back. Returns
+        how many were closed now."""
+        closed = 0
+        with self._changed:
+            self._revoked[owner] = time.monotonic()
+            for key in [k for k in self._idle if _owner(k) == owner]:
+                for session in self._idle.pop(key):
+                    self._open[key] -= 1
+                    self._opened_at.pop(id(session), None)
+                    session.close()
+                    closed += 1
+            self._changed.notify_all()
+        return closed
+
+    def owners(self) -> set[str]:
+        """Whose credentials the idle sessions were opened with (tests, diagnostics)."""
+        with self._changed:
+            return {_owner(key) for key, sessions in self._idle.items() if sessions}
 
     def clear(self) -> None:
         with self._changed:
@@ -90,6 +125,12 @@ class SessionPool:
                     session.close()
                 self._open[key] -= len(sessions)
             self._idle.clear()
+            self._opened_at.clear()
+
+
+def _owner(key: PoolKey) -> str:
+    """The credential owner part of a pool key ("user:12", "session:abc", "certificate")."""
+    return key[1].split("|", 1)[0]
 
 
 def _alive(session: ImapSession) -> bool:
@@ -101,3 +142,13 @@ def _alive(session: ImapSession) -> bool:
 
 
 POOL = SessionPool(settings.MSSANTE_IMAP_MAX_CONNECTIONS)
+
+
+def psc_session_connections_close(*, user_pk: int | None, session_key: str | None,
+                                  **_: object) -> None:
+    """``psc_session_ended`` receiver: this process's connections opened with that
+    user's tokens are closed (other processes find the session over at their next use)."""
+    if user_pk is not None:
+        POOL.close_owner(f"user:{user_pk}")
+    if session_key:
+        POOL.close_owner(f"session:{session_key}")

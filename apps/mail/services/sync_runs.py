@@ -30,7 +30,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.accounts.session_keys import SESSION_REFRESH_TOKEN
+from apps.accounts.tokens import session_data_psc_active
 from apps.core.backoff import backoff_seconds
 from apps.core.errors import (
     IndexUnavailable,
@@ -204,7 +204,7 @@ def mailbox_sync_candidates(*, now: dt.datetime | None = None) -> list[tuple[int
     for session in Session.objects.filter(expire_date__gt=now).iterator():
         data = session.get_decoded()
         user_id = data.get("_auth_user_id")
-        if user_id and data.get(SESSION_REFRESH_TOKEN):
+        if user_id and session_data_psc_active(data):
             users.setdefault(int(user_id), session.session_key)
     if users:
         psc = Mailbox.objects.filter(ready, auth_mode=Mailbox.AuthMode.PSC_XOAUTH2)

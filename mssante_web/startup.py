@@ -1,0 +1,21 @@
+"""Processes that serve or send (gunicorn, Celery workers and beat) refuse to start on a
+configuration the system checks call an error: gunicorn does not run Django's checks on
+its own, and a worker sends mail as much as the site does."""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger("mssante_web.startup")
+
+
+def refuse_unsafe_configuration() -> None:
+    from django.core import checks
+
+    serious = [m for m in checks.run_checks(include_deployment_checks=False)
+               if m.is_serious() and not m.is_silenced()]
+    if serious:
+        for message in serious:
+            logger.critical("refusing to start: %s", message)
+        raise SystemExit("mssante-web refuses to start: " + "; ".join(
+            f"{m.id}: {m.msg}" for m in serious))

@@ -1,0 +1,112 @@
+"""When the PSC session ends (refresh refused, sign-out), every pooled IMAP connection
+opened with that user's tokens is closed, no IMAP command is sent for them afterwards,
+the background sync leaves them alone and the folder pane says to sign in again; and no
+token rests in clear in the session store. Against the real simulator and Dovecot."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+
+from apps.mail import services
+from apps.mail.imap import wire
+from apps.mail.models import Folder, Mailbox
+from apps.mail.services import POOL
+from devstack import stack
+from tests.conftest import IDENTITIES, PROFILE, PSCSim, django_signin, expire_access_token, session_tokens
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def dovecot_connections(user: str) -> int:
+    conf = stack.state_dir(PROFILE) / "dovecot" / "dovecot.conf"
+    out = subprocess.run(["doveadm", "-c", str(conf), "who", user], capture_output=True,
+                         text=True, check=False).stdout
+    return sum(1 for line in out.splitlines()[1:] if line.startswith(user))
+
+
+@pytest.fixture
+def commands(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every IMAP command the site sends from now on (LOGOUT aside: that is the close)."""
+    sent: list[bytes] = []
+    real = wire.command
+
+    def spy(connection: Any, command: bytes, *args: Any, **kwargs: Any) -> Any:
+        if not command.startswith(b"LOGOUT"):
+            sent.append(command)
+        return real(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(wire, "command", spy)
+    return sent
+
+
+def test_refused_refresh_closes_pooled_connections_and_stops_sync(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, seeded_mail: None,
+        commands: list[bytes]) -> None:
+    address = IDENTITIES["gp"]["mailbox"]
+    django_signin(client, "gp")
+    assert client.get("/", follow=True).status_code == 200
+    mailbox = Mailbox.objects.get(address=address)
+    key = client.session.session_key
+    assert services.mailbox_sync_in_worker(mailbox_id=mailbox.pk, session_key=key) == "done"
+    owner = f"user:{client.session['_auth_user_id']}"
+    assert {owner, f"session:{key}"} <= POOL.owners()
+    assert dovecot_connections(address) >= 1
+    assert (mailbox.pk, key) in services.mailbox_sync_candidates()
+
+    psc_sim.configure(refresh_fails=True)
+    expire_access_token(client)
+    commands.clear()
+    # The worker asks for a token before touching its pooled connection: refused.
+    assert services.mailbox_sync_in_worker(mailbox_id=mailbox.pk, session_key=key) == "no-session"
+    assert not POOL.owners() & {owner, f"session:{key}"}
+    assert dovecot_connections(address) == 0
+    assert commands == []
+    # Beat leaves this user alone until they sign in again, and a page sends nothing.
+    assert (mailbox.pk, key) not in [c for c in services.mailbox_sync_candidates() if c[1]]
+    inbox = Folder.objects.get(mailbox=mailbox, name="INBOX")
+    pane = client.get(f"/bal/{mailbox.pk}/dossier/{inbox.pk}/etat/",
+                      HTTP_X_MSS_BACKGROUND="1").content.decode()
+    assert "Votre session Pro Santé Connect a pris fin" in pane
+    assert "Se reconnecter" in pane
+    # The list still shows what is indexed, with the same notice; nothing reaches Dovecot.
+    page = client.get("/", follow=True)
+    assert page.status_code == 200 and "Se reconnecter" in page.content.decode()
+    assert commands == []
+
+
+def test_sign_out_closes_this_users_connections(client: Client, psc_sim: PSCSim,
+                                                demo_accounts: None, seeded_mail: None,
+                                                commands: list[bytes]) -> None:
+    address = IDENTITIES["nurse"]["mailbox"]
+    django_signin(client, "nurse")
+    client.get("/", follow=True)
+    owner = f"user:{client.session['_auth_user_id']}"
+    assert owner in POOL.owners()
+    commands.clear()
+    client.post("/oidc/logout/")
+    assert owner not in POOL.owners()
+    assert dovecot_connections(address) == 0
+    assert commands == []
+
+
+def test_no_token_in_clear_in_the_session_store(client: Client, psc_sim: PSCSim,
+                                                demo_accounts: None, seeded_mail: None) -> None:
+    django_signin(client, "pharmacist")
+    client.get("/", follow=True)
+    expire_access_token(client)
+    client.get("/", follow=True)  # a refresh, stored again
+    tokens = session_tokens(client)
+    assert tokens and tokens.access_token and tokens.refresh_token and tokens.id_token
+    rows = list(Session.objects.values_list("session_data", flat=True))
+    decoded = [str(s.get_decoded()) for s in Session.objects.all()]
+    assert rows
+    for token in (tokens.access_token, tokens.refresh_token, tokens.id_token):
+        for text in rows + decoded:
+            assert token not in text
+            if token.count(".") == 2:
+                assert token.split(".")[1][:24] not in text  # not even the JWT payload
