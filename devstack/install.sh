@@ -36,3 +36,20 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   .venv/bin/pip install -q -r requirements-dev.txt
   echo "$want" > "$stamp"
 fi
+
+# The second OpenID Connect provider of the integration suite (devstack/oidc_provider) runs
+# on Node.js, from the npm registry, pinned by its package-lock.json.
+if ! command -v node >/dev/null 2>&1; then
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  echo "Installing Debian packages: nodejs npm"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+node_stamp=devstack/oidc_provider/node_modules/.lock.sha256
+node_want=$(sha256sum devstack/oidc_provider/package-lock.json | cut -d' ' -f1)
+if [[ ! -f $node_stamp || $(cat "$node_stamp") != "$node_want" ]]; then
+  echo "Installing the second OpenID Connect provider (npm ci)"
+  (cd devstack/oidc_provider && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$node_want" > "$node_stamp"
+fi

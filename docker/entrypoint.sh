@@ -1,6 +1,8 @@
 #!/bin/sh
 # One image, three roles: `web` (gunicorn), `worker` (Celery), `beat` (Celery beat);
-# anything else runs as a manage.py command (e.g. `migrate`, `createsuperuser`).
+# anything else runs as a manage.py command (e.g. `migrate`, `whitelist_import`).
+# Every role refuses to start on development-only settings when DEBUG is off
+# (apps/core/checks.py, run by migrate, by gunicorn's import of the site and by Celery).
 set -eu
 role="${1:-web}"
 [ $# -gt 0 ] && shift
@@ -8,9 +10,15 @@ case "$role" in
   web)
     if [ "${MSSANTE_MIGRATE_ON_START:-0}" = "1" ]; then
       python manage.py migrate --noinput
+      # First start: the superuser from DJANGO_SUPERUSER_* and the whitelist when none is
+      # loaded (a failure is logged; the site starts and tells staff the list is missing).
+      python manage.py superuser_ensure
+      python manage.py whitelist_import --if-empty
     fi
+    # X-Forwarded-* believed only from the TLS proxy's addresses.
     exec gunicorn mssante_web.wsgi:application --bind "0.0.0.0:${PORT:-8000}" \
-      --workers "${WEB_CONCURRENCY:-3}" --timeout 60 --access-logfile - --forwarded-allow-ips '*' "$@"
+      --workers "${WEB_CONCURRENCY:-3}" --timeout 60 --access-logfile - \
+      --forwarded-allow-ips "${MSSANTE_TRUSTED_PROXIES:-127.0.0.1}" "$@"
     ;;
   worker)
     exec celery -A mssante_web worker -l "${CELERY_LOG_LEVEL:-INFO}" \

@@ -1,11 +1,16 @@
 """Liveness and readiness probes for the container platform: JSON, no secrets.
 
 They live in the project package, above every app, because readiness looks at every
-engine the site needs (database, Redis, the operator's IMAP server)."""
+engine the site needs (database, Redis, the operator's IMAP server) and reports the trust
+space's whitelist (size and age: an empty or stale list does not make the site unready,
+reading mail still works, but the operator must see it). The answer is kept a few seconds
+(``MSSANTE_READYZ_CACHE_SECONDS``): a probe storm must not become a storm of TLS handshakes
+at the operator's IMAP server."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -16,6 +21,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from apps.mail.imap import ImapEndpoint, imap_greeting_check
+from apps.trust.selectors import whitelist_status
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +59,20 @@ CHECKS: dict[str, Callable[[], None]] = {
 }
 
 
-@never_cache
-def readyz(request: HttpRequest) -> JsonResponse:
+_cache_lock = threading.Lock()
+_cached: tuple[float, int, dict[str, object]] | None = None
+
+
+def _whitelist() -> dict[str, object]:
+    try:
+        status = whitelist_status()
+    except Exception as exc:  # noqa: BLE001 - the database check says why
+        return {"ok": False, "error": exc.__class__.__name__}
+    return {"ok": not status.empty and not status.stale, "domains": status.domains,
+            "age_hours": status.age_hours, "stale": status.stale}
+
+
+def _readiness() -> tuple[int, dict[str, object]]:
     results: dict[str, dict[str, object]] = {}
     for name, check in CHECKS.items():
         started = time.monotonic()
@@ -67,5 +85,21 @@ def readyz(request: HttpRequest) -> JsonResponse:
             results[name] = {"ok": True}
         results[name]["ms"] = round((time.monotonic() - started) * 1000, 1)
     ready = all(r["ok"] for r in results.values())
-    return JsonResponse({"status": "ready" if ready else "unavailable", "checks": results},
-                        status=200 if ready else 503)
+    whitelist = _whitelist()
+    body: dict[str, object] = {"status": "ready" if ready else "unavailable", "checks": results,
+                               "whitelist": whitelist}
+    if not whitelist["ok"]:
+        body["warnings"] = ["whitelist-empty" if whitelist.get("domains") == 0 else "whitelist-stale"]
+    return (200 if ready else 503), body
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    global _cached
+    with _cache_lock:
+        now = time.monotonic()
+        if _cached is None or now - _cached[0] >= settings.MSSANTE_READYZ_CACHE_SECONDS:
+            status, body = _readiness()
+            _cached = (now, status, body)
+        _, status, body = _cached
+    return JsonResponse(dict(body, cached_for=settings.MSSANTE_READYZ_CACHE_SECONDS), status=status)

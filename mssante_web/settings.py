@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.site",
                 "apps.accounts.context_processors.psc",
+                "apps.trust.context_processors.whitelist_banner",
             ],
         },
     },
@@ -278,6 +279,10 @@ MSSANTE_SYNC_WRITER_PROCESS = env.bool("MSSANTE_SYNC_WRITER_PROCESS", default=Tr
 MSSANTE_IMAP_MAX_CONNECTIONS = env.int("MSSANTE_IMAP_MAX_CONNECTIONS", default=3)
 # PLAIN login for mailboxes whose auth mode is "password": the devstack only.
 MSSANTE_DEVSTACK_PASSWORD = env.str("MSSANTE_DEVSTACK_PASSWORD", default="")
+
+# /readyz answers from a copy this many seconds old at most (probes do not each open a
+# TLS connection to the operator).
+MSSANTE_READYZ_CACHE_SECONDS = env.int("MSSANTE_READYZ_CACHE_SECONDS", default=5)
 
 # ------------------------------------------------------------------ Celery
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from apps.audit.services import audit_log
 
+from .services import session_limit_reached
 from .session_keys import SESSION_LAST_SEEN, SESSION_SIGNED_IN_AT
 
 # Background requests (polling for new mail) must not count as the user being present.
@@ -29,13 +29,8 @@ class PSCSessionMiddleware:
         session = request.session
         if request.user.is_authenticated and SESSION_SIGNED_IN_AT in session:
             now = time.time()
-            signed_in = float(session[SESSION_SIGNED_IN_AT])
-            last_seen = float(session.get(SESSION_LAST_SEEN, signed_in))
-            reason = None
-            if now - signed_in > settings.MSSANTE_SESSION_MAX_AGE:
-                reason = "expiree"
-            elif now - last_seen > settings.MSSANTE_IDLE_TIMEOUT:
-                reason = "inactivite"
+            last_seen = float(session.get(SESSION_LAST_SEEN, session[SESSION_SIGNED_IN_AT]))
+            reason = session_limit_reached(session=session, now=now)
             if reason:
                 actor = getattr(request.user, "idnat", "") or ""
                 audit_log(event="idle_lock" if reason == "inactivite" else "session_expired",

@@ -25,6 +25,11 @@ class User(AbstractUser):
         name = f"{self.first_name} {self.last_name.upper()}".strip()
         return name or self.username
 
+    def __str__(self) -> str:
+        """The name and the national id: how an administrator picks a mailbox's owner."""
+        name = f"{self.first_name} {self.last_name.upper()}".strip()
+        return f"{name} ({self.idnat})" if name and self.idnat else name or self.username
+
 
 class ProfessionalExercise(models.Model):
     """One profession a user practises, as PSC said at the last sign-in."""

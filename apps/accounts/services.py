@@ -24,8 +24,15 @@ from .models import ProfessionalExercise, User
 from .provider import provider_metadata
 from .psc_claims import PSCIdentity
 from .psc_http import psc_token_post
+from .session_keys import SESSION_LAST_SEEN, SESSION_SIGNED_IN_AT
 from .signals import psc_session_ended
-from .tokens import PSCTokens, session_tokens_clear, session_tokens_get, session_tokens_set
+from .tokens import (
+    PSCTokens,
+    session_psc_active,
+    session_tokens_clear,
+    session_tokens_get,
+    session_tokens_set,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +68,21 @@ def psc_access_token_get(*, session: SessionBase, actor: str = "",
         id_token=str(info.get("id_token") or tokens.id_token),
         access_expires_at=time.time() + float(info.get("expires_in", 120))))
     return str(info["access_token"])
+
+
+def session_limit_reached(*, session: SessionBase, now: float | None = None) -> str | None:
+    """"expiree" past the absolute lifetime, "inactivite" past the idle limit, else None.
+    The same rule for a page and for a worker acting on the stored session."""
+    if SESSION_SIGNED_IN_AT not in session:
+        return None
+    now = time.time() if now is None else now
+    signed_in = float(session[SESSION_SIGNED_IN_AT])
+    last_seen = float(session.get(SESSION_LAST_SEEN, signed_in))
+    if now - signed_in > settings.MSSANTE_SESSION_MAX_AGE:
+        return "expiree"
+    if now - last_seen > settings.MSSANTE_IDLE_TIMEOUT:
+        return "inactivite"
+    return None
 
 
 def psc_session_end(*, session: SessionBase, reason: str) -> None:
@@ -128,6 +150,13 @@ def psc_access_token_for_session_key(*, session_key: str, actor: str = "",
     session = store(session_key=session_key)
     if not session_key or not session.exists(session_key):
         raise SessionExpired("session is gone")
+    reason = session_limit_reached(session=session)
+    if reason:
+        # Idle or past its lifetime with no page asked since: the middleware would sign
+        # this person out at their next request; the background stops now.
+        if session_psc_active(session=session):
+            psc_session_end(session=session, reason=reason)
+        raise SessionExpired(f"session {reason}")
     token = psc_access_token_get(session=session, actor=actor, force_refresh=force_refresh)
     session.save()
     return token

@@ -1,12 +1,25 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from .models import DirectoryEntry, WhitelistDomain, WhitelistImport
+from .selectors import whitelist_status
 
 
 @admin.register(WhitelistDomain)
 class WhitelistDomainAdmin(admin.ModelAdmin):
     list_display = ("name", "description", "operator_dn", "updated_at")
     search_fields = ("name", "description", "operator_dn")
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The list's size and age above it: what compose checks recipients against."""
+        status = whitelist_status()
+        summary = (_("%(domains)s domains, imported %(hours)s hours ago.") % {
+            "domains": status.domains, "hours": status.age_hours}
+            if status.imported_at else _("No whitelist imported yet."))
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": summary})
 
 
 @admin.register(WhitelistImport)

@@ -64,7 +64,8 @@ def whitelist_status() -> WhitelistStatus:
     last_ok = WhitelistImport.objects.filter(ok=True).order_by("-at").values_list("at", flat=True).first()
     last = WhitelistImport.objects.order_by("-at").values_list("ok", "error").first()
     error = last[1] if last and not last[0] else ""
-    return WhitelistStatus(domains=len(_imported_names()), imported_at=last_ok, last_error=error)
+    domains = WhitelistDomain.objects.values("name").distinct().count()
+    return WhitelistStatus(domains=domains, imported_at=last_ok, last_error=error)
 
 
 @dataclass(frozen=True)

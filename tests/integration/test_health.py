@@ -1,9 +1,20 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.test import Client, override_settings
 
+from apps.trust.services import whitelist_import
+from devstack import stack
+from mssante_web import health
+
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> None:
+    health._cached = None
 
 
 def test_healthz_is_live(client: Client) -> None:
@@ -25,3 +36,29 @@ def test_readyz_reports_what_is_down_without_secrets(client: Client) -> None:
     assert body["checks"]["redis"]["ok"] is False and body["checks"]["imap"]["ok"] is False
     assert body["checks"]["database"]["ok"] is True
     assert "redis://" not in response.content.decode()
+
+
+def test_readyz_answers_probe_storms_from_a_short_lived_copy(
+        client: Client, devstack: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[int] = []
+    real = health.CHECKS["imap"]
+    monkeypatch.setitem(health.CHECKS, "imap", lambda: (opened.append(1), real())[1])
+    with override_settings(MSSANTE_READYZ_CACHE_SECONDS=60):
+        for _ in range(5):
+            assert client.get("/readyz").json()["status"] == "ready"
+    assert len(opened) == 1
+    with override_settings(MSSANTE_READYZ_CACHE_SECONDS=0):
+        client.get("/readyz")
+        client.get("/readyz")
+    assert len(opened) == 3
+
+
+def test_readyz_reports_the_whitelist_size_and_age(client: Client) -> None:
+    empty = client.get("/readyz").json()
+    assert empty["whitelist"]["domains"] == 0 and empty["warnings"] == ["whitelist-empty"]
+    data = (stack.DEVSTACK / "data" / "listeblanche-devstack.xml").read_bytes()
+    whitelist_import(data=data, source=str(Path("listeblanche-devstack.xml")))
+    health._cached = None
+    loaded = client.get("/readyz").json()
+    assert loaded["whitelist"]["domains"] == 4 and loaded["whitelist"]["age_hours"] == 0.0
+    assert loaded["whitelist"]["stale"] is False and "warnings" not in loaded

@@ -110,3 +110,25 @@ def test_no_token_in_clear_in_the_session_store(client: Client, psc_sim: PSCSim,
             assert token not in text
             if token.count(".") == 2:
                 assert token.split(".")[1][:24] not in text  # not even the JWT payload
+
+
+def test_an_idle_session_stops_the_background_sync_too(client: Client, psc_sim: PSCSim,
+                                                       demo_accounts: None, seeded_mail: None,
+                                                       commands: list[bytes]) -> None:
+    """Nobody asked a page for longer than the idle limit: the middleware would lock the
+    session at the next request; the worker must not go on syncing meanwhile."""
+    import time
+
+    from apps.accounts.session_keys import SESSION_LAST_SEEN
+
+    django_signin(client, "pharmacist")
+    mailbox = Mailbox.objects.get(address=IDENTITIES["pharmacist"]["mailbox"])
+    key = client.session.session_key
+    assert services.mailbox_sync_in_worker(mailbox_id=mailbox.pk, session_key=key) == "done"
+    session = client.session
+    session[SESSION_LAST_SEEN] = time.time() - 2 * 3600 - 60
+    session.save()
+    commands.clear()
+    assert services.mailbox_sync_in_worker(mailbox_id=mailbox.pk, session_key=key) == "no-session"
+    assert f"session:{key}" not in POOL.owners() and commands == []
+    assert (mailbox.pk, key) not in services.mailbox_sync_candidates()

@@ -100,3 +100,57 @@ def test_search_ranks_ids_then_names_and_ignores_accents(tmp_path: Path) -> None
     assert pharmacists and all(e.profession_label.startswith("Pharmacien") for e in pharmacists)
     assert directory_search(query="sophie.bernard@pharmacie")[0].given_name == "Sophie"
     assert directory_search(query="   ") == []
+
+
+def test_without_any_list_recipients_are_unverified_not_outside(client: object) -> None:
+    from django.core.cache import cache
+
+    from apps.trust.services import WHITELIST_CACHE_KEY
+
+    cache.delete(WHITELIST_CACHE_KEY)
+    (verdict,) = recipients_check(addresses=["claire.martin@chu-exemple.mssante.fr"])
+    assert verdict.kind is RecipientKind.UNVERIFIED and not verdict.allowed
+    assert "n'est pas disponible" in verdict.message and "pas dans l'espace" not in verdict.message
+    whitelist_import(data=GOOD, source="test")
+    (verdict,) = recipients_check(addresses=["x@gmail.com"])
+    assert verdict.kind is RecipientKind.OUTSIDE
+
+
+def test_first_start_imports_only_when_empty(tmp_path: Path) -> None:
+    from io import StringIO
+
+    path = tmp_path / "liste.xml"
+    path.write_bytes(GOOD)
+    out = StringIO()
+    with override_settings(MSSANTE_WHITELIST_URL=str(tmp_path / "absent.xml")):
+        call_command("whitelist_import", "--if-empty", stdout=out)  # offline: starts anyway
+    assert "not loaded" in out.getvalue() and WhitelistDomain.objects.count() == 0
+    assert WhitelistImport.objects.filter(ok=False).exists()
+    with override_settings(MSSANTE_WHITELIST_URL=str(path)):
+        call_command("whitelist_import", "--if-empty", stdout=out)
+        assert WhitelistDomain.objects.count() == 4
+        WhitelistDomain.objects.filter(name__startswith="chu").delete()
+        call_command("whitelist_import", "--if-empty", stdout=out)  # loaded: left alone
+    assert "already loaded" in out.getvalue() and WhitelistDomain.objects.count() < 4
+
+
+def test_staff_see_a_banner_when_the_list_is_missing_or_stale(client: object) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.accounts.models import User
+
+    staff = User.objects.create_superuser(username="exploit", password="x" * 16)
+    client.force_login(staff)  # type: ignore[attr-defined]
+    page = client.get("/admin/").content.decode()  # type: ignore[attr-defined]
+    assert "La liste blanche des domaines MSSanté n&#x27;est pas chargée" in page
+    whitelist_import(data=GOOD, source="test")
+    assert "La liste blanche des domaines" not in client.get("/admin/").content.decode()  # type: ignore[attr-defined]
+    WhitelistImport.objects.update(at=timezone.now() - dt.timedelta(hours=50))
+    page = client.get("/admin/trust/whitelistdomain/").content.decode()  # type: ignore[attr-defined]
+    assert "date de 50 heures" in page
+    assert "liste importée il y a 50" in page
+    nurse = User.objects.create_user(username="nurse", password="x" * 16)
+    client.force_login(nurse)  # type: ignore[attr-defined]
+    assert "La liste blanche des domaines" not in client.get("/profil/").content.decode()  # type: ignore[attr-defined]

@@ -66,3 +66,17 @@ def test_compose_has_every_role_and_no_hardcoded_password() -> None:
         assert f"\n  {service}" in compose
     assert "POSTGRES_PASSWORD:?" in compose
     assert not re.search(r"POSTGRES_PASSWORD:\s*[A-Za-z0-9]", compose)
+
+
+def test_compose_redis_requires_a_password() -> None:
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert '"--requirepass", "${REDIS_PASSWORD:?' in compose
+    assert compose.count("REDIS_PASSWORD: ${REDIS_PASSWORD:?") >= 2  # the app's roles get it
+
+
+def test_gunicorn_trusts_forwarded_headers_only_from_configured_proxies() -> None:
+    entrypoint = (ROOT / "docker" / "entrypoint.sh").read_text()
+    assert "--forwarded-allow-ips '*'" not in entrypoint
+    assert '--forwarded-allow-ips "${MSSANTE_TRUSTED_PROXIES:-127.0.0.1}"' in entrypoint
+    for step in ("superuser_ensure", "whitelist_import --if-empty"):
+        assert step in entrypoint
