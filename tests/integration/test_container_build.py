@@ -3,6 +3,7 @@ image's `web` role (gunicorn), so the container recipe cannot rot unnoticed."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -42,7 +43,8 @@ def test_image_build_steps_and_web_role(tmp_path: Path, devstack: dict[str, str]
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MSSANTE_"))}
     env.update(ENV, PATH=f"{venv}/bin:{env['PATH']}", DJANGO_SECRET_KEY="x" * 50,
-               DJANGO_ALLOWED_HOSTS="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1",
+               DJANGO_ALLOWED_HOSTS="webmail.example.fr,127.0.0.1", PORT=str(port),
+               WEB_CONCURRENCY="1",
                DJANGO_SECURE_SSL_REDIRECT="0",
                DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
                DJANGO_STATIC_ROOT=str(app / "static_collected"))
@@ -63,6 +65,13 @@ def test_image_build_steps_and_web_role(tmp_path: Path, devstack: dict[str, str]
                 if time.monotonic() > deadline or web.poll() is not None:
                     raise AssertionError((tmp_path / "web.log").read_text()) from None
                 time.sleep(0.3)
+        # The image's own HEALTHCHECK command, as Docker runs it: it must name an allowed
+        # host, or a site serving only its public name answers 400 and is killed.
+        line = next(x for x in (app / "Dockerfile").read_text().splitlines() if "CMD [\"python\", \"-c\"" in x)
+        code = json.loads(line.split("CMD", 1)[1])[2]
+        probe = subprocess.run([f"{venv}/bin/python", "-c", code], env=env, timeout=10,
+                               capture_output=True, text=True)
+        assert probe.returncode == 0, probe.stderr
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion/", timeout=5) as r:
             page = r.read().decode()
         assert "Se connecter avec Pro Santé Connect" in page  # compiled French catalogue

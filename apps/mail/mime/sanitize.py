@@ -202,8 +202,17 @@ def _unsafe_token(token: object) -> bool:
     return kind in ("() block", "[] block", "{} block")
 
 
+# Character references as a browser reads them in an attribute: with their semicolon (a
+# legacy name without one, as in "?a=1&copy=2", stays text there).
+_ATTR_REFERENCE = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{0,31});")
+
+
+def attribute_unescape(value: str) -> str:
+    return _ATTR_REFERENCE.sub(lambda m: html.unescape(m.group(0)), value)
+
+
 def _safe_url(value: str, *, image: bool, allow_remote: bool, cid_url: str | None) -> str | None:
-    value = html.unescape(value).strip()
+    value = attribute_unescape(value).strip()
     compact = re.sub(r"[\x00-\x20\x7f]+", "", value)
     scheme = urlsplit(compact).scheme.lower()
     if scheme == "cid" and image and cid_url:
@@ -232,62 +241,85 @@ def sanitize_html(source: str, *, allow_remote: bool = False, cid_url: str | Non
     def attribute_filter(tag: str, name: str, value: str) -> bool:
         return name in ATTRIBUTES.get(tag, []) or name in ATTRIBUTES["*"]
 
+    rewrite = _rewrite_filter(allow_remote=allow_remote, cid_url=cid_url)
     cleaner = bleach.Cleaner(tags=TAGS, attributes=attribute_filter, protocols=list(SCHEMES) + ["cid"],
-                             strip=True, strip_comments=True,
-                             css_sanitizer=CSSSanitizer(allowed_css_properties=CSS_PROPERTIES))
+                             strip=True, strip_comments=True, filters=[rewrite],
+                             css_sanitizer=_ReferenceAwareCSS(allowed_css_properties=CSS_PROPERTIES))
     try:
         cleaned = budgeted_clean(cleaner, source, budget)
     except SanitizeBudgetExceeded:
         return SanitizedHtml(html="", remote_images=0, truncated=truncated, over_budget=True)
-    result, remote = _post_process(cleaned, allow_remote=allow_remote, cid_url=cid_url)
-    return SanitizedHtml(html=result, remote_images=remote, truncated=truncated)
+    return SanitizedHtml(html=cleaned, remote_images=rewrite.remote, truncated=truncated)
 
 
-_TAG_WITH_ATTRS = re.compile(r"<(a|img|[a-z0-9]+)(\s[^<>]*?)?(/?)>", re.IGNORECASE)
-_ATTR = re.compile(r'([a-zA-Z_:][-a-zA-Z0-9_:.]*)="([^"]*)"')
+class _ReferenceAwareCSS(CSSSanitizer):  # type: ignore[misc]
+    """bleach hands the style attribute over with its character references undecoded
+    (its parser keeps them): the ``;`` of ``&quot;`` then ended the declaration and
+    ``font-family: &quot;Segoe UI&quot;, Arial`` lost everything after it."""
+
+    def sanitize_css(self, style: str) -> str:
+        return str(super().sanitize_css(attribute_unescape(style)))
 
 
-def _post_process(markup: str, *, allow_remote: bool, cid_url: str | None) -> tuple[str, int]:
-    """Second pass over bleach's output (well-formed, attributes double-quoted): styles,
-    URLs, link targets and remote images."""
+Attrs = dict[tuple[str | None, str], str]
+
+
+def _rewrite_attributes(tag: str, attrs: Attrs, *, allow_remote: bool,
+                        cid_url: str | None) -> tuple[Attrs, int]:
+    """Styles, URLs, link targets and remote images of one element, on the parsed tree:
+    values are the source's text (entities not decoded, bleach's parser keeps them), so
+    they are unescaped to be judged and escaped again when set."""
+    values: Attrs = dict(attrs)
     remote = 0
-
-    def rewrite(match: re.Match[str]) -> str:
-        nonlocal remote
-        tag, attrs, closing = match.group(1).lower(), match.group(2) or "", match.group(3)
-        values: dict[str, str] = {}
-        for name, value in _ATTR.findall(attrs):
-            values[name.lower()] = value
-        if "style" in values:
-            style = clean_style(html.unescape(values["style"]))
-            if style:
-                values["style"] = html.escape(style, quote=True)
-            else:
-                del values["style"]
-        if tag == "a":
-            target = values.pop("href", None)
-            safe = _safe_url(target, image=False, allow_remote=True, cid_url=None) if target else None
+    style_key = (None, "style")
+    if style_key in values:
+        style = clean_style(attribute_unescape(values[style_key]))
+        if style:
+            values[style_key] = html.escape(style, quote=True)
+        else:
+            del values[style_key]
+    if tag == "a":
+        target = values.pop((None, "href"), None)
+        safe = _safe_url(target, image=False, allow_remote=True, cid_url=None) if target else None
+        if safe:
+            values[(None, "href")] = html.escape(safe, quote=True)
+            values[(None, "target")] = "_blank"
+            values[(None, "rel")] = "noopener noreferrer nofollow"
+            values[(None, "title")] = html.escape(safe, quote=True)  # the real target, on hover
+    elif tag == "img":
+        source = values.pop((None, "src"), None)
+        if source:
+            safe = _safe_url(source, image=True, allow_remote=allow_remote, cid_url=cid_url)
             if safe:
-                values["href"] = html.escape(safe, quote=True)
-                values["target"] = "_blank"
-                values["rel"] = "noopener noreferrer nofollow"
-                values["title"] = html.escape(safe, quote=True)  # the real target, shown on hover
-        if tag == "img":
-            source = values.pop("src", None)
-            if source:
-                safe = _safe_url(source, image=True, allow_remote=allow_remote, cid_url=cid_url)
-                if safe:
-                    values["src"] = html.escape(safe, quote=True)
-                    if safe.startswith(("http://", "https://")):
-                        remote += 1
-                elif urlsplit(html.unescape(source).strip()).scheme.lower() in ("http", "https"):
+                values[(None, "src")] = html.escape(safe, quote=True)
+                if safe.startswith(("http://", "https://")):
                     remote += 1
-                    values["data-blocked"] = "1"
-                    values["alt"] = values.get("alt") or "image distante bloquée"
-        rendered = "".join(f' {k}="{v}"' for k, v in values.items())
-        return f"<{match.group(1)}{rendered}{closing}>"
+            elif urlsplit(attribute_unescape(source).strip()).scheme.lower() in ("http", "https"):
+                remote += 1
+                values[(None, "data-blocked")] = "1"
+                values[(None, "alt")] = values.get((None, "alt")) or "image distante bloquée"
+    return values, remote
 
-    return _TAG_WITH_ATTRS.sub(rewrite, markup), remote
+
+def _rewrite_filter(*, allow_remote: bool, cid_url: str | None) -> Any:
+    """An html5lib filter applying ``_rewrite_attributes`` to every start tag bleach kept.
+    It works on tokens, not on the serialised string: a ``>`` inside an attribute value
+    cannot make it misread where a tag ends. ``.remote`` counts remote images seen."""
+
+    class Rewrite(html5lib_shim.Filter):  # type: ignore[misc]
+        remote = 0
+
+        def __iter__(self) -> Iterator[Any]:
+            for token in super().__iter__():
+                if token.get("type") in ("StartTag", "EmptyTag") and (
+                        token.get("data") or token.get("name") in ("a", "img")):
+                    token["data"], found = _rewrite_attributes(
+                        token["name"], token.get("data") or {}, allow_remote=allow_remote,
+                        cid_url=cid_url)
+                    type(self).remote += found
+                yield token
+
+    return Rewrite
 
 
 # Any TLD (bleach's default list misses many, and the devstack's .test): mail is not a web page.

@@ -199,3 +199,23 @@ def test_the_compose_cleaner_has_the_same_budget() -> None:
     assert compose_html.compose_html_clean("<div>" * 40_000) == ""
     assert time.perf_counter() - started < 2.5
     assert compose_html.compose_html_clean("<p>Bonjour <b>Julien</b></p>") == "<p>Bonjour <b>Julien</b></p>"
+
+
+def test_quoted_font_names_survive() -> None:
+    """A style's character references used to end the declaration at the ';' of &quot;."""
+    out = sanitize_html('<p style="color: red; font-family: &quot;Segoe UI&quot;, Arial">x</p>').html
+    assert 'style="color: red; font-family: &quot;Segoe UI&quot;, Arial"' in out
+
+
+def test_rewriting_works_on_the_parsed_tree_not_the_string() -> None:
+    """A '>' or a quote inside an attribute value cannot move where a tag ends."""
+    out = sanitize_html('<a title="a > b" href="https://x.fr/a>b?q=&quot;c">t</a>'
+                        '<img alt="x>y" src="https://img.fr/p.png">').html
+    assert 'href="https://x.fr/a&gt;b?q=&quot;c"' in out and 'target="_blank"' in out
+    assert '<img alt="x>y" data-blocked="1">' in out  # the old string pass stopped at that '>'
+
+
+def test_references_in_urls_are_read_as_a_browser_reads_them() -> None:
+    out = sanitize_html('<a href="https://x.fr/?a=1&amp;b=2&copy=3">l</a>').html
+    assert 'href="https://x.fr/?a=1&amp;b=2&amp;copy=3"' in out  # &copy without ';' is text
+    assert "<a>j</a>" in sanitize_html('<a href="jav&#x61;script:alert(1)">j</a>').html
