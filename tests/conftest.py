@@ -50,8 +50,10 @@ def _no_pooled_imap_sessions_left() -> Iterator[None]:
 
     if django.apps.apps.ready:
         from apps.mail.services import POOL
+        from apps.mail.services.message_cache import MESSAGES
 
         POOL.clear()
+        MESSAGES.clear()  # keys repeat across tests' databases
 
 
 @pytest.fixture(scope="session")

@@ -96,13 +96,30 @@ def _addresses(message: Message, header: str) -> tuple[str, ...]:
     return tuple(email.utils.formataddr(p) if p[0] else p[1] for p in pairs if p[1])
 
 
+def message_tree(raw: bytes) -> Message:
+    """The standard library's tree of a message: parsed once, then read for the summary
+    (``parsed_from_tree``) and for any part (``part_from_tree``)."""
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
 def parse_message(raw: bytes) -> ParsedMessage:
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
+        tree = message_tree(raw)
+    except Exception:  # noqa: BLE001 - a broken message must still be readable
+        return _as_text(raw)
+    return parsed_from_tree(tree, raw)
+
+
+def parsed_from_tree(message: Message, raw: bytes) -> ParsedMessage:
+    try:
         return _parsed(message)
     except Exception:  # noqa: BLE001 - a broken message must still be readable
-        text = raw[:MAX_TEXT].decode("utf-8", "replace")
-        return ParsedMessage("", "", "", (), (), None, "", "", text, None, (), "", 1)
+        return _as_text(raw)
+
+
+def _as_text(raw: bytes) -> ParsedMessage:
+    text = raw[:MAX_TEXT].decode("utf-8", "replace")
+    return ParsedMessage("", "", "", (), (), None, "", "", text, None, (), "", 1)
 
 
 def _leaves(message: Message) -> Iterator[tuple[int, Message]]:
@@ -170,7 +187,10 @@ def _parsed(message: Message) -> ParsedMessage:
 
 def part_payload(raw: bytes, part_id: str) -> tuple[bytes, str, str] | None:
     """(bytes, content type, file name) of one part, by the id ``parse_message`` gave it."""
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    return part_from_tree(message_tree(raw), part_id)
+
+
+def part_from_tree(message: Message, part_id: str) -> tuple[bytes, str, str] | None:
     for index, part in _leaves(message):
         if str(index) == part_id:
             if part.get_content_type() == "message/rfc822":

@@ -15,12 +15,12 @@ from apps.core.errors import ApplicationError, MessageGone
 from ..imap import ImapError
 from ..models import Folder, MessageSummary
 from .access import MailAccess, mailbox_session
+from .message_cache import MESSAGES, RAW_CACHE_SECONDS, CachedMessage
 
 logger = logging.getLogger(__name__)
 
 FLAG_COLUMNS = {"seen": b"\\Seen", "flagged": b"\\Flagged", "answered": b"\\Answered"}
-RAW_CACHE_SECONDS = 120  # long enough for the page, its frame and its images; no longer
-RAW_CACHE_MAX = 2 * 1024 * 1024
+RAW_CACHE_MAX = 2 * 1024 * 1024  # shared by every process in Redis up to this size
 BODY_SEARCH_ROLES = (Folder.Role.INBOX, Folder.Role.SENT, Folder.Role.ARCHIVE)
 
 
@@ -100,12 +100,16 @@ def message_version_key(*, folder: Folder, uid: int) -> str:
     return f"{folder.mailbox_id}:{folder.pk}:{folder.uidvalidity}:{uid}"
 
 
-def message_raw_get(*, access: MailAccess, folder: Folder, uid: int) -> bytes:
-    """The whole message as the server has it, cached for ``RAW_CACHE_SECONDS`` (the page,
-    its frame and its images each ask within a second). A message gone from the server
+def message_cached_get(*, access: MailAccess, folder: Folder, uid: int) -> CachedMessage:
+    """The message as the server has it, opened once per process (``message_cache``) and
+    shared through Redis up to ``RAW_CACHE_MAX``, each for ``RAW_CACHE_SECONDS``: the page,
+    its frame and its images each ask within a second. A message gone from the server
     leaves the index too, and raises ``MessageGone``."""
-    key = f"mssweb:raw:{message_version_key(folder=folder, uid=uid)}"
-    raw = cache.get(key)
+    key = message_version_key(folder=folder, uid=uid)
+    found = MESSAGES.get(key)
+    if found is not None:
+        return found
+    raw = cache.get(f"mssweb:raw:{key}")
     if raw is None:
         with mailbox_session(access=access) as session:
             raw = session.fetch_raw(folder.name, uid)
@@ -113,8 +117,13 @@ def message_raw_get(*, access: MailAccess, folder: Folder, uid: int) -> bytes:
             MessageSummary.objects.filter(folder=folder, uid=uid).delete()
             raise MessageGone(f"{folder} uid {uid} gone")
         if len(raw) <= RAW_CACHE_MAX:
-            cache.set(key, raw, RAW_CACHE_SECONDS)
-    return bytes(raw)
+            cache.set(f"mssweb:raw:{key}", raw, RAW_CACHE_SECONDS)
+    return MESSAGES.put(key, CachedMessage(bytes(raw)))
+
+
+def message_raw_get(*, access: MailAccess, folder: Folder, uid: int) -> bytes:
+    """The whole message's bytes (see ``message_cached_get``)."""
+    return message_cached_get(access=access, folder=folder, uid=uid).raw
 
 
 def message_body_search(*, access: MailAccess, query: str) -> dict[int, list[int]] | None:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, MessageGone
-from apps.mail.mime.message import Attachment, parse_message, part_payload, safe_filename
+from apps.mail.mime.message import Attachment, parse_message, safe_filename
 from apps.mail.mime.replies import (
     Prefill,
     QuoteTexts,
@@ -29,8 +29,8 @@ from apps.mail.services import (
     draft_discard,
     draft_save,
     message_build,
-    message_raw_get,
 )
+from apps.mail.services.messages import message_cached_get
 
 from ..forms import ComposeForm, Uploads, compose_origin
 from .sending import (
@@ -82,7 +82,7 @@ def compose_prefill(*, access_for: AccessFor, form: ComposeForm, mailboxes: list
     if found is None or mode not in MODES:
         return form
     mailbox, folder, uid = found
-    original = parse_message(message_raw_get(access=access_for(mailbox), folder=folder, uid=uid))
+    original = message_cached_get(access=access_for(mailbox), folder=folder, uid=uid).parsed
     if mode == "draft":
         prefill = draft_prefill(original)
     elif mode in ("forward", "attached"):
@@ -112,12 +112,12 @@ def forwarded_get(*, access_for: AccessFor, form: ComposeForm, mailboxes: list[M
         return [], []
     mailbox, folder, uid = origin
     try:
-        raw = message_raw_get(access=access_for(mailbox), folder=folder, uid=uid)
+        cached = message_cached_get(access=access_for(mailbox), folder=folder, uid=uid)
     except MessageGone:
         raise OriginGone(f"origin {form.origin} gone", user_message=_(
             "The original message is no longer in your mailbox: its attachments cannot be "
             "sent. Untick them, or attach the files again.")) from None
-    original = parse_message(raw)
+    raw, original = cached.raw, cached.parsed
     if form.forward == "attached":
         name = safe_filename(f"{original.subject or _('message')}.eml")
         return ([OutgoingFile(filename=name, content_type="message/rfc822", data=raw)],
@@ -128,7 +128,7 @@ def forwarded_get(*, access_for: AccessFor, form: ComposeForm, mailboxes: list[M
         if attachment.inline and attachment.content_id:
             continue
         shown.append(attachment)
-        found = part_payload(raw, attachment.part_id) if attachment.part_id in form.keep else None
+        found = cached.part(attachment.part_id) if attachment.part_id in form.keep else None
         if found is not None:
             files.append(OutgoingFile(filename=found[2] or attachment.filename,
                                       content_type=found[1], data=found[0]))

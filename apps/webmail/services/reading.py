@@ -1,7 +1,7 @@
-"""The reader's reads: a message fetched on demand (``message_raw_get``), parsed, its body
-sanitised for the sandboxed frame, its parts and attached messages. Each result is cached
-briefly per message version (folder UIDVALIDITY) so that the page, its frame and its
-images, which all ask within a second, fetch and parse once."""
+"""The reader's reads: a message fetched on demand and parsed once per process
+(``message_cached_get``), its body sanitised for the sandboxed frame (cached in Redis per
+message version and sanitising policy), its parts and attached messages: the page, its
+frame and its images, which all ask within a second, fetch and parse once."""
 
 from __future__ import annotations
 
@@ -12,25 +12,21 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError, MessageGone
-from apps.mail.mime.message import ParsedMessage, parse_message, part_payload
+from apps.mail.mime.message import ParsedMessage
 from apps.mail.mime.receipts import Report
 from apps.mail.mime.sanitize import POLICY_VERSION, sanitize_html, text_to_html
 from apps.mail.models import Folder, MessageSummary
-from apps.mail.services import MailAccess, message_raw_get, message_reports
-from apps.mail.services.messages import RAW_CACHE_SECONDS, message_version_key
+from apps.mail.services import MailAccess, message_reports
+from apps.mail.services.message_cache import MESSAGES, CachedMessage
+from apps.mail.services.messages import message_cached_get, message_version_key
 
 logger = logging.getLogger(__name__)
 CLEAN_CACHE_SECONDS = 600  # sanitising is costly (bench/micro.py): once per message version
 
 
 def message_parsed_get(*, access: MailAccess, folder: Folder, uid: int) -> ParsedMessage:
-    """The parsed message, kept as briefly as the raw one."""
-    key = f"mssweb:parsed:{message_version_key(folder=folder, uid=uid)}"
-    parsed = cache.get(key)
-    if parsed is None:
-        parsed = parse_message(message_raw_get(access=access, folder=folder, uid=uid))
-        cache.set(key, parsed, RAW_CACHE_SECONDS)
-    return parsed  # type: ignore[no-any-return]
+    """The parsed message, from the process's message cache."""
+    return message_cached_get(access=access, folder=folder, uid=uid).parsed
 
 
 def body_cache_key(folder: Folder, uid: int, images: bool) -> str:
@@ -74,12 +70,16 @@ def _text_instead(parsed: ParsedMessage, *, over_budget: bool) -> str:
 
 
 def attached_message_get(*, access: MailAccess, folder: Folder, uid: int, part_id: str) -> ParsedMessage:
-    """A message/rfc822 attachment, parsed like a message of its own; ``MessageGone`` when
-    the message has no such part."""
-    found = part_payload(message_raw_get(access=access, folder=folder, uid=uid), part_id)
-    if found is None or found[1] != "message/rfc822":
-        raise MessageGone(f"{folder} uid {uid} has no attached message {part_id}")
-    return parse_message(found[0])
+    """A message/rfc822 attachment, parsed like a message of its own (and cached like one,
+    under its own key); ``MessageGone`` when the message has no such part."""
+    key = f"{message_version_key(folder=folder, uid=uid)}:attached:{part_id}"
+    attached = MESSAGES.get(key)
+    if attached is None:
+        found = message_cached_get(access=access, folder=folder, uid=uid).part(part_id)
+        if found is None or found[1] != "message/rfc822":
+            raise MessageGone(f"{folder} uid {uid} has no attached message {part_id}")
+        attached = MESSAGES.put(key, CachedMessage(found[0]))
+    return attached.parsed
 
 
 def attached_body_html(*, access: MailAccess, folder: Folder, uid: int, part_id: str) -> str:
@@ -99,13 +99,13 @@ def message_part_get(*, access: MailAccess, folder: Folder, uid: int, part_id: s
                      cid: str = "") -> tuple[bytes, str, str]:
     """An attachment or inline image (by part id, or by Content-ID): data, declared type and
     file name; ``MessageGone`` when there is no such part."""
-    raw = message_raw_get(access=access, folder=folder, uid=uid)
+    message = message_cached_get(access=access, folder=folder, uid=uid)
     if cid:
-        match = next((a for a in parse_message(raw).attachments if a.content_id == cid), None)
+        match = next((a for a in message.parsed.attachments if a.content_id == cid), None)
         if match is None:
             raise MessageGone(f"{folder} uid {uid} has no part <{cid}>")
         part_id = match.part_id
-    found = part_payload(raw, part_id)
+    found = message.part(part_id)
     if found is None:
         raise MessageGone(f"{folder} uid {uid} has no part {part_id}")
     return found
