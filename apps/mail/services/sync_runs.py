@@ -105,6 +105,13 @@ def _sync_recorded(*, access: MailAccess, only: Sequence[str] | None,
         logger.error("sync of %s stopped at the task's time limit", mailbox.address)
         _sync_failed(mailbox, Mailbox.SyncError.INDEX, "the sync reached its time limit")
         raise IndexUnavailable("time limit") from exc
+    except (SystemExit, KeyboardInterrupt) as exc:
+        # The worker ends this task (Celery's hard time limit terminates the child, a
+        # shutdown): recorded with its backoff, or beat would hand the same stalling
+        # mailbox to a worker again at its next round.
+        logger.error("sync of %s terminated (%s)", mailbox.address, type(exc).__name__)
+        _sync_failed(mailbox, Mailbox.SyncError.INDEX, "the sync was stopped by its worker")
+        raise
     except BaseException:
         Mailbox.objects.filter(pk=mailbox.pk).update(sync_running_since=None)
         raise

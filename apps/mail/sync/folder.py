@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import Sequence
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +18,10 @@ from ..models import Folder, MessageSummary
 from . import writers, writes
 from .reports import FolderReport
 from .tuning import TUNING
+
+# The task's soft time limit stops the sync (what was stored stays), unless it cut the
+# parse of the one slow message, which is then listed unreadable (summaries.POISON_SECONDS).
+INTERRUPTIONS = (SoftTimeLimitExceeded,)
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +57,7 @@ def _fetch_and_store(session: ImapSession, folder: Folder, uids: Sequence[int],
         for units in session.summary_pieces(batches):
             if isinstance(writer, writers.ProcessWriter) and writer.offer(units):
                 continue  # the writer process parses this piece
-            pending += summaries.parse_summary_units(units, patient_domain)
+            pending += summaries.parse_summary_units(units, patient_domain, INTERRUPTIONS)
             if first or len(pending) >= TUNING.commit_rows or isinstance(writer, writers.ProcessWriter):
                 store()
                 pending, first = [], False

@@ -216,3 +216,41 @@ def test_a_unit_that_cannot_be_parsed_is_listed_unreadable_and_the_rest_goes_on(
     records = summaries.parse_summary_units([unit(1), unit(2), unit(3)])
     assert [(r.uid, r.subject, r.unreadable) for r in records] == [(1, "s1", False), (2, "", True), (3, "s3", False)]
     assert records[1].size == 2048 and records[1].thread_key == "uid:2" and not records[1].seen
+
+
+class Interrupted(Exception):
+    """Stands for Celery's SoftTimeLimitExceeded (pure code does not import Celery)."""
+
+
+def _unit(subject: bytes) -> list[bytes]:
+    header = b"Subject: " + subject + b"\r\nFrom: a@b.fr\r\n\r\n"
+    return [b'* 1 FETCH (UID 7 RFC822.SIZE 120 FLAGS () INTERNALDATE "01-Nov-2026 08:00:00 +0000" '
+            b'BODY[HEADER.FIELDS (SUBJECT FROM)] {%d}' % len(header), header, b" BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1))"]
+
+
+def test_a_time_limit_during_an_ordinary_parse_passes_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    from apps.mail.imap import summaries
+
+    def interrupted(unit: list[bytes], patient_domain: str = "") -> None:
+        raise Interrupted
+
+    monkeypatch.setattr(summaries, "parse_summary_unit", interrupted)
+    with pytest.raises(Interrupted):
+        summaries.parse_summary_units([_unit(b"x")], "", (Interrupted,))
+    # Not an interruption the caller named: the message is listed unreadable, as before.
+    assert summaries.parse_summary_units([_unit(b"x")], "")[0].unreadable
+
+
+def test_a_time_limit_cutting_a_slow_parse_isolates_that_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    from apps.mail.imap import summaries
+
+    clock = [100.0]
+
+    def slow(unit: list[bytes], patient_domain: str = "") -> None:
+        clock[0] += summaries.POISON_SECONDS + 0.5
+        raise Interrupted
+
+    monkeypatch.setattr(summaries, "parse_summary_unit", slow)
+    monkeypatch.setattr(summaries.time, "monotonic", lambda: clock[0])
+    (record,) = summaries.parse_summary_units([_unit(b"slow")], "", (Interrupted,))
+    assert record.unreadable and record.uid == 7
