@@ -193,6 +193,9 @@ PSC_TOKEN_ENDPOINT = env.str("MSSANTE_PSC_TOKEN_ENDPOINT", default="")
 PSC_USERINFO_ENDPOINT = env.str("MSSANTE_PSC_USERINFO_ENDPOINT", default="")
 PSC_JWKS_ENDPOINT = env.str("MSSANTE_PSC_JWKS_ENDPOINT", default="")
 PSC_END_SESSION_ENDPOINT = env.str("MSSANTE_PSC_END_SESSION_ENDPOINT", default="")
+# The discovery document (empty: {issuer}/.well-known/openid-configuration). PSC publishes
+# .well-known/wallet-openid-configuration, whose authorization endpoint is the wallet page.
+PSC_DISCOVERY_URL = env.str("MSSANTE_PSC_DISCOVERY_URL", default="")
 # Fetch discovery even when every endpoint is set (its auth methods are then used).
 PSC_DISCOVERY_REQUIRED = env.bool("MSSANTE_PSC_DISCOVERY_REQUIRED", default=False)
 PSC_DISCOVERY_TTL = env.int("MSSANTE_PSC_DISCOVERY_TTL", default=3600)

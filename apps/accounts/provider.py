@@ -2,8 +2,9 @@
 endpoint overridable by settings.
 
 An operator sets the issuer and nothing else (``{issuer}/.well-known/openid-configuration``
-says the rest); an endpoint given in settings wins over discovery (PSC's authorization
-page, for one, lives on another host than its issuer). The document is kept in the
+says the rest, or the document ``PSC_DISCOVERY_URL`` names: Pro Santé Connect publishes
+``wallet-openid-configuration``, whose authorization endpoint is its wallet's sign-in page
+on another host); an endpoint given in settings wins over discovery. The document is kept in the
 process for ``PSC_DISCOVERY_TTL`` seconds, fetched again when a call to the provider fails
 (``provider_metadata_forget``), and a stale copy is used rather than none when the
 provider cannot be reached.
@@ -39,6 +40,9 @@ class ProviderMetadata:
     jwks_uri: str
     end_session_endpoint: str
     token_auth_methods: tuple[str, ...] = DEFAULT_AUTH_METHODS
+    # RFC 8705 §5: where a client authenticating with its TLS certificate calls the token
+    # endpoint, when the provider names another one for that.
+    mtls_token_endpoint: str = ""
 
 
 # settings name -> discovery document key
@@ -60,7 +64,7 @@ def _overrides() -> dict[str, str]:
 
 
 def _fetch_document(issuer: str) -> dict[str, object]:
-    url = issuer.rstrip("/") + DISCOVERY_PATH
+    url = settings.PSC_DISCOVERY_URL or issuer.rstrip("/") + DISCOVERY_PATH
     response = requests.get(url, timeout=settings.OIDC_TIMEOUT, verify=settings.OIDC_VERIFY_SSL,
                             stream=True, headers={"Accept": "application/json"})
     try:
@@ -91,11 +95,15 @@ def _metadata(document: dict[str, object], overrides: dict[str, str]) -> Provide
     methods = document.get("token_endpoint_auth_methods_supported")
     auth_methods = (tuple(m for m in methods if isinstance(m, str))
                     if isinstance(methods, list) and methods else DEFAULT_AUTH_METHODS)
+    aliases = document.get("mtls_endpoint_aliases")
+    mtls_token = aliases.get("token_endpoint") if isinstance(aliases, dict) else ""
     metadata = ProviderMetadata(
         issuer=settings.PSC_ISSUER, authorization_endpoint=endpoint("authorization_endpoint"),
         token_endpoint=endpoint("token_endpoint"), userinfo_endpoint=endpoint("userinfo_endpoint"),
         jwks_uri=endpoint("jwks_uri"), end_session_endpoint=endpoint("end_session_endpoint"),
-        token_auth_methods=auth_methods)
+        token_auth_methods=auth_methods,
+        mtls_token_endpoint=mtls_token if isinstance(mtls_token, str) and not overrides.get(
+            "token_endpoint") else "")
     missing = [key for key in ("authorization_endpoint", "token_endpoint", "jwks_uri")
                if not getattr(metadata, key)]
     if missing:

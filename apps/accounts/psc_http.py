@@ -112,8 +112,10 @@ def psc_token_post(*, data: dict[str, Any]) -> requests.Response:
         cert = (settings.PSC_CLIENT_CERT_FILE, settings.PSC_CLIENT_KEY_FILE)
     elif settings.PSC_CLIENT_CERT_FILE:
         cert = settings.PSC_CLIENT_CERT_FILE  # certificate and key in one PEM
+    # With a client certificate, the provider's mutual-TLS alias of the endpoint if it has one.
+    url = metadata.mtls_token_endpoint if cert and metadata.mtls_token_endpoint else metadata.token_endpoint
     try:
-        response = requests.post(metadata.token_endpoint, data=form, auth=basic, cert=cert,
+        response = requests.post(url, data=form, auth=basic, cert=cert,
                                  timeout=settings.OIDC_TIMEOUT, verify=settings.OIDC_VERIFY_SSL)
     except requests.RequestException:
         provider_metadata_forget()

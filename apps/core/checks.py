@@ -42,7 +42,7 @@ def _psc_checks() -> Iterable[CheckMessage]:
                     id="mssante.E001")
     urls = {"MSSANTE_PSC_ISSUER": issuer}
     urls.update({f"MSSANTE_{name}": getattr(settings, name) for name in (
-        "PSC_AUTHORIZATION_ENDPOINT", "PSC_TOKEN_ENDPOINT", "PSC_USERINFO_ENDPOINT",
+        "PSC_DISCOVERY_URL", "PSC_AUTHORIZATION_ENDPOINT", "PSC_TOKEN_ENDPOINT", "PSC_USERINFO_ENDPOINT",
         "PSC_JWKS_ENDPOINT", "PSC_END_SESSION_ENDPOINT")})
     for name, url in urls.items():
         if not url:

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.backoff import backoff_seconds
 from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
+from apps.core.queue import task_enqueue
 
 from ..models import Folder, Mailbox, OutboxMessage
 from ..smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
@@ -42,7 +42,7 @@ def outbox_enqueue(*, mailbox: Mailbox, user: Any, message: EmailMessage, recipi
 
 
 def _send_soon(outbox_id: int) -> None:
-    transaction.on_commit(lambda: current_app.send_task(SEND_TASK, args=[outbox_id]))
+    task_enqueue(name=SEND_TASK, args=[outbox_id])
 
 
 def outbox_process(*, outbox_id: int) -> str:

@@ -22,11 +22,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import redis
-from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -39,6 +38,7 @@ from apps.core.errors import (
     SessionExpired,
     SyncInProgress,
 )
+from apps.core.queue import task_enqueue
 
 from ..models import Folder, Mailbox
 from ..sync import IndexWriterFailed, SyncReport, mailbox_index_sync
@@ -241,5 +241,5 @@ def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
         logger.warning("Redis unavailable: background sync of %s not queued", mailbox.address)
         return False
     folders = list(only) if only else None
-    transaction.on_commit(lambda: current_app.send_task(SYNC_TASK, args=[mailbox.pk, session_key, folders]))
+    task_enqueue(name=SYNC_TASK, args=[mailbox.pk, session_key, folders])
     return True

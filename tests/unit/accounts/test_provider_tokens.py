@@ -148,3 +148,54 @@ def test_clearing_keeps_only_the_id_token_for_sign_out() -> None:
     assert kept is not None and kept.id_token == TOKENS.id_token
     assert not kept.access_token and not kept.refresh_token
     assert not session_psc_active(session=session)
+
+
+def shared_discovery(name: str) -> dict[str, object]:
+    from tests.conftest import shared_fixture
+
+    return dict(json.loads(shared_fixture("mssante", name).read_text(encoding="utf-8")))
+
+
+def test_real_psc_discovery_documents_are_understood() -> None:
+    """PSC's published metadata (../shared/fixtures): the wallet's sign-in page, Basic
+    chosen among the five methods PSC lists, and the mutual-TLS alias for certificates."""
+    from apps.accounts.psc_http import token_auth_method
+
+    bas = shared_discovery("psc_discovery_bas_legacy_esw_lemonldap.json")
+    with override_settings(PSC_ISSUER=bas["issuer"], OIDC_RP_CLIENT_SECRET="s",
+                           PSC_CLIENT_ASSERTION_KEY_FILE="", PSC_CLIENT_CERT_FILE="",
+                           PSC_TOKEN_AUTH_METHOD="", **NO_OVERRIDES):
+        metadata = provider._metadata(bas, {})
+        assert metadata.authorization_endpoint == "https://wallet.bas.esw.esante.gouv.fr/auth"
+        assert metadata.end_session_endpoint.endswith("/protocol/openid-connect/logout")
+        assert "private_key_jwt" in metadata.token_auth_methods
+        assert token_auth_method(metadata) == "client_secret_basic"
+    keycloak = shared_discovery("psc_discovery_keycloak_mock_localhost.json")
+    with override_settings(PSC_ISSUER=keycloak["issuer"], OIDC_RP_CLIENT_SECRET="",
+                           PSC_CLIENT_ASSERTION_KEY_FILE="", PSC_CLIENT_CERT_FILE="/etc/psc/c.pem",
+                           PSC_TOKEN_AUTH_METHOD="", **NO_OVERRIDES):
+        metadata = provider._metadata(keycloak, {})
+        assert metadata.mtls_token_endpoint.endswith("/protocol/openid-connect/token")
+        assert token_auth_method(metadata) == "tls_client_auth"
+
+
+@override_settings(PSC_ISSUER=ISSUER, PSC_DISCOVERY_URL=ISSUER + "/.well-known/wallet-openid-configuration",
+                   **NO_OVERRIDES)
+def test_the_discovery_url_can_name_psc_wallet_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+
+    class Raw:
+        def read(self, n: int, decode_content: bool) -> bytes:
+            return json.dumps(DOCUMENT).encode()
+
+    class Answer:
+        status_code = 200
+        raw = Raw()
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(provider.requests, "get", lambda url, **k: (asked.append(url), Answer())[1])
+    monkeypatch.setattr(provider, "_cached", None)
+    provider.provider_metadata()
+    assert asked == [ISSUER + "/.well-known/wallet-openid-configuration"]

@@ -142,3 +142,12 @@ def test_basic_header_on_the_wire() -> None:
     """requests really puts the form-encoded pair in the Authorization header."""
     request = requests.Request("POST", TOKEN_URL, auth=("mss+web", "a%2Fb"), data={"x": "1"}).prepare()
     assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"mss+web:a%2Fb").decode()
+
+
+@override_settings(OIDC_RP_CLIENT_SECRET="", PSC_CLIENT_CERT_FILE="/etc/psc/c.pem", PSC_TOKEN_AUTH_METHOD="")
+def test_a_client_certificate_goes_to_the_mutual_tls_alias(sent: dict[str, Any]) -> None:
+    from dataclasses import replace
+
+    sent["metadata"] = replace(metadata("tls_client_auth"), mtls_token_endpoint="https://mtls.psc.example/token")
+    psc_http.psc_token_post(data={"grant_type": "refresh_token"})
+    assert sent["url"] == "https://mtls.psc.example/token" and sent["cert"] == "/etc/psc/c.pem"

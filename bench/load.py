@@ -1,0 +1,326 @@
+"""Load and faults (issue "Reliability"): the site as deployed, under 50 signed-in users.
+
+gunicorn through the container's entrypoint with production settings (DEBUG off, the
+fail-closed checks on, PostgreSQL, Redis), a Celery worker and beat (sync every 5 s),
+against the devstack. 50 sessions signed in through the PSC simulator each loop over:
+the folder list, opening a message (page and body frame), a search, the compose
+suggestions; every tenth round one of them sends a message. Meanwhile a hostile message
+(a 16 KB From of no-break spaces and encoded words, a 400 KB body of nested <div>) is
+appended every 3 s to the users' INBOX and synced by the worker.
+
+Run 1: 60 s, no fault: 0 errors expected. Run 2: the same, with Dovecot restarted at 1/3
+and Redis at 2/3: every page must answer (a French error page at worst, never a 500 or a
+dropped connection), and every message queued in the outbox must reach its recipient
+exactly once (beat's retry task picks up tasks Redis lost).
+
+Figures per run: requests/s, p50/p95 per page, status counts, outbox sent/lost/twice.
+The last line is one JSON object. LOAD_SECONDS shortens the runs (default 60).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import imapclient
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from devstack import stack  # noqa: E402
+
+PROFILE = os.environ.get("MSSANTE_DEVSTACK_PROFILE", "test")
+ENV = stack.env_vars(PROFILE)
+PORTS = stack.PROFILES[PROFILE]
+USERS = 50
+SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
+IDENTITIES = [i for i in stack.IDENTITIES["identities"] if i["mailbox"]]
+RECIPIENT = next(i for i in IDENTITIES if i["key"] == "nurse")["mailbox"]
+FRENCH_ERROR = ("ne répond pas", "Réessayez", "réessayer", "pris fin", "erreur")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def imap(address: str) -> imapclient.IMAPClient:
+    context = ssl.create_default_context(cafile=ENV["MSSANTE_TLS_CA_FILE"])
+    client = imapclient.IMAPClient("127.0.0.1", PORTS.imaps, ssl=True, ssl_context=context)
+    client.login(address, ENV["MSSANTE_DEVSTACK_PASSWORD"])
+    return client
+
+
+def hostile_message() -> bytes:
+    nbsp_from = ("=?utf-8?q?" + "=C2=A0" * 60 + "?= ") * 40 + "<x@hopital.mssante.test>"
+    body = "<div>" * 20000 + "texte" + "</div>" * 20000
+    return (f"From: {nbsp_from}\r\nTo: {RECIPIENT}\r\nSubject: hostile {uuid.uuid4().hex[:6]}\r\n"
+            f"Message-ID: <{uuid.uuid4().hex}@load.test>\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: text/html; charset=utf-8\r\n\r\n{body}\r\n").encode()
+
+
+class Site:
+    """The deployed site: database, migrations, seed, gunicorn, worker and beat."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.db = f"load_{os.getpid()}"
+        pg = f"postgres://mssante@127.0.0.1:{PORTS.postgres}"
+        with psycopg.connect(f"{pg}/mssante", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.db}"')
+        self.database_url = f"{pg}/{self.db}"
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("DJANGO_", "MSSANTE_", "REDIS_", "CELERY_", "DATABASE_"))}
+        self.env.update(ENV, DJANGO_DEBUG="0", DJANGO_SECRET_KEY="load-" + uuid.uuid4().hex * 2,
+                        DJANGO_ALLOWED_HOSTS="127.0.0.1", DJANGO_SECURE_SSL_REDIRECT="0",
+                        DJANGO_SECURE_COOKIES="0", DATABASE_URL=self.database_url,
+                        REDIS_URL=f"redis://127.0.0.1:{PORTS.redis}/6", MSSANTE_PLAIN_STATIC="1",
+                        MSSANTE_SYNC_INTERVAL="5", PORT=str(self.port), WEB_CONCURRENCY="4",
+                        PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def run(self, *args: str) -> None:
+        subprocess.run(["sh", "docker/entrypoint.sh", *args], cwd=ROOT, env=self.env, check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        self.run("migrate", "--noinput")
+        subprocess.run([sys.executable, "-m", "devstack.seed_demo", "--profile", PROFILE],
+                       cwd=ROOT, env=self.env, check=True, stdout=subprocess.DEVNULL)
+        for role, args in (("web", []), ("worker", ["--concurrency", "2"]),
+                           ("beat", ["-s", str(self.work / "beat-schedule")])):
+            log = (self.work / f"{role}.log").open("wb")
+            self.processes.append(subprocess.Popen(["sh", "docker/entrypoint.sh", role, *args],
+                                                   cwd=ROOT, env=self.env, stdout=log,
+                                                   stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(self.base + "/healthz", timeout=2).ok:
+                    return
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit((self.work / "web.log").read_text()[-3000:])
+            time.sleep(0.5)
+
+    def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.database_url) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        with psycopg.connect(f"postgres://mssante@127.0.0.1:{PORTS.postgres}/mssante",
+                             autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+
+
+def sign_in(site: Site, identity: str) -> tuple[requests.Session, str]:
+    """A PSC sign-in through the simulator's real pages; returns the session and the
+    INBOX's URL."""
+    session = requests.Session()
+    start = session.get(site.base + "/oidc/authenticate/", allow_redirects=False, timeout=30)
+    page = requests.get(start.headers["Location"], timeout=30)
+    fields = {html.unescape(k): html.unescape(v) for k, v in
+              re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)}
+    fields["identity"] = identity
+    answer = requests.post(start.headers["Location"].split("?")[0], data=fields,
+                           allow_redirects=False, timeout=30)
+    inbox = session.get(answer.headers["Location"], timeout=60)
+    assert inbox.ok and "/dossier/" in inbox.url, inbox.status_code
+    return session, inbox.url
+
+
+class Load:
+    def __init__(self, site: Site, users: list[tuple[requests.Session, str]], run: str) -> None:
+        self.site, self.users, self.run = site, users, run
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.statuses: Counter[str] = Counter()
+        self.sent: list[str] = []
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+
+    def get(self, user: requests.Session, kind: str, url: str, **kw: Any) -> requests.Response | None:
+        started = time.perf_counter()
+        try:
+            response = user.request(kw.pop("method", "GET"), url, timeout=30, **kw)
+        except requests.RequestException as exc:
+            with self.lock:
+                self.statuses[f"connection:{type(exc).__name__}"] += 1
+            return None
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code >= 500:
+            french = any(word in response.text for word in FRENCH_ERROR) and \
+                "Traceback" not in response.text
+            label = f"{response.status_code}-french" if french and response.status_code != 500 \
+                else str(response.status_code)
+        else:
+            label = str(response.status_code // 100) + "xx"
+        with self.lock:
+            self.times[kind].append(elapsed)
+            self.statuses[label] += 1
+        return response
+
+    def user_loop(self, number: int) -> None:
+        user, inbox = self.users[number]
+        mailbox = re.search(r"/bal/(\d+)/", inbox).group(1)  # type: ignore[union-attr]
+        rounds = 0
+        while not self.stop.is_set():
+            rounds += 1
+            listing = self.get(user, "list", inbox)
+            uids = re.findall(r'/message/(\d+)/"', listing.text) if listing is not None else []
+            if uids:
+                message = f"{inbox}message/{uids[rounds % len(uids)]}/"
+                self.get(user, "open", message)
+                self.get(user, "frame", message + "contenu/")
+            self.get(user, "search", f"{self.site.base}/bal/{mailbox}/recherche/", params={"q": "compte"})
+            self.get(user, "suggestions", f"{self.site.base}/annuaire/suggestions/", params={"q": "ma"})
+            if rounds % 10 == number % 10:
+                self.send(user)
+
+    def send(self, user: requests.Session) -> None:
+        form = self.get(user, "compose", f"{self.site.base}/ecrire/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text) if form else None
+        if token is None:
+            return
+        subject = f"load-{self.run}-{uuid.uuid4().hex[:10]}"
+        answer = self.get(user, "send", f"{self.site.base}/ecrire/", method="POST",
+                          allow_redirects=False, data={"csrfmiddlewaretoken": token.group(1),
+                                                       "to": RECIPIENT, "subject": subject,
+                                                       "body": "charge"})
+        if answer is not None and answer.status_code == 302:
+            with self.lock:
+                self.sent.append(subject)
+
+    def hostile_loop(self) -> None:
+        while not self.stop.wait(3):
+            try:
+                client = imap(IDENTITIES[0]["mailbox"])
+                try:
+                    client.append("INBOX", hostile_message())
+                finally:
+                    client.logout()
+            except Exception:  # noqa: BLE001 - Dovecot restarting: the next one
+                with self.lock:
+                    self.statuses["hostile-append-failed"] += 1
+
+    def go(self, faults: bool) -> dict[str, Any]:
+        threads = [threading.Thread(target=self.user_loop, args=(n,)) for n in range(len(self.users))]
+        threads.append(threading.Thread(target=self.hostile_loop))
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        restarts = []
+        if faults:
+            time.sleep(SECONDS / 3)
+            restarts.append(restart("dovecot"))
+            time.sleep(SECONDS / 3)
+            restarts.append(restart("redis"))
+            time.sleep(max(0.0, SECONDS - (time.monotonic() - started)))
+        else:
+            time.sleep(SECONDS)
+        self.stop.set()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        total = sum(len(v) for v in self.times.values())
+        result: dict[str, Any] = {
+            "seconds": round(elapsed, 1), "requests": total, "per_second": round(total / elapsed, 1),
+            "pages": {kind: {"n": len(v), "p50_ms": round(statistics.median(v), 1),
+                             "p95_ms": round(sorted(v)[max(0, int(len(v) * 0.95) - 1)], 1)}
+                      for kind, v in sorted(self.times.items())},
+            "statuses": dict(self.statuses),
+            "errors": sum(n for label, n in self.statuses.items()
+                          if label.startswith("connection") or label in ("500", "502", "504")),
+        }
+        if restarts:
+            result["restarts_s"] = restarts
+        result["outbox"] = self.outbox_outcome()
+        return result
+
+    def outbox_outcome(self) -> dict[str, int]:
+        """Wait for the outbox to drain (beat retries lost tasks every 60 s), then count each
+        queued subject in the recipient's INBOX."""
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline:
+            pending = self.site.sql("SELECT count(*) FROM mail_outboxmessage "
+                                    "WHERE status NOT IN ('sent', 'failed')")[0][0]
+            if pending == 0:
+                break
+            time.sleep(2)
+        time.sleep(2)  # LMTP delivery is asynchronous
+        client = imap(RECIPIENT)
+        try:
+            client.select_folder("INBOX", readonly=True)
+            counts = [len(client.search(["SUBJECT", subject])) for subject in self.sent]
+        finally:
+            client.logout()
+        statuses = dict(self.site.sql("SELECT status, count(*) FROM mail_outboxmessage "
+                                      "WHERE subject LIKE %s GROUP BY status", (f"load-{self.run}-%",)))
+        return {"queued": len(self.sent), "delivered_once": counts.count(1),
+                "lost": counts.count(0), "twice_or_more": sum(1 for c in counts if c > 1),
+                "still_pending": sum(n for s, n in statuses.items() if s not in ("sent", "failed")),
+                "failed": statuses.get("failed", 0)}
+
+
+def restart(service: str) -> float:
+    """Stop one devstack service and start it again; returns the seconds it was down."""
+    started = time.monotonic()
+    state = stack.state_dir(PROFILE)
+    if service == "dovecot":
+        subprocess.run(["doveadm", "-c", str(state / "dovecot" / "dovecot.conf"), "stop"],
+                       capture_output=True, check=False)
+    else:
+        pid = stack.read_pid(stack.pid_files(PROFILE)["redis"])
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+    port = PORTS.imaps if service == "dovecot" else PORTS.redis
+    while stack.port_open(port) and time.monotonic() - started < 20:
+        time.sleep(0.1)
+    with open(os.devnull, "w") as quiet:
+        subprocess.run([sys.executable, str(ROOT / "devstack" / "stack.py"), "start", "--profile",
+                        PROFILE], stdout=quiet, check=True)
+    return round(time.monotonic() - started, 2)
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="mssweb-load-"))
+    site = Site(work)
+    try:
+        site.start()
+        users = [sign_in(site, IDENTITIES[n % len(IDENTITIES)]["key"]) for n in range(USERS)]
+        figures = {"users": USERS, "web_workers": int(site.env["WEB_CONCURRENCY"]),
+                   "no_fault": Load(site, users, "a").go(faults=False),
+                   "dovecot_and_redis_restarted": Load(site, users, "b").go(faults=True)}
+    finally:
+        site.stop()
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
