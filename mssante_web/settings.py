@@ -107,7 +107,7 @@ if _REDIS_PASSWORD and "@" not in REDIS_URL.split("//", 1)[-1]:
     REDIS_URL = REDIS_URL.replace("://", f"://:{quote(_REDIS_PASSWORD, safe='')}@", 1)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "apps.core.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "mssweb",
         "TIMEOUT": 300,

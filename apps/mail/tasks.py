@@ -32,7 +32,10 @@ def mailbox_sync_schedule_task() -> int:
     return len(candidates)
 
 
-@shared_task(name="mail.outbox_send_task", bind=True, max_retries=8, acks_late=True)
+# A send is short; its limits bound how long a dead worker's row stays held (OUTBOX_LEASE).
+@shared_task(name="mail.outbox_send_task", bind=True, max_retries=8, acks_late=True,
+             soft_time_limit=services.OUTBOX_SEND_SOFT_LIMIT,
+             time_limit=services.OUTBOX_SEND_HARD_LIMIT)
 def outbox_send_task(self: Any, outbox_id: int) -> str:
     try:
         return services.outbox_process(outbox_id=outbox_id)

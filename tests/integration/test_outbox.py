@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from apps.core.errors import MailServerUnavailable
 from apps.mail import services
@@ -85,7 +86,13 @@ def test_a_crash_after_smtp_accepted_does_not_send_twice(client: Client, psc_sim
     monkeypatch.undo()
     outgoing.refresh_from_db()
     assert outgoing.status == "sending" and outgoing.smtp_accepted_at is not None
-    assert outgoing.pk in services.outbox_due(now=outgoing.created_at + __import__("datetime").timedelta(minutes=11))
+    # The dead worker's lease holds the row: a redelivered task leaves it alone meanwhile.
+    assert outgoing.pk not in services.outbox_due()
+    assert services.outbox_process(outbox_id=outgoing.pk) == "sending"
+    assert outgoing.next_attempt_at is not None
+    after_lease = outgoing.next_attempt_at + __import__("datetime").timedelta(seconds=1)
+    assert outgoing.pk in services.outbox_due(now=after_lease)
+    OutboxMessage.objects.filter(pk=outgoing.pk).update(next_attempt_at=timezone.now())  # lease over
     assert services.outbox_process(outbox_id=outgoing.pk) == "sent"
     assert wait_for_subject(IDENTITIES["nurse"]["mailbox"], "INBOX", subject)  # LMTP is asynchronous
     import time

@@ -25,7 +25,15 @@ from .messages import (
     message_move,
     message_raw_get,
 )
-from .outbox import OUTBOX_MAX_ATTEMPTS, outbox_due, outbox_enqueue, outbox_process, outbox_retry
+from .outbox import (
+    OUTBOX_MAX_ATTEMPTS,
+    OUTBOX_SEND_HARD_LIMIT,
+    OUTBOX_SEND_SOFT_LIMIT,
+    outbox_due,
+    outbox_enqueue,
+    outbox_process,
+    outbox_retry,
+)
 from .pool import POOL, SessionPool
 from .receipts import message_reports
 from .sync_runs import (
@@ -46,6 +54,8 @@ __all__ = [
     "mailbox_sync_enqueue",
     "mailbox_sync_in_worker", "mailbox_sync_lock", "message_body_search", "message_build", "message_expunge",
     "message_flag_set", "message_keyword_set", "message_move", "message_raw_get",
-    "message_reports", "outbox_due", "outbox_enqueue", "outbox_process", "outbox_retry",
+    "message_reports",
+    "OUTBOX_SEND_HARD_LIMIT", "OUTBOX_SEND_SOFT_LIMIT", "outbox_due", "outbox_enqueue",
+    "outbox_process", "outbox_retry",
     "with_credentials",
 ]

@@ -27,7 +27,15 @@ logger = logging.getLogger(__name__)
 
 SEND_TASK = "mail.outbox_send_task"  # apps.mail.tasks, enqueued by name (tasks import services)
 OUTBOX_MAX_ATTEMPTS = 8
-OUTBOX_STALE_AFTER = dt.timedelta(minutes=10)  # a pending or sending row nobody took
+OUTBOX_STALE_AFTER = dt.timedelta(minutes=10)  # a sending row from before leases existed
+# A pending row whose task never came (the broker restarted and lost it): beat's retry
+# task, every minute, sends it again after this long.
+OUTBOX_LOST_TASK_AFTER = dt.timedelta(minutes=1)
+# How long a worker holds a row it is sending (kept in next_attempt_at): the send task's
+# hard time limit and a margin. Another task for the same row (a duplicate, the broker's
+# redelivery after a worker died) leaves it alone until then: never two sends at once.
+OUTBOX_SEND_SOFT_LIMIT, OUTBOX_SEND_HARD_LIMIT = 300, 330
+OUTBOX_LEASE = dt.timedelta(seconds=OUTBOX_SEND_HARD_LIMIT + 60)
 
 
 def outbox_enqueue(*, mailbox: Mailbox, user: Any, message: EmailMessage, recipients: Sequence[str],
@@ -51,16 +59,22 @@ def outbox_process(*, outbox_id: int) -> str:
     SMTP unavailable → stays pending with a later next_attempt_at (the task retries);
     refused (auth, recipient) or PSC session over → failed, with the reason the user sees.
     Acceptance by SMTP is committed at once, before the Sent copy: a crash after that
-    point finishes the job on the next run without sending again."""
+    point finishes the job on the next run without sending again. A row another worker
+    holds (its lease, ``OUTBOX_LEASE``, not yet over) is left alone: "sending"."""
+    now = timezone.now()
     with transaction.atomic():
         outgoing = (OutboxMessage.objects.select_for_update().select_related("mailbox")
                     .filter(pk=outbox_id).first())
         if outgoing is None or outgoing.status in (OutboxMessage.Status.SENT,
                                                    OutboxMessage.Status.FAILED):
             return outgoing.status if outgoing else "gone"
+        if (outgoing.status == OutboxMessage.Status.SENDING and outgoing.next_attempt_at
+                and outgoing.next_attempt_at > now):
+            return OutboxMessage.Status.SENDING
         outgoing.status = OutboxMessage.Status.SENDING
         outgoing.attempts += 1
-        outgoing.save(update_fields=["status", "attempts"])
+        outgoing.next_attempt_at = now + OUTBOX_LEASE
+        outgoing.save(update_fields=["status", "attempts", "next_attempt_at"])
     # A login of its own: sending never waits behind the syncs holding the pool.
     access = mail_access_for_session_key(mailbox=outgoing.mailbox, session_key=outgoing.session_key,
                                          pooled=False)
@@ -127,12 +141,16 @@ def _file_in_sent(access: MailAccess, outgoing: OutboxMessage, data: bytes) -> N
 
 
 def outbox_due(*, now: dt.datetime | None = None) -> list[int]:
+    """What beat's retry task sends again: pending rows due, pending rows whose task was
+    lost, and rows whose sender's lease ran out (its worker died)."""
     now = now or timezone.now()
-    stale = now - OUTBOX_STALE_AFTER
     return list(OutboxMessage.objects.filter(
         Q(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
-        | Q(status=OutboxMessage.Status.PENDING, next_attempt_at__isnull=True, created_at__lte=stale)
-        | Q(status=OutboxMessage.Status.SENDING, created_at__lte=stale)).values_list("pk", flat=True))
+        | Q(status=OutboxMessage.Status.PENDING, next_attempt_at__isnull=True,
+            created_at__lte=now - OUTBOX_LOST_TASK_AFTER)
+        | Q(status=OutboxMessage.Status.SENDING, next_attempt_at__lte=now)
+        | Q(status=OutboxMessage.Status.SENDING, next_attempt_at__isnull=True,
+            created_at__lte=now - OUTBOX_STALE_AFTER)).values_list("pk", flat=True))
 
 
 def outbox_retry(*, outgoing: OutboxMessage, session_key: str | None) -> None:
