@@ -84,3 +84,42 @@ def test_hostile_messages_are_inert(page: Page, site: str, psc_sim: PSCSim, demo
     expect(page.get_by_role("navigation", name="Dossiers")).to_be_visible()  # still usable
     assert dialogs == []
     assert outside == []
+
+
+def test_fallbacks_a_person_sees(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None,
+                                 artifacts: Path) -> None:
+    """An unreadable row in the list leads to the message's source; a body too costly to
+    clean shows its text version under a French line saying why."""
+    reset_mailbox(ADDRESS)
+    tag = uuid.uuid4().hex[:6]
+    deliver(f"complexe {tag}", "<div>" * 20000 + "mise en page" + "</div>" * 20000,
+            text="Le texte du compte rendu, lisible.")
+    deliver(f"illisible {tag}", None, text="Source brute du message.")
+    gp = Mailbox.objects.get(address=IDENTITIES["gp"]["mailbox"])
+    mailbox = Mailbox.objects.create(address=ADDRESS, auth_mode=Mailbox.AuthMode.PASSWORD, owner=gp.owner)
+    import time
+    deadline = time.monotonic() + 15
+    while True:
+        services.mailbox_sync(access=services.MailAccess(mailbox=mailbox))
+        inbox = Folder.objects.get(mailbox=mailbox, role="inbox")
+        if MessageSummary.objects.filter(folder=inbox).count() == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    # As the sync stores a summary it could not parse (tests/integration/test_poison.py).
+    MessageSummary.objects.filter(folder=inbox, subject=f"illisible {tag}").update(unreadable=True)
+    complex_uid = MessageSummary.objects.get(folder=inbox, subject=f"complexe {tag}").uid
+
+    page.goto(site + "/connexion/")
+    page.get_by_role("link", name="Se connecter avec Pro Santé Connect").click()
+    page.get_by_role("button", name="Claire MARTIN").click()
+    page.goto(f"{site}/bal/{mailbox.pk}/dossier/{inbox.pk}/")
+    row = page.get_by_role("link", name="Message illisible — afficher la source")
+    expect(row).to_be_visible()
+    row.click()
+    expect(page.get_by_text("Source brute du message.")).to_be_visible()
+
+    page.goto(f"{site}/bal/{mailbox.pk}/dossier/{inbox.pk}/message/{complex_uid}/")
+    body = page.frame_locator("iframe.message-body")
+    expect(body.get_by_text("trop complexe")).to_be_visible(timeout=15000)
+    expect(body.get_by_text("Le texte du compte rendu, lisible.")).to_be_visible()
+    page.screenshot(path=str(artifacts / "fallbacks.png"), full_page=True)

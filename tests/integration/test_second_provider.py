@@ -11,6 +11,7 @@ to the professional's identity, and end_session to the configured URI."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -54,6 +55,12 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def second_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_provider(tmp_path_factory.mktemp("oidc2"), access_token_ttl=120) as issuer:
+        yield issuer
+
+
+@contextlib.contextmanager
+def running_provider(work: Path, access_token_ttl: int) -> Iterator[str]:
     node = shutil.which("node")
     assert node, "Node.js is installed by devstack/install.sh"
     assert (SERVER / "node_modules" / "oidc-provider").is_dir(), "run make install (npm ci)"
@@ -68,12 +75,12 @@ def second_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         claims = userinfo_claims(identity)
         claims.pop("sub")
         identities[name] = claims
-    work = tmp_path_factory.mktemp("oidc2")
     config = work / "config.json"
     config.write_text(json.dumps({
         "port": port, "issuer": issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
         "redirect_uris": [CALLBACK], "post_logout_redirect_uris": [POST_LOGOUT],
-        "signing_jwk": jwk, "cookie_key": secrets.token_hex(16), "identities": identities}))
+        "signing_jwk": jwk, "cookie_key": secrets.token_hex(16), "identities": identities,
+        "access_token_ttl": access_token_ttl}))
     log = work / "server.log"
     process = subprocess.Popen([node, str(SERVER / "server.mjs"), str(config)], cwd=SERVER,
                                stdout=log.open("wb"), stderr=subprocess.STDOUT)
@@ -94,18 +101,24 @@ def second_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-@pytest.fixture
-def configured(second_provider: str) -> Iterator[str]:
-    """The site pointed at the second provider by its issuer alone (discovery does the rest)."""
+@contextlib.contextmanager
+def site_pointed_at(issuer: str) -> Iterator[str]:
+    """The site pointed at a provider by its issuer alone (discovery does the rest)."""
     endpoints = {f"PSC_{n}_ENDPOINT": "" for n in ("AUTHORIZATION", "TOKEN", "USERINFO", "JWKS",
                                                     "END_SESSION")}
     provider_module._cached = None
-    with override_settings(PSC_ISSUER=second_provider, OIDC_RP_CLIENT_ID=CLIENT_ID,
+    with override_settings(PSC_ISSUER=issuer, PSC_DISCOVERY_URL="", OIDC_RP_CLIENT_ID=CLIENT_ID,
                            OIDC_RP_CLIENT_SECRET=CLIENT_SECRET, PSC_TOKEN_AUTH_METHOD="",
                            PSC_POST_LOGOUT_REDIRECT_URI=POST_LOGOUT, OIDC_VERIFY_SSL=True,
                            **endpoints):
-        yield second_provider
+        yield issuer
     provider_module._cached = None
+
+
+@pytest.fixture
+def configured(second_provider: str) -> Iterator[str]:
+    with site_pointed_at(second_provider) as issuer:
+        yield issuer
 
 
 def signin(client: Client, browser: requests.Session, identity: str) -> Any:
@@ -209,3 +222,24 @@ def test_end_session_returns_to_the_configured_uri(client: Client, configured: s
     assert back.startswith(POST_LOGOUT), back
     assert "state=" in back
     assert {"event": "end_session"} in events(configured)
+
+
+def test_a_really_expired_access_token_is_refreshed(client: Client, tmp_path: Path) -> None:
+    """With 2 s access tokens, nothing marked by hand: the provider itself refuses the old
+    token once it has expired, and the site refreshes before using it."""
+    with running_provider(tmp_path, access_token_ttl=2) as issuer, site_pointed_at(issuer):
+        signin(client, requests.Session(), "nurse")
+        old = session_tokens(client)
+        userinfo = provider_module.provider_metadata().userinfo_endpoint
+        time.sleep(3)
+        refused = requests.get(userinfo, headers={"Authorization": f"Bearer {old.access_token}"},
+                               timeout=5)
+        assert refused.status_code == 401
+        session = client.session
+        fresh = psc_access_token_get(session=session)
+        session.save()
+        assert fresh != old.access_token
+        again = requests.get(userinfo, headers={"Authorization": f"Bearer {fresh}"}, timeout=5)
+        assert again.ok and again.json()["SubjectNameID"] == IDENTITIES["nurse"]["idnat"]
+        assert {"event": "token", "grant_type": "refresh_token",
+                "client_auth": "client_secret_basic"} in events(issuer)
