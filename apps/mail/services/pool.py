@@ -25,6 +25,11 @@ class SessionPool:
     IDLE_CHECK_AFTER = 60.0  # seconds idle before a NOOP proves the connection alive
     MAX_IDLE = 300.0  # closed rather than reused after this long
     MAX_POOLED = 64  # idle sessions kept in all, the least recently used closed first
+    # Idle sessions kept per mailbox, whoever opened them: every web and worker process keeps
+    # its own, and Dovecot counts them all against the user's 10 (bench/load.py: 50 sessions
+    # of 7 people on 4 web workers and a worker held 10 of a mailbox's slots idle, locking
+    # out the person's own mail client).
+    IDLE_PER_MAILBOX = 1
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -69,7 +74,9 @@ class SessionPool:
         with self._changed:
             opened = self._opened_at.get(id(session), 0.0)
             revoked = self._revoked.get(_owner(key))
-            if broken or (revoked is not None and opened <= revoked):
+            idle_here = sum(len(v) for k, v in self._idle.items() if k[0] == key[0])
+            if (broken or (revoked is not None and opened <= revoked)
+                    or idle_here >= self.IDLE_PER_MAILBOX):
                 self._open[key] -= 1
                 self._opened_at.pop(id(session), None)
                 session.close()

@@ -73,3 +73,20 @@ def test_idle_sessions_nobody_comes_back_for_are_closed() -> None:
     extra = FakeSession()
     pool.release((9, "u"), pool.acquire((9, "u"), lambda: extra), broken=False)
     assert made[1].closed and not made[2].closed and not extra.closed
+
+
+def test_one_idle_session_per_mailbox_whoever_opened_it() -> None:
+    """Dovecot counts every process's connections against the user's 10: a process keeps
+    one idle per mailbox, and closes the others as they come back."""
+    pool = SessionPool(limit=3)
+    sessions = {name: FakeSession() for name in ("a1", "a2", "b1")}
+    a1 = pool.acquire((1, "user:a"), lambda: sessions["a1"])
+    a2 = pool.acquire((1, "user:a"), lambda: sessions["a2"])
+    b1 = pool.acquire((1, "session:b"), lambda: sessions["b1"])
+    other = pool.acquire((2, "user:a"), FakeSession)
+    for key, session in (((1, "user:a"), a1), ((1, "user:a"), a2), ((1, "session:b"), b1),
+                         ((2, "user:a"), other)):
+        pool.release(key, session, broken=False)
+    assert not a1.closed and a2.closed and b1.closed  # one kept for mailbox 1
+    assert not other.closed  # and one for mailbox 2
+    assert pool.acquire((1, "user:a"), FakeSession) is a1
