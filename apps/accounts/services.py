@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from apps.audit.services import audit_log
 from apps.core.errors import ProviderUnavailable, SessionExpired
+from apps.core.locks import shared_lock
 from apps.structures.services import structure_memberships_sync
 
 from .models import ProfessionalExercise, User
@@ -41,16 +42,38 @@ def psc_access_token_get(*, session: SessionBase, actor: str = "",
                          force_refresh: bool = False) -> str:
     """A PSC access token valid for at least the refresh margin, refreshed when needed.
 
-    PSC access tokens live 120 s: every mail connection asks here first. When the refresh
-    grant fails the PSC session is over, and so is mail access: the tokens are forgotten
-    (the ID token is kept for the provider's sign-out) and ``psc_session_ended`` tells the
-    mail engine to close what it opened with them.
+    PSC access tokens live 120 s: every mail connection asks here first. Refresh tokens
+    rotate (each works once), and the page, its frame, the polls and the workers of one
+    session may all find the token due at once: refreshes of a session are serialised
+    under a lock, and whoever comes second takes the tokens the first one stored. When the
+    refresh grant is refused the PSC session is over, and so is mail access: the tokens are
+    forgotten (the ID token is kept for the provider's sign-out) and ``psc_session_ended``
+    tells the mail engine to close what it opened with them.
     """
     tokens = session_tokens_get(session=session)
     if tokens and not force_refresh and tokens.access_valid_for(settings.PSC_TOKEN_REFRESH_MARGIN):
         return tokens.access_token
     if tokens is None or not tokens.refresh_token:
         raise SessionExpired("no refresh token in session")
+    key = session.session_key
+    with shared_lock(name=f"mssweb:psc-refresh:{key or id(session)}", timeout=30, wait=15):
+        stored = _stored_tokens(key)
+        if stored and stored.refresh_token != tokens.refresh_token and \
+                stored.access_valid_for(settings.PSC_TOKEN_REFRESH_MARGIN):
+            session_tokens_set(session=session, tokens=stored)  # another process refreshed
+            return stored.access_token
+        return _refresh(session=session, tokens=stored or tokens, actor=actor)
+
+
+def _stored_tokens(session_key: str | None) -> PSCTokens | None:
+    """The tokens as the session store has them now (another process may have refreshed)."""
+    if not session_key:
+        return None
+    stored = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    return session_tokens_get(session=stored)
+
+
+def _refresh(*, session: SessionBase, tokens: PSCTokens, actor: str) -> str:
     try:
         response = psc_token_post(data={"grant_type": "refresh_token",
                                         "refresh_token": tokens.refresh_token})
@@ -67,6 +90,8 @@ def psc_access_token_get(*, session: SessionBase, actor: str = "",
         refresh_token=str(info.get("refresh_token") or tokens.refresh_token),
         id_token=str(info.get("id_token") or tokens.id_token),
         access_expires_at=time.time() + float(info.get("expires_in", 120))))
+    if session.session_key:
+        session.save()  # before the lock is released: the next one in line reads them
     return str(info["access_token"])
 
 

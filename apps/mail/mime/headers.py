@@ -49,9 +49,15 @@ def _codec(charset: bytes) -> tuple[str, bool]:
     stores: their output is cleaned after decoding."""
     name = charset.split(b"*")[0].decode("ascii", "replace")  # RFC 2231 language dropped
     try:
-        codec = codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         return "utf-8", True
+    # No mail charset is a Python escape codec or a bytes transform (zlib, base64): a sender
+    # naming one gets UTF-8, not backslash sequences interpreted.
+    if not getattr(info, "_is_text_encoding", True) or info.name in ("unicode-escape",
+                                                                      "raw-unicode-escape"):
+        return "utf-8", True
+    codec = info.name
     return codec, codec.startswith(("utf-8", "ascii", "iso8859", "latin", "cp", "mac"))
 
 

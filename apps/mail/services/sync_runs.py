@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -38,6 +37,7 @@ from apps.core.errors import (
     SessionExpired,
     SyncInProgress,
 )
+from apps.core.locks import redis_client, shared_lock
 from apps.core.queue import task_enqueue
 
 from ..models import Folder, Mailbox
@@ -136,38 +136,13 @@ def _sync_failed(mailbox: Mailbox, kind: str, detail: str) -> None:
     mailbox.sync_failures = failures
 
 
-@functools.cache
-def _redis(url: str) -> redis.Redis:
-    """One client (and connection pool) per process: a sync takes the lock twice, and a new
-    connection each time cost more than the no-change sync itself. redis-py gives a forked
-    child (a Celery worker) fresh connections of its own."""
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
-
-
 @contextmanager
 def mailbox_sync_lock(*, mailbox_id: int, timeout: int = SYNC_LOCK_SECONDS) -> Iterator[bool]:
     """One sync per mailbox at a time, across every worker: yields False when held. With
     Redis unreachable the sync goes on unlocked (logged): two syncs at once are safe (rows
     and folders are written idempotently), a page failing is not."""
-    lock = _redis(settings.REDIS_URL).lock(f"mssweb:sync:{mailbox_id}", timeout=timeout,
-                                           blocking=False)
-    try:
-        acquired = lock.acquire(blocking=False)
-    except redis.RedisError as exc:
-        logger.warning("Redis unavailable (%s): sync of mailbox %s runs without its lock",
-                       type(exc).__name__, mailbox_id)
-        yield True
-        return
-    try:
-        yield bool(acquired)
-    finally:
-        if acquired:
-            try:
-                lock.release()
-            except redis.exceptions.LockError:
-                logger.warning("sync lock of mailbox %s expired before release", mailbox_id)
-            except redis.RedisError as exc:  # it expires on its own
-                logger.warning("sync lock of mailbox %s not released: %s", mailbox_id, exc)
+    with shared_lock(name=f"mssweb:sync:{mailbox_id}", timeout=timeout) as acquired:
+        yield acquired
 
 
 def mailbox_sync_in_worker(*, mailbox_id: int, session_key: str | None = None,
@@ -235,7 +210,7 @@ def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
         return False
     try:
         key = f"mssweb:sync-asked:{mailbox.pk}:{','.join(sorted(only or []))}"
-        if not _redis(settings.REDIS_URL).set(key, 1, nx=True, ex=debounce):
+        if not redis_client().set(key, 1, nx=True, ex=debounce):
             return False
     except redis.RedisError:
         logger.warning("Redis unavailable: background sync of %s not queued", mailbox.address)

@@ -89,3 +89,10 @@ def test_any_hostile_header_is_quick(value: str) -> None:
     elapsed = seconds(lambda: (name_and_address(value), addresses(value), decode_text(raw),
                                parse_date(raw), message_ids(raw)))
     assert elapsed < 0.05
+
+
+def test_escape_and_transform_codecs_named_by_a_sender_read_as_utf8() -> None:
+    from apps.mail.mime.headers import decode_text
+
+    assert decode_text(b"=?unicode_escape?q?a\\x41?=") == "a\\x41"  # not "aA"
+    assert decode_text(b"=?zlib?q?abc?=") == "abc"
