@@ -81,6 +81,13 @@ def _refresh(*, session: SessionBase, tokens: PSCTokens, actor: str) -> str:
         logger.error("PSC token endpoint unreachable: %s", exc.__class__.__name__)
         raise SessionExpired("PSC unreachable") from exc
     if response.status_code != 200:
+        # Refused because another process refreshed meanwhile (unlocked while Redis was
+        # away)? Its tokens are in the store: the session goes on with them.
+        stored = _stored_tokens(session.session_key)
+        if stored and stored.refresh_token and stored.refresh_token != tokens.refresh_token:
+            logger.info("refresh refused, but another process had refreshed this session")
+            session_tokens_set(session=session, tokens=stored)
+            return stored.access_token
         audit_log(event="token_refresh_failed", actor=actor, status=response.status_code)
         psc_session_end(session=session, reason="refresh_refused")
         raise SessionExpired(f"refresh refused with HTTP {response.status_code}")

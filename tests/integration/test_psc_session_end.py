@@ -178,3 +178,42 @@ def test_concurrent_refreshes_of_one_session_do_not_end_it(client: Client, psc_s
     assert len(set(results)) == 1  # one refresh, its token shared
     assert [e["event"] for e in psc_sim.events()].count("refresh") == 1
     assert session_tokens(client).refresh_token
+
+
+def test_a_refresh_refused_after_another_process_refreshed_keeps_the_session(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redis away, the lock cannot serialise: another process refreshes with the same
+    refresh token while this one's request is in flight. This one is refused, finds the
+    tokens the other stored, and goes on with them instead of ending the session."""
+    import contextlib
+    from importlib import import_module
+
+    from django.conf import settings
+
+    from apps.accounts import services as account_services
+
+    @contextlib.contextmanager
+    def no_lock(**_: object) -> Any:
+        yield True
+
+    monkeypatch.setattr(account_services, "shared_lock", no_lock)
+    django_signin(client, "pharmacist")
+    expire_access_token(client)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    key = client.session.session_key
+    real_post = account_services.psc_token_post
+    raced: list[str] = []
+
+    def racing_post(*, data: dict[str, Any]) -> Any:
+        if not raced:  # the other process gets there first, with the same refresh token
+            raced.append("")
+            other = store(session_key=key)
+            raced[0] = account_services._refresh(
+                session=other, actor="", tokens=account_services.session_tokens_get(session=other))
+        return real_post(data=data)
+
+    monkeypatch.setattr(account_services, "psc_token_post", racing_post)
+    token = account_services.psc_access_token_get(session=store(session_key=key))
+    assert token == raced[0]  # refused, then the other process's token taken
+    assert session_tokens(client).refresh_token  # the session goes on
+    assert [e["event"] for e in psc_sim.events()].count("refresh") == 1
