@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,6 +31,10 @@ def message_action(request: HttpRequest, mailbox_id: int, folder_id: int) -> Htt
         messages.info(request, _("Select at least one message."))
         return redirect("webmail:folder", mailbox_id=mailbox.pk, folder_id=folder.pk)
     destination = request.POST.get("destination", "")
+    if action == "move" and not destination:  # the menu left on its prompt
+        messages.info(request, _("Choose the folder to move to."))
+        return redirect(local_url(request.POST.get("next", "")) or reverse(
+            "webmail:folder", kwargs={"mailbox_id": mailbox.pk, "folder_id": folder.pk}))
     try:
         done = message_action_apply(access=request_mail_access(request, mailbox), folder=folder,
                                     uids=uids, action=action,

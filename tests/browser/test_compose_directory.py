@@ -18,6 +18,8 @@ def test_autocomplete_and_trust_space_chips(page: Page, site: str, psc_sim: PSCS
                                             trust_data: None, artifacts: Path) -> None:
     sign_in(page, site, "Claire MARTIN", "/ecrire/")
     expect(page.get_by_role("heading", name="Nouveau message")).to_be_visible()
+    # No empty « Pièces jointes du message d'origine » box on a new message (issue 16).
+    expect(page.locator("#kept-files")).to_be_hidden()
     field = page.get_by_role("combobox", name="À")
     field.press_sequentially("mor", delay=40)
     suggestion = page.get_by_role("option").filter(has_text="Léa MOREAU")

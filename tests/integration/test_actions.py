@@ -94,3 +94,24 @@ def test_source_is_shown_as_plain_text(client: Client, mailbox: Mailbox) -> None
     response = client.get(f"/bal/{mailbox.pk}/dossier/{inbox.pk}/message/{uid}/source/")
     assert response["Content-Type"].startswith("text/plain") and b"Message-ID:" in response.content
     assert "sandbox" in response["Content-Security-Policy"]
+
+
+def test_move_without_a_folder_says_so_instead_of_404(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                      seeded_mail: None) -> None:
+    django_signin(client, "gp")
+    client.get("/", follow=True)
+    inbox = Folder.objects.get(mailbox__address="claire.martin@medecin.mssante.test", role="inbox")
+    uid = MessageSummary.objects.filter(folder=inbox).values_list("uid", flat=True).first()
+    page = f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/message/{uid}/"
+    reader = client.get(page).content.decode()
+    assert 'selected disabled>Déplacer vers…</option>' in reader
+    assert ">Brouillons</option>" not in reader  # a received message is not moved into Drafts
+    answer = client.post(f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/actions/",
+                         {"uid": [uid], "action": "move", "destination": "", "next": page}, follow=True)
+    assert answer.status_code == 200 and "Choisissez le dossier de destination." in answer.content.decode()
+    assert MessageSummary.objects.filter(folder=inbox, uid=uid).exists()
+
+
+def test_favicon_ico_is_found(client: Client) -> None:
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301 and answer["Location"].endswith("img/favicon.svg")

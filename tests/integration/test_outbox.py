@@ -117,3 +117,17 @@ def test_refused_message_fails_with_the_reason_and_can_be_retried(client: Client
     outgoing.refresh_from_db()
     assert outgoing.status == "pending"
     assert services.outbox_process(outbox_id=outgoing.pk) == "sent"
+
+
+def test_a_sent_message_asks_for_a_sync_of_sent_at_once(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                        trust_data: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy filed in « Envoyés » shows now, not at beat's next round (issue 16)."""
+    from apps.mail.services import sync_runs
+
+    asked: list[tuple[str, list[object]]] = []
+    monkeypatch.setattr(sync_runs, "task_enqueue", lambda *, name, args: asked.append((name, list(args))))
+    django_signin(client, "gp")
+    outgoing = compose(client, f"Envoyés {uuid.uuid4().hex[:6]}")
+    assert services.outbox_process(outbox_id=outgoing.pk) == "sent"
+    syncs = [args for name, args in asked if name == sync_runs.SYNC_TASK]
+    assert syncs and syncs[-1][0] == outgoing.mailbox_id and syncs[-1][2] == ["Sent"]

@@ -22,6 +22,7 @@ from apps.core.queue import task_enqueue
 from ..models import Folder, Mailbox, OutboxMessage
 from ..smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
 from .access import MailAccess, mail_access_for_session_key, mailbox_session, with_credentials
+from .sync_runs import mailbox_sync_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,10 @@ def outbox_process(*, outbox_id: int) -> str:
         return OutboxMessage.Status.FAILED
     OutboxMessage.objects.filter(pk=outgoing.pk).update(
         status=OutboxMessage.Status.SENT, sent_at=timezone.now(), raw=b"", last_error="")
+    # The copy just filed shows in « Envoyés » now, not at beat's next round.
+    sent = Folder.objects.filter(mailbox=outgoing.mailbox, role=Folder.Role.SENT).first()
+    mailbox_sync_enqueue(mailbox=outgoing.mailbox, session_key=outgoing.session_key or None,
+                         only=[sent.name if sent else "Sent"], debounce=2)
     return OutboxMessage.Status.SENT
 
 
