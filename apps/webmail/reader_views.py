@@ -23,7 +23,7 @@ from apps.trust.models import DirectoryEntry
 
 from .access import request_folder, request_mail_access, request_mailbox
 from .errors import mail_errors
-from .selectors import image_sender_trusted
+from .selectors import image_sender_trusted, sender_outside_trust
 from .services import (
     RecipientsRefused,
     attached_body_html,
@@ -76,6 +76,7 @@ def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> 
         "sender_trusted": sender_trusted, "images": images, "part_url": urls["part"],
         "mailbox": mailbox, "folders": folder_list(mailbox=mailbox), "folder": folder,
         "summary": summary, "message": parsed,
+        "sender_outside": sender_outside_trust(address=parsed.sender_address, folder=folder),
         "sender_entry": DirectoryEntry.objects.filter(address=parsed.sender_address).first(),
         "body_url": urls["body"] + ("?images=1" if images else ""),
         "files": [a for a in parsed.attachments if not (a.inline and a.content_id)],

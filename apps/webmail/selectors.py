@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from apps.accounts.models import User
 from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
 from apps.mail.selectors import LIST_FILTERS, LIST_SORTS, PAGE_SIZE, mailbox_list_for_user, message_page
+from apps.trust.selectors import RecipientKind, recipients_check
 
 from .models import ImageSender, Signature
 
@@ -70,3 +71,15 @@ OUTBOX_SHOWN = 100
 def outbox_list(*, user: User) -> list[OutboxMessage]:
     """The user's latest outgoing messages, with their state."""
     return list(OutboxMessage.objects.filter(user=user.pk).select_related("mailbox")[:OUTBOX_SHOWN])
+
+
+def sender_outside_trust(*, address: str, folder: Folder) -> bool:
+    """Whether a received message's sender is outside the MSSanté trust space (a domain not
+    on the whitelist, or no usable address): the reader says so. Not for what this mailbox
+    sent, and unknown while the whitelist is not loaded (staff see their own banner then)."""
+    if folder.role in (Folder.Role.SENT, Folder.Role.DRAFTS):
+        return False
+    if not address:
+        return True
+    kind = recipients_check(addresses=[address])[0].kind
+    return kind in (RecipientKind.OUTSIDE, RecipientKind.MALFORMED)

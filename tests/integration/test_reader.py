@@ -169,3 +169,26 @@ def test_an_unexpected_error_gives_the_french_500_page(client: Client, psc_sim: 
     client.raise_request_exception = False
     page = client.get(f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/")
     assert page.status_code == 500 and "Une erreur est survenue" in page.content.decode()
+
+
+def test_a_sender_outside_the_trust_space_is_pointed_out(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                        trust_data: None) -> None:
+    """ui.md: a received message from outside the trust space says so (issue 16)."""
+    from apps.mail import services
+    from apps.mail.models import Mailbox
+    from tests.integration.mail_server import append, reset_mailbox
+
+    address = "synchro@medecin.mssante.test"
+    reset_mailbox(address)
+    append(address, subject="De l'extérieur", sender="Inconnu <quelquun@gmail.com>")
+    append(address, subject="D'un confrère", sender="Julien Petit <julien.petit@hopital.mssante.test>")
+    owner = Mailbox.objects.get(address="claire.martin@medecin.mssante.test").owner
+    box = Mailbox.objects.create(address=address, auth_mode=Mailbox.AuthMode.PASSWORD, owner=owner)
+    services.mailbox_sync(access=services.MailAccess(mailbox=box), only=["INBOX"])
+    inbox = Folder.objects.get(mailbox=box, role="inbox")
+    django_signin(client, "gp")
+    notice = "espace de confiance MSSanté : vérifiez son expéditeur"
+    outside = summary(inbox, "De l'extérieur")
+    inside = summary(inbox, "D'un confrère")
+    assert notice in client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{outside.uid}/").content.decode()
+    assert notice not in client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{inside.uid}/").content.decode()
