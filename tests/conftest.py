@@ -159,6 +159,33 @@ def expire_access_token(client: Any) -> None:
     session.save()
 
 
+def run_together(work: Any, count: int = 2, timeout: float = 60.0) -> list[Any]:
+    """``work()`` in ``count`` threads released at the same instant: what each returned,
+    or the exception it raised. Each thread closes its own database connection."""
+    import threading
+
+    from django.db import connection
+
+    start = threading.Barrier(count)
+    results: list[Any] = []
+
+    def run() -> None:
+        try:
+            start.wait()
+            results.append(work())
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return results
+
+
 def imap_plain(address: str) -> imapclient.IMAPClient:
     """A devstack-only PLAIN login, to look at a mailbox from the server's side."""
     context = ssl.create_default_context(cafile=ENV["MSSANTE_TLS_CA_FILE"])

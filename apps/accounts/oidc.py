@@ -160,9 +160,6 @@ class PSCAuthenticationBackend(OIDCAuthenticationBackend):
 class PSCAuthenticateView(OIDCAuthenticationRequestView):
     """The redirect to the provider, its authorization endpoint from discovery."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-
     def get(self, request: HttpRequest) -> HttpResponse:
         try:
             self.OIDC_OP_AUTH_ENDPOINT = provider_metadata().authorization_endpoint

@@ -22,6 +22,8 @@ import jwt
 import requests
 from django.conf import settings
 
+from apps.core.errors import ProviderUnavailable
+
 from .provider import ProviderMetadata, provider_metadata, provider_metadata_forget
 
 logger = logging.getLogger(__name__)
@@ -102,7 +104,7 @@ def psc_token_post(*, data: dict[str, Any]) -> requests.Response:
     """POST a grant to the token endpoint, authenticated as this client."""
     try:
         metadata = provider_metadata()
-    except Exception as exc:
+    except ProviderUnavailable as exc:  # callers treat it as the provider unreachable
         raise requests.ConnectionError(f"provider metadata unavailable: {exc}") from exc
     method = token_auth_method(metadata)
     form, basic = client_authentication(method=method, token_endpoint=metadata.token_endpoint,

@@ -6,8 +6,10 @@ sessions live in the database)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache
@@ -17,66 +19,45 @@ logger = logging.getLogger(__name__)
 LOG_EVERY = 60.0  # seconds between two log lines of one outage
 
 
+def _degrading(fallback: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The cache operation, or ``fallback(*args)`` (what a miss or a skipped write
+    returns) when Redis fails."""
+    def wrap(operation: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(operation)
+        def guarded(self: ResilientRedisCache, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return operation(self, *args, **kwargs)
+            except RedisError as exc:
+                now = time.monotonic()
+                if now - ResilientRedisCache._last_logged > LOG_EVERY:
+                    ResilientRedisCache._last_logged = now
+                    logger.warning("cache unavailable (%s on %s): pages go on without it",
+                                   type(exc).__name__, operation.__name__)
+                return fallback(*args, **kwargs)
+        return guarded
+    return wrap
+
+
+def _default(key: Any, default: Any = None, *_: Any, **__: Any) -> Any:
+    return default
+
+
+def _nothing(*_: Any, **__: Any) -> None:
+    return None
+
+
+def _false(*_: Any, **__: Any) -> bool:
+    return False
+
+
 class ResilientRedisCache(RedisCache):
     _last_logged = 0.0
 
-    def _failed(self, operation: str, exc: RedisError) -> None:
-        now = time.monotonic()
-        if now - ResilientRedisCache._last_logged > LOG_EVERY:
-            ResilientRedisCache._last_logged = now
-            logger.warning("cache unavailable (%s on %s): pages go on without it",
-                           type(exc).__name__, operation)
-
-    def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
-        try:
-            return super().get(key, default, version)
-        except RedisError as exc:
-            self._failed("get", exc)
-            return default
-
-    def get_many(self, keys: Any, version: Any = None) -> dict[Any, Any]:
-        try:
-            return super().get_many(keys, version)
-        except RedisError as exc:
-            self._failed("get_many", exc)
-            return {}
-
-    def set(self, key: Any, value: Any, timeout: Any = 300, version: Any = None) -> None:
-        try:
-            super().set(key, value, timeout, version)
-        except RedisError as exc:
-            self._failed("set", exc)
-
-    def set_many(self, data: Any, timeout: Any = 300, version: Any = None) -> list[Any]:
-        try:
-            return super().set_many(data, timeout, version)
-        except RedisError as exc:
-            self._failed("set_many", exc)
-            return list(data)
-
-    def add(self, key: Any, value: Any, timeout: Any = 300, version: Any = None) -> bool:
-        try:
-            return bool(super().add(key, value, timeout, version))
-        except RedisError as exc:
-            self._failed("add", exc)
-            return False
-
-    def delete(self, key: Any, version: Any = None) -> bool:
-        try:
-            return bool(super().delete(key, version))
-        except RedisError as exc:
-            self._failed("delete", exc)
-            return False
-
-    def delete_many(self, keys: Any, version: Any = None) -> None:
-        try:
-            super().delete_many(keys, version)
-        except RedisError as exc:
-            self._failed("delete_many", exc)
-
-    def has_key(self, key: Any, version: Any = None) -> bool:
-        try:
-            return bool(super().has_key(key, version))
-        except RedisError as exc:
-            self._failed("has_key", exc)
-            return False
+    get = _degrading(_default)(RedisCache.get)
+    get_many = _degrading(lambda *a, **k: {})(RedisCache.get_many)
+    set = _degrading(_nothing)(RedisCache.set)
+    set_many = _degrading(lambda data, *a, **k: list(data))(RedisCache.set_many)
+    add = _degrading(_false)(RedisCache.add)
+    delete = _degrading(_false)(RedisCache.delete)
+    delete_many = _degrading(_nothing)(RedisCache.delete_many)
+    has_key = _degrading(_false)(RedisCache.has_key)

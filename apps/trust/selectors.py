@@ -106,7 +106,7 @@ def recipients_check(*, addresses: list[str]) -> list[RecipientVerdict]:
         address = raw.strip()
         local, at, domain_part = address.rpartition("@")
         domain = normalize_domain(domain_part) if at else None
-        if not at or not local or domain is None or not _LOCAL.match(local) or len(address) > 254:
+        if len(address) > 254 or not at or not local or domain is None or not _LOCAL.match(local):
             verdicts.append(RecipientVerdict(address, RecipientKind.MALFORMED,
                                              _("This is not a valid e-mail address.")))
         elif domain == patient_domain:

@@ -12,10 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from apps.mail import services
-from apps.mail.models import Folder, Mailbox, MessageSummary
-from tests.conftest import IDENTITIES, PORTS, PSCSim
-from tests.integration.mail_server import reset_mailbox
+from apps.mail.models import MessageSummary
+from tests.conftest import PORTS, PSCSim
+from tests.integration.mail_server import reset_mailbox, synchro_inbox
 from tests.unit.mail.test_sanitize import HOSTILE
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -42,16 +41,7 @@ def test_hostile_messages_are_inert(page: Page, site: str, psc_sim: PSCSim, demo
     for number, html in enumerate(HOSTILE):
         deliver(f"hostile {tag} {number:02d}", html)
     deliver(f"hostile {tag} texte", None, text=PLAIN_LOOKALIKE)
-    gp = Mailbox.objects.get(address=IDENTITIES["gp"]["mailbox"])
-    mailbox = Mailbox.objects.create(address=ADDRESS, auth_mode=Mailbox.AuthMode.PASSWORD, owner=gp.owner)
-    import time
-    deadline = time.monotonic() + 15
-    while True:
-        services.mailbox_sync(access=services.MailAccess(mailbox=mailbox))
-        inbox = Folder.objects.get(mailbox=mailbox, role="inbox")
-        if MessageSummary.objects.filter(folder=inbox).count() == len(HOSTILE) + 1 or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
+    mailbox, inbox = synchro_inbox(expected=len(HOSTILE) + 1)
     uids = list(MessageSummary.objects.filter(folder=inbox).order_by("uid").values_list("uid", flat=True))
     assert len(uids) == len(HOSTILE) + 1
 
@@ -95,16 +85,7 @@ def test_fallbacks_a_person_sees(page: Page, site: str, psc_sim: PSCSim, demo_ac
     deliver(f"complexe {tag}", "<div>" * 20000 + "mise en page" + "</div>" * 20000,
             text="Le texte du compte rendu, lisible.")
     deliver(f"illisible {tag}", None, text="Source brute du message.")
-    gp = Mailbox.objects.get(address=IDENTITIES["gp"]["mailbox"])
-    mailbox = Mailbox.objects.create(address=ADDRESS, auth_mode=Mailbox.AuthMode.PASSWORD, owner=gp.owner)
-    import time
-    deadline = time.monotonic() + 15
-    while True:
-        services.mailbox_sync(access=services.MailAccess(mailbox=mailbox))
-        inbox = Folder.objects.get(mailbox=mailbox, role="inbox")
-        if MessageSummary.objects.filter(folder=inbox).count() == 2 or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
+    mailbox, inbox = synchro_inbox(expected=2)
     # As the sync stores a summary it could not parse (tests/integration/test_poison.py).
     MessageSummary.objects.filter(folder=inbox, subject=f"illisible {tag}").update(unreadable=True)
     complex_uid = MessageSummary.objects.get(folder=inbox, subject=f"complexe {tag}").uid

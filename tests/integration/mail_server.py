@@ -121,17 +121,40 @@ def raw_with_subject(address: str, folder: str, subject: str, item: str = "BODY.
         client.logout()
 
 
-def synchro_mailbox(messages: int, owner_address: str = "claire.martin@medecin.mssante.test") -> Mailbox:
+SYNCHRO = "synchro@medecin.mssante.test"
+GP_MAILBOX = "claire.martin@medecin.mssante.test"
+
+
+def synchro_inbox(*, expected: int | None = None, owner_address: str = GP_MAILBOX,
+                  wait: float = 15.0) -> tuple[Mailbox, Folder]:
+    """The technical synchro@ mailbox as the caller filled it, owned by the demo user of
+    ``owner_address`` (demo accounts seeded), and its INBOX synced: once, or until it holds
+    ``expected`` messages (SMTP delivery through LMTP is asynchronous)."""
+    import time
+
+    from apps.mail import services
+
+    owner = Mailbox.objects.get(address=owner_address).owner
+    box = Mailbox.objects.create(address=SYNCHRO, auth_mode=Mailbox.AuthMode.PASSWORD, owner=owner)
+    deadline = time.monotonic() + wait
+    while True:
+        services.mailbox_sync(access=services.MailAccess(mailbox=box), only=["INBOX"])
+        inbox = Folder.objects.get(mailbox=box, role="inbox")
+        count = MessageSummary.objects.filter(folder=inbox).count()
+        if expected is None or count == expected or time.monotonic() > deadline:
+            return box, inbox
+        time.sleep(0.3)
+
+
+def synchro_mailbox(messages: int, owner_address: str = GP_MAILBOX) -> Mailbox:
     """The technical synchro@ mailbox, emptied, given ``messages`` messages, owned by the
     demo user of ``owner_address`` (demo accounts seeded) and synced once."""
     from apps.mail import services
 
-    address = "synchro@medecin.mssante.test"
-    reset_mailbox(address)
-    owner = Mailbox.objects.get(address=owner_address).owner
-    box = Mailbox.objects.create(address=address, auth_mode=Mailbox.AuthMode.PASSWORD, owner=owner)
+    reset_mailbox(SYNCHRO)
     for i in range(messages):
-        append(address, subject=f"message {i}")
+        append(SYNCHRO, subject=f"message {i}")
+    box, _ = synchro_inbox(owner_address=owner_address)
     services.mailbox_sync(access=services.MailAccess(mailbox=box))
     return box
 

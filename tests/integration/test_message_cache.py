@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from apps.mail import services
 from apps.mail.imap.session import ImapSession
 from apps.mail.mime import message as mime_message
-from apps.mail.models import Folder, Mailbox, MessageSummary
+from apps.mail.models import MessageSummary
 from apps.mail.services.message_cache import MESSAGES
 from tests.conftest import PSCSim, django_signin, imap_plain
-from tests.integration.mail_server import reset_mailbox
+from tests.integration.mail_server import reset_mailbox, synchro_inbox
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 ADDRESS = "synchro@medecin.mssante.test"
@@ -55,10 +54,7 @@ def test_a_large_message_is_fetched_and_parsed_once(client: Client, psc_sim: PSC
         imap.append("INBOX", raw)
     finally:
         imap.logout()
-    owner = Mailbox.objects.get(address="claire.martin@medecin.mssante.test").owner
-    box = Mailbox.objects.create(address=ADDRESS, auth_mode=Mailbox.AuthMode.PASSWORD, owner=owner)
-    services.mailbox_sync(access=services.MailAccess(mailbox=box), only=["INBOX"])
-    inbox = Folder.objects.get(mailbox=box, role="inbox")
+    box, inbox = synchro_inbox()
     row = MessageSummary.objects.get(folder=inbox, subject="Scanner thoracique")
     django_signin(client, "gp")
 

@@ -158,3 +158,24 @@ def test_ordinary_users_cannot_use_the_admin_password_login(client: Client, psc_
     client.logout()
     assert not client.login(username=user.username, password="")
     assert client.get("/admin/").status_code == 302
+
+
+def test_provider_unreachable_gives_the_french_page_and_a_log_line(
+        client: Client, caplog: pytest.LogCaptureFixture) -> None:
+    """Discovery cannot be fetched (PSC down, no earlier copy): the sign-in says so in
+    French, the operator's log says why, nothing else changes."""
+    from apps.accounts import provider
+
+    endpoints = {f"PSC_{n}_ENDPOINT": "" for n in ("AUTHORIZATION", "TOKEN", "USERINFO", "JWKS",
+                                                    "END_SESSION")}
+    provider._cached = None
+    try:
+        with override_settings(PSC_ISSUER="http://127.0.0.1:1/auth/realms/esante-wallet",
+                               PSC_DISCOVERY_URL="", OIDC_TIMEOUT=2, **endpoints):
+            start = client.get("/oidc/authenticate/")
+    finally:
+        provider._cached = None
+    assert start.status_code == 302 and start["Location"] == "/connexion/erreur/"
+    page = client.get(start["Location"]).content.decode()
+    assert "Pro Santé Connect ne répond pas pour le moment" in page
+    assert "OIDC discovery at http://127.0.0.1:1/auth/realms/esante-wallet failed" in caplog.text

@@ -141,40 +141,27 @@ def test_concurrent_refreshes_of_one_session_do_not_end_it(client: Client, psc_s
     """PSC refresh tokens work once. A page, its frame, a poll and a worker finding the
     token due at the same moment used to refresh with the same one: all but the first were
     refused, and the session was declared over (found by bench/load.py)."""
-    import threading
     from importlib import import_module
 
     from django.conf import settings
-    from django.db import connection
 
     from apps.accounts.services import psc_access_token_get
-    from apps.core.errors import SessionExpired
+    from tests.conftest import run_together
 
     django_signin(client, "nurse")
     expire_access_token(client)
     key = client.session.session_key
     psc_sim.reset()
     store = import_module(settings.SESSION_ENGINE).SessionStore
-    results: list[object] = []
-    start = threading.Barrier(4)
 
-    def use() -> None:
+    def use() -> str:
         session = store(session_key=key)
-        start.wait()
-        try:
-            results.append(psc_access_token_get(session=session))
-            session.save()
-        except SessionExpired as exc:
-            results.append(exc)
-        finally:
-            connection.close()
+        token = psc_access_token_get(session=session)
+        session.save()
+        return token
 
-    threads = [threading.Thread(target=use) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not [r for r in results if isinstance(r, Exception)], results
+    results = run_together(use, count=4)
+    assert len(results) == 4 and not [r for r in results if isinstance(r, Exception)], results
     assert len(set(results)) == 1  # one refresh, its token shared
     assert [e["event"] for e in psc_sim.events()].count("refresh") == 1
     assert session_tokens(client).refresh_token

@@ -114,9 +114,7 @@ def test_operator_down_gives_the_french_page_not_a_500(client: Client, psc_sim: 
 
 def test_previews_of_images_and_pdf_only(client: Client, psc_sim: PSCSim, demo_accounts: None,
                                          seeded_mail: None) -> None:
-    from apps.mail import services
-    from apps.mail.models import Mailbox
-    from tests.integration.mail_server import append, reset_mailbox
+    from tests.integration.mail_server import append, reset_mailbox, synchro_inbox
 
     address = "synchro@medecin.mssante.test"
     reset_mailbox(address)
@@ -124,10 +122,7 @@ def test_previews_of_images_and_pdf_only(client: Client, psc_sim: PSCSim, demo_a
     append(address, subject="Photo de la plaie", attachment=("plaie.png", "image/png", png))
     append(address, subject="Schéma", attachment=("schema.svg", "image/svg+xml",
                                                   b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"))
-    owner = Mailbox.objects.get(address="claire.martin@medecin.mssante.test").owner
-    box = Mailbox.objects.create(address=address, auth_mode=Mailbox.AuthMode.PASSWORD, owner=owner)
-    services.mailbox_sync(access=services.MailAccess(mailbox=box), only=["INBOX"])
-    inbox = Folder.objects.get(mailbox=box, role="inbox")
+    box, inbox = synchro_inbox()
     django_signin(client, "gp")
 
     photo = summary(inbox, "Photo de la plaie")
@@ -174,18 +169,13 @@ def test_an_unexpected_error_gives_the_french_500_page(client: Client, psc_sim: 
 def test_a_sender_outside_the_trust_space_is_pointed_out(client: Client, psc_sim: PSCSim, demo_accounts: None,
                                                         trust_data: None) -> None:
     """ui.md: a received message from outside the trust space says so (issue 16)."""
-    from apps.mail import services
-    from apps.mail.models import Mailbox
-    from tests.integration.mail_server import append, reset_mailbox
+    from tests.integration.mail_server import append, reset_mailbox, synchro_inbox
 
     address = "synchro@medecin.mssante.test"
     reset_mailbox(address)
     append(address, subject="De l'extérieur", sender="Inconnu <quelquun@gmail.com>")
     append(address, subject="D'un confrère", sender="Julien Petit <julien.petit@hopital.mssante.test>")
-    owner = Mailbox.objects.get(address="claire.martin@medecin.mssante.test").owner
-    box = Mailbox.objects.create(address=address, auth_mode=Mailbox.AuthMode.PASSWORD, owner=owner)
-    services.mailbox_sync(access=services.MailAccess(mailbox=box), only=["INBOX"])
-    inbox = Folder.objects.get(mailbox=box, role="inbox")
+    box, inbox = synchro_inbox()
     django_signin(client, "gp")
     notice = "espace de confiance MSSanté : vérifiez son expéditeur"
     outside = summary(inbox, "De l'extérieur")

@@ -13,10 +13,9 @@ import re
 import pytest
 from django.test import Client
 
-from apps.mail import services
-from apps.mail.models import Folder, Mailbox, MessageSummary
-from tests.conftest import IDENTITIES, PSCSim, django_signin, imap_plain
-from tests.integration.mail_server import reset_mailbox
+from apps.mail.models import MessageSummary
+from tests.conftest import PSCSim, django_signin, imap_plain
+from tests.integration.mail_server import reset_mailbox, synchro_inbox
 from tests.unit.mail.test_sanitize import HOSTILE
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -72,10 +71,7 @@ def test_reply_forward_and_receipts_never_fail_on_the_corpus(client: Client, psc
             imap.append("INBOX", message)
     finally:
         imap.logout()
-    owner = Mailbox.objects.get(address=IDENTITIES["gp"]["mailbox"]).owner
-    box = Mailbox.objects.create(address=ADDRESS, auth_mode=Mailbox.AuthMode.PASSWORD, owner=owner)
-    services.mailbox_sync(access=services.MailAccess(mailbox=box), only=["INBOX"])
-    inbox = Folder.objects.get(mailbox=box, role="inbox")
+    box, inbox = synchro_inbox()
     uids = list(MessageSummary.objects.filter(folder=inbox).values_list("uid", flat=True))
     assert len(uids) == len(messages)
     django_signin(client, "gp")

@@ -4,16 +4,15 @@ ended "index-failed" and backed off)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from apps.core.errors import SyncInProgress
 from apps.mail import services
 from apps.mail.models import Folder, Mailbox
 from apps.mail.sync import mailbox_index_sync
+from tests.conftest import run_together
 from tests.integration.mail_server import append, reset_mailbox
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -30,24 +29,8 @@ def mailbox(devstack: dict[str, str]) -> Mailbox:
 
 def together(work: Callable[[], str]) -> list[str]:
     """``work`` in two threads released at the same instant; what each returned or raised."""
-    start = threading.Barrier(2)
-    results: list[str] = []
-
-    def run() -> None:
-        try:
-            start.wait()
-            results.append(work())
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return sorted(results)
+    return sorted(f"{type(r).__name__}: {r}" if isinstance(r, Exception) else r
+                  for r in run_together(work))
 
 
 def test_two_syncs_started_together_on_a_new_mailbox(mailbox: Mailbox) -> None:
