@@ -19,11 +19,13 @@ logger = logging.getLogger(__name__)
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
-def task_enqueue(*, name: str, args: Sequence[object]) -> None:
-    """``name(*args)`` on a worker after the commit; never raises for the broker."""
+def task_enqueue(*, name: str, args: Sequence[object], countdown: float | None = None) -> None:
+    """``name(*args)`` on a worker after the commit (``countdown`` seconds later at the
+    earliest); never raises for the broker."""
     def send() -> None:
         try:
-            current_app.send_task(name, args=list(args), retry=True, retry_policy=PUBLISH_RETRY)
+            current_app.send_task(name, args=list(args), countdown=countdown, retry=True,
+                                  retry_policy=PUBLISH_RETRY)
         except (OperationalError, RedisError, OSError) as exc:
             logger.warning("task %s not queued, broker unavailable (%s): left to beat", name,
                            type(exc).__name__)

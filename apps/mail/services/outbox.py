@@ -26,6 +26,8 @@ from .sync_runs import mailbox_sync_enqueue
 
 logger = logging.getLogger(__name__)
 
+SENT_SYNC_DEBOUNCE = 2  # seconds: messages sent in a burst share one sync of Sent (+ one after)
+
 SEND_TASK = "mail.outbox_send_task"  # apps.mail.tasks, enqueued by name (tasks import services)
 OUTBOX_MAX_ATTEMPTS = 8
 OUTBOX_STALE_AFTER = dt.timedelta(minutes=10)  # a sending row from before leases existed
@@ -103,7 +105,7 @@ def outbox_process(*, outbox_id: int) -> str:
     # The copy just filed shows in « Envoyés » now, not at beat's next round.
     sent = Folder.objects.filter(mailbox=outgoing.mailbox, role=Folder.Role.SENT).first()
     mailbox_sync_enqueue(mailbox=outgoing.mailbox, session_key=outgoing.session_key or None,
-                         only=[sent.name if sent else "Sent"], debounce=2)
+                         only=[sent.name if sent else "Sent"], debounce=SENT_SYNC_DEBOUNCE)
     return OutboxMessage.Status.SENT
 
 

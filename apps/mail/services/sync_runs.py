@@ -204,17 +204,25 @@ def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
     ``debounce`` seconds per mailbox and folder set, and not while the mailbox backs off
     after failures (the folder pane's "Réessayer" syncs at once instead) unless
     ``despite_backoff`` (a new sign-in: a new token is worth a try, whatever failed before).
+
+    A request inside the window is not dropped: one more sync is queued for the window's
+    end (trailing edge), because the sync already queued may have started before what this
+    request reports (a second message filed in Sent, new mail on IDLE) and would miss it.
     Returns whether a task was queued."""
     backing_off = mailbox.next_sync_after is not None and mailbox.next_sync_after > timezone.now()
     if backing_off and not despite_backoff:
         return False
+    countdown: float | None = None
     try:
+        client = redis_client()
         key = f"mssweb:sync-asked:{mailbox.pk}:{','.join(sorted(only or []))}"
-        if not redis_client().set(key, 1, nx=True, ex=debounce):
-            return False
+        if not client.set(key, 1, nx=True, ex=debounce):
+            if not client.set(f"{key}:trailing", 1, nx=True, ex=debounce):
+                return False  # the trailing sync already queued will see this change too
+            countdown = float(debounce)
     except redis.RedisError:
         logger.warning("Redis unavailable: background sync of %s not queued", mailbox.address)
         return False
     folders = list(only) if only else None
-    task_enqueue(name=SYNC_TASK, args=[mailbox.pk, session_key, folders])
+    task_enqueue(name=SYNC_TASK, args=[mailbox.pk, session_key, folders], countdown=countdown)
     return True
