@@ -20,7 +20,7 @@ from apps.mail.services import outbox_retry
 from apps.trust.selectors import recipients_check
 
 from .access import request_access_for
-from .forms import ComposeForm, compose_form_from_post, uploaded_files
+from .forms import RECIPIENT_FIELDS, ComposeForm, compose_form_from_post, uploaded_files
 from .selectors import compose_mailboxes, outbox_list, signatures_for_user
 from .services import (
     AttachmentsTooLarge,
@@ -81,8 +81,19 @@ def _page(request: HttpRequest, outcome: ComposeOutcome, mailboxes: list[Mailbox
         forwarded, outcome.error = [], outcome.error or exc.user_message
     return render(request, "webmail/compose.html", {
         "mailboxes": mailboxes, "form": form, "error": outcome.error, "notice": outcome.notice,
-        "chips": recipients_check(addresses=form.to) if form.to else [], "signatures": signatures,
+        "recipient_fields": _recipient_fields(form), "signatures": signatures,
         "forwarded": forwarded, "max_size": settings.MSSANTE_MAX_MESSAGE_SIZE}, status=outcome.status)
+
+
+def _recipient_fields(form: ComposeForm) -> list[dict[str, object]]:
+    """À, Cc and Cci, each with its chips checked against the trust space. Cc and Cci
+    start folded away (the page's script) unless they hold someone."""
+    labels = {"to": (_("To"), _("Recipients")), "cc": (_("Cc"), _("Copies")),
+              "bcc": (_("Bcc"), _("Blind copies"))}
+    return [{"name": name, "label": labels[name][0], "chips_label": labels[name][1],
+             "chips": recipients_check(addresses=chips) if chips else [],
+             "optional": name != "to", "empty": not chips}
+            for name in RECIPIENT_FIELDS for chips in [form.recipients(name)]]
 
 
 @login_required

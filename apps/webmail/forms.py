@@ -18,10 +18,15 @@ MAX_UPLOADS = 50
 MAX_SELECTED = 5000
 
 
+RECIPIENT_FIELDS = ("to", "cc", "bcc")  # À, Cc, Cci: the form's names, in the page's order
+
+
 @dataclass
 class ComposeForm:
     to: list[str]
     mailbox: int
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)  # envelope only when sent; kept in drafts
     subject: str = ""
     body: str = ""
     in_reply_to: str = ""
@@ -33,8 +38,13 @@ class ComposeForm:
     read_receipt: bool = False
     dsn: bool = False
     html: str = ""  # from the rich-text editor, cleaned; ``body`` is then its text version
-    typed: list[str] = field(default_factory=list)  # addresses left in the "To" text field
-    drop: str = ""  # a chip's "×" pressed without JavaScript: that recipient goes
+    # Addresses left in each recipient field's text input ("to", "cc", "bcc").
+    typed: dict[str, list[str]] = field(default_factory=dict)
+    drop: str = ""  # a chip's "×" pressed without JavaScript: "field:address" goes
+
+    def recipients(self, name: str) -> list[str]:
+        """The chips of field ``name`` ("to", "cc" or "bcc")."""
+        return list(getattr(self, name))
 
 
 def typed_addresses(text: str) -> list[str]:
@@ -58,7 +68,11 @@ def compose_form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> Co
         chosen = mailboxes[0].pk
     draft = post.get("draft_uid", "")
     html = compose_html_clean(post.get("html", "")) if post.get("html") else ""
-    return ComposeForm(to=[a.strip() for a in post.getlist("to") if a.strip()][:MAX_RECIPIENTS],
+    chips = {name: [a.strip() for a in post.getlist(name) if a.strip()][:MAX_RECIPIENTS]
+             for name in RECIPIENT_FIELDS}
+    typed = {name: found for name in RECIPIENT_FIELDS
+             if (found := typed_addresses(post.get(f"{name}_typed", "")[:10_000]))}
+    return ComposeForm(to=chips["to"], cc=chips["cc"], bcc=chips["bcc"],
                        subject=post.get("subject", "")[:500],
                        body=html_to_text(html) if html else post.get("body", "")[:200_000],
                        html=html, mailbox=chosen,
@@ -71,8 +85,7 @@ def compose_form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> Co
                        keep=[p for p in post.getlist("keep") if p.isdigit()][:50],
                        read_receipt=post.get("read_receipt") == "1",
                        dsn=post.get("dsn") == "1",
-                       typed=typed_addresses(post.get("to_typed", "")[:10_000]),
-                       drop=post.get("drop", "")[:320])
+                       typed=typed, drop=post.get("drop", "")[:330])
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,16 @@
-// Compose "À" field: directory autocomplete and one chip per recipient, each showing
-// whether the address is inside the MSSanté trust space. The server decides again on
-// sending; this only tells the user early. No inline script: the CSP forbids it.
+// Compose "À", "Cc" and "Cci" fields: directory autocomplete and one chip per recipient,
+// each showing whether the address is inside the MSSanté trust space. The server decides
+// again on sending; this only tells the user early. No inline script: the CSP forbids it.
 (function () {
   "use strict";
   const form = document.getElementById("compose-form");
   if (!form) return;
-  const input = document.getElementById("to-input");
-  const list = document.getElementById("to-suggestions");
-  const chips = document.getElementById("chips");
   const problem = document.getElementById("to-problem");
   const send = document.getElementById("send");
   const template = document.getElementById("chip-template");
-  let timer = null;
-  let active = -1;
-  let lastQuery = "";
-
   const files = document.getElementById("attachments");
   const filesProblem = document.getElementById("attachments-problem");
+  const pending = new Set();  // "field:address" being checked: Enter then blur must not add twice
 
   function tooBig() {
     if (!files) return false;
@@ -32,127 +26,157 @@
   }
 
   function refreshState() {
-    const bad = chips.querySelectorAll(".chip-outside, .chip-malformed, .chip-unverified").length > 0;
+    const bad = form.querySelectorAll(".chip-outside, .chip-malformed, .chip-unverified").length > 0;
     problem.hidden = !bad;
     send.disabled = bad || tooBig();
   }
   if (files) files.addEventListener("change", refreshState);
 
-  function closeList() {
-    list.hidden = true;
-    list.innerHTML = "";
-    input.setAttribute("aria-expanded", "false");
-    active = -1;
-  }
+  function recipientField(root) {
+    const name = root.dataset.field;
+    const input = root.querySelector("input[role=combobox]");
+    const list = root.querySelector(".suggestions");
+    const chips = root.querySelector(".chips");
+    let timer = null;
+    let active = -1;
+    let lastQuery = "";
 
-  const pending = new Set();  // addresses being checked: Enter then blur must not add twice
-
-  async function addRecipient(address) {
-    address = address.trim().replace(/[,;]+$/, "");
-    if (!address) return;
-    const key = address.toLowerCase();
-    const typed = input.value;  // a search ("mor") picked from the list is cleared afterwards
-    const existing = Array.from(chips.querySelectorAll("input[name=to]")).map((i) => i.value.toLowerCase());
-    if (input.value.trim().replace(/[,;]+$/, "").toLowerCase() === key) input.value = "";
-    if (existing.includes(key) || pending.has(key)) { closeList(); return; }
-    pending.add(key);
-    let verdict;
-    try {
-      const response = await fetch(form.dataset.checkUrl + "?a=" + encodeURIComponent(address),
-                                   {headers: {"Accept": "application/json"}});
-      verdict = await response.json();
-    } finally {
-      pending.delete(key);
+    function closeList() {
+      list.hidden = true;
+      list.innerHTML = "";
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
     }
-    const chip = template.content.firstElementChild.cloneNode(true);
-    chip.classList.add("chip-" + verdict.kind);
-    chip.dataset.kind = verdict.kind;
-    chip.title = verdict.message;
-    chip.querySelector(".chip-address").textContent = verdict.address;
-    chip.querySelector(".chip-reason").textContent = " — " + verdict.message;
-    chip.querySelector("input").value = verdict.address;
-    chip.querySelector("button").setAttribute("aria-label", "Retirer " + verdict.address);
-    chips.appendChild(chip);
-    if (input.value === typed) input.value = "";
-    closeList();
-    refreshState();
-    // Back to the field for the next recipient, unless the user has moved on meanwhile.
-    if (document.activeElement === input || document.activeElement === document.body) input.focus();
-  }
 
-  function render(results) {
-    list.innerHTML = "";
-    results.forEach((r, index) => {
-      const option = document.createElement("li");
-      option.setAttribute("role", "option");
-      option.id = "to-option-" + index;
-      option.dataset.address = r.address;
-      const name = document.createElement("strong");
-      name.textContent = r.name;
-      const details = document.createElement("span");
-      details.className = "muted";
-      details.textContent = [r.profession, r.structure, [r.postcode, r.city].join(" ").trim()]
-        .filter(Boolean).join(" · ");
-      const address = document.createElement("code");
-      address.textContent = r.address;
-      option.append(name, " ", details, document.createElement("br"), address);
-      option.addEventListener("mousedown", (event) => { event.preventDefault(); addRecipient(r.address); });
-      list.appendChild(option);
-    });
-    list.hidden = results.length === 0;
-    input.setAttribute("aria-expanded", results.length ? "true" : "false");
-    active = -1;
-  }
+    async function addRecipient(address) {
+      address = address.trim().replace(/[,;]+$/, "");
+      if (!address) return;
+      const key = name + ":" + address.toLowerCase();
+      const typed = input.value;  // a search ("mor") picked from the list is cleared afterwards
+      const existing = Array.from(chips.querySelectorAll("input[type=hidden]")).map((i) => name + ":" + i.value.toLowerCase());
+      if (input.value.trim().replace(/[,;]+$/, "").toLowerCase() === address.toLowerCase()) input.value = "";
+      if (existing.includes(key) || pending.has(key)) { closeList(); return; }
+      pending.add(key);
+      let verdict;
+      try {
+        const response = await fetch(form.dataset.checkUrl + "?a=" + encodeURIComponent(address),
+                                     {headers: {"Accept": "application/json"}});
+        verdict = await response.json();
+      } finally {
+        pending.delete(key);
+      }
+      const chip = template.content.firstElementChild.cloneNode(true);
+      chip.classList.add("chip-" + verdict.kind);
+      chip.dataset.kind = verdict.kind;
+      chip.title = verdict.message;
+      chip.querySelector(".chip-address").textContent = verdict.address;
+      chip.querySelector(".chip-reason").textContent = " — " + verdict.message;
+      const hidden = chip.querySelector("input");
+      hidden.name = name;
+      hidden.value = verdict.address;
+      chip.querySelector("button").setAttribute("aria-label", "Retirer " + verdict.address);
+      chips.appendChild(chip);
+      if (input.value === typed) input.value = "";
+      closeList();
+      refreshState();
+      // Back to the field for the next recipient, unless the user has moved on meanwhile.
+      if (document.activeElement === input || document.activeElement === document.body) input.focus();
+    }
 
-  function highlight(index) {
-    const options = list.querySelectorAll("[role=option]");
-    if (!options.length) return;
-    active = (index + options.length) % options.length;
-    options.forEach((o, i) => o.setAttribute("aria-selected", i === active ? "true" : "false"));
-    input.setAttribute("aria-activedescendant", options[active].id);
-  }
+    function render(results) {
+      list.innerHTML = "";
+      results.forEach((r, index) => {
+        const option = document.createElement("li");
+        option.setAttribute("role", "option");
+        option.id = name + "-option-" + index;
+        option.dataset.address = r.address;
+        const person = document.createElement("strong");
+        person.textContent = r.name;
+        const details = document.createElement("span");
+        details.className = "muted";
+        details.textContent = [r.profession, r.structure, [r.postcode, r.city].join(" ").trim()]
+          .filter(Boolean).join(" · ");
+        const address = document.createElement("code");
+        address.textContent = r.address;
+        option.append(person, " ", details, document.createElement("br"), address);
+        option.addEventListener("mousedown", (event) => { event.preventDefault(); addRecipient(r.address); });
+        list.appendChild(option);
+      });
+      list.hidden = results.length === 0;
+      input.setAttribute("aria-expanded", results.length ? "true" : "false");
+      active = -1;
+    }
 
-  input.addEventListener("input", () => {
-    clearTimeout(timer);
-    const query = input.value.trim();
-    if (query.length < 2 || query.includes(",")) { closeList(); return; }
-    timer = setTimeout(async () => {
-      lastQuery = query;
-      const response = await fetch(form.dataset.suggestUrl + "?q=" + encodeURIComponent(query),
-                                   {headers: {"Accept": "application/json"}});
-      const data = await response.json();
-      if (lastQuery === query) render(data.results);
-    }, 150);
-  });
-
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "ArrowDown") { event.preventDefault(); highlight(active + 1); }
-    else if (event.key === "ArrowUp") { event.preventDefault(); highlight(active - 1); }
-    else if (event.key === "Escape") { closeList(); }
-    else if (event.key === "Enter" || event.key === "," || event.key === ";" || event.key === "Tab") {
+    function highlight(index) {
       const options = list.querySelectorAll("[role=option]");
-      if (active >= 0 && options[active]) { event.preventDefault(); addRecipient(options[active].dataset.address); }
-      else if (input.value.includes("@")) { event.preventDefault(); addRecipient(input.value); }
-      else if (event.key === "Enter") { event.preventDefault(); }
-    } else if (event.key === "Backspace" && !input.value && chips.lastElementChild) {
-      chips.lastElementChild.remove();
-      refreshState();
+      if (!options.length) return;
+      active = (index + options.length) % options.length;
+      options.forEach((o, i) => o.setAttribute("aria-selected", i === active ? "true" : "false"));
+      input.setAttribute("aria-activedescendant", options[active].id);
     }
-  });
 
-  input.addEventListener("blur", () => { if (input.value.includes("@")) addRecipient(input.value); });
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      const query = input.value.trim();
+      if (query.length < 2 || query.includes(",")) { closeList(); return; }
+      timer = setTimeout(async () => {
+        lastQuery = query;
+        const response = await fetch(form.dataset.suggestUrl + "?q=" + encodeURIComponent(query),
+                                     {headers: {"Accept": "application/json"}});
+        const data = await response.json();
+        if (lastQuery === query) render(data.results);
+      }, 150);
+    });
 
-  chips.addEventListener("click", (event) => {
-    if (event.target.classList.contains("chip-remove")) {
-      event.preventDefault();  // a submit button, for browsers without JavaScript
-      event.target.closest(".chip").remove();
-      refreshState();
-      input.focus();
-    }
-  });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowDown") { event.preventDefault(); highlight(active + 1); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); highlight(active - 1); }
+      else if (event.key === "Escape") { closeList(); }
+      else if (event.key === "Enter" || event.key === "," || event.key === ";" || event.key === "Tab") {
+        const options = list.querySelectorAll("[role=option]");
+        if (active >= 0 && options[active]) { event.preventDefault(); addRecipient(options[active].dataset.address); }
+        else if (input.value.includes("@")) { event.preventDefault(); addRecipient(input.value); }
+        else if (event.key === "Enter") { event.preventDefault(); }
+      } else if (event.key === "Backspace" && !input.value && chips.lastElementChild) {
+        chips.lastElementChild.remove();
+        refreshState();
+      }
+    });
 
-  form.addEventListener("submit", (event) => {
-    if (input.value.includes("@")) { event.preventDefault(); addRecipient(input.value); }
+    input.addEventListener("blur", () => {
+      if (input.value.includes("@")) addRecipient(input.value);
+      setTimeout(closeList, 150);
+    });
+
+    chips.addEventListener("click", (event) => {
+      if (event.target.classList.contains("chip-remove")) {
+        event.preventDefault();  // a submit button, for browsers without JavaScript
+        event.target.closest(".chip").remove();
+        refreshState();
+        input.focus();
+      }
+    });
+
+    form.addEventListener("submit", (event) => {
+      if (input.value.includes("@")) { event.preventDefault(); addRecipient(input.value); }
+    });
+  }
+
+  form.querySelectorAll(".field.recipients").forEach(recipientField);
+
+  // Cc and Cci fold away while empty (Gmail's way); "Cc" / "Cci" beside "À" unfold them.
+  // Without this script all three show.
+  form.querySelectorAll("[data-foldable]").forEach((field) => {
+    const toggle = form.querySelector("[data-show=" + field.dataset.field + "]");
+    if (!toggle) return;
+    field.hidden = true;
+    toggle.hidden = false;
+    toggle.addEventListener("click", () => {
+      field.hidden = false;
+      toggle.hidden = true;
+      field.querySelector("input[role=combobox]").focus();
+    });
   });
   refreshState();
 
@@ -173,7 +197,8 @@
     return ["subject", "body"].map((name) => {
       const field = form.elements[name];
       return useDefaults ? field.defaultValue : field.value;
-    }).join("\u0000") + "\u0000" + Array.from(chips.querySelectorAll("input[name=to]")).map((i) => i.value).join(",")
+    }).join("\u0000") + "\u0000" + Array.from(form.querySelectorAll(".chips input[type=hidden]"))
+      .map((i) => i.name + ":" + i.value).join(",")
       + "\u0000" + (useDefaults ? "" : chosenFiles()) + "\u0000"
       + Array.from(form.querySelectorAll("input[name=keep]:checked")).map((i) => i.value).join(",");
   }

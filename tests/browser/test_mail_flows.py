@@ -241,3 +241,43 @@ def test_a_draft_keeps_its_attachments_until_sent(page: Page, site: str, psc_sim
     raw = raw_with_subject(JULIEN, "INBOX", subject)
     assert raw.count(b'filename="ordonnance.pdf"') == 1
     assert not uids_with_subject(SOPHIE, "Drafts", subject)  # the draft is gone once sent
+
+
+def test_reply_all_with_cc_then_a_blind_copy(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None,
+                                            trust_data: None, celery_worker: Any, tag: str) -> None:
+    """Issue 16: « Répondre à tous » puts the original's À in À and its Cc in Cc (Sophie
+    herself removed); « Cci » unfolds a field whose recipient gets the message while no
+    header anyone sees names them."""
+    lea, karim = IDENTITIES["educator"]["mailbox"], IDENTITIES["social"]["mailbox"]
+    subject = f"Synthèse de M. Garnier {tag}"
+    when = dt.datetime.now(dt.UTC)
+    append(SOPHIE, subject=subject, sender=FROM_JULIEN, To=f"{SOPHIE}, {lea}", Cc=karim,
+           Date=format_datetime(when), body="Qui vient jeudi ?\n")
+    sign_in(page, site)
+    page.get_by_role("link", name=subject).click()
+    page.get_by_role("link", name="Répondre à tous").click()
+    compose_ready(page)
+    to_field, cc_field = page.locator("#to-field"), page.locator("#cc-field")
+    expect(to_field.locator(".chip", has_text=JULIEN)).to_have_attribute("data-kind", "trusted")
+    expect(to_field.locator(".chip", has_text=lea)).to_be_visible()
+    expect(cc_field).to_be_visible()  # holds someone: not folded
+    expect(cc_field.locator(".chip", has_text=karim)).to_be_visible()
+    expect(page.locator(".chip", has_text=SOPHIE)).to_have_count(0)
+    expect(page.locator("#bcc-field")).to_be_hidden()  # empty: folded behind « Cci »
+    page.get_by_role("button", name="Ajouter des destinataires en copie cachée (Cci)").click()
+    blind = page.get_by_role("combobox", name="Cci")
+    expect(blind).to_be_focused()
+    blind.fill(IDENTITIES["gp"]["mailbox"])
+    blind.press("Enter")
+    expect(page.locator("#bcc-field .chip", has_text=IDENTITIES["gp"]["mailbox"])).to_have_attribute(
+        "data-kind", "trusted")
+    page.get_by_role("button", name="Envoyer").click()
+    wait_until_sent(page, f"Re: {subject}")
+    for address in (JULIEN, lea, karim, IDENTITIES["gp"]["mailbox"]):
+        assert wait_for_subject(address, "INBOX", f"Re: {subject}", timeout=15), address
+    assert wait_for_subject(SOPHIE, "Sent", f"Re: {subject}")
+    for raw in (raw_with_subject(JULIEN, "INBOX", f"Re: {subject}"),
+                raw_with_subject(SOPHIE, "Sent", f"Re: {subject}")):
+        header = raw.split(b"\r\n\r\n", 1)[0].replace(b"\r\n ", b" ").lower()
+        assert f"cc: {karim}".encode() in header and lea.encode() in header
+        assert b"\nbcc:" not in header and IDENTITIES["gp"]["mailbox"].encode() not in header

@@ -190,3 +190,84 @@ def test_an_upload_past_the_limit_is_not_kept_and_what_was_typed_is(
     assert response.status_code == 413 and "accepte des messages jusqu" in page
     assert "Résultats IRM" in page and "Texte à ne pas perdre" in page
     assert not OutboxMessage.objects.exists()
+
+
+def test_cc_and_bcc_reach_everyone_and_no_header_names_the_blind_copy(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
+    """Issue 16: Cc in the header, Bcc in the envelope only (RFC 5322 §3.6.3); the
+    recipients and the Sent copy see no trace of the blind copy."""
+    django_signin(client, "gp")
+    subject = f"Staff du jeudi {uuid.uuid4().hex[:6]}"
+    to, cc, bcc = (IDENTITIES[k]["mailbox"] for k in ("educator", "nurse", "pharmacist"))
+    response = client.post("/ecrire/", {"to": [to], "cc": [cc], "bcc": [bcc], "subject": subject,
+                                         "body": "Ordre du jour en pièce jointe."})
+    assert response.status_code == 302
+    outgoing = OutboxMessage.objects.get(subject=subject)
+    assert sorted(outgoing.recipients) == sorted([to, cc, bcc])
+    outbox_send_pending()
+    for address in (to, cc, bcc):
+        assert find(address, "INBOX", subject), address
+    assert find(IDENTITIES["gp"]["mailbox"], "Sent", subject)
+    copies = [raw_with_subject(a, "INBOX", subject) for a in (to, cc, bcc)]
+    copies.append(raw_with_subject(IDENTITIES["gp"]["mailbox"], "Sent", subject))
+    for raw in copies:
+        header = raw.split(b"\r\n\r\n", 1)[0].replace(b"\r\n ", b" ").lower()
+        assert f"cc: {cc}".encode() in header and f"to: {to}".encode() in header
+        assert b"\nbcc:" not in header and bcc.encode() not in header.replace(b"delivered-to: " + bcc.encode(), b"")
+
+
+def test_a_blind_copy_outside_the_trust_space_is_refused_too(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
+    django_signin(client, "gp")
+    subject = f"Cci refusé {uuid.uuid4().hex[:6]}"
+    response = client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "bcc": ["ami@gmail.com"],
+                                         "subject": subject, "body": "x"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "ami@gmail.com" in page and 'name="bcc" value="ami@gmail.com"' in page  # still in its field
+    assert not OutboxMessage.objects.filter(subject=subject).exists()
+
+
+def test_without_javascript_cc_typed_becomes_chips_and_a_chip_is_dropped_from_its_own_field(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
+    django_signin(client, "gp")
+    nurse, educator = IDENTITIES["nurse"]["mailbox"], IDENTITIES["educator"]["mailbox"]
+    page = client.post("/ecrire/", {"to": [nurse], "cc_typed": f"{educator}, {nurse}", "subject": "s",
+                                    "body": "x"}).content.decode()
+    assert f'name="cc" value="{educator}"' in page and f'name="cc" value="{nurse}"' in page
+    assert page.count(f'name="to" value="{nurse}"') == 1
+    # The nurse's « × » in Cc leaves her in À.
+    page = client.post("/ecrire/", {"to": [nurse], "cc": [educator, nurse], "drop": f"cc:{nurse}",
+                                    "subject": "s", "body": "x"}).content.decode()
+    assert f'name="cc" value="{nurse}"' not in page and f'name="to" value="{nurse}"' in page
+    assert f'name="cc" value="{educator}"' in page
+
+
+def test_reply_all_puts_the_originals_cc_in_cc_and_a_draft_keeps_its_blind_copies(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
+    from apps.mail.models import Folder
+    from tests.integration.mail_server import append
+
+    nurse, gp, educator, pharmacist = (IDENTITIES[k]["mailbox"] for k in ("nurse", "gp", "educator", "pharmacist"))
+    subject = f"Réunion de synthèse {uuid.uuid4().hex[:6]}"
+    uid = append(gp, subject=subject, sender=f"Julien PETIT <{nurse}>", to=f"{gp}, {educator}", cc=pharmacist)
+    django_signin(client, "gp")
+    client.get("/", follow=True)
+    inbox = Folder.objects.get(mailbox__address=gp, role="inbox")
+    page = client.get("/ecrire/", {"mode": "all", "origine": f"{inbox.mailbox_id}:{inbox.pk}:{uid}"}
+                      ).content.decode()
+    to_part, cc_part = page.split('id="cc-field"')[0], page.split('id="cc-field"')[1].split('id="bcc-field"')[0]
+    assert f'name="to" value="{nurse}"' in to_part and f'name="to" value="{educator}"' in to_part
+    assert f'name="cc" value="{pharmacist}"' in cc_part
+    assert f'value="{gp}"' not in to_part + cc_part  # not to oneself
+    # A draft with a blind copy comes back with it, in Cci.
+    draft_subject = f"Brouillon Cci {uuid.uuid4().hex[:6]}"
+    saved = client.post("/ecrire/brouillon/", {"to": [nurse], "bcc": [pharmacist], "subject": draft_subject,
+                                               "body": "à finir"}).json()
+    assert saved["draft_uid"]
+    raw = raw_with_subject(gp, "Drafts", draft_subject)
+    assert f"Bcc: {pharmacist}".encode() in raw
+    drafts = Folder.objects.get(mailbox__address=gp, role="drafts")
+    resumed = client.get("/ecrire/", {"mode": "draft", "origine": f"{drafts.mailbox_id}:{drafts.pk}:{saved['draft_uid']}"}
+                         ).content.decode()
+    assert f'name="bcc" value="{pharmacist}"' in resumed

@@ -46,6 +46,8 @@ class ParsedMessage:
     attachments: tuple[Attachment, ...]
     read_receipt_to: str
     defects: int
+    bcc: tuple[str, ...] = ()  # only a draft (or a copy someone filed) carries one
+    reply_to: tuple[str, ...] = ()  # where the sender asks answers to go (RFC 5322 §3.6.2)
 
 
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
@@ -182,7 +184,8 @@ def _parsed(message: Message) -> ParsedMessage:
         references=" ".join(_header(message, "References").split()), text=text, html=html,
         attachments=tuple(attachments),
         read_receipt_to=_header(message, "Disposition-Notification-To").strip(),
-        defects=len(getattr(message, "defects", [])))
+        defects=len(getattr(message, "defects", [])),
+        bcc=_addresses(message, "Bcc"), reply_to=_addresses(message, "Reply-To"))
 
 
 def part_payload(raw: bytes, part_id: str) -> tuple[bytes, str, str] | None:

@@ -29,6 +29,8 @@ class QuoteTexts:
 @dataclass(frozen=True)
 class Prefill:
     to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
     subject: str = ""
     body: str = ""
     html: str = ""
@@ -56,18 +58,39 @@ def _attachment_ids(original: ParsedMessage) -> list[str]:
     return [a.part_id for a in original.attachments if not (a.inline and a.content_id)]
 
 
+def _bare(addresses: tuple[str, ...] | list[str]) -> list[str]:
+    """Lower-case addresses of header values ("Name <a@b>"), without empties or repeats."""
+    bare = (email.utils.parseaddr(a)[1].lower() for a in addresses)
+    return list(dict.fromkeys(a for a in bare if a))
+
+
+def reply_recipients(original: ParsedMessage, *, to_all: bool,
+                     own_addresses: set[str]) -> tuple[list[str], list[str]]:
+    """"À" and "Cc" of an answer. To the sender, or where they asked answers to go
+    (Reply-To); answering one's own message (from Sent) goes to its recipients instead.
+    ``to_all`` adds the original's "À" to "À" and its "Cc" to "Cc", the user's own
+    mailboxes removed (RFC 5322 §3.6.3 leaves Bcc out: it was never shown to anyone)."""
+    own = {a.lower() for a in own_addresses}
+    sender = original.sender_address.lower()
+    if sender in own:
+        to = [a for a in _bare(original.to) if a not in own] or [sender]
+    else:
+        to = _bare(original.reply_to) or ([sender] if sender else [])
+    cc: list[str] = []
+    if to_all:
+        to += [a for a in _bare(original.to) if a not in own and a not in to]
+        cc = [a for a in _bare(original.cc) if a not in own and a not in to]
+    return to, cc
+
+
 def reply_prefill(original: ParsedMessage, *, to_all: bool, own_addresses: set[str],
                   texts: QuoteTexts) -> Prefill:
-    """An answer to the sender (and, ``to_all``, to every other recipient but the user's own
-    mailboxes), its text quoted line by line."""
-    to = [original.sender_address]
-    if to_all:
-        others = [email.utils.parseaddr(a)[1].lower() for a in (*original.to, *original.cc)]
-        to += [a for a in others if a and a not in own_addresses and a not in to]
+    """An answer (``reply_recipients``), its text quoted line by line."""
+    to, cc = reply_recipients(original, to_all=to_all, own_addresses=own_addresses)
     quoted = "\n".join("> " + line for line in (original.text or "").splitlines())
     intro = texts.wrote % {"date": original.date.strftime("%d/%m/%Y %H:%M") if original.date else "",
                            "sender": original.sender_name or original.sender_address}
-    return Prefill(to=to, subject=reply_subject(original.subject), body=f"\n\n{intro}\n{quoted}",
+    return Prefill(to=to, cc=cc, subject=reply_subject(original.subject), body=f"\n\n{intro}\n{quoted}",
                    in_reply_to=original.message_id, references=thread_references(original))
 
 
@@ -88,7 +111,7 @@ def draft_prefill(draft: ParsedMessage) -> Prefill:
     again), threading headers and attachments."""
     html = compose_html_clean(draft.html) if draft.html else ""
     chain = draft.references.split()
-    return Prefill(to=[email.utils.parseaddr(a)[1] for a in draft.to if a], subject=draft.subject,
+    return Prefill(to=_bare(draft.to), cc=_bare(draft.cc), bcc=_bare(draft.bcc), subject=draft.subject,
                    html=html, body=html_to_text(html) if html else draft.text or "",
                    in_reply_to=chain[-1] if chain else "", references=draft.references,
                    forward="draft", keep=_attachment_ids(draft))

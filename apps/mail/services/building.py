@@ -26,17 +26,26 @@ class OutgoingFile:
 def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subject: str,
                   body: str, in_reply_to: str = "", references: str = "",
                   files: Sequence[OutgoingFile] = (), html: str = "",
-                  read_receipt: bool = False) -> EmailMessage:
+                  read_receipt: bool = False, cc: Sequence[str] = (),
+                  draft_bcc: Sequence[str] = ()) -> EmailMessage:
     """A message with the MSSanté headers every message carries: plain text, or ``html``
     (already sanitised) with ``body`` as its text alternative; a read receipt asked of the
-    recipients' software when ``read_receipt`` (RFC 8098: they may decline)."""
+    recipients' software when ``read_receipt`` (RFC 8098: they may decline).
+
+    Blind copies are never written in a message that is sent (they go in the envelope
+    only, RFC 5322 §3.6.3); ``draft_bcc`` is for a draft, which must remember them."""
     # Every value put in a header is one line: a decoded Message-ID or a posted subject may
     # hold CR/LF, which the email package refuses (and which would forge headers).
     sender_name, subject = one_line(sender_name), one_line(subject)
     in_reply_to, references = one_line(in_reply_to).strip(), one_line(references).strip()
     message = EmailMessage()
     message["From"] = formataddr((sender_name, mailbox.address)) if sender_name else mailbox.address
-    message["To"] = ", ".join(one_line(address) for address in to)
+    if to or not cc:  # a message to Cc or Bcc only has no "To" (RFC 5322 §3.6.3)
+        message["To"] = ", ".join(one_line(address) for address in to)
+    if cc:
+        message["Cc"] = ", ".join(one_line(address) for address in cc)
+    if draft_bcc:
+        message["Bcc"] = ", ".join(one_line(address) for address in draft_bcc)
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=mailbox.address.split("@")[1])

@@ -32,7 +32,7 @@ from apps.mail.services import (
 )
 from apps.mail.services.messages import message_cached_get
 
-from ..forms import ComposeForm, Uploads, compose_origin
+from ..forms import RECIPIENT_FIELDS, ComposeForm, Uploads, compose_origin
 from .sending import (
     AttachmentsTooLarge,
     RecipientsRefused,
@@ -96,7 +96,8 @@ def compose_prefill(*, access_for: AccessFor, form: ComposeForm, mailboxes: list
 
 
 def _form_from_prefill(prefill: Prefill, *, mailbox: int, origin: str, draft_uid: int | None) -> ComposeForm:
-    return ComposeForm(to=prefill.to, mailbox=mailbox, subject=prefill.subject, body=prefill.body,
+    return ComposeForm(to=prefill.to, cc=prefill.cc, bcc=prefill.bcc, mailbox=mailbox,
+                       subject=prefill.subject, body=prefill.body,
                        html=prefill.html, in_reply_to=prefill.in_reply_to, references=prefill.references,
                        forward=prefill.forward, keep=prefill.keep, draft_uid=draft_uid,
                        origin=origin if prefill.forward else "")
@@ -142,19 +143,14 @@ def compose_submit(*, access_for: AccessFor, user: User, form: ComposeForm, mail
     to check and nothing is sent yet (a forward sent with a half-written note cannot be
     taken back). Otherwise: checked, queued, and the draft it came from removed."""
     if form.typed or form.drop:
-        to = [a for a in form.to if a.lower() != form.drop.lower()]
-        known = {a.lower() for a in to}
-        to += [a for a in dict.fromkeys(form.typed) if a.lower() not in known]
-        notice = _("Recipients added: check them, then click Send.") if form.typed else ""
-        if uploads.declared:
-            notice += " " + _("Choose your attachments again: they were not kept.")
-        return ComposeOutcome(form=replace(form, to=to), notice=notice)
+        return ComposeOutcome(form=_recipients_edited(form), notice=_edited_notice(form, uploads))
     mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
     try:
         attachments_total_check(total=uploads.declared, who=mailbox.address)  # before reading any
         files = uploads.read() + forwarded_get(access_for=access_for, form=form, mailboxes=mailboxes,
                                                sending=True)[0]
-        message_compose_send(user=user, mailbox=mailbox, to=form.to, subject=form.subject, body=form.body,
+        message_compose_send(user=user, mailbox=mailbox, to=form.to, cc=form.cc, bcc=form.bcc,
+                             subject=form.subject, body=form.body,
                              session_key=session_key, in_reply_to=form.in_reply_to,
                              references=form.references, files=files, read_receipt=form.read_receipt,
                              dsn=form.dsn, html=form.html)
@@ -173,6 +169,27 @@ def compose_submit(*, access_for: AccessFor, user: User, form: ComposeForm, mail
     return ComposeOutcome(form=form, sent=True)
 
 
+def _recipients_edited(form: ComposeForm) -> ComposeForm:
+    """The form with what was typed in each field added as its chips (once, in order),
+    and the chip whose "×" was pressed ("field:address") removed."""
+    dropped_field, _sep, dropped = form.drop.partition(":")
+    changes: dict[str, list[str]] = {}
+    for name in RECIPIENT_FIELDS:
+        chips = [a for a in form.recipients(name)
+                 if not (name == dropped_field and a.lower() == dropped.lower())]
+        known = {a.lower() for a in chips}
+        chips += [a for a in dict.fromkeys(form.typed.get(name, [])) if a.lower() not in known]
+        changes[name] = chips
+    return replace(form, typed={}, drop="", to=changes["to"], cc=changes["cc"], bcc=changes["bcc"])
+
+
+def _edited_notice(form: ComposeForm, uploads: Uploads) -> str:
+    notice = _("Recipients added: check them, then click Send.") if form.typed else ""
+    if uploads.declared:
+        notice += " " + _("Choose your attachments again: they were not kept.")
+    return notice.strip()
+
+
 def draft_autosave(*, access_for: AccessFor, user: User, form: ComposeForm, mailboxes: list[Mailbox],
                    uploads: Uploads) -> dict[str, object]:
     """Save what is typed as the draft (replacing the last save). Attachments chosen since
@@ -184,7 +201,8 @@ def draft_autosave(*, access_for: AccessFor, user: User, form: ComposeForm, mail
     files = uploads.read() + forwarded_get(access_for=access_for, form=form, mailboxes=mailboxes,
                                            sending=True)[0]
     attachments_size_check(files=files, mailbox=mailbox)
-    message = message_build(mailbox=mailbox, sender_name=user.display_name, to=form.to, subject=form.subject,
+    message = message_build(mailbox=mailbox, sender_name=user.display_name, to=form.to, cc=form.cc,
+                            draft_bcc=form.bcc, subject=form.subject,
                             body=form.body, html=form.html, in_reply_to=form.in_reply_to,
                             references=form.references, files=files)
     uid = draft_save(access=access_for(mailbox), message=message, replaces=form.draft_uid)

@@ -61,21 +61,26 @@ def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject
                          session_key: str | None, in_reply_to: str = "",
                          references: str = "", files: Sequence[OutgoingFile] = (),
                          html: str = "", read_receipt: bool = False,
-                         dsn: bool = False) -> OutboxMessage:
-    """Refuse before anything is stored when a recipient is not allowed; otherwise put the
-    message in the outbox, which a worker sends (with retries) using the user's session."""
-    verdicts = recipients_check(addresses=to)
-    if not verdicts:
+                         dsn: bool = False, cc: Sequence[str] = (),
+                         bcc: Sequence[str] = ()) -> OutboxMessage:
+    """Refuse before anything is stored when a recipient (in any field) is not allowed;
+    otherwise put the message in the outbox, which a worker sends (with retries) using the
+    user's session. Blind copies are envelope recipients only: no header names them."""
+    fields = {"to": list(to), "cc": list(cc), "bcc": list(bcc)}
+    verdicts = {name: recipients_check(addresses=addresses) for name, addresses in fields.items()}
+    every = [v for name in fields for v in verdicts[name]]
+    if not every:
         raise RecipientsRefused([])
-    if not all(v.allowed for v in verdicts):
+    if not all(v.allowed for v in every):
         logger.warning("message from %s refused: recipients outside the trust space %s",
-                       mailbox.address, [v.address for v in verdicts if not v.allowed])
-        raise RecipientsRefused(verdicts)
+                       mailbox.address, [v.address for v in every if not v.allowed])
+        raise RecipientsRefused(every)
     attachments_size_check(files=files, mailbox=mailbox)
-    addresses = [v.address for v in verdicts]
-    message = message_build(mailbox=mailbox, sender_name=user.display_name, to=addresses,
-                            subject=subject, body=body, in_reply_to=in_reply_to,
+    chosen = {name: [v.address for v in found] for name, found in verdicts.items()}
+    message = message_build(mailbox=mailbox, sender_name=user.display_name, to=chosen["to"],
+                            cc=chosen["cc"], subject=subject, body=body, in_reply_to=in_reply_to,
                             references=references, files=files, html=html,
                             read_receipt=read_receipt)
-    return outbox_enqueue(mailbox=mailbox, user=user, message=message, recipients=addresses,
+    envelope = list(dict.fromkeys(a.lower() for name in fields for a in chosen[name]))
+    return outbox_enqueue(mailbox=mailbox, user=user, message=message, recipients=envelope,
                           session_key=session_key, dsn=dsn)

@@ -57,8 +57,29 @@ def test_reply_to_all_skips_the_users_own_mailboxes_and_duplicates() -> None:
     original = message(cc=("claire.martin@medecin.mssante.test", "Moi <me@ehpad.mssante.test>",
                            "sophie.bernard@pharmacie.mssante.test"))
     prefill = reply_prefill(original, to_all=True, own_addresses={"me@ehpad.mssante.test"}, texts=TEXTS)
-    assert prefill.to == ["claire.martin@medecin.mssante.test", "julien.petit@hopital.mssante.test",
-                          "sophie.bernard@pharmacie.mssante.test"]
+    # The original's À stays in À, its Cc in Cc (issue 16); the sender once, the user never.
+    assert prefill.to == ["claire.martin@medecin.mssante.test", "julien.petit@hopital.mssante.test"]
+    assert prefill.cc == ["sophie.bernard@pharmacie.mssante.test"]
+    assert prefill.bcc == []
+
+
+def test_reply_goes_where_the_sender_asked_and_never_to_a_blind_copy() -> None:
+    original = message(reply_to=("Secrétariat <secretariat@medecin.mssante.test>",),
+                       bcc=("cache@hopital.mssante.test",))
+    assert reply_prefill(original, to_all=False, own_addresses=set(), texts=TEXTS).to == [
+        "secretariat@medecin.mssante.test"]
+    everyone = reply_prefill(original, to_all=True, own_addresses=set(), texts=TEXTS)
+    assert "cache@hopital.mssante.test" not in everyone.to + everyone.cc + everyone.bcc
+
+
+def test_answering_ones_own_sent_message_writes_to_its_recipients_again() -> None:
+    sent = message(sender_address="Me@ehpad.mssante.test",
+                   cc=("sophie.bernard@pharmacie.mssante.test",))
+    one = reply_prefill(sent, to_all=False, own_addresses={"me@ehpad.mssante.test"}, texts=TEXTS)
+    assert one.to == ["julien.petit@hopital.mssante.test"] and one.cc == []
+    everyone = reply_prefill(sent, to_all=True, own_addresses={"me@ehpad.mssante.test"}, texts=TEXTS)
+    assert everyone.to == ["julien.petit@hopital.mssante.test"]
+    assert everyone.cc == ["sophie.bernard@pharmacie.mssante.test"]
 
 
 def test_reply_without_date_or_name_or_chain() -> None:
@@ -85,9 +106,12 @@ def test_forward_as_attachment() -> None:
 
 def test_a_draft_resumes_with_its_recipients_chain_and_cleaned_html() -> None:
     draft = message(to=("Julien <julien.petit@hopital.mssante.test>", ""), references="<a@x> <b@x>",
-                    html='<p onclick="x()">Bonjour <b>Julien</b></p><script>alert(1)</script>')
+                    html='<p onclick="x()">Bonjour <b>Julien</b></p><script>alert(1)</script>',
+                    bcc=("cache@hopital.mssante.test",))
     prefill = draft_prefill(draft)
     assert prefill.to == ["julien.petit@hopital.mssante.test"]
+    assert prefill.cc == ["sophie.bernard@pharmacie.mssante.test", "me@ehpad.mssante.test"]
+    assert prefill.bcc == ["cache@hopital.mssante.test"]
     assert prefill.in_reply_to == "<b@x>" and prefill.references == "<a@x> <b@x>"
     assert "onclick" not in prefill.html and "script" not in prefill.html and "<b>Julien</b>" in prefill.html
     assert "Bonjour" in prefill.body and "<" not in prefill.body
