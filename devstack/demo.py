@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`make demo`: start the stack, migrate, seed, then run web + Celery worker + beat.
+"""`make demo`: start the stack, migrate, seed, then run web + Celery worker + beat + the
+new-mail watcher.
 
 Ctrl-C stops everything this command started, the operator stack included (a stack that
 was already running before is left running).
@@ -45,6 +46,9 @@ def main() -> int:
                           "-s", str(stack.state_dir(PROFILE) / "celerybeat-schedule")],
                          env=env, cwd=ROOT, stdout=open(logs / "celery-beat.log", "ab"),
                          stderr=subprocess.STDOUT),
+        # New mail in seconds: IMAP IDLE on the INBOX of whoever is signed in.
+        subprocess.Popen([*manage, "mail_watch"], env=env, cwd=ROOT,
+                         stdout=open(logs / "mail-watch.log", "ab"), stderr=subprocess.STDOUT),
     ]
     print(f"""
   mssante-web tourne sur http://{WEB}/

@@ -1,5 +1,6 @@
 #!/bin/sh
-# One image, three roles: `web` (gunicorn), `worker` (Celery), `beat` (Celery beat);
+# One image, four roles: `web` (gunicorn), `worker` (Celery), `beat` (Celery beat),
+# `watch` (the new-mail watcher: IMAP IDLE for signed-in users, one process for many);
 # anything else runs as a manage.py command (e.g. `migrate`, `whitelist_import`).
 # Every role refuses to start on development-only settings when DEBUG is off
 # (apps/core/checks.py, run by migrate, by gunicorn's import of the site and by Celery).
@@ -26,6 +27,9 @@ case "$role" in
     ;;
   beat)
     exec celery -A mssante_web beat -l "${CELERY_LOG_LEVEL:-INFO}" -s /tmp/celerybeat-schedule "$@"
+    ;;
+  watch)
+    exec python manage.py mail_watch "$@"
     ;;
   *)
     exec python manage.py "$role" "$@"

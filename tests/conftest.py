@@ -12,6 +12,7 @@ import re
 import ssl
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,21 @@ def celery_worker(devstack: dict[str, str], tmp_path: Path) -> Iterator[subproce
         worker.terminate()
         worker.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture
+def watcher(devstack: dict[str, str]) -> Iterator[Any]:
+    """The site's watcher (live sessions, tokens from them, syncs asked of a worker), in a
+    thread of the test process, reading who is signed in every 0.2 s."""
+    from apps.mail.services.watching import InboxWatcher
+
+    running = InboxWatcher(refresh_seconds=0.2)
+    stop = threading.Event()
+    thread = threading.Thread(target=running.run, kwargs={"should_stop": stop.is_set, "timeout": 0.2})
+    thread.start()
+    try:
+        yield running
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()

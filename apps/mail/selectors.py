@@ -73,6 +73,13 @@ MAX_OFFSET = 10_000  # name sorts: beyond 200 pages, search is the better tool
 THREAD_MEMBERS_MAX = 5_000  # messages of the conversations on one page, at most
 
 
+def messages_arrived(*, folder: Folder, after_uid: int, limit: int = PAGE_SIZE) -> list[MessageSummary]:
+    """What arrived in ``folder`` since the list showed ``after_uid`` (UIDs only grow), newest
+    first: the rows an open list puts at its top."""
+    return list(MessageSummary.objects.filter(folder=folder, uid__gt=after_uid)
+                .order_by("-date", "-uid").only(*LIST_FIELDS)[:limit])
+
+
 def message_page(*, folder: Folder, before: tuple[dt.datetime, int] | None = None,
                  limit: int = PAGE_SIZE, only: str = "", sort: str = "date", offset: int = 0,
                  threads: bool = False) -> list[MessageSummary]:

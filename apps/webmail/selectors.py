@@ -77,9 +77,15 @@ def sender_outside_trust(*, address: str, folder: Folder) -> bool:
     """Whether a received message's sender is outside the MSSanté trust space (a domain not
     on the whitelist, or no usable address): the reader says so. Not for what this mailbox
     sent, and unknown while the whitelist is not loaded (staff see their own banner then)."""
+    return address.lower() in senders_outside_trust(addresses=[address], folder=folder)
+
+
+def senders_outside_trust(*, addresses: Iterable[str], folder: Folder) -> set[str]:
+    """Of ``addresses`` (senders of a list's rows), the lower-cased ones outside the trust
+    space ("" for a row without a usable address), as ``sender_outside_trust`` judges."""
     if folder.role in (Folder.Role.SENT, Folder.Role.DRAFTS):
-        return False
-    if not address:
-        return True
-    kind = recipients_check(addresses=[address])[0].kind
-    return kind in (RecipientKind.OUTSIDE, RecipientKind.MALFORMED)
+        return set()
+    unique = sorted({a.lower() for a in addresses})
+    verdicts = recipients_check(addresses=[a or "@" for a in unique])
+    return {address for address, verdict in zip(unique, verdicts, strict=True)
+            if verdict.kind in (RecipientKind.OUTSIDE, RecipientKind.MALFORMED)}

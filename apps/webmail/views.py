@@ -20,13 +20,14 @@ from apps.mail.selectors import (
     folder_list,
     mailbox_primary_for_user,
     message_page,
+    messages_arrived,
 )
 from apps.mail.services import mailbox_first_screen, mailbox_sync, mailbox_sync_enqueue
 from apps.mail.sync import TUNING
 
 from .access import request_mail_access, request_mailbox
 from .errors import error_page, mail_errors
-from .selectors import ListPage, list_page_get
+from .selectors import ListPage, list_page_get, senders_outside_trust
 
 logger = logging.getLogger(__name__)
 STALE_AFTER = dt.timedelta(seconds=30)
@@ -103,7 +104,9 @@ def folder(request: HttpRequest, mailbox_id: int, folder_id: int) -> HttpRespons
         "messages_list": page.messages, "newest_uid": page.newest_uid, "next_page": page.next_page,
         "paged": "avant" in request.GET or page.number > 1, "only": page.only, "sort": sort,
         "threads": threads, "sorts": SORT_CHOICES, "filters": FILTER_CHOICES,
-        "move_targets": [f for f in folders if f.pk != current.pk]})
+        "move_targets": [f for f in folders if f.pk != current.pk],
+        "outside": senders_outside_trust(addresses=[m.sender_address for m in page.messages],
+                                         folder=current)})
 
 
 @login_required
@@ -116,8 +119,13 @@ def folder_status(request: HttpRequest, mailbox_id: int, folder_id: int) -> Http
         shown = 0
     newest = message_page(folder=current, limit=1)
     fresh = bool(newest and newest[0].uid > shown)
+    # The plain newest-first list takes the new rows in place; any other view offers a link.
+    direct = fresh and request.GET.get("direct") == "1"
+    arrived = messages_arrived(folder=current, after_uid=shown) if direct else []
     return render(request, "webmail/_status.html", {
-        "mailbox": mailbox, "folders": folders, "folder": current, "fresh": fresh})
+        "mailbox": mailbox, "folders": folders, "folder": current, "fresh": fresh and not arrived,
+        "arrived": arrived, "threads": False,
+        "outside": senders_outside_trust(addresses=[m.sender_address for m in arrived], folder=current)})
 
 
 @login_required

@@ -22,7 +22,7 @@
     return [box ? box.value : row.dataset.uid];  // a conversation row: all its messages
   }
 
-  bulk.querySelectorAll("tbody tr[draggable=true]").forEach((row) => {
+  function draggable(row) {
     row.addEventListener("dragstart", (event) => {
       const uids = draggedUids(row);
       event.dataTransfer.setData(TYPE, JSON.stringify(uids));
@@ -31,6 +31,28 @@
       row.classList.add("dragging");
     });
     row.addEventListener("dragend", () => row.classList.remove("dragging"));
+  }
+  bulk.querySelectorAll("tbody tr[draggable=true]").forEach(draggable);
+
+  // New mail: the poll (#live, every few seconds) brings the rows that arrived since the
+  // page was drawn; they go to the top of the list, and the next poll asks from the newest.
+  const rows = document.getElementById("rows");
+  const since = document.getElementById("live-since");
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (!rows || !since || event.detail.target.id !== "live") return;
+    const arrived = event.detail.target.querySelector("template#arrived");
+    if (!arrived) return;
+    const fresh = Array.from(arrived.content.querySelectorAll("tr[data-uid]"));
+    const known = new Set(Array.from(rows.querySelectorAll("tr[data-uid]"), (r) => r.dataset.uid));
+    fresh.reverse().forEach((row) => {
+      if (known.has(row.dataset.uid)) return;
+      row.classList.add("arrived");
+      draggable(row);
+      rows.prepend(row);
+    });
+    const newest = Math.max(Number(since.value) || 0, ...fresh.map((r) => Number(r.dataset.uid)));
+    since.value = String(newest);
+    arrived.remove();
   });
 
   folders.querySelectorAll("a[data-folder]").forEach((link) => {

@@ -281,3 +281,30 @@ def test_reply_all_with_cc_then_a_blind_copy(page: Page, site: str, psc_sim: PSC
         header = raw.split(b"\r\n\r\n", 1)[0].replace(b"\r\n ", b" ").lower()
         assert f"cc: {karim}".encode() in header and lea.encode() in header
         assert b"\nbcc:" not in header and IDENTITIES["gp"]["mailbox"].encode() not in header
+
+
+def test_mail_delivered_by_smtp_appears_in_the_open_list_without_reload(
+        page: Page, site: str, psc_sim: PSCSim, demo_accounts: None, celery_worker: Any, watcher: Any,
+        tag: str) -> None:
+    """Issue 16: the watcher's IDLE sees the delivery, a worker syncs the INBOX, the list's
+    poll puts the row at its top; the page is never loaded again."""
+    import smtplib
+
+    from tests.conftest import PORTS
+
+    deliver(f"Avant {tag}")
+    sign_in(page, site)
+    expect(page.get_by_role("link", name=f"Avant {tag}")).to_be_visible()
+    page.evaluate("window.sameDocument = true")  # gone if the page is loaded again
+    subject = f"Arrivé pendant la lecture {tag}"
+    with smtplib.SMTP("127.0.0.1", PORTS.smtp_in) as smtp:
+        smtp.sendmail(JULIEN, [SOPHIE], (f"From: Julien PETIT <{JULIEN}>\r\nTo: {SOPHIE}\r\n"
+                                         f"Subject: {subject}\r\n\r\nBonjour\r\n").encode())
+    row = page.locator("#rows tr").first
+    expect(row).to_contain_text(subject, timeout=20_000)
+    expect(row).to_have_class(re.compile(r"\barrived\b"))
+    expect(page.locator("#rows tr", has_text=subject)).to_have_count(1)
+    assert page.evaluate("window.sameDocument === true")
+    # The row is a row like the others: it opens the message.
+    row.get_by_role("link", name=subject).click()
+    expect(page.get_by_role("heading", name=subject)).to_be_visible()

@@ -83,6 +83,19 @@ def test_polling_reports_new_mail_and_counts(client: Client, psc_sim: PSCSim, de
     fresh = client.get(url, HTTP_X_MSS_BACKGROUND="1").content.decode()
     assert "De nouveaux messages sont arrivés" in fresh
     assert '<span class="count"' in fresh
+    # The plain newest-first list takes the new rows in place (issue 16), a sender outside
+    # the trust space marked as such; the page asked from the newest it shows.
+    append(SYNCHRO, subject="troisième", sender="Inconnu <quelquun@gmail.com>")
+    services.mailbox_sync(access=services.MailAccess(mailbox=mailbox))
+    direct = client.get(url + "&direct=1", HTTP_X_MSS_BACKGROUND="1").content.decode()
+    arrived = direct.split('<template id="arrived">')[1].split("</template>")[0]
+    assert arrived.count("<tr ") == 2 and arrived.index("troisième") < arrived.index("second")
+    assert "Hors espace de confiance" in arrived.split("second")[0]
+    assert "Hors espace de confiance" not in arrived.split("second")[1]
+    assert "2 messages viennent d" in direct and "De nouveaux messages sont arrivés" not in direct
+    newest = MessageSummary.objects.filter(folder=inbox).order_by("-uid").first().uid
+    assert "<template" not in client.get(f"/bal/{mailbox.pk}/dossier/{inbox.pk}/etat/?depuis={newest}&direct=1",
+                                         HTTP_X_MSS_BACKGROUND="1").content.decode()
 
 
 def test_list_page_runs_a_constant_number_of_queries(client: Client, psc_sim: PSCSim, demo_accounts: None,

@@ -580,18 +580,19 @@ def test_idle_wakes_up_when_mail_arrives_over_smtp(mailbox: Mailbox) -> None:
     import smtplib
 
     from apps.mail.imap import AuthMode, ImapCredentials, ImapEndpoint, imap_connect
+    from apps.mail.imap.idle import idle_wait
     from tests.conftest import ENV, PORTS
 
     session = ImapSession(imap_connect(
         ImapEndpoint("127.0.0.1", PORTS.imaps, "ssl", ca_file=ENV["MSSANTE_TLS_CA_FILE"]),
         ImapCredentials(ADDRESS, AuthMode.PLAIN, "devstack")))
     try:
-        assert session.idle_wait("INBOX", timeout=0.3) is False  # nothing happens
+        assert idle_wait(session, "INBOX", timeout=0.3) is False  # nothing happens
         sender = threading.Timer(0.3, lambda: smtplib.SMTP("127.0.0.1", PORTS.smtp_in).sendmail(
             "julien.petit@hopital.mssante.test", [ADDRESS], b"Subject: idle\r\n\r\nBonjour\r\n"))
         sender.start()
         started = time.monotonic()
-        assert session.idle_wait("INBOX", timeout=10) is True
+        assert idle_wait(session, "INBOX", timeout=10) is True
         assert time.monotonic() - started < 5
         sender.join()
     finally:

@@ -43,7 +43,8 @@ def test_runtime_stage_runs_unprivileged_gunicorn_with_a_healthcheck() -> None:
     assert ops["ENTRYPOINT"] == '["/app/docker/entrypoint.sh"]'
     assert not any(op == "RUN" and "pip install" in arg for op, arg in runtime)
     entrypoint = (ROOT / "docker" / "entrypoint.sh").read_text()
-    for role in ("web)", "worker)", "beat)", "gunicorn mssante_web.wsgi", "celery -A mssante_web"):
+    for role in ("web)", "worker)", "beat)", "watch)", "manage.py mail_watch", "gunicorn mssante_web.wsgi",
+                 "celery -A mssante_web"):
         assert role in entrypoint
 
 
@@ -62,7 +63,7 @@ def test_secrets_and_local_state_stay_out_of_the_build_context(path: str) -> Non
 
 def test_compose_has_every_role_and_no_hardcoded_password() -> None:
     compose = (ROOT / "docker-compose.yml").read_text()
-    for service in ("web:", "worker:", "beat:", "redis:", "postgres:"):
+    for service in ("web:", "worker:", "beat:", "watch:", "redis:", "postgres:"):
         assert f"\n  {service}" in compose
     assert "POSTGRES_PASSWORD:?" in compose
     assert not re.search(r"POSTGRES_PASSWORD:\s*[A-Za-z0-9]", compose)

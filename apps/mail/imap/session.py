@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import imapclient
 from imapclient.response_parser import parse_response
@@ -39,7 +40,16 @@ from .summaries import (
 )
 from .uids import MovedUids, parse_copyuid, parse_uid_set, quote_mailbox, uid_set
 
-__all__ = ["Changes", "FolderStatus", "ImapSession", "MovedUids", "SelectState"]
+__all__ = ["Changes", "FolderStatus", "IdleState", "ImapSession", "MovedUids", "SelectState"]
+
+
+@dataclass
+class IdleState:
+    """An IDLE under way on a session: its tag, and whether the server already reported a
+    change before its go-ahead."""
+
+    tag: bytes
+    changed: bool = False
 
 _APPENDUID = re.compile(rb"APPENDUID \d+ (\d+)")
 _RFC822_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -64,6 +74,7 @@ class ImapSession:
         # about it since has been seen: then a NOOP is enough to know if it changed.
         self.watching: str | None = None
         self.dirty = True
+        self.idle: IdleState | None = None  # IDLE under way (``imap.idle``)
 
     # -------------------------------------------------------------- plumbing
     def _command(self, line: bytes, expected: bytes = b"", literal: bytes | None = None) -> wire.Response:
@@ -101,6 +112,8 @@ class ImapSession:
     def close(self) -> None:
         """LOGOUT when the server still listens, and the socket closed in any case."""
         try:
+            if self.idle is not None:
+                wire.idle_end(self.connection, self.idle.tag)
             wire.command(self.connection, b"LOGOUT")
         except ImapUnavailable:
             pass
@@ -313,14 +326,6 @@ class ImapSession:
         response = self._command(b"UID FETCH 1:* (FLAGS)", expected=b"CHANGES")
         records = [parse_flags_unit(u) for u in response.units if b" FETCH " in u[0][:24]]
         return [r for r in records if r is not None]
-
-    def idle_wait(self, folder: str, timeout: float) -> bool:
-        """IDLE on ``folder`` until the server reports a change or ``timeout`` passes.
-        Returns True when something changed (the caller then syncs the folder)."""
-        self.examine(folder)
-        units = wire.idle(self.connection, timeout, self.round_trips)
-        self.dirty = True  # what IDLE reported is not applied here: a NOOP cannot vouch
-        return any(is_notification(unit, b"") for unit in units)
 
     # -------------------------------------------------------------- writes
     def _writable(self, folder: str) -> None:

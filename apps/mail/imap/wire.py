@@ -119,22 +119,28 @@ def command(conn: Connection, line: bytes, counter: RoundTrips | None = None,
         raise ImapUnavailable(f"connection lost: {exc}") from exc
 
 
-def idle(conn: Connection, timeout: float, counter: RoundTrips | None = None) -> list[list[bytes]]:
-    """IDLE (RFC 2177) until the server says something or ``timeout`` passes, then DONE:
-    the untagged units it sent meanwhile (the caller judges which are changes)."""
+def idle_begin(conn: Connection) -> tuple[bytes, list[list[bytes]]]:
+    """Start IDLE (RFC 2177) and return at the server's go-ahead: its tag and what it sent
+    before. The caller waits (``Connection.wait_readable``, or a selector on ``sock`` for
+    many connections at once) and then calls ``idle_end``."""
     tag = conn.new_tag()
     try:
         conn.send(tag + b" IDLE\r\n")
         units, done = _read(conn, [tag], continuation=True)
-        if tag not in done:  # "+ idling": wait, then end it
-            conn.wait_readable(timeout)
-            conn.send(b"DONE\r\n")
-            more, done = _read(conn, [tag])
-            units += more
     except IO_ERRORS as exc:
         raise ImapUnavailable(f"connection lost: {exc}") from exc
-    if counter is not None:
-        counter.count += 2
+    if tag in done:
+        raise ImapUnavailable(f"IDLE refused: {done[tag].text.decode('utf-8', 'replace')}")
+    return tag, units
+
+
+def idle_end(conn: Connection, tag: bytes) -> list[list[bytes]]:
+    """DONE: the untagged units the server sent while idling."""
+    try:
+        conn.send(b"DONE\r\n")
+        units, done = _read(conn, [tag])
+    except IO_ERRORS as exc:
+        raise ImapUnavailable(f"connection lost: {exc}") from exc
     if done[tag].status != b"OK":
         raise ImapUnavailable(f"IDLE refused: {done[tag].text.decode('utf-8', 'replace')}")
     return units

@@ -182,19 +182,31 @@ def mailbox_sync_candidates(*, now: dt.datetime | None = None) -> list[tuple[int
     chosen: dict[int, str | None] = {
         pk: None for pk in Mailbox.objects.filter(
             ready, auth_mode=Mailbox.AuthMode.CLIENT_CERTIFICATE).values_list("pk", flat=True)}
+    for pk, key in mailboxes_with_live_session(now=now, where=ready).items():
+        chosen.setdefault(pk, key)
+    return list(chosen.items())
+
+
+def mailboxes_with_live_session(*, now: dt.datetime | None = None,
+                                where: Q | None = None) -> dict[int, str]:
+    """{mailbox id: session key} for the PSC mailboxes whose owner or a delegate is signed in
+    (a stored session, not expired, its PSC session still active): what beat syncs and the
+    new-mail watcher holds IDLE on. One session per mailbox, whichever comes first."""
+    now = now or timezone.now()
     users: dict[int, str] = {}
     for session in Session.objects.filter(expire_date__gt=now).iterator():
         data = session.get_decoded()
         user_id = data.get("_auth_user_id")
         if user_id and session_data_psc_active(data):
             users.setdefault(int(user_id), session.session_key)
+    chosen: dict[int, str] = {}
     if users:
-        psc = Mailbox.objects.filter(ready, auth_mode=Mailbox.AuthMode.PSC_XOAUTH2)
+        psc = Mailbox.objects.filter(where or Q(), auth_mode=Mailbox.AuthMode.PSC_XOAUTH2)
         for pk, owner in psc.filter(owner_id__in=users).values_list("pk", "owner_id"):
             chosen.setdefault(pk, users[owner])
         for pk, delegate in psc.filter(delegates__in=users).values_list("pk", "delegates"):
             chosen.setdefault(pk, users[delegate])
-    return list(chosen.items())
+    return chosen
 
 
 def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
