@@ -83,7 +83,14 @@ def all_mail_users() -> list[str]:
     users += [a["address"] for a in IDENTITIES["application_mailboxes"]]
     users += [f"{p['ins']}@{IDENTITIES['patient_domain']}" for p in IDENTITIES["patients"]]
     users += [t["address"] for t in IDENTITIES.get("technical_mailboxes", [])]
-    return users
+    return users + watch_bench_users()
+
+
+WATCH_BENCH_MAILBOXES = 200  # bench/newmail.py: the watcher's memory at 200 watched INBOXes
+
+
+def watch_bench_users() -> list[str]:
+    return [f"veille-{n:03d}@medecin.mssante.test" for n in range(WATCH_BENCH_MAILBOXES)]
 
 
 def env_vars(profile: str) -> dict[str, str]:

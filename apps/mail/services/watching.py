@@ -116,6 +116,7 @@ class InboxWatcher:
             watched = Watched(session_key=session_key, imap=imap, idle_since=now, fileno=session_fileno(imap))
             self.watched[mailbox_id] = watched
             self._selector.register(watched.fileno, selectors.EVENT_READ, mailbox_id)
+            logger.info("new-mail watch of mailbox %s started", mailbox_id)
         self.failures = {m: f for m, f in self.failures.items() if m in wanted}
         self._refreshed_at = now
 
