@@ -49,16 +49,17 @@ class Ports:
     redis: int
     psc: int
     postgres: int
+    sieve: int  # ManageSieve (RFC 5804), for the out-of-office reply
 
 
 PROFILES = {
     "demo": Ports(imap=10143, imaps=10993, smtp_in=10025, submission=10587, submissions=10465,
-                  redis=16379, psc=18080, postgres=15432),
+                  redis=16379, psc=18080, postgres=15432, sieve=14190),
     "test": Ports(imap=11143, imaps=11993, smtp_in=11025, submission=11587, submissions=11465,
-                  redis=17379, psc=19080, postgres=16432),
+                  redis=17379, psc=19080, postgres=16432, sieve=14191),
     # A stack started from another checkout by the test suite (tests/integration/test_devstack.py).
     "probe": Ports(imap=12143, imaps=12993, smtp_in=12025, submission=12587, submissions=12465,
-                   redis=18379, psc=20080, postgres=17432),
+                   redis=18379, psc=20080, postgres=17432, sieve=14192),
 }
 
 
@@ -108,6 +109,7 @@ def env_vars(profile: str) -> dict[str, str]:
         "MSSANTE_SMTP_PORT": str(ports.submission),
         "MSSANTE_SMTPS_PORT": str(ports.submissions),
         "MSSANTE_SMTP_INBOUND_PORT": str(ports.smtp_in),
+        "MSSANTE_SIEVE_PORT": str(ports.sieve),
         "MSSANTE_TLS_CA_FILE": str(state / "tls" / "ca.pem"),
         "MSSANTE_CLIENT_CERT_DIR": str(state / "tls" / "clients"),
         "REDIS_URL": f"redis://127.0.0.1:{ports.redis}/0",
@@ -265,6 +267,7 @@ def write_dovecot(profile: str, state: Path, ports: Ports) -> Path:
     conf.write_text(render(
         "dovecot.conf", instance=f"mssante-{profile}", base_dir=run, state=state,
         dov=dov, run=run, tls=state / "tls", imap_port=ports.imap, imaps_port=ports.imaps,
+        sieve_port=ports.sieve, smtp_in_port=ports.smtp_in,
         log=state / "log" / "dovecot.log"), encoding="utf-8")
     for path in [dov, *dov.rglob("*"), run]:
         if path.is_dir():
@@ -440,7 +443,7 @@ def start(profile: str) -> None:
 
     wait_ports([ports.redis], "redis", log=logs / "redis.log")
     wait_ports([ports.psc], "PSC simulator", log=logs / "psc.log")
-    wait_ports([ports.imap, ports.imaps], "dovecot", log=logs / "dovecot.log")
+    wait_ports([ports.imap, ports.imaps, ports.sieve], "dovecot", log=logs / "dovecot.log")
     wait_ports([ports.smtp_in, ports.submission, ports.submissions], "postfix",
                log=logs / "postfix.log")
     wait_ports([ports.postgres], "postgres", log=state / "postgres" / "postgres.log")

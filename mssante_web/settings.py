@@ -253,6 +253,10 @@ MSSANTE_SMTP_SECURITY = env.str("MSSANTE_SMTP_SECURITY", default="starttls")  # 
 # Operators' certificates come from IGC-Santé, absent from public trust stores.
 MSSANTE_TLS_CA_FILE = env.str("MSSANTE_TLS_CA_FILE", default="")
 MSSANTE_IMAP_TIMEOUT = env.float("MSSANTE_IMAP_TIMEOUT", default=15.0)
+# ManageSieve (RFC 5804), for the out-of-office reply: on the IMAP host unless set; port 0
+# when the operator offers none (the page then says the reply is set with the operator).
+MSSANTE_SIEVE_HOST = env.str("MSSANTE_SIEVE_HOST", default="")
+MSSANTE_SIEVE_PORT = env.int("MSSANTE_SIEVE_PORT", default=4190)
 # X-MSS-NIL on every message: the product reference given at declaration. No default with
 # DEBUG off (a system check refuses to start without it).
 MSSANTE_NIL = env.str("MSSANTE_NIL", default="mssante-web-dev" if DEBUG else "")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -53,6 +54,13 @@ class Mailbox(models.Model):
                                             choices=SyncError.choices)
     sync_failures = models.PositiveIntegerField(default=0)
     next_sync_after = models.DateTimeField(null=True, blank=True)
+    # What the server last said (shown in the folder pane): its storage quota (IMAP QUOTA,
+    # read at full syncs), and the out-of-office reply set through this site (ManageSieve).
+    quota_used_kb = models.PositiveBigIntegerField(null=True, blank=True)
+    quota_limit_kb = models.PositiveBigIntegerField(null=True, blank=True)
+    vacation_enabled = models.BooleanField(_("out-of-office reply"), default=False)
+    vacation_start = models.DateField(null=True, blank=True)
+    vacation_end = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("mailbox")
@@ -61,6 +69,25 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+    @property
+    def vacation_running(self) -> bool:
+        """The out-of-office reply is on and today is within its dates."""
+        today = timezone.localdate()
+        return self.vacation_enabled and (self.vacation_start is None or self.vacation_start <= today) and (
+            self.vacation_end is None or today <= self.vacation_end)
+
+    @property
+    def quota_used_bytes(self) -> int:
+        return (self.quota_used_kb or 0) * 1024
+
+    @property
+    def quota_limit_bytes(self) -> int:
+        return (self.quota_limit_kb or 0) * 1024
+
+    @property
+    def quota_nearly_full(self) -> bool:
+        return bool(self.quota_limit_kb) and (self.quota_used_kb or 0) >= 0.9 * (self.quota_limit_kb or 1)
 
 
 class Folder(models.Model):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 
 from apps.mail.mime.compose_html import compose_html_clean, html_to_text
 from apps.mail.mime.message import safe_filename
 from apps.mail.models import Mailbox
 from apps.mail.services import OutgoingFile
+from apps.mail.sieve import Vacation
 
 MAX_RECIPIENTS = 100
 MAX_UPLOADS = 50
@@ -129,3 +132,41 @@ def compose_origin(value: str) -> tuple[int, int, int] | None:
     except ValueError:
         return None
     return mailbox_id, folder_id, uid
+
+
+@dataclass(frozen=True)
+class VacationForm:
+    """The out-of-office form as posted: the reply, or ``errors`` (French) to show."""
+
+    vacation: Vacation | None
+    errors: list[str]
+    values: dict[str, str]
+
+
+def vacation_form_from_post(request: HttpRequest, *, today: dt.date) -> VacationForm:
+    """Dates (optional, the end not before the start nor in the past), subject and text
+    (required, bounded), a reply per sender every 1 to 30 days."""
+    post = request.POST
+    values = {name: post.get(name, "")[:limit] for name, limit in
+              (("start", 10), ("end", 10), ("subject", 200), ("text", 4000), ("days", 2))}
+    errors: list[str] = []
+    dates: dict[str, dt.date | None] = {}
+    for name in ("start", "end"):
+        try:
+            dates[name] = dt.date.fromisoformat(values[name]) if values[name] else None
+        except ValueError:
+            dates[name] = None
+            errors.append(_("This date is not valid: %(value)s.") % {"value": values[name]})
+    start, end = dates["start"], dates["end"]
+    if start and end and end < start:
+        errors.append(_("The last day comes before the first."))
+    if end and end < today:
+        errors.append(_("The last day has already passed."))
+    if not values["subject"].strip():
+        errors.append(_("Give the reply a subject."))
+    if not values["text"].strip():
+        errors.append(_("Write the reply's text."))
+    days = int(values["days"]) if values["days"].isdigit() and 1 <= int(values["days"]) <= 30 else 7
+    vacation = None if errors else Vacation(subject=values["subject"].strip(), text=values["text"].strip(),
+                                            start=start, end=end, days=days)
+    return VacationForm(vacation=vacation, errors=errors, values=values)

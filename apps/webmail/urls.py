@@ -39,6 +39,7 @@ urlpatterns = [
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/source/",
          reader_views.message_source, name="message_source"),
     path("parametres/", settings_views.settings_page, name="settings"),
+    path("parametres/absence/<int:mailbox_id>/", settings_views.vacation_page, name="vacation"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/images/",
          reader_views.image_sender_trust_view, name="image_sender_trust"),
     path("annuaire/", directory_views.directory, name="directory"),

@@ -43,7 +43,16 @@ def test_every_page_passes_axe(page: Page, site: str, psc_sim: PSCSim, demo_acco
     search.press("Enter")
     expect(page.get_by_role("heading", name="Rechercher dans la boîte")).to_be_visible()
     pages["recherche"] = page.url
+    from apps.mail.models import Mailbox
+
+    mailbox = Mailbox.objects.get(address="claire.martin@medecin.mssante.test")
+    pages["répondeur"] = f"{site}/parametres/absence/{mailbox.pk}/"
+    page.goto(site + "/ecrire/")
+    page.get_by_role("button", name="Ajouter des destinataires en copie (Cc)").click()  # Cc unfolded
+    page.get_by_role("button", name="Ajouter des destinataires en copie cachée (Cci)").click()
     problems: dict[str, list[str]] = {}
+    if found := violations(page):
+        problems["écrire avec Cc et Cci"] = found
     for name, url in pages.items():
         page.goto(url)
         page.wait_for_load_state("networkidle")

@@ -11,9 +11,10 @@ from email.utils import format_datetime, make_msgid
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser import helpers
 from tests.browser.test_accessibility import violations
 from tests.browser.test_mail_flows import SOPHIE, sign_in
-from tests.conftest import PSCSim, imap_plain
+from tests.conftest import IDENTITIES, PSCSim, imap_plain
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -133,3 +134,45 @@ def test_an_index_failure_is_shown_in_the_folder_pane_and_retried(
     pane.get_by_role("button", name="Réessayer").click()
     expect(page.locator(".sync-state")).to_contain_text("Synchronisé à")
     expect(page.get_by_role("link", name=subject)).to_be_visible()
+
+
+def test_out_of_office_set_in_the_page_is_answered_then_stops(page: Page, site: str, psc_sim: PSCSim,
+                                                              demo_accounts: None) -> None:
+    """Issue 16: the reply set from the settings, answered by Dovecot (Pigeonhole through
+    ManageSieve), shown in the folder pane; turned off, the next sender gets nothing."""
+    import smtplib
+    import time
+    import uuid
+
+    from tests.conftest import PORTS
+    from tests.integration.mail_server import uids_with_subject, wait_for_subject
+
+    claire = IDENTITIES["gp"]["mailbox"]
+
+    def deliver(sender: str, subject: str) -> None:
+        with smtplib.SMTP("127.0.0.1", PORTS.smtp_in) as smtp:
+            smtp.sendmail(sender, [claire], f"From: {sender}\r\nTo: {claire}\r\nSubject: {subject}\r\n\r\nx\r\n".encode())
+
+    tag = uuid.uuid4().hex[:6]
+    helpers.sign_in(page, site, "Claire MARTIN", "/parametres/")
+    page.get_by_role("link", name=claire).click()
+    expect(page.get_by_role("heading", name="Répondeur d'absence")).to_be_visible()
+    page.get_by_label("Objet").fill(f"Absente {tag}")
+    page.get_by_label("Texte").fill("Je suis absente cette semaine.")
+    page.get_by_role("button", name="Activer la réponse").click()
+    expect(page.get_by_role("heading", name="La réponse est activée")).to_be_visible()
+    nurse = IDENTITIES["nurse"]["mailbox"]
+    deliver(nurse, f"Question {tag}")
+    assert wait_for_subject(nurse, "INBOX", f"Absente {tag}", timeout=15)
+    page.goto(site + "/")
+    expect(page.get_by_role("link", name="Répondeur d'absence actif")).to_be_visible()
+    page.get_by_role("link", name="Répondeur d'absence actif").click()
+    page.get_by_role("button", name="Désactiver la réponse").click()
+    expect(page.get_by_role("heading", name="La réponse est désactivée")).to_be_visible()
+    pharmacist = IDENTITIES["pharmacist"]["mailbox"]
+    deliver(pharmacist, f"Autre {tag}")
+    assert wait_for_subject(claire, "INBOX", f"Autre {tag}", timeout=15)
+    time.sleep(1.5)
+    assert uids_with_subject(pharmacist, "INBOX", f"Absente {tag}") == []
+    page.goto(site + "/")
+    expect(page.get_by_role("link", name="Répondeur d'absence actif")).to_have_count(0)

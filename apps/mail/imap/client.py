@@ -48,6 +48,20 @@ class ImapCredentials:
         return f"ImapCredentials(username={self.username!r}, mode={self.mode.value!r})"
 
 
+def sasl_initial_response(credentials: ImapCredentials) -> tuple[str, str]:
+    """(mechanism, initial client response) for protocols that take SASL with an initial
+    response (SMTP AUTH, ManageSieve AUTHENTICATE): XOAUTH2 and OAUTHBEARER carry the PSC
+    token, EXTERNAL relies on the client certificate, PLAIN is the devstack's password."""
+    user, secret = credentials.username, credentials.secret
+    if credentials.mode is AuthMode.XOAUTH2:
+        return "XOAUTH2", f"user={user}\x01auth=Bearer {secret}\x01\x01"
+    if credentials.mode is AuthMode.OAUTHBEARER:
+        return "OAUTHBEARER", f"n,a={user},\x01auth=Bearer {secret}\x01\x01"
+    if credentials.mode is AuthMode.EXTERNAL:
+        return "EXTERNAL", ""
+    return "PLAIN", f"\x00{user}\x00{secret}"
+
+
 def tls_context(ca_file: str | None, cert_file: str | None = None,
                 key_file: str | None = None) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=ca_file or None)

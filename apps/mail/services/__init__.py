@@ -44,6 +44,7 @@ from .sync_runs import (
     mailbox_sync_in_worker,
     mailbox_sync_lock,
 )
+from .vacation import VacationRefused, vacation_available, vacation_get, vacation_set
 
 __all__ = [
     "FLAG_COLUMNS", "OUTBOX_MAX_ATTEMPTS", "POOL", "MailAccess", "OutgoingFile", "SessionPool",
@@ -57,5 +58,5 @@ __all__ = [
     "message_reports",
     "OUTBOX_SEND_HARD_LIMIT", "OUTBOX_SEND_SOFT_LIMIT", "outbox_due", "outbox_enqueue",
     "outbox_process", "outbox_retry",
-    "with_credentials",
+    "with_credentials", "VacationRefused", "vacation_available", "vacation_get", "vacation_set",
 ]

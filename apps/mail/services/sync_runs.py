@@ -40,6 +40,9 @@ from apps.core.errors import (
 from apps.core.locks import redis_client, shared_lock
 from apps.core.queue import task_enqueue
 
+from ..imap.errors import ImapCommandError
+from ..imap.quota import Quota, quota_get
+from ..imap.session import ImapSession
 from ..models import Folder, Mailbox
 from ..sync import IndexWriterFailed, SyncReport, mailbox_index_sync
 from .access import MailAccess, mail_access_for_session_key, mailbox_session
@@ -87,6 +90,7 @@ def _sync_recorded(*, access: MailAccess, only: Sequence[str] | None,
                                         initial_limit=initial_limit,
                                         keep_watching=access.pool_key is not None)
             report.round_trips = session.round_trips.count - start
+            quota = _quota_read(session) if only is None else None
     except MailServerUnavailable as exc:
         _sync_failed(mailbox, Mailbox.SyncError.SERVER, exc.detail)
         raise
@@ -117,8 +121,19 @@ def _sync_recorded(*, access: MailAccess, only: Sequence[str] | None,
         raise
     Mailbox.objects.filter(pk=mailbox.pk).update(
         sync_running_since=None, last_sync_at=timezone.now(), sync_failures=0,
-        last_sync_error="", last_sync_error_kind="", next_sync_after=None)
+        last_sync_error="", last_sync_error_kind="", next_sync_after=None,
+        **({"quota_used_kb": quota.used_kb, "quota_limit_kb": quota.limit_kb} if quota else {}))
     return report
+
+
+def _quota_read(session: ImapSession) -> Quota | None:
+    """The storage quota, for the folder pane: one command at a full sync; a server that
+    answers it badly costs the pane its gauge, never the sync."""
+    try:
+        return quota_get(session)
+    except ImapCommandError as exc:
+        logger.info("quota not read: %s", exc)
+        return None
 
 
 def _sync_failed(mailbox: Mailbox, kind: str, detail: str) -> None:

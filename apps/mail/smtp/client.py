@@ -9,7 +9,7 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from apps.mail.imap.client import AuthMode, ImapCredentials, tls_context
+from apps.mail.imap.client import AuthMode, ImapCredentials, sasl_initial_response, tls_context
 
 
 class SmtpError(Exception):
@@ -79,14 +79,8 @@ def smtp_submit(endpoint: SmtpEndpoint, credentials: ImapCredentials, sender: st
 
 
 def _authenticate(smtp: smtplib.SMTP, credentials: ImapCredentials) -> None:
-    user, secret = credentials.username, credentials.secret
-    if credentials.mode is AuthMode.XOAUTH2:
-        smtp.auth("XOAUTH2", lambda challenge=None: "" if challenge else
-                  f"user={user}\x01auth=Bearer {secret}\x01\x01", initial_response_ok=True)
-    elif credentials.mode is AuthMode.OAUTHBEARER:
-        smtp.auth("OAUTHBEARER", lambda challenge=None: "" if challenge else
-                  f"n,a={user},\x01auth=Bearer {secret}\x01\x01", initial_response_ok=True)
-    elif credentials.mode is AuthMode.EXTERNAL:
-        smtp.auth("EXTERNAL", lambda challenge=None: "", initial_response_ok=True)
-    else:
-        smtp.login(user, secret)
+    if credentials.mode is AuthMode.PLAIN:
+        smtp.login(credentials.username, credentials.secret)
+        return
+    mechanism, initial = sasl_initial_response(credentials)
+    smtp.auth(mechanism, lambda challenge=None: "" if challenge else initial, initial_response_ok=True)
