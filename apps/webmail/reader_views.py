@@ -43,7 +43,7 @@ IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 PREVIEW_TYPES = IMAGE_TYPES | {"application/pdf"}
 BODY_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:{extra}; "
             "font-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'; "
-            "sandbox allow-popups allow-popups-to-escape-sandbox")
+            "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox")
 RAW_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
                "Cache-Control": "private, no-store"}
 

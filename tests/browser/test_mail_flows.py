@@ -308,3 +308,28 @@ def test_mail_delivered_by_smtp_appears_in_the_open_list_without_reload(
     # The row is a row like the others: it opens the message.
     row.get_by_role("link", name=subject).click()
     expect(page.get_by_role("heading", name=subject)).to_be_visible()
+
+
+def test_the_body_frame_takes_its_contents_height(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None,
+                                                  tag: str) -> None:
+    """Issue 16: a two-line message leaves no empty box, a long one scrolls with the page
+    (not inside the frame); the frame still runs no script."""
+    deliver(f"Court {tag}", body="Bonjour,\nà demain.\n", minutes_ago=1)
+    deliver(f"Long {tag}", body="".join(f"Ligne {n} du compte rendu.\n" for n in range(300)))
+    sign_in(page, site)
+    page.get_by_role("link", name=f"Court {tag}").click()
+    frame = page.locator("iframe.message-body")
+    expect(frame).to_have_class(re.compile(r"\bsized\b"))
+    inner = page.frame_locator("iframe.message-body")
+    expect(inner.get_by_text("à demain.")).to_be_visible()
+    short = frame.bounding_box()
+    assert short is not None and short["height"] < 250, short
+    page.go_back()
+    page.get_by_role("link", name=f"Long {tag}").click()
+    expect(page.frame_locator("iframe.message-body").get_by_text("Ligne 299 du compte rendu.")).to_be_attached()
+    expect(frame).to_have_class(re.compile(r"\bsized\b"))
+    tall = frame.bounding_box()
+    assert tall is not None and tall["height"] > 3000, tall
+    # Nothing left to scroll inside the frame: the page scrolls instead.
+    assert frame.evaluate("f => f.contentDocument.documentElement.scrollHeight <= f.clientHeight + 2")
+    expect(frame).not_to_have_attribute("sandbox", re.compile("allow-scripts"))  # still no script
