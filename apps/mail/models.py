@@ -61,6 +61,8 @@ class Mailbox(models.Model):
     vacation_enabled = models.BooleanField(_("out-of-office reply"), default=False)
     vacation_start = models.DateField(null=True, blank=True)
     vacation_end = models.DateField(null=True, blank=True)
+    # Messages whose text the body index does not hold yet (a new mailbox: all of them).
+    bodies_indexing = models.BooleanField(default=True)
 
     class Meta:
         verbose_name = _("mailbox")

@@ -12,11 +12,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower, NullIf
 
 from apps.accounts.models import User
 from apps.core.errors import NoMailbox
 
+from .bodyindex import body_match_sql, search_words
 from .imap import (
     AuthMode,
     ImapCredentials,
@@ -215,10 +217,11 @@ def mailbox_imap_credentials(*, mailbox: Mailbox, access_token: str | None) -> I
 def message_search(*, mailbox: Mailbox, query: str = "", has_attachment: bool = False,
                    patient: bool = False, date_from: dt.date | None = None,
                    date_to: dt.date | None = None, extra_uids: dict[int, list[int]] | None = None,
-                   limit: int = PAGE_SIZE) -> list[MessageSummary]:
+                   bodies: bool = False, limit: int = PAGE_SIZE) -> list[MessageSummary]:
     """Search the index of every folder of the mailbox: each word must appear in the
-    subject, the sender or the recipients. ``extra_uids`` ({folder id: uids}) adds the
-    body matches the IMAP server found, so both land on one result page, newest first."""
+    subject, the sender or the recipients, or (``bodies``) each word must begin a word of
+    the message's text in the local body index. ``extra_uids`` ({folder id: uids}) adds the
+    body matches the IMAP server found, so all land on one result page, newest first."""
     query_set = MessageSummary.objects.filter(folder__mailbox=mailbox).select_related("folder")
     words = [w for w in query.split() if w][:8]
     matched = Q()
@@ -226,6 +229,10 @@ def message_search(*, mailbox: Mailbox, query: str = "", has_attachment: bool = 
         matched &= (Q(subject__icontains=word) | Q(sender_name__icontains=word)
                     | Q(sender_address__icontains=word) | Q(recipients__icontains=word)
                     | Q(to_display__icontains=word))
+    body_words = [w for w in search_words(query) if len(w) >= 2]
+    if bodies and body_words:
+        # Fixed SQL with bound parameters; the words are letters and digits only.
+        matched |= Q(id__in=RawSQL(*body_match_sql(mailbox_id=mailbox.pk, words=body_words)))  # noqa: S611
     if extra_uids:
         body = Q()
         for folder_id, uids in extra_uids.items():

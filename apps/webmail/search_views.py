@@ -1,9 +1,11 @@
-"""Search: instant on the local index; the message bodies, on request, by the server."""
+"""Search: instant on the local index (headers, and bodies once indexed), as one types;
+the operator's server on request, for what the body index does not hold yet."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -32,12 +34,12 @@ def search(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     filters = {"has_attachment": has_attachment, "patient": patient}
     extra = message_body_search(access=request_mail_access(request, mailbox), query=query) \
         if query and in_bodies else {}
-    searched = bool(query or has_attachment or patient or date_from or date_to)
+    searched = bool(len(query) >= 2 or has_attachment or patient or date_from or date_to)
     results = message_search(mailbox=mailbox, query=query, extra_uids=extra or {},
                              has_attachment=has_attachment, patient=patient, date_from=date_from,
-                             date_to=date_to) if searched else []
+                             date_to=date_to, bodies=settings.MSSANTE_BODY_INDEX) if searched else []
     return render(request, "webmail/search.html", {
         "mailbox": mailbox, "folders": folder_list(mailbox=mailbox), "folder": None,
         "q": query, "in_bodies": in_bodies, "filters": filters, "results": results,
-        "searched": searched, "body_error": extra is None,
+        "searched": searched, "body_error": extra is None, "body_index": settings.MSSANTE_BODY_INDEX,
         "du": request.GET.get("du", ""), "au": request.GET.get("au", "")})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import uuid
 from email.utils import format_datetime
 from typing import Any
@@ -136,8 +137,9 @@ def test_move_delete_and_search(page: Page, site: str, psc_sim: PSCSim, demo_acc
     results = page.locator("table.messages")
     expect(results.get_by_role("link", name=to_find)).to_be_visible()
     expect(results.get_by_role("link", name=to_move)).to_be_visible()  # in Archives now
-    page.get_by_label("Expéditeur, destinataire ou objet").fill(f"mot{tag}")
-    page.get_by_label("Chercher aussi dans le texte des messages (plus lent)").check()
+    # No worker runs here, so the body index is empty: the server's SEARCH finds the word.
+    page.get_by_label("Expéditeur, destinataire, objet ou texte").fill(f"mot{tag}")
+    page.get_by_label("Demander aussi au serveur (messages pas encore indexés, plus lent)").check()
     page.get_by_role("button", name="Rechercher", exact=True).click()
     expect(page.locator("table.messages").get_by_role("link", name=to_find)).to_be_visible()
     expect(page.locator("table.messages tbody tr")).to_have_count(1)  # the word is in one text
@@ -333,3 +335,30 @@ def test_the_body_frame_takes_its_contents_height(page: Page, site: str, psc_sim
     # Nothing left to scroll inside the frame: the page scrolls instead.
     assert frame.evaluate("f => f.contentDocument.documentElement.scrollHeight <= f.clientHeight + 2")
     expect(frame).not_to_have_attribute("sandbox", re.compile("allow-scripts"))  # still no script
+
+
+def test_search_as_you_type_finds_a_word_of_the_text_from_the_local_index(
+        page: Page, site: str, psc_sim: PSCSim, demo_accounts: None, celery_worker: Any, tag: str) -> None:
+    """Issue 16: the worker indexes the bodies after its sync; typing in the search box
+    shows the message whose text holds the word (accents ignored), without pressing Enter."""
+    from apps.mail.bodyindex import bodies_pending
+    from apps.mail.models import Folder
+
+    subject = f"Compte rendu opératoire {tag}"
+    deliver(subject, body=f"Intervention sans complication ; cicatrisation{tag} à surveiller.\n")
+    sign_in(page, site)  # the sign-in asks a worker for a sync, then for the body index
+    inbox = Folder.objects.get(mailbox__address=SOPHIE, role="inbox")
+    deadline = time.monotonic() + 30
+    while bodies_pending(folder_id=inbox.pk, limit=1) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert bodies_pending(folder_id=inbox.pk, limit=1) == []
+    page.get_by_label("Rechercher dans la boîte").fill(tag[:4])
+    page.get_by_label("Rechercher dans la boîte").press("Enter")
+    expect(page.get_by_role("heading", name="Rechercher dans la boîte")).to_be_visible()
+    page.evaluate("window.sameDocument = true")
+    box = page.get_by_label("Expéditeur, destinataire, objet ou texte")
+    box.fill("")
+    box.press_sequentially(f"CICATRISATION{tag}"[:16], delay=30)  # a word's beginning, capitals
+    expect(page.locator("#results").get_by_role("link", name=subject)).to_be_visible()
+    assert page.evaluate("window.sameDocument === true")  # no page load: htmx replaced the results
+    expect(page).to_have_url(re.compile("q=CICATRISATION"))  # the address follows, for back and reload

@@ -12,6 +12,7 @@ from .access import (
     mailbox_session_open,
     with_credentials,
 )
+from .body_indexing import mailbox_bodies_index, mailbox_bodies_index_in_worker
 from .building import OutgoingFile, message_build
 from .drafts import draft_discard, draft_save
 from .folders import folder_create, folder_delete, folder_empty, folder_rename
@@ -58,5 +59,6 @@ __all__ = [
     "message_reports",
     "OUTBOX_SEND_HARD_LIMIT", "OUTBOX_SEND_SOFT_LIMIT", "outbox_due", "outbox_enqueue",
     "outbox_process", "outbox_retry",
-    "with_credentials", "VacationRefused", "vacation_available", "vacation_get", "vacation_set",
+    "with_credentials", "mailbox_bodies_index", "mailbox_bodies_index_in_worker",
+    "VacationRefused", "vacation_available", "vacation_get", "vacation_set",
 ]

@@ -21,7 +21,6 @@ logger = logging.getLogger(__name__)
 
 FLAG_COLUMNS = {"seen": b"\\Seen", "flagged": b"\\Flagged", "answered": b"\\Answered"}
 RAW_CACHE_MAX = 2 * 1024 * 1024  # shared by every process in Redis up to this size
-BODY_SEARCH_ROLES = (Folder.Role.INBOX, Folder.Role.SENT, Folder.Role.ARCHIVE)
 
 
 def folder_counts_refresh(*, folder: Folder) -> None:
@@ -127,13 +126,13 @@ def message_raw_get(*, access: MailAccess, folder: Folder, uid: int) -> bytes:
 
 
 def message_body_search(*, access: MailAccess, query: str) -> dict[int, list[int]] | None:
-    """The server's SEARCH TEXT over the INBOX, Sent and Archives (the index holds no
-    bodies): {folder id: matching uids}, or None when the server could not answer (the
-    page then says the body search failed and shows what the index found)."""
+    """The server's SEARCH TEXT over every folder (for messages the local body index does
+    not hold yet, or all of them when it is off): {folder id: matching uids}, or None when
+    the server could not answer (the page then says so and shows what the index found)."""
     found: dict[int, list[int]] = {}
     try:
         with mailbox_session(access=access) as session:
-            for folder in Folder.objects.filter(mailbox=access.mailbox, role__in=BODY_SEARCH_ROLES):
+            for folder in Folder.objects.filter(mailbox=access.mailbox):
                 found[folder.pk] = session.search_text(folder.name, query)
     except (ApplicationError, ImapError) as exc:
         logger.warning("body search failed for %s: %s", access.mailbox.address, exc)

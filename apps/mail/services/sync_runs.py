@@ -46,6 +46,7 @@ from ..imap.session import ImapSession
 from ..models import Folder, Mailbox
 from ..sync import IndexWriterFailed, SyncReport, mailbox_index_sync
 from .access import MailAccess, mail_access_for_session_key, mailbox_session
+from .body_indexing import mailbox_bodies_index_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +176,8 @@ def mailbox_sync_in_worker(*, mailbox_id: int, session_key: str | None = None,
     if mailbox.auth_mode == Mailbox.AuthMode.PSC_XOAUTH2 and not session_key:
         return "no-session"
     try:
-        mailbox_sync(access=mail_access_for_session_key(mailbox=mailbox, session_key=session_key), only=only)
+        report = mailbox_sync(access=mail_access_for_session_key(mailbox=mailbox, session_key=session_key),
+                              only=only)
     except SyncInProgress:
         return "skipped"
     except SessionExpired:
@@ -186,6 +188,8 @@ def mailbox_sync_in_worker(*, mailbox_id: int, session_key: str | None = None,
         return "auth-refused"
     except IndexUnavailable:  # logged and recorded; beat tries again after the backoff
         return "index-failed"
+    if mailbox.bodies_indexing or any(f.added for f in report.folders):
+        mailbox_bodies_index_enqueue(mailbox=mailbox, session_key=session_key)
     return "done"
 
 

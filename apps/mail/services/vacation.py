@@ -4,9 +4,11 @@ dates, for the folder pane; the server's script is what is read when the page op
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from apps.core.errors import MailAuthError, MailServerUnavailable
@@ -60,6 +62,14 @@ def _session(access: MailAccess) -> SieveSession:
         raise MailServerUnavailable(str(exc)) from exc
 
 
+def _utc_offset(day: dt.date | None) -> str:
+    """The site's time zone's offset at noon on ``day`` ("+0100", "+0200" in summer)."""
+    if day is None:
+        return ""
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=timezone.get_current_timezone())
+    return noon.strftime("%z")
+
+
 def vacation_get(*, access: MailAccess) -> Vacation | None:
     """The reply as set on the server (None when off or set by other means)."""
     session = _session(access)
@@ -93,7 +103,8 @@ def vacation_set(*, access: MailAccess, vacation: Vacation | None) -> None:
             addresses = tuple(dict.fromkeys([mailbox.address.lower(), *vacation.addresses]))
             script = vacation_script(Vacation(
                 subject=vacation.subject, text=vacation.text, start=vacation.start, end=vacation.end,
-                days=vacation.days, addresses=addresses, includes=theirs))
+                days=vacation.days, addresses=addresses, includes=theirs,
+                start_zone=_utc_offset(vacation.start), end_zone=_utc_offset(vacation.end)))
             session.script_put(SCRIPT_NAME, script)
             session.script_activate(SCRIPT_NAME)
     except SieveError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import asdict, dataclass
 
 from .client import sieve_quote
@@ -20,6 +21,7 @@ MARKER = "# mssante-web vacation "
 MAX_SUBJECT = 200
 MAX_TEXT = 4000
 DAYS = range(1, 31)
+_ZONE = re.compile(r"[+-]\d{4}")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,11 @@ class Vacation:
     days: int = 7  # one reply per sender per this many days (RFC 5230 :days)
     addresses: tuple[str, ...] = ()  # the mailbox's addresses: replies only to mail sent to them
     includes: str = ""  # the user's own active script, run first and given back when off
+    # UTC offsets ("+0100") of the user's time zone on the first and last day: the server
+    # compares dates in its own zone otherwise, and a reply set at 00:30 in Paris for
+    # "today" would not start before the server's midnight.
+    start_zone: str = ""
+    end_zone: str = ""
 
     def active_on(self, day: dt.date) -> bool:
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
@@ -45,10 +52,11 @@ def vacation_script(vacation: Vacation) -> str:
     header = MARKER + json.dumps(settings, ensure_ascii=True)
     required = ["vacation"]
     tests = []
-    if vacation.start:
-        tests.append(f'currentdate :value "ge" "date" {sieve_quote(vacation.start.isoformat())}')
-    if vacation.end:
-        tests.append(f'currentdate :value "le" "date" {sieve_quote(vacation.end.isoformat())}')
+    bounds = ((vacation.start, vacation.start_zone, "ge"), (vacation.end, vacation.end_zone, "le"))
+    for day, zone, relation in bounds:
+        if day:
+            zoned = f":zone {sieve_quote(zone)} " if _ZONE.fullmatch(zone) else ""
+            tests.append(f'currentdate {zoned}:value "{relation}" "date" {sieve_quote(day.isoformat())}')
     if tests:
         required += ["date", "relational"]
     if vacation.includes:
@@ -79,6 +87,7 @@ def vacation_from_script(script: str) -> Vacation | None:
             start=dt.date.fromisoformat(data["start"]) if data.get("start") else None,
             end=dt.date.fromisoformat(data["end"]) if data.get("end") else None,
             days=int(data.get("days", 7)), addresses=tuple(str(a) for a in data.get("addresses", [])),
-            includes=str(data.get("includes", "")))
+            includes=str(data.get("includes", "")), start_zone=str(data.get("start_zone", "")),
+            end_zone=str(data.get("end_zone", "")))
     except (ValueError, KeyError, TypeError):
         return None

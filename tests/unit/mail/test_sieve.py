@@ -21,14 +21,16 @@ from apps.mail.sieve import (
 def test_the_script_reads_back_and_quotes_what_the_user_typed() -> None:
     typed = Vacation(subject='Absent "jusqu\'au" 3\\12', text='Ligne 1\n"citation" \\ fin\n}; stop;',
                      start=dt.date(2026, 12, 1), end=dt.date(2026, 12, 15), days=3,
-                     addresses=("dr@x.mssante.fr",), includes="mes-filtres")
+                     addresses=("dr@x.mssante.fr",), includes="mes-filtres", start_zone="+0100",
+                     end_zone="+0200\"; stop")
     script = vacation_script(typed)
     assert vacation_from_script(script) == typed
     assert 'require ["vacation", "date", "relational", "include"];' in script
     assert 'include :personal "mes-filtres";' in script
     assert ':subject "Absent \\"jusqu\'au\\" 3\\\\12"' in script  # no way out of the string
     assert '"Ligne 1\n\\"citation\\" \\\\ fin\n}; stop;";' in script
-    assert 'currentdate :value "ge" "date" "2026-12-01"' in script and ":days 3 " in script
+    assert 'currentdate :zone "+0100" :value "ge" "date" "2026-12-01"' in script and ":days 3 " in script
+    assert 'currentdate :value "le" "date" "2026-12-15"' in script  # a zone not ±hhmm is left out
 
 
 def test_no_dates_no_condition_and_foreign_scripts_are_not_ours() -> None:

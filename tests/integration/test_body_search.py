@@ -1,0 +1,102 @@
+"""The local body index (issue 16): the worker indexes the first 64 KB of each message's
+text (plain, or the HTML's text without markup or style) in every folder; the search finds
+a word of the text, accents and case ignored, as a prefix, only in the user's mailbox;
+an expunged message leaves the index; the server's SEARCH covers every folder."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from apps.mail import services
+from apps.mail.bodyindex import bodies_pending, search_words
+from apps.mail.models import Folder, Mailbox, MessageSummary
+from apps.mail.selectors import message_search
+from tests.conftest import PSCSim, django_signin
+from tests.integration.mail_server import SYNCHRO, append, reset_mailbox, synchro_inbox
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+HTML = ("<html><head><style>.cachee { color: red }</style><title>titre-invisible</title></head><body>"
+        "<p>Compte rendu d'<b>échographie</b> abdominale</p><script>motscript()</script></body></html>")
+
+
+@pytest.fixture
+def indexed(psc_sim: PSCSim, demo_accounts: None) -> Mailbox:
+    reset_mailbox(SYNCHRO)
+    append(SYNCHRO, subject="Texte brut", body="Le patient présente une fièvre persistante.\n")
+    append(SYNCHRO, folder="Archive", subject="Classé", body="Ordonnance de kinésithérapie.\n")
+    long_tail = "début " + "remplissage " * 7000 + "motlointain"  # ~84 KB: past the 64 KB kept
+    append(SYNCHRO, subject="Long", body=long_tail)
+    box, _ = synchro_inbox()
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
+    return box
+
+
+def test_bodies_are_indexed_and_found(indexed: Mailbox, client: Client) -> None:
+    box = indexed
+    # An HTML message, appended raw as a sender's client writes it.
+    from tests.conftest import imap_plain
+
+    raw = (f"From: a@medecin.mssante.test\r\nTo: {SYNCHRO}\r\nSubject: Vraie page HTML\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + HTML).encode()
+    imap = imap_plain(SYNCHRO)
+    imap.append("INBOX", raw)
+    imap.logout()
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
+    done, left = services.mailbox_bodies_index(access=services.MailAccess(mailbox=box))
+    assert done == MessageSummary.objects.filter(folder__mailbox=box).count() and not left
+    box.refresh_from_db()
+    assert box.bodies_indexing is False
+    assert all(bodies_pending(folder_id=f.pk, limit=10) == [] for f in Folder.objects.filter(mailbox=box))
+
+    def found(query: str) -> list[str]:
+        return sorted(m.subject for m in message_search(mailbox=box, query=query, bodies=True))
+
+    assert found("fievre") == ["Texte brut"]  # accents ignored
+    assert found("FIÈVRE persist") == ["Texte brut"]  # case, and a word's beginning
+    assert found("kinésithérapie") == ["Classé"]  # every folder, not only the INBOX
+    assert found("echographie abdominale") == ["Vraie page HTML"]  # the HTML's text
+    assert found("cachee") == [] and found("motscript") == [] and found("titre") == []  # no style, script, head
+    assert found("début") == ["Long"] and found("motlointain") == []  # the first 64 KB only
+    assert found("fièvre kinésithérapie") == []  # every word in one message
+    assert found("Texte") == ["Texte brut"]  # headers as before
+    # Only the user's mailbox: the same words in another mailbox's index are not seen.
+    other = Mailbox.objects.exclude(pk=box.pk).first()
+    assert other is not None
+    assert message_search(mailbox=other, query="fievre", bodies=True) == []
+    # Expunged on the server: the summary and its indexed text go.
+    target = MessageSummary.objects.get(folder__mailbox=box, subject="Texte brut")
+    services.message_expunge(access=services.MailAccess(mailbox=box), folder=target.folder, uids=[target.uid])
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
+    assert found("fievre") == []
+    with connection.cursor() as cursor:
+        key = "summary_id" if connection.vendor == "postgresql" else "rowid"
+        cursor.execute(f"SELECT COUNT(*) FROM mail_bodyindex WHERE {key} = %s", [target.pk])  # noqa: S608
+        assert cursor.fetchone()[0] == 0
+    # The page: one box for headers and text.
+    django_signin(client, "gp")
+    page = client.get(f"/bal/{box.pk}/recherche/", {"q": "kiné"}).content.decode()
+    assert "Classé" in page and "Expéditeur, destinataire, objet ou texte" in page
+
+
+def test_search_words_cannot_inject_engine_syntax() -> None:
+    assert search_words('a" OR body:* NEAR(x) -- é\'t\u00e9') == ["a", "OR", "body", "NEAR", "x", "é", "t\u00e9"]
+    assert len(search_words("mot " * 50)) == 8
+
+
+def test_the_worker_indexes_after_its_sync(indexed: Mailbox) -> None:
+    """A worker's sync asks for the indexing run (the mailbox starts as not indexed)."""
+    from apps.mail.services import sync_runs
+
+    asked: list[str] = []
+    box = indexed
+    Mailbox.objects.filter(pk=box.pk).update(bodies_indexing=True)
+    original = sync_runs.mailbox_bodies_index_enqueue
+    sync_runs.mailbox_bodies_index_enqueue = lambda *, mailbox, session_key: asked.append(mailbox.address)  # type: ignore[assignment]
+    try:
+        assert services.mailbox_sync_in_worker(mailbox_id=box.pk) == "done"
+    finally:
+        sync_runs.mailbox_bodies_index_enqueue = original
+    assert asked == [SYNCHRO]
