@@ -30,6 +30,49 @@ SUBJECTS = ["Compte rendu de consultation", "Sortie d'hospitalisation", "Résult
             "Transmission infirmière", "Lettre de liaison", "Bilan gériatrique",
             "Demande de prise en charge", "Certificat médical", "Suivi post-opératoire"]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# Realistic bodies (bench/web.py's body search): French clinical prose, 2-30 KB.
+VOCABULARY = (
+    "patient patiente consultation examen clinique antécédents traitement posologie ordonnance "
+    "biologie hémoglobine créatinine glycémie kaliémie natrémie bilan hépatique rénal cardiaque "
+    "tension artérielle fréquence saturation oxygène dyspnée douleur thoracique abdominale fièvre "
+    "toux asthénie amaigrissement vomissements diarrhée constipation céphalées vertiges chute "
+    "hospitalisation service urgences médecine interne gériatrie cardiologie pneumologie "
+    "néphrologie chirurgie orthopédique rééducation kinésithérapie infirmier infirmière soins "
+    "pansement plaie cicatrisation escarre anticoagulant antibiotique amoxicilline paracétamol "
+    "insuline metformine diurétique bêtabloquant statine allergie pénicilline vaccination "
+    "radiographie scanner échographie IRM électrocardiogramme prise en charge retour domicile "
+    "suivi rendez-vous semaine mois contrôle surveillance famille aidant EHPAD autonomie "
+    "nutrition poids appétit sommeil humeur anxiété troubles cognitifs mémoire orientation "
+    "le la les un une des du de et à au aux pour avec sans sur dans par chez est sont a ont "
+    "été sera il elle nous vous qui que dont mais donc ainsi également cependant toutefois "
+    "bien cordialement confraternellement merci docteur madame monsieur cher chère collègue").split()
+
+
+def _paragraphs(rng: random.Random, count: int = 400) -> list[str]:
+    out = []
+    for _ in range(count):
+        sentences = []
+        for _ in range(rng.randint(3, 7)):
+            words = rng.choices(VOCABULARY, k=rng.randint(8, 20))
+            sentences.append(" ".join(words).capitalize() + ".")
+        out.append(" ".join(sentences))
+    return out
+
+
+def realistic_text(rng: random.Random, number: int, pool: list[str]) -> bytes:
+    """2 to 30 KB of French clinical prose, with "dossier<number>" (one message each) and,
+    in one message in a thousand, "zygomatique" (a rare word for the search bench)."""
+    target = rng.randint(2_000, 30_000)
+    parts = ["Bonjour,", f"Concernant le dossier{number} :"]
+    size = 40
+    while size < target:
+        paragraph = rng.choice(pool)
+        parts.append(paragraph)
+        size += len(paragraph) + 4
+    if number % 1000 == 7:
+        parts.append("Fracture zygomatique à revoir en consultation.")
+    parts.append("Bien cordialement.")
+    return "\r\n\r\n".join(parts).encode()
 
 
 def _address(rng: random.Random) -> tuple[str, str]:
@@ -38,7 +81,8 @@ def _address(rng: random.Random) -> tuple[str, str]:
     return f"{first} {last.upper()}", f"{local}@{rng.choice(DOMAINS)}"
 
 
-def message_bytes(rng: random.Random, number: int, when: dt.datetime) -> bytes:
+def message_bytes(rng: random.Random, number: int, when: dt.datetime,
+                  pool: list[str] | None = None) -> bytes:
     name, address = _address(rng)
     to_name, to_address = _address(rng)
     subject = f"{rng.choice(SUBJECTS)} – patient n° {rng.randint(1000, 9999)}"
@@ -56,8 +100,9 @@ def message_bytes(rng: random.Random, number: int, when: dt.datetime) -> bytes:
     if number % 5 == 0 and number > 0:
         headers.append(f"In-Reply-To: <bench-{number - 1}@mssante-web.bench>")
         headers.append(f"References: <bench-{number - 1}@mssante-web.bench>")
-    text = ("Bonjour,\r\n\r\nVeuillez trouver les éléments concernant le patient.\r\n"
-            "Bien cordialement.\r\n").encode()
+    text = realistic_text(rng, number, pool) if pool else (
+        "Bonjour,\r\n\r\nVeuillez trouver les éléments concernant le patient.\r\n"
+        "Bien cordialement.\r\n").encode()
     kind = number % 10
     if kind in (3, 7):
         boundary = f"b{number}"
@@ -77,8 +122,9 @@ def message_bytes(rng: random.Random, number: int, when: dt.datetime) -> bytes:
     return "\r\n".join(headers).encode() + b"\r\n\r\n" + body
 
 
-def fill(profile: str, address: str, count: int, seed: int = 1) -> Path:
-    """Replace the mailbox's INBOX with ``count`` messages (about a third unread)."""
+def fill(profile: str, address: str, count: int, seed: int = 1, realistic: bool = False) -> Path:
+    """Replace the mailbox's INBOX with ``count`` messages (about a third unread); with
+    ``realistic`` bodies of 2-30 KB instead of three lines."""
     local, domain = address.split("@")
     home = stack.state_dir(profile) / "mail" / domain / local
     if home.exists():
@@ -87,11 +133,12 @@ def fill(profile: str, address: str, count: int, seed: int = 1) -> Path:
     for sub in ("cur", "new", "tmp"):
         (home / "Maildir" / sub).mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
+    pool = _paragraphs(random.Random(seed + 1)) if realistic else None
     start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     now = time.time()
     for number in range(count):
         when = start + dt.timedelta(minutes=7 * number)
-        data = message_bytes(rng, number, when)
+        data = message_bytes(rng, number, when, pool)
         flags = "S" if rng.random() < 0.66 else ""
         if rng.random() < 0.05:
             flags = "F" + flags

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, Lower, NullIf
+from django.db.models.functions import Lower
 
 from apps.accounts.models import User
 from apps.core.errors import NoMailbox
@@ -24,7 +24,7 @@ from .imap import (
     ImapCredentials,
     ImapEndpoint,
 )
-from .models import Folder, Mailbox, MessageSummary
+from .models import SENDER_SORT_KEY, Folder, Mailbox, MessageSummary
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +67,7 @@ LIST_FILTERS = {
 LIST_SORTS: dict[str, tuple[tuple[Any, ...], bool]] = {
     "date": (("-date", "-uid"), True),
     "ancien": (("date", "uid"), True),
-    "expediteur": ((Lower(Coalesce(NullIf("sender_name", Value("")), "sender_address")).asc(),
-                    "-date", "-uid"), False),
+    "expediteur": ((SENDER_SORT_KEY.asc(), "-date", "-uid"), False),
     "objet": ((Lower("subject").asc(), "-date", "-uid"), False),
 }
 MAX_OFFSET = 10_000  # name sorts: beyond 200 pages, search is the better tool
