@@ -31,7 +31,7 @@ SUBJECTS = ["Compte rendu de consultation", "Sortie d'hospitalisation", "Résult
             "Demande de prise en charge", "Certificat médical", "Suivi post-opératoire"]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # Realistic bodies (bench/web.py's body search): French clinical prose, 2-30 KB.
-VOCABULARY = (
+VOCABULARY = (  # noqa: SIM905 - a paragraph of words reads better than 150 strings
     "patient patiente consultation examen clinique antécédents traitement posologie ordonnance "
     "biologie hémoglobine créatinine glycémie kaliémie natrémie bilan hépatique rénal cardiaque "
     "tension artérielle fréquence saturation oxygène dyspnée douleur thoracique abdominale fièvre "

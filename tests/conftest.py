@@ -52,9 +52,11 @@ def _no_pooled_imap_sessions_left() -> Iterator[None]:
     if django.apps.apps.ready:
         from apps.mail.services import POOL
         from apps.mail.services.message_cache import MESSAGES
+        from apps.trust.services import WHITELIST_LOCAL
 
         POOL.clear()
         MESSAGES.clear()  # keys repeat across tests' databases
+        WHITELIST_LOCAL.clear()  # so does the whitelist, imported or not by each test
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -19,7 +21,7 @@ from apps.core.identifiers import ins_valid
 
 from .annuaire import search_key
 from .models import DirectoryEntry, WhitelistDomain, WhitelistImport
-from .services import WHITELIST_CACHE_KEY
+from .services import WHITELIST_CACHE_KEY, WHITELIST_LOCAL
 from .whitelist import normalize_domain
 
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
@@ -82,16 +84,31 @@ class RecipientVerdict:
 def whitelist_names() -> frozenset[str]:
     """Every trusted domain: the imported list plus MSSANTE_EXTRA_TRUSTED_DOMAINS (test
     domains of a development stack). Cached until the next import."""
-    extra = {d for d in (normalize_domain(x) for x in settings.MSSANTE_EXTRA_TRUSTED_DOMAINS) if d}
-    return _imported_names() | extra
+    return _imported_names() | _extra_names(tuple(settings.MSSANTE_EXTRA_TRUSTED_DOMAINS))
+
+
+@functools.lru_cache(maxsize=8)
+def _extra_names(domains: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(d for d in (normalize_domain(x) for x in domains) if d)
+
+
+LOCAL_SECONDS = 30.0  # an import in another process reaches this one within this time
 
 
 def _imported_names() -> frozenset[str]:
+    """The imported domains: from this process's copy (every page asks; the list changes
+    once a day), else the shared cache, else the database."""
+    held = WHITELIST_LOCAL.get(WHITELIST_CACHE_KEY)
+    if held is not None and held[0] > time.monotonic():
+        return held[1]
     names = cache.get(WHITELIST_CACHE_KEY)
     if names is None:
         names = frozenset(WhitelistDomain.objects.values_list("name", flat=True).distinct())
         cache.set(WHITELIST_CACHE_KEY, names, 3600)
-    return frozenset(names)
+    names = frozenset(names)
+    if names:  # an empty list (not imported yet) is asked again at each page
+        WHITELIST_LOCAL[WHITELIST_CACHE_KEY] = (time.monotonic() + LOCAL_SECONDS, names)
+    return names
 
 
 def recipients_check(*, addresses: list[str]) -> list[RecipientVerdict]:

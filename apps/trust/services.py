@@ -22,6 +22,8 @@ from .whitelist import Whitelist, WhitelistError, whitelist_parse
 
 logger = logging.getLogger(__name__)
 WHITELIST_CACHE_KEY = "trust:whitelist:names"
+# The names as this process holds them (selectors._imported_names), emptied at an import.
+WHITELIST_LOCAL: dict[str, tuple[float, frozenset[str]]] = {}
 
 
 def whitelist_import(*, data: bytes, source: str, expected_sha256: str | None = None) -> Whitelist:
@@ -43,6 +45,7 @@ def whitelist_import(*, data: bytes, source: str, expected_sha256: str | None = 
             source=source[:500], ok=True, entries=len(parsed.domains), domains=len(parsed.names),
             sha256=parsed.sha256, generated_at=parsed.generated_at, repaired=parsed.repaired)
     cache.delete(WHITELIST_CACHE_KEY)
+    WHITELIST_LOCAL.clear()
     if parsed.repaired:
         logger.warning("whitelist from %s lacked its closing root tag; accepted", source)
     logger.info("whitelist imported from %s: %d entries, %d domains", source,

@@ -64,24 +64,29 @@ def _urls(mailbox: Mailbox, folder: Folder, uid: int) -> dict[str, str]:
 @mail_errors
 def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> HttpResponse:
     mailbox = request_mailbox(request, mailbox_id)
-    folder, access = request_folder(mailbox, folder_id), request_mail_access(request, mailbox)
+    folders = folder_list(mailbox=mailbox)  # the pane's, and the open one among them
+    folder = next((f for f in folders if f.pk == folder_id), None) or request_folder(mailbox, folder_id)
+    access = request_mail_access(request, mailbox)
     summary = _summary(folder, uid)
     parsed = message_parsed_get(access=access, folder=folder, uid=uid)
     if not summary.seen:
         message_flag_set(access=access, folder=folder, uids=[uid], flag="seen", value=True)
     urls = _urls(mailbox, folder, uid)
-    sender_trusted = image_sender_trusted(user=request.user, address=parsed.sender_address)  # type: ignore[arg-type]
+    remote_images = message_body_html(access=access, folder=folder, uid=uid, images=False,
+                                      cid_url=urls["cid"])[1] if parsed.html else 0
+    # Whether this sender's images are always shown matters only when there are some.
+    sender_trusted = bool(remote_images) and image_sender_trusted(
+        user=request.user, address=parsed.sender_address)  # type: ignore[arg-type]
     images = request.GET.get("images") == "1" or sender_trusted
     return render(request, "webmail/message.html", {
         "sender_trusted": sender_trusted, "images": images, "part_url": urls["part"],
-        "mailbox": mailbox, "folders": folder_list(mailbox=mailbox), "folder": folder,
+        "mailbox": mailbox, "folders": folders, "folder": folder,
         "summary": summary, "message": parsed,
         "sender_outside": sender_outside_trust(address=parsed.sender_address, folder=folder),
         "sender_entry": DirectoryEntry.objects.filter(address=parsed.sender_address).first(),
         "body_url": urls["body"] + ("?images=1" if images else ""),
         "files": [a for a in parsed.attachments if not (a.inline and a.content_id)],
-        "remote_images": message_body_html(access=access, folder=folder, uid=uid, images=False,
-                                           cid_url=urls["cid"])[1] if parsed.html else 0,
+        "remote_images": remote_images,
         "conversation": thread_messages(mailbox=mailbox, thread_key=summary.thread_key)
         if summary.thread_key else [],
         "receipt_asker": receipt_requested(mailbox=mailbox, folder=folder, summary=summary, parsed=parsed),

@@ -105,9 +105,10 @@ def test_search_ranks_ids_then_names_and_ignores_accents(tmp_path: Path) -> None
 def test_without_any_list_recipients_are_unverified_not_outside(client: object) -> None:
     from django.core.cache import cache
 
-    from apps.trust.services import WHITELIST_CACHE_KEY
+    from apps.trust.services import WHITELIST_CACHE_KEY, WHITELIST_LOCAL
 
     cache.delete(WHITELIST_CACHE_KEY)
+    WHITELIST_LOCAL.clear()
     (verdict,) = recipients_check(addresses=["claire.martin@chu-exemple.mssante.fr"])
     assert verdict.kind is RecipientKind.UNVERIFIED and not verdict.allowed
     assert "n'est pas disponible" in verdict.message and "pas dans l'espace" not in verdict.message

@@ -42,6 +42,9 @@ class CachedMessage:
         self._tree_failed = False
         self._parsed: ParsedMessage | None = None
         self._lock = threading.Lock()
+        # What the reader derives from the message (its sanitised body...), by cache key:
+        # a second open reads it here instead of from Redis.
+        self.derived: dict[str, object] = {}
 
     @property
     def weight(self) -> int:

@@ -46,10 +46,16 @@ def message_body_html(*, access: MailAccess, folder: Folder, uid: int, images: b
     images it blocked; remote images kept only when ``images``. ``cid_url`` is where an
     inline image is served, ``__CID__`` standing for its Content-ID."""
     key = body_cache_key(folder, uid, images)
+    local = MESSAGES.get(message_version_key(folder=folder, uid=uid))
+    if local is not None and key in local.derived:
+        return local.derived[key]  # type: ignore[return-value]
     cached = cache.get(key)
     if cached is not None:
+        if local is not None:
+            local.derived[key] = cached
         return cached  # type: ignore[no-any-return]
-    parsed = message_parsed_get(access=access, folder=folder, uid=uid)
+    loaded = message_cached_get(access=access, folder=folder, uid=uid)
+    parsed = loaded.parsed
     result = sanitize_html(parsed.html, allow_remote=images, cid_url=cid_url) if parsed.html else None
     if result is not None and not result.over_budget:
         value = (result.html, result.remote_images)
@@ -58,6 +64,7 @@ def message_body_html(*, access: MailAccess, folder: Folder, uid: int, images: b
             logger.warning("HTML of %s uid %s over the sanitising budget: its text is shown", folder, uid)
         value = (_text_instead(parsed, over_budget=result is not None), 0)
     cache.set(key, value, CLEAN_CACHE_SECONDS)
+    loaded.derived[key] = value
     return value
 
 
