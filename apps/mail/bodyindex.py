@@ -38,15 +38,21 @@ def _sqlite_match(mailbox_id: int, words: Sequence[str]) -> str:
     return f'scope : "m{mailbox_id}" AND body : ({body})'
 
 
+MAX_MATCHES = 1000  # the latest body matches a search looks at (ids grow with arrival)
+
+
 def body_match_sql(*, mailbox_id: int, words: Sequence[str]) -> tuple[str, list[object]]:
     """SQL selecting the ids of the mailbox's summaries whose body holds every word (as a
-    prefix: results as one types), with its parameters."""
+    prefix: results as one types), with its parameters: the ``MAX_MATCHES`` most recently
+    indexed. A word found in most of a 100k folder would otherwise hand the result page a
+    set of 100,000 ids to sort by date (240 ms, bench/web.py), for a page of 50."""
     if connection.vendor == "postgresql":
         tsquery = " & ".join(f"{w}:*" for w in words)
         return ("SELECT summary_id FROM mail_bodyindex WHERE mailbox_id = %s "
-                "AND document @@ to_tsquery('mssante_fr', %s)", [mailbox_id, tsquery])
-    return ("SELECT rowid FROM mail_bodyindex WHERE mail_bodyindex MATCH %s",
-            [_sqlite_match(mailbox_id, words)])
+                "AND document @@ to_tsquery('mssante_fr', %s) ORDER BY summary_id DESC LIMIT %s",
+                [mailbox_id, tsquery, MAX_MATCHES])
+    return ("SELECT rowid FROM mail_bodyindex WHERE mail_bodyindex MATCH %s ORDER BY rowid DESC LIMIT %s",
+            [_sqlite_match(mailbox_id, words), MAX_MATCHES])
 
 
 def bodies_pending(*, folder_id: int, limit: int) -> list[tuple[int, int]]:

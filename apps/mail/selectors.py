@@ -40,6 +40,17 @@ def mailbox_get_for_user(*, user: User, mailbox_id: int) -> Mailbox:
     return mailbox_list_for_user(user=user).get(pk=mailbox_id)
 
 
+def folder_get_for_user(*, user: User, mailbox_id: int, folder_id: int) -> Folder:
+    """A folder of one of the user's mailboxes, with its mailbox, in one query (the
+    message frame and the reader ask on every open); Folder.DoesNotExist otherwise."""
+    found = (Folder.objects.select_related("mailbox")
+             .filter(Q(mailbox__owner=user) | Q(mailbox__delegates=user), pk=folder_id, mailbox_id=mailbox_id)
+             .distinct().first())
+    if found is None:
+        raise Folder.DoesNotExist(f"folder {folder_id} of mailbox {mailbox_id}")
+    return found
+
+
 # The folder pane's order (the sync has its own: apps.mail.sync.SYNC_ORDER).
 FOLDER_DISPLAY_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "": 4, "junk": 5, "trash": 6}
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.http import Http404, HttpRequest
 
 from apps.mail.models import Folder, Mailbox
-from apps.mail.selectors import mailbox_get_for_user
+from apps.mail.selectors import folder_get_for_user, mailbox_get_for_user
 from apps.mail.services import MailAccess, mail_access_for_request
 
 
@@ -19,6 +19,16 @@ def request_mailbox(request: HttpRequest, mailbox_id: int) -> Mailbox:
         return mailbox_get_for_user(user=request.user, mailbox_id=mailbox_id)  # type: ignore[arg-type]
     except Mailbox.DoesNotExist:
         raise Http404("mailbox") from None
+
+
+def request_mailbox_folder(request: HttpRequest, mailbox_id: int, folder_id: int) -> tuple[Mailbox, Folder]:
+    """One of the user's mailboxes and one of its folders, in one query, else 404."""
+    try:
+        folder = folder_get_for_user(user=request.user, mailbox_id=mailbox_id,  # type: ignore[arg-type]
+                                     folder_id=folder_id)
+    except Folder.DoesNotExist:
+        raise Http404("folder") from None
+    return folder.mailbox, folder
 
 
 def request_folder(mailbox: Mailbox, folder_id: int) -> Folder:

@@ -21,7 +21,7 @@ from apps.mail.selectors import folder_list, thread_messages
 from apps.mail.services import message_flag_set, message_raw_get
 from apps.trust.models import DirectoryEntry
 
-from .access import request_folder, request_mail_access, request_mailbox
+from .access import request_folder, request_mail_access, request_mailbox, request_mailbox_folder
 from .errors import mail_errors
 from .selectors import image_sender_trusted, sender_outside_trust
 from .services import (
@@ -154,8 +154,7 @@ def _frame_error(exc: ApplicationError) -> HttpResponse:
 @login_required
 @xframe_options_sameorigin
 def message_body(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> HttpResponse:
-    mailbox = request_mailbox(request, mailbox_id)
-    folder = request_folder(mailbox, folder_id)
+    mailbox, folder = request_mailbox_folder(request, mailbox_id, folder_id)
     images = request.GET.get("images") == "1"
     try:
         body, _blocked = message_body_html(access=request_mail_access(request, mailbox), folder=folder,

@@ -84,8 +84,18 @@ def test_phone_layout(browser: Browser, site: str, psc_sim: PSCSim, demo_account
         page.screenshot(path=str(artifacts / "phone-message.png"))
         page.goto(site + "/ecrire/")
         assert page.evaluate(wide), "compose is wider than the phone"
+        page.get_by_role("button", name="Ajouter des destinataires en copie (Cc)").click()
+        page.get_by_role("button", name="Ajouter des destinataires en copie cachée (Cci)").click()
+        assert page.evaluate(wide), "compose with Cc and Cci is wider than the phone"
         send = page.get_by_role("button", name="Envoyer")
         send.scroll_into_view_if_needed()
         expect(send).to_be_in_viewport()
+        page.goto(site + "/parametres/")
+        page.get_by_role("link", name="claire.martin@medecin.mssante.test").click()
+        expect(page.get_by_role("heading", name="Répondeur d'absence")).to_be_visible()
+        assert page.evaluate(wide), "the out-of-office page is wider than the phone"
+        mailbox_id = page.url.rstrip("/").rsplit("/", 1)[1]  # /parametres/absence/<id>/
+        page.goto(f"{site}/bal/{mailbox_id}/recherche/?q=sortie")
+        assert page.evaluate(wide), "search is wider than the phone"
     finally:
         context.close()

@@ -361,4 +361,4 @@ def test_search_as_you_type_finds_a_word_of_the_text_from_the_local_index(
     box.press_sequentially(f"CICATRISATION{tag}"[:16], delay=30)  # a word's beginning, capitals
     expect(page.locator("#results").get_by_role("link", name=subject)).to_be_visible()
     assert page.evaluate("window.sameDocument === true")  # no page load: htmx replaced the results
-    expect(page).to_have_url(re.compile("q=CICATRISATION"))  # the address follows, for back and reload
+    expect(page).to_have_url(re.compile("q=CICATRISATION"))  # the address follows, for a reload or a bookmark

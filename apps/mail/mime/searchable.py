@@ -56,9 +56,16 @@ def html_words(html: str) -> str:
 
 def searchable_text(raw: bytes) -> str:
     """What the body index keeps of a message (``raw`` is its first ``PREFIX`` bytes or
-    all of it): plain text if any, else the HTML's text; then the attachments' names;
-    whitespace collapsed, at most ``MAX_CHARS`` characters."""
+    all of it): the words of its plain text if any, else of the HTML's text, then of the
+    attachments' names, each once, in order of first appearance.
+
+    Each word once: the search asks whether every typed word begins a word of the message
+    (no phrase, no ranking), and a letter uses a few hundred distinct words over many KB,
+    so the index stores a fraction of the text (bench/web.py: ``body_index_100k``)."""
     parsed = parse_message(raw[:PREFIX])
     text = parsed.text if parsed.text and parsed.text.strip() else html_words(parsed.html or "")
     names = " ".join(a.filename for a in parsed.attachments if a.filename)
-    return " ".join(f"{text[:MAX_CHARS]} {names}".split())[:MAX_CHARS]
+    seen: dict[str, None] = {}
+    for word in f"{text[:MAX_CHARS]} {names}".split():
+        seen.setdefault(word.lower(), None)
+    return " ".join(seen)[:MAX_CHARS]

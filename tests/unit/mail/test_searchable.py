@@ -24,11 +24,16 @@ def message(text: str | None = None, html: str | None = None, attachment: str = 
 
 
 def test_text_first_then_the_html_words_then_attachment_names() -> None:
-    assert searchable_text(message("Bonjour\n\nle  bilan")) == "Bonjour le bilan"
+    assert searchable_text(message("Bonjour\n\nle  bilan, le bilan")) == "bonjour le bilan, bilan"
     html = ("<html><head><title>t</title><style>p{color:red}</style></head><body><p>Compte&nbsp;rendu"
             "</p><div>d&eacute;taill&eacute;</div><script>x()</script></body></html>")
-    assert searchable_text(message(html=html)) == "Compte rendu détaillé"
+    assert searchable_text(message(html=html)) == "compte rendu détaillé"
     assert searchable_text(message("texte", html="<p>html</p>", attachment="résultats.pdf")) == "texte résultats.pdf"
+
+
+def test_each_word_once_so_the_index_stays_small() -> None:
+    letter = message(" ".join(["Le", "patient", "va", "bien", "le", "PATIENT"] * 2000))
+    assert searchable_text(letter) == "le patient va bien"
 
 
 def test_bounded_whatever_the_message() -> None:
