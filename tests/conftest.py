@@ -273,3 +273,16 @@ def watcher(devstack: dict[str, str]) -> Iterator[Any]:
         stop.set()
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def psc_force_login(client: Any, user: Any) -> None:
+    """A signed-in session as a PSC sign-in leaves it (without its tokens): for pages that
+    read the index only. A plain force_login is a password sign-in: the admin only."""
+    import time
+
+    from apps.accounts.session_keys import SESSION_LAST_SEEN, SESSION_SIGNED_IN_AT
+
+    client.force_login(user, backend="apps.accounts.oidc.PSCAuthenticationBackend")
+    session = client.session
+    session[SESSION_SIGNED_IN_AT] = session[SESSION_LAST_SEEN] = time.time()
+    session.save()

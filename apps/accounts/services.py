@@ -25,7 +25,7 @@ from .models import ProfessionalExercise, User
 from .provider import provider_metadata
 from .psc_claims import PSCIdentity
 from .psc_http import psc_token_post
-from .session_keys import SESSION_LAST_SEEN, SESSION_SIGNED_IN_AT
+from .session_keys import SESSION_LAST_SEEN, SESSION_PASSWORD_SIGNED_IN_AT, SESSION_SIGNED_IN_AT
 from .signals import psc_session_ended
 from .tokens import (
     PSCTokens,
@@ -104,11 +104,13 @@ def _refresh(*, session: SessionBase, tokens: PSCTokens, actor: str) -> str:
 
 def session_limit_reached(*, session: SessionBase, now: float | None = None) -> str | None:
     """"expiree" past the absolute lifetime, "inactivite" past the idle limit, else None.
-    The same rule for a page and for a worker acting on the stored session."""
-    if SESSION_SIGNED_IN_AT not in session:
+    The same rule for a page and for a worker acting on the stored session, for a PSC
+    sign-in and a staff password sign-in alike."""
+    started = session.get(SESSION_SIGNED_IN_AT, session.get(SESSION_PASSWORD_SIGNED_IN_AT))
+    if started is None:
         return None
     now = time.time() if now is None else now
-    signed_in = float(session[SESSION_SIGNED_IN_AT])
+    signed_in = float(started)
     last_seen = float(session.get(SESSION_LAST_SEEN, signed_in))
     if now - signed_in > settings.MSSANTE_SESSION_MAX_AGE:
         return "expiree"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from apps.accounts.models import User
 from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
 from apps.mail.selectors import LIST_FILTERS, LIST_SORTS, PAGE_SIZE, mailbox_list_for_user, message_page
+from apps.trust.models import DirectoryEntry
 from apps.trust.selectors import RecipientKind, recipients_check
 
 from .models import ImageSender, Signature
@@ -89,3 +90,12 @@ def senders_outside_trust(*, addresses: Iterable[str], folder: Folder) -> set[st
     verdicts = recipients_check(addresses=[a or "@" for a in unique])
     return {address for address, verdict in zip(unique, verdicts, strict=True)
             if verdict.kind in (RecipientKind.OUTSIDE, RecipientKind.MALFORMED)}
+
+
+def directory_mailboxes_for_user(*, user: User) -> list[str]:
+    """The PER mailboxes the national directory lists under the user's idNat (linked to
+    them at sign-in), for the profile page."""
+    if not user.idnat:
+        return []
+    return list(DirectoryEntry.objects.filter(idnat=user.idnat, mailbox_type=Mailbox.Kind.PERSONAL)
+                .order_by("address").values_list("address", flat=True))

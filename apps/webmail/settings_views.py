@@ -19,7 +19,7 @@ from apps.structures.selectors import membership_list_for_user
 
 from .access import request_mail_access, request_mailbox
 from .forms import vacation_form_from_post
-from .selectors import image_senders_list, signatures_for_user
+from .selectors import directory_mailboxes_for_user, image_senders_list, signatures_for_user
 from .services import image_sender_remove, signature_set
 
 
@@ -30,6 +30,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "exercises": exercise_list_for_user(user=user),  # type: ignore[arg-type]
         "memberships": membership_list_for_user(user=user),  # type: ignore[arg-type]
         "mailboxes": mailbox_list_for_user(user=user),  # type: ignore[arg-type]
+        "from_directory": directory_mailboxes_for_user(user=user),  # type: ignore[arg-type]
         "session_info": session_info_get(session=request.session),
     })
 

@@ -1,4 +1,5 @@
-"""A sync at sign-in: the worker starts on the user's mailboxes while the page loads."""
+"""At sign-in: the mailboxes the directory lists under the person's idNat become theirs,
+and a worker starts syncing them while the page loads."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from django.http import HttpRequest
 from apps.mail.selectors import mailbox_list_for_user
 from apps.mail.services import mailbox_sync_enqueue
 
+from .services.directory_link import mailboxes_from_directory_link
+
 
 @receiver(user_logged_in)
 def sync_at_sign_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     if not getattr(user, "idnat", None):
         return  # staff password sign-in to the admin
+    mailboxes_from_directory_link(user=user)  # the directory's PER mailboxes of this idNat
     # The worker reads the PSC tokens from the stored session: store it before queueing.
     request.session.save()
     for mailbox in mailbox_list_for_user(user=user):

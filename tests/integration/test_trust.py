@@ -153,5 +153,7 @@ def test_staff_see_a_banner_when_the_list_is_missing_or_stale(client: object) ->
     assert "date de 50 heures" in page
     assert "liste importée il y a 50" in page
     nurse = User.objects.create_user(username="nurse", password="x" * 16)
-    client.force_login(nurse)  # type: ignore[attr-defined]
+    from tests.conftest import psc_force_login
+
+    psc_force_login(client, nurse)
     assert "La liste blanche des domaines" not in client.get("/profil/").content.decode()  # type: ignore[attr-defined]

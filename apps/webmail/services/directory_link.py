@@ -1,0 +1,43 @@
+"""A professional's own mailboxes, found at sign-in in the national directory by their
+idNat (issue 15): every PER mailbox listed under it becomes theirs, so that a first
+sign-in opens the mailbox instead of "Aucune boîte". The directory lists every MSSanté
+mailbox, RPPS+ social professionals' included."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+
+from apps.accounts.models import User
+from apps.mail.models import Mailbox
+from apps.trust.models import DirectoryEntry
+
+logger = logging.getLogger(__name__)
+
+
+def mailboxes_from_directory_link(*, user: User) -> list[str]:
+    """Link the PER mailboxes the directory lists under the user's idNat; returns their
+    addresses. A mailbox another person already owns is left alone (logged: the directory
+    and the site disagree, an operator looks)."""
+    if not user.idnat:
+        return []
+    linked = []
+    for address in DirectoryEntry.objects.filter(idnat=user.idnat, mailbox_type=Mailbox.Kind.PERSONAL) \
+            .values_list("address", flat=True):
+        address = address.lower()
+        try:
+            with transaction.atomic():
+                mailbox, created = Mailbox.objects.get_or_create(address=address, defaults={
+                    "owner": user, "kind": Mailbox.Kind.PERSONAL, "auth_mode": Mailbox.AuthMode.PSC_XOAUTH2})
+        except IntegrityError:  # created meanwhile by a second sign-in of the same person
+            mailbox, created = Mailbox.objects.get(address=address), False
+        if not created and mailbox.owner_id is None:
+            Mailbox.objects.filter(pk=mailbox.pk, owner__isnull=True).update(owner=user)
+        elif not created and mailbox.owner_id != user.pk:
+            logger.warning("directory lists %s under idNat %s, but another user owns it", address, user.idnat)
+            continue
+        if created:
+            logger.info("mailbox %s linked to %s from the directory", address, user.idnat)
+        linked.append(address)
+    return linked
