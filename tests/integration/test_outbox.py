@@ -119,34 +119,43 @@ def test_refused_message_fails_with_the_reason_and_can_be_retried(client: Client
     assert services.outbox_process(outbox_id=outgoing.pk) == "sent"
 
 
-def test_a_sent_message_asks_for_a_sync_of_sent_at_once(client: Client, psc_sim: PSCSim, demo_accounts: None,
-                                                        trust_data: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The copy filed in « Envoyés » shows now, not at beat's next round (issue 16)."""
+def test_a_sent_message_is_in_sent_in_the_index_at_once(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                         trust_data: None) -> None:
+    """The copy filed in « Envoyés » is in the index when the send ends, not at a later
+    sync (issue 16), as a saved draft is in « Brouillons »."""
+    from apps.mail.models import MessageSummary
+
+    django_signin(client, "gp")
+    subject = f"Envoyés {uuid.uuid4().hex[:6]}"
+    outgoing = compose(client, subject)
+    # The worker's sync after the sign-in: the index knows the folders.
+    assert services.mailbox_sync_in_worker(mailbox_id=outgoing.mailbox_id,
+                                           session_key=client.session.session_key) == "done"
+    assert services.outbox_process(outbox_id=outgoing.pk) == "sent"
+    assert MessageSummary.objects.filter(folder__mailbox=outgoing.mailbox, folder__role="sent",
+                                         subject=subject).exists()
+
+
+def test_sync_requests_inside_the_debounce_window_are_deferred_not_dropped(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first request of a window is queued at once, one more at the window's end (a
+    change arriving while the first sync runs is not lost: new mail on IDLE), no third."""
     from apps.core.locks import redis_client
+    from apps.mail.models import Mailbox
     from apps.mail.services import sync_runs
 
     asked: list[tuple[list[object], float | None]] = []
 
     def enqueue(*, name: str, args: list[object], countdown: float | None = None) -> None:
-        if name == sync_runs.SYNC_TASK and args[2] == ["Sent"]:  # not the sign-in's own sync
-            asked.append((list(args), countdown))
+        asked.append((list(args), countdown))
 
     monkeypatch.setattr(sync_runs, "task_enqueue", enqueue)
-    monkeypatch.setattr(services.outbox, "SENT_SYNC_DEBOUNCE", 60)  # the whole test in one window
-    django_signin(client, "gp")
-    outgoing = compose(client, f"Envoyés {uuid.uuid4().hex[:6]}")
-    # The previous test's send may have opened a window: start outside it, end outside it.
-    window = f"mssweb:sync-asked:{outgoing.mailbox_id}:Sent"
+    mailbox = Mailbox.objects.get(address=IDENTITIES["gp"]["mailbox"])
+    window = f"mssweb:sync-asked:{mailbox.pk}:INBOX"
     redis_client().delete(window, f"{window}:trailing")
     try:
-        assert services.outbox_process(outbox_id=outgoing.pk) == "sent"
-        assert asked == [([outgoing.mailbox_id, outgoing.session_key, ["Sent"]], None)]
-        # Sent again inside the window: a sync at the window's end, since the first may have
-        # run before this copy was filed; once more: that trailing sync will see it too.
-        for expected in (2, 2):
-            again = compose(client, f"Envoyés {uuid.uuid4().hex[:6]}")
-            assert services.outbox_process(outbox_id=again.pk) == "sent"
-            assert len(asked) == expected
-        assert asked[1] == ([outgoing.mailbox_id, outgoing.session_key, ["Sent"]], 60.0)
+        for _ in range(3):
+            sync_runs.mailbox_sync_enqueue(mailbox=mailbox, session_key="k", only=["INBOX"], debounce=60)
+        assert asked == [([mailbox.pk, "k", ["INBOX"]], None), ([mailbox.pk, "k", ["INBOX"]], 60.0)]
     finally:
         redis_client().delete(window, f"{window}:trailing")

@@ -19,14 +19,14 @@ from apps.core.backoff import backoff_seconds
 from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
 from apps.core.queue import task_enqueue
 
+from ..imap import ImapUnavailable
 from ..models import Folder, Mailbox, OutboxMessage
 from ..smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
+from ..sync import mailbox_index_sync
 from .access import MailAccess, mail_access_for_session_key, mailbox_session, with_credentials
-from .sync_runs import mailbox_sync_enqueue
 
 logger = logging.getLogger(__name__)
 
-SENT_SYNC_DEBOUNCE = 2  # seconds: messages sent in a burst share one sync of Sent (+ one after)
 
 SEND_TASK = "mail.outbox_send_task"  # apps.mail.tasks, enqueued by name (tasks import services)
 OUTBOX_MAX_ATTEMPTS = 8
@@ -102,10 +102,6 @@ def outbox_process(*, outbox_id: int) -> str:
         return OutboxMessage.Status.FAILED
     OutboxMessage.objects.filter(pk=outgoing.pk).update(
         status=OutboxMessage.Status.SENT, sent_at=timezone.now(), raw=b"", last_error="")
-    # The copy just filed shows in « Envoyés » now, not at beat's next round.
-    sent = Folder.objects.filter(mailbox=outgoing.mailbox, role=Folder.Role.SENT).first()
-    mailbox_sync_enqueue(mailbox=outgoing.mailbox, session_key=outgoing.session_key or None,
-                         only=[sent.name if sent else "Sent"], debounce=SENT_SYNC_DEBOUNCE)
     return OutboxMessage.Status.SENT
 
 
@@ -142,6 +138,11 @@ def _file_in_sent(access: MailAccess, outgoing: OutboxMessage, data: bytes) -> N
             session.examine(name)
             if not session.search_header(name, "Message-ID", outgoing.message_id):
                 session.append(name, data, flags=[b"\\Seen"])
+            if sent:  # « Envoyés » shows the copy at once (an incremental sync, as drafts do)
+                try:
+                    mailbox_index_sync(mailbox=access.mailbox, session=session, only=[name])
+                except ImapUnavailable as exc:
+                    logger.info("Sent of %s not refreshed after sending: %s", access.mailbox.address, exc)
     except (MailServerUnavailable, MailAuthError) as exc:
         # Already sent: a missing copy in Sent must not make us send again.
         logger.error("message %s sent but not filed in Sent: %s", outgoing.message_id, exc)
