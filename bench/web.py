@@ -142,27 +142,25 @@ def child(work: Path) -> dict[str, object]:
     # The compose field's suggestions read the index (recent correspondents) on every
     # keystroke pause: timed over the user's mailboxes, the 100k one included.
     results["suggestions_100k"] = timed("/annuaire/suggestions/?q=mart", 50)
-    words = ["compte", "martin", "biologie", "lefevre", "patient", "liaison", "zoé", "bilan"]
-    times = []
-    for number in range(200):
-        started = time.perf_counter()
-        response = client.get(f"/bal/{boxes[BIG].pk}/recherche/", {"q": words[number % len(words)]})
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    results["search_100k"] = percentiles(times)
+    def searched(words: list[str], count: int = 200) -> dict[str, float]:
+        """p50/p95 of ``count`` searches of the 100k mailbox, cycling through ``words``."""
+        times = []
+        for number in range(count):
+            started = time.perf_counter()
+            response = client.get(f"/bal/{boxes[BIG].pk}/recherche/", {"q": words[number % len(words)]})
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        return percentiles(times)
+
+    results["search_100k"] = searched(["compte", "martin", "biologie", "lefevre", "patient", "liaison", "zoé",
+                                       "bilan"])
     # Body search, from the index: a word in most messages, one in many, one in a thousand
     # ("zygomatique"), one message's own word, two words, a word's beginning.
-    body_words = ["hémoglobine", "zygomatique", "dossier4242", "cicatrisation escarre", "kinésith",
-                  "surveillance", "amoxicilline", "dossier99999"]
-    times = []
-    for number in range(200):
-        started = time.perf_counter()
-        response = client.get(f"/bal/{boxes[BIG].pk}/recherche/", {"q": body_words[number % len(body_words)]})
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
+    body_search = searched(["hémoglobine", "zygomatique", "dossier4242", "cicatrisation escarre", "kinésith",
+                            "surveillance", "amoxicilline", "dossier99999"])
     found = client.get(f"/bal/{boxes[BIG].pk}/recherche/", {"q": "dossier4242"}).content.decode()
     assert "1 résultat" in found, "the body index did not find the one message"
-    results["body_search_100k_index"] = {**percentiles(times), "target_p95_ms": 300}
+    results["body_search_100k_index"] = {**body_search, "target_p95_ms": 300}
     server_times = []
     with mailbox_session(access=MailAccess(mailbox=boxes[BIG])) as session:
         for word in ("zygomatique", "dossier4242", "surveillance"):

@@ -127,7 +127,7 @@ def test_bad_dates_and_a_server_down_say_why_in_french(client: Client, psc_sim: 
                              "days": "7"})
     assert down.status_code == 503
     assert "ne répond pas" in down.content.decode() and 'value="Absent"' in down.content.decode()
-    assert "ManageSieve unavailable" in caplog.text
+    assert "ManageSieve server unavailable for claire.martin@medecin.mssante.test" in caplog.text
     mailbox.refresh_from_db()
     assert not mailbox.vacation_enabled
 

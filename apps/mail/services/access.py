@@ -110,19 +110,26 @@ def with_credentials(*, access: MailAccess, use: Callable[[ImapCredentials], T],
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def authenticated_open(*, access: MailAccess, use: Callable[[ImapCredentials], T], what: str,
+                       refused: type[Exception], unavailable: type[Exception]) -> T:
+    """``use(credentials)`` under the one retry rule (``with_credentials``), for any of the
+    operator's protocols: a refusal becomes ``MailAuthError``, an unreachable server
+    ``MailServerUnavailable``, each logged once with ``what`` ("IMAP", "ManageSieve")."""
+    try:
+        return with_credentials(access=access, refused=lambda exc: isinstance(exc, refused), use=use)
+    except refused as exc:
+        logger.warning("%s authentication refused for %s: %s", what, access.mailbox.address, exc)
+        raise MailAuthError(str(exc)) from exc
+    except unavailable as exc:
+        logger.error("%s server unavailable for %s: %s", what, access.mailbox.address, exc)
+        raise MailServerUnavailable(str(exc)) from exc
+
+
 def mailbox_session_open(*, access: MailAccess) -> ImapSession:
     """A new authenticated IMAP session (the caller closes it)."""
     endpoint = mailbox_imap_endpoint(mailbox=access.mailbox)
-    try:
-        return with_credentials(
-            access=access, refused=lambda exc: isinstance(exc, ImapAuthError),
-            use=lambda credentials: ImapSession(imap_connect(endpoint, credentials)))
-    except ImapAuthError as exc:
-        logger.warning("IMAP authentication refused for %s: %s", access.mailbox.address, exc)
-        raise MailAuthError(str(exc)) from exc
-    except ImapUnavailable as exc:
-        logger.error("IMAP server unavailable for %s: %s", access.mailbox.address, exc)
-        raise MailServerUnavailable(str(exc)) from exc
+    return authenticated_open(access=access, what="IMAP", refused=ImapAuthError, unavailable=ImapUnavailable,
+                              use=lambda credentials: ImapSession(imap_connect(endpoint, credentials)))
 
 
 @contextmanager

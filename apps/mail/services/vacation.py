@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from apps.core.errors import MailAuthError, MailServerUnavailable
+from apps.core.errors import MailServerUnavailable
 
 from ..models import Mailbox
 from ..sieve import (
@@ -26,7 +26,7 @@ from ..sieve import (
     vacation_from_script,
     vacation_script,
 )
-from .access import MailAccess, with_credentials
+from .access import MailAccess, authenticated_open
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +51,9 @@ def _endpoint(mailbox: Mailbox) -> SieveEndpoint:
 
 
 def _session(access: MailAccess) -> SieveSession:
-    try:
-        return with_credentials(access=access, refused=lambda exc: isinstance(exc, SieveAuthError),
-                                use=lambda credentials: sieve_connect(_endpoint(access.mailbox), credentials))
-    except SieveAuthError as exc:
-        logger.warning("ManageSieve refused %s: %s", access.mailbox.address, exc)
-        raise MailAuthError(str(exc)) from exc
-    except SieveUnavailable as exc:
-        logger.error("ManageSieve unavailable for %s: %s", access.mailbox.address, exc)
-        raise MailServerUnavailable(str(exc)) from exc
+    return authenticated_open(access=access, what="ManageSieve", refused=SieveAuthError,
+                              unavailable=SieveUnavailable,
+                              use=lambda credentials: sieve_connect(_endpoint(access.mailbox), credentials))
 
 
 def _utc_offset(day: dt.date | None) -> str:
