@@ -257,6 +257,8 @@ MSSANTE_IMAP_TIMEOUT = env.float("MSSANTE_IMAP_TIMEOUT", default=15.0)
 # when the operator offers none (the page then says the reply is set with the operator).
 # The local full-text index of message bodies (first 64 KB of each); off: the search asks
 # the operator's server (IMAP SEARCH TEXT), slower on big folders.
+# Audit events are kept this long, then deleted by `manage.py audit_purge` (beat, daily).
+MSSANTE_AUDIT_RETENTION_DAYS = env.int("MSSANTE_AUDIT_RETENTION_DAYS", default=365)
 MSSANTE_BODY_INDEX = env.bool("MSSANTE_BODY_INDEX", default=True)
 MSSANTE_SIEVE_HOST = env.str("MSSANTE_SIEVE_HOST", default="")
 MSSANTE_SIEVE_PORT = env.int("MSSANTE_SIEVE_PORT", default=4190)
@@ -320,6 +322,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "whitelist-refresh": {"task": "trust.whitelist_refresh_task", "schedule": 24 * 3600.0},
     "annuaire-refresh": {"task": "trust.annuaire_refresh_task", "schedule": 24 * 3600.0},
     "session-purge": {"task": "accounts.session_purge_task", "schedule": 3600.0},
+    "audit-purge": {"task": "audit.audit_purge_task", "schedule": 24 * 3600.0},
 }
 
 # ------------------------------------------------------------------ Logging

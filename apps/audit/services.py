@@ -1,19 +1,48 @@
-"""The audit trail's single entry point.
-
-Every app records security-relevant events through ``audit_log``; for now it writes a
-structured log line, and the audit issue will add the append-only table behind it
-without changing a caller.
-"""
+"""The audit trail's single entry point: ``audit_log`` writes one ``AuditEvent`` row (and
+a structured log line), and never breaks or blocks the action it records: a failure to
+write is logged and swallowed, inside its own savepoint."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import AuditEvent
+
 logger = logging.getLogger("mssante.audit")
+FIELDS = ("mailbox", "target", "outcome", "client_ip")
 
 
 def audit_log(*, event: str, actor: str = "", **details: Any) -> None:
+    """Record ``event`` by ``actor`` (an idNat, or a staff user name); ``mailbox``,
+    ``target`` (Message-ID, folder, patient, document), ``outcome`` and ``client_ip`` get
+    their own columns, anything else goes in ``details``."""
     logger.info("audit %s", json.dumps({"event": event, "actor": actor, **details},
                                        ensure_ascii=False, default=str, sort_keys=True))
+    columns = {name: str(details.pop(name))[:500] for name in FIELDS if details.get(name) not in (None, "")}
+    try:
+        with transaction.atomic():
+            AuditEvent.objects.create(event=event[:40], actor=(actor or "")[:64],
+                                      details=json.loads(json.dumps(details, default=str)), **columns)
+    except Exception as exc:  # noqa: BLE001 - recording must never break what it records
+        logger.error("audit event %s not stored: %s: %s", event, type(exc).__name__, exc)
+
+
+def audit_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the events older than ``MSSANTE_AUDIT_RETENTION_DAYS``, and nothing else:
+    the only deletion the audit table allows (on PostgreSQL, the guard trigger lets it
+    through inside this transaction only)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.MSSANTE_AUDIT_RETENTION_DAYS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL mssweb.audit_purge = 'on'")
+        cursor.execute("DELETE FROM audit_auditevent WHERE at < %s", [cutoff])
+        deleted = cursor.rowcount
+    logger.info("audit purge: %s events older than %s deleted", deleted, cutoff.isoformat())
+    return int(deleted)

@@ -1,0 +1,84 @@
+"""The audit trail (issue 15, part): ``audit_log`` writes one row per event; rows are never
+changed or deleted, through the ORM, the admin, or (on PostgreSQL) raw SQL; the retention
+purge deletes what is past it and nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, connection, transaction
+from django.test import Client
+from django.utils import timezone
+
+from apps.audit.models import AppendOnly, AuditEvent
+from apps.audit.services import audit_log, audit_purge
+from tests.conftest import PSCSim, django_signin
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def test_a_sign_in_writes_one_event_with_its_fields(client: Client, psc_sim: PSCSim, demo_accounts: None) -> None:
+    before = AuditEvent.objects.filter(event="signin").count()
+    django_signin(client, "gp")
+    events = AuditEvent.objects.filter(event="signin")
+    assert events.count() == before + 1
+    assert events.first().actor == "899700123450"  # type: ignore[union-attr]
+    audit_log(event="message_moved", actor="899700123450", mailbox="claire.martin@medecin.mssante.test",
+              target="<a@b>", outcome="ok", client_ip="127.0.0.1", folder="Archive")
+    moved = AuditEvent.objects.get(event="message_moved")
+    assert (moved.mailbox, moved.target, moved.outcome, moved.client_ip, moved.details) == (
+        "claire.martin@medecin.mssante.test", "<a@b>", "ok", "127.0.0.1", {"folder": "Archive"})
+
+
+def test_events_are_never_changed_or_deleted() -> None:
+    audit_log(event="signin", actor="x")
+    event = AuditEvent.objects.get(actor="x")
+    event.actor = "y"
+    with pytest.raises(AppendOnly):
+        event.save()
+    with pytest.raises(AppendOnly):
+        event.delete()
+    with pytest.raises(AppendOnly):
+        AuditEvent.objects.filter(pk=event.pk).update(actor="y")
+    with pytest.raises(AppendOnly):
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    # Raw SQL: UPDATE refused by the database on both engines, DELETE on PostgreSQL.
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET actor = 'y' WHERE id = %s", [event.pk])
+    if connection.vendor == "postgresql":
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).actor == "x"
+
+
+def test_the_purge_deletes_only_what_is_past_the_retention(settings: object) -> None:
+    settings.MSSANTE_AUDIT_RETENTION_DAYS = 30  # type: ignore[attr-defined]
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for days, actor in ((40, "old"), (20, "recent")):
+            cursor.execute("INSERT INTO audit_auditevent (at, event, actor, mailbox, target, outcome, details) "
+                           "VALUES (%s, 'signin', %s, '', '', '', '{}')", [now - dt.timedelta(days=days), actor])
+    assert audit_purge(now=now) == 1
+    assert list(AuditEvent.objects.filter(actor__in=["old", "recent"]).values_list("actor", flat=True)) == ["recent"]
+
+
+def test_the_admin_shows_events_read_only(client: Client) -> None:
+    client.force_login(get_user_model().objects.create_superuser("ops", "ops@example.test", "x" * 20))
+    audit_log(event="signin", actor="899700123450")
+    assert "899700123450" in client.get("/admin/audit/auditevent/").content.decode()
+    assert client.get("/admin/audit/auditevent/add/").status_code == 403
+    event = AuditEvent.objects.get(actor="899700123450")
+    assert client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_a_failed_write_never_breaks_the_action(monkeypatch: pytest.MonkeyPatch,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    def broken(**kwargs: object) -> None:
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(AuditEvent.objects, "create", broken)
+    audit_log(event="signin", actor="x")  # no exception
+    assert "audit event signin not stored: DatabaseError: disk full" in caplog.text
