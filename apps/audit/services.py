@@ -26,10 +26,14 @@ def audit_log(*, event: str, actor: str = "", **details: Any) -> None:
     logger.info("audit %s", json.dumps({"event": event, "actor": actor, **details},
                                        ensure_ascii=False, default=str, sort_keys=True))
     columns = {name: str(details.pop(name))[:500] for name in FIELDS if details.get(name) not in (None, "")}
+    row = {"event": event[:40], "actor": (actor or "")[:64],
+           "details": json.loads(json.dumps(details, default=str)), **columns}
     try:
-        with transaction.atomic():
-            AuditEvent.objects.create(event=event[:40], actor=(actor or "")[:64],
-                                      details=json.loads(json.dumps(details, default=str)), **columns)
+        if connection.in_atomic_block:  # a savepoint, so that a failure leaves the caller's work whole
+            with transaction.atomic():
+                AuditEvent.objects.create(**row)
+        else:  # autocommit: one INSERT, nothing to protect
+            AuditEvent.objects.create(**row)
     except Exception as exc:  # noqa: BLE001 - recording must never break what it records
         logger.error("audit event %s not stored: %s: %s", event, type(exc).__name__, exc)
 

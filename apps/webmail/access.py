@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.http import Http404, HttpRequest
 
+from apps.audit.services import audit_log
 from apps.mail.models import Folder, Mailbox
 from apps.mail.selectors import folder_get_for_user, mailbox_get_for_user
 from apps.mail.services import MailAccess, mail_access_for_request
@@ -49,3 +50,12 @@ def request_access_for(request: HttpRequest) -> Callable[[Mailbox], MailAccess]:
     """For services that may reach several of the user's mailboxes (a forward's original
     may be in another one)."""
     return functools.partial(request_mail_access, request)
+
+
+def request_audit(request: HttpRequest, *, event: str, mailbox: Mailbox, target: str = "",
+                  outcome: str = "ok", **details: object) -> None:
+    """An audit event for what this request did: who (idNat), from where, on which mailbox."""
+    user = request.user
+    audit_log(event=event, actor=getattr(user, "idnat", "") or getattr(user, "username", ""),
+              mailbox=mailbox.address, target=target, outcome=outcome,
+              client_ip=request.META.get("REMOTE_ADDR", ""), **details)

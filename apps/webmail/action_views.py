@@ -13,10 +13,15 @@ from django.views.decorators.http import require_POST
 
 from apps.mail.services import folder_create
 
-from .access import request_folder, request_mail_access, request_mailbox
+from .access import request_audit, request_folder, request_mail_access, request_mailbox
 from .errors import mail_errors
 from .forms import local_url, selected_uids
+from .selectors import message_ids_of
 from .services import folder_manage_apply, folder_name_available, message_action_apply
+
+# The buttons the audit trail records (one event per press, however many messages).
+AUDITED_ACTIONS = {"move": "message_moved", "archive": "message_moved", "junk": "message_moved",
+                   "delete": "message_deleted"}
 
 
 @login_required
@@ -35,12 +40,17 @@ def message_action(request: HttpRequest, mailbox_id: int, folder_id: int) -> Htt
         messages.info(request, _("Choose the folder to move to."))
         return redirect(local_url(request.POST.get("next", "")) or reverse(
             "webmail:folder", kwargs={"mailbox_id": mailbox.pk, "folder_id": folder.pk}))
+    audited = AUDITED_ACTIONS.get(action)
+    targets = message_ids_of(folder=folder, uids=uids) if audited else []
     try:
         done = message_action_apply(access=request_mail_access(request, mailbox), folder=folder,
                                     uids=uids, action=action,
                                     destination_id=int(destination) if destination.isdigit() else None)
     except LookupError:
         raise Http404("action") from None
+    if audited:
+        request_audit(request, event=audited, mailbox=mailbox, target=targets[0] if len(targets) == 1 else "",
+                      folder=folder.name, action=action, count=len(uids), message_ids=targets[:100])
     if done:
         messages.success(request, done)
     back = local_url(request.POST.get("next", "")) if action in ("read", "unread", "flag", "unflag") else ""

@@ -21,7 +21,13 @@ from apps.mail.selectors import folder_list, thread_messages
 from apps.mail.services import message_flag_set, message_raw_get
 from apps.trust.models import DirectoryEntry
 
-from .access import request_folder, request_mail_access, request_mailbox, request_mailbox_folder
+from .access import (
+    request_audit,
+    request_folder,
+    request_mail_access,
+    request_mailbox,
+    request_mailbox_folder,
+)
 from .errors import mail_errors
 from .selectors import image_sender_trusted, sender_outside_trust
 from .services import (
@@ -69,6 +75,8 @@ def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> 
     access = request_mail_access(request, mailbox)
     summary = _summary(folder, uid)
     parsed = message_parsed_get(access=access, folder=folder, uid=uid)
+    request_audit(request, event="message_read", mailbox=mailbox, target=summary.message_id or f"uid:{uid}",
+                  folder=folder.name)
     if not summary.seen:
         message_flag_set(access=access, folder=folder, uids=[uid], flag="seen", value=True)
     urls = _urls(mailbox, folder, uid)
@@ -207,6 +215,10 @@ def message_part(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int
     preview = request.GET.get("apercu") == "1"
     if preview and content_type not in PREVIEW_TYPES:
         raise Http404("no preview for this type")
+    if not cid:  # an attachment opened or downloaded (not an image the body shows)
+        request_audit(request, event="attachment_downloaded", mailbox=mailbox,
+                      target=_summary(folder, uid).message_id or f"uid:{uid}", folder=folder.name,
+                      filename=filename, preview=preview)
     inline = ((bool(cid) or preview) and content_type in IMAGE_TYPES) or (
         preview and content_type == "application/pdf")
     response = HttpResponse(data, content_type=content_type if inline else "application/octet-stream",

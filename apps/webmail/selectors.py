@@ -99,3 +99,11 @@ def directory_mailboxes_for_user(*, user: User) -> list[str]:
         return []
     return list(DirectoryEntry.objects.filter(idnat=user.idnat, mailbox_type=Mailbox.Kind.PERSONAL)
                 .order_by("address").values_list("address", flat=True))
+
+
+def message_ids_of(*, folder: Folder, uids: list[int]) -> list[str]:
+    """The Message-IDs of ``uids`` in ``folder`` (what the audit trail names), or "uid:N"
+    for a message without one."""
+    found = dict(MessageSummary.objects.filter(folder=folder, uid__in=uids[:1000])
+                 .values_list("uid", "message_id"))
+    return [found.get(uid) or f"uid:{uid}" for uid in uids[:1000]]

@@ -82,3 +82,74 @@ def test_a_failed_write_never_breaks_the_action(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(AuditEvent.objects, "create", broken)
     audit_log(event="signin", actor="x")  # no exception
     assert "audit event signin not stored: DatabaseError: disk full" in caplog.text
+
+
+@pytest.fixture
+def one_message(client: Client, psc_sim: PSCSim, demo_accounts: None) -> tuple[object, object, int, str]:
+    """A message with a PDF in the synchro@ mailbox Claire opens (signed in)."""
+    from apps.mail.models import Folder, MessageSummary
+    from tests.integration.mail_server import append, reset_mailbox, synchro_inbox
+
+    reset_mailbox("synchro@medecin.mssante.test")
+    append("synchro@medecin.mssante.test", subject="Compte rendu audité",
+           attachment=("cr.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n"))
+    box, inbox = synchro_inbox(expected=1)
+    from apps.mail import services
+
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
+    django_signin(client, "gp")
+    summary = MessageSummary.objects.get(folder=inbox)
+    assert Folder.objects.filter(mailbox=box, role="archive").exists()
+    return box, inbox, summary.uid, summary.message_id
+
+
+def events(event: str) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(event=event))
+
+
+def test_reading_a_message_writes_one_event(client: Client, one_message: tuple) -> None:  # type: ignore[type-arg]
+    box, inbox, uid, message_id = one_message
+    assert client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{uid}/").status_code == 200
+    (read,) = events("message_read")
+    assert (read.actor, read.mailbox, read.target, read.outcome, read.client_ip) == (
+        "899700123450", "synchro@medecin.mssante.test", message_id, "ok", "127.0.0.1")
+    client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{uid}/contenu/")  # the frame: no second event
+    assert len(events("message_read")) == 1
+
+
+def test_downloading_an_attachment_writes_one_event(client: Client, one_message: tuple) -> None:  # type: ignore[type-arg]
+    box, inbox, uid, message_id = one_message
+    page = client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{uid}/").content.decode()
+    part = page.split(f"/message/{uid}/piece/")[1].split("/")[0]
+    assert client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{uid}/piece/{part}/").status_code == 200
+    (downloaded,) = events("attachment_downloaded")
+    assert downloaded.target == message_id and downloaded.details["filename"] == "cr.pdf"
+
+
+@pytest.mark.parametrize(("action", "event"), [("archive", "message_moved"), ("delete", "message_deleted")])
+def test_moving_and_deleting_write_one_event_each(client: Client, one_message: tuple,  # type: ignore[type-arg]
+                                                  action: str, event: str) -> None:
+    box, inbox, uid, message_id = one_message
+    response = client.post(f"/bal/{box.pk}/dossier/{inbox.pk}/actions/", {"uid": [str(uid)], "action": action})
+    assert response.status_code == 302
+    (done,) = events(event)
+    assert done.target == message_id and done.details["count"] == 1 and done.details["folder"] == "INBOX"
+    client.post(f"/bal/{box.pk}/dossier/{inbox.pk}/actions/", {"uid": [str(uid)], "action": "read"})
+    assert AuditEvent.objects.exclude(event__in=["signin", "message_moved", "message_deleted"]).count() == 0
+
+
+def test_sending_writes_one_event(client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
+    import uuid
+
+    from apps.mail import services
+    from apps.mail.models import OutboxMessage
+    from tests.conftest import IDENTITIES
+
+    django_signin(client, "gp")
+    subject = f"Audit envoi {uuid.uuid4().hex[:6]}"
+    client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": subject, "body": "x"})
+    outgoing = OutboxMessage.objects.get(subject=subject)
+    assert services.outbox_process(outbox_id=outgoing.pk) == "sent"
+    (sent,) = events("message_sent")
+    assert (sent.actor, sent.mailbox, sent.target, sent.outcome, sent.details) == (
+        "899700123450", IDENTITIES["gp"]["mailbox"], outgoing.message_id, "sent", {"recipients": 1})

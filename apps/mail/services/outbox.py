@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.audit.services import audit_log
 from apps.core.backoff import backoff_seconds
 from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
 from apps.core.queue import task_enqueue
@@ -102,6 +103,9 @@ def outbox_process(*, outbox_id: int) -> str:
         return OutboxMessage.Status.FAILED
     OutboxMessage.objects.filter(pk=outgoing.pk).update(
         status=OutboxMessage.Status.SENT, sent_at=timezone.now(), raw=b"", last_error="")
+    audit_log(event="message_sent", actor=getattr(outgoing.user, "idnat", "") or "",
+              mailbox=outgoing.mailbox.address, target=outgoing.message_id, outcome="sent",
+              recipients=len(outgoing.recipients))
     return OutboxMessage.Status.SENT
 
 
