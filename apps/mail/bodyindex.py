@@ -55,14 +55,20 @@ def body_match_sql(*, mailbox_id: int, words: Sequence[str]) -> tuple[str, list[
             [_sqlite_match(mailbox_id, words), MAX_MATCHES])
 
 
-def bodies_pending(*, folder_id: int, limit: int) -> list[tuple[int, int]]:
-    """(summary id, uid) of the folder's messages not indexed yet, newest first."""
+def bodies_pending(*, folder_id: int, limit: int, after_id: int | None = None) -> list[tuple[int, int]]:
+    """(summary id, uid) of the folder's messages not indexed yet: newest first in a full
+    pass, or (``after_id``) only those stored after that summary id, newest stored first,
+    read from the primary key's range instead of the whole folder."""
     indexed = ("SELECT 1 FROM mail_bodyindex b WHERE b.summary_id = s.id" if connection.vendor == "postgresql"
                else "SELECT 1 FROM mail_bodyindex b WHERE b.rowid = s.id")
+    if after_id is None:
+        where, order, params = "", "s.date DESC, s.uid DESC", [folder_id, limit]
+    else:
+        where, order, params = "AND s.id > %s ", "s.id DESC", [folder_id, after_id, limit]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT s.id, s.uid FROM mail_messagesummary s WHERE s.folder_id = %s AND NOT EXISTS ("  # noqa: S608
-            + indexed + ") ORDER BY s.date DESC, s.uid DESC LIMIT %s", [folder_id, limit])  # fixed SQL
+            "SELECT s.id, s.uid FROM mail_messagesummary s WHERE s.folder_id = %s " + where  # noqa: S608
+            + "AND NOT EXISTS (" + indexed + ") ORDER BY " + order + " LIMIT %s", params)  # fixed SQL
         return [(int(row[0]), int(row[1])) for row in cursor.fetchall()]
 
 

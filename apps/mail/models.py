@@ -64,6 +64,9 @@ class Mailbox(models.Model):
     vacation_end = models.DateField(null=True, blank=True)
     # Messages whose text the body index does not hold yet (a new mailbox: all of them).
     bodies_indexing = models.BooleanField(default=True)
+    # Every summary up to this id has its text indexed: later runs look only above it (a
+    # folder-wide "not indexed yet" scan costs ~120 ms at 100k, at each new mail otherwise).
+    bodies_indexed_through = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("mailbox")

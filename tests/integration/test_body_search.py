@@ -49,6 +49,7 @@ def test_bodies_are_indexed_and_found(indexed: Mailbox, client: Client) -> None:
     assert done == MessageSummary.objects.filter(folder__mailbox=box).count() and not left
     box.refresh_from_db()
     assert box.bodies_indexing is False
+    assert box.bodies_indexed_through == MessageSummary.objects.filter(folder__mailbox=box).latest("id").pk
     assert all(bodies_pending(folder_id=f.pk, limit=10) == [] for f in Folder.objects.filter(mailbox=box))
 
     def found(query: str) -> list[str]:
@@ -86,17 +87,36 @@ def test_search_words_cannot_inject_engine_syntax() -> None:
     assert len(search_words("mot " * 50)) == 8
 
 
-def test_the_worker_indexes_after_its_sync(indexed: Mailbox) -> None:
+def test_the_worker_indexes_after_its_sync(indexed: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker's sync asks for the indexing run (the mailbox starts as not indexed)."""
     from apps.mail.services import sync_runs
 
     asked: list[str] = []
     box = indexed
     Mailbox.objects.filter(pk=box.pk).update(bodies_indexing=True)
-    original = sync_runs.mailbox_bodies_index_enqueue
-    sync_runs.mailbox_bodies_index_enqueue = lambda *, mailbox, session_key: asked.append(mailbox.address)  # type: ignore[assignment]
-    try:
-        assert services.mailbox_sync_in_worker(mailbox_id=box.pk) == "done"
-    finally:
-        sync_runs.mailbox_bodies_index_enqueue = original
+    monkeypatch.setattr(sync_runs, "mailbox_bodies_index_enqueue",
+                        lambda *, mailbox, session_key: asked.append(mailbox.address))
+    assert services.mailbox_sync_in_worker(mailbox_id=box.pk) == "done"
     assert asked == [SYNCHRO]
+    # Indexed, and no new mail: the next worker sync asks for nothing.
+    services.mailbox_bodies_index(access=services.MailAccess(mailbox=box))
+    assert services.mailbox_sync_in_worker(mailbox_id=box.pk) == "done"
+    assert asked == [SYNCHRO]
+
+
+def test_after_a_full_pass_only_what_was_stored_since_is_looked_at(indexed: Mailbox) -> None:
+    """The runs that follow new mail read the primary key's range above the last full pass,
+    not every folder (a 100k-folder scan per new mail otherwise)."""
+    box = indexed
+    assert services.mailbox_bodies_index(access=services.MailAccess(mailbox=box))[1] is False
+    old = MessageSummary.objects.get(folder__mailbox=box, subject="Texte brut")
+    with connection.cursor() as cursor:  # as if this old message had been missed
+        key = "summary_id" if connection.vendor == "postgresql" else "rowid"
+        cursor.execute(f"DELETE FROM mail_bodyindex WHERE {key} = %s", [old.pk])  # noqa: S608
+    append(SYNCHRO, subject="Arrivé après", body="Nouvelle ordonnance de séquestrène.\n")
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
+    done, left = services.mailbox_bodies_index(access=services.MailAccess(mailbox=box))
+    assert (done, left) == (1, False)  # the new message only: the old one is below the range
+    assert [m.subject for m in message_search(mailbox=box, query="séquestrène", bodies=True)] == ["Arrivé après"]
+    inbox = Folder.objects.get(mailbox=box, role="inbox")
+    assert bodies_pending(folder_id=inbox.pk, limit=10) == [(old.pk, old.uid)]  # a full pass would see it

@@ -3,9 +3,9 @@ too unless the retention purge has set ``mssweb.audit_purge`` for its transactio
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import migrations
+
+from apps.core.migration_sql import vendor_sql
 
 SQLITE = [
     "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent "
@@ -29,14 +29,7 @@ DROP = {
 }
 
 
-def _run(statements: dict[str, list[str]]) -> Any:
-    def run(apps: Any, schema_editor: Any) -> None:
-        for statement in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(statement)
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0001_audit_event")]
 
-    operations = [migrations.RunPython(_run({"sqlite": SQLITE, "postgresql": POSTGRES}), _run(DROP))]
+    operations = [migrations.RunPython(vendor_sql({"sqlite": SQLITE, "postgresql": POSTGRES}), vendor_sql(DROP))]

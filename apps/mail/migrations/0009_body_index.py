@@ -3,9 +3,9 @@ table with a French, accent-insensitive configuration on PostgreSQL."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import migrations
+
+from apps.core.migration_sql import vendor_sql
 
 SQLITE = [
     "CREATE VIRTUAL TABLE mail_bodyindex USING fts5(scope, body, tokenize = 'unicode61 remove_diacritics 2')",
@@ -41,17 +41,10 @@ DROP_POSTGRES = ["DROP TRIGGER IF EXISTS mail_bodyindex_gone ON mail_messagesumm
                  "DROP TEXT SEARCH CONFIGURATION IF EXISTS mssante_fr"]
 
 
-def _run(statements: dict[str, list[str]]) -> Any:
-    def run(apps: Any, schema_editor: Any) -> None:
-        for statement in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(statement)
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("mail", "0008_quota_and_vacation")]
 
     operations = [
-        migrations.RunPython(_run({"sqlite": SQLITE, "postgresql": POSTGRES}),
-                             _run({"sqlite": DROP_SQLITE, "postgresql": DROP_POSTGRES})),
+        migrations.RunPython(vendor_sql({"sqlite": SQLITE, "postgresql": POSTGRES}),
+                             vendor_sql({"sqlite": DROP_SQLITE, "postgresql": DROP_POSTGRES})),
     ]

@@ -10,7 +10,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Max, Value, When
 
 from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
 from apps.core.locks import shared_lock
@@ -19,7 +19,7 @@ from apps.core.queue import task_enqueue
 from ..bodyindex import bodies_pending, bodies_store
 from ..imap.prefixes import message_prefixes
 from ..mime.searchable import PREFIX, searchable_text
-from ..models import Folder, Mailbox
+from ..models import Folder, Mailbox, MessageSummary
 from .access import MailAccess, mail_access_for_session_key, mailbox_session
 
 logger = logging.getLogger(__name__)
@@ -31,20 +31,27 @@ RUN_SECONDS = 240.0  # under the task's soft limit; the rest in the next run
 
 def mailbox_bodies_index(*, access: MailAccess, budget: float = RUN_SECONDS) -> tuple[int, bool]:
     """Index what is not indexed yet, for up to ``budget`` seconds: (messages indexed,
-    whether some are left). One run per mailbox at a time (others return at once)."""
+    whether some are left). One run per mailbox at a time (others return at once).
+
+    A full pass (a new mailbox) looks at every folder newest first; once one has
+    completed, later runs look only at the summaries stored since (new mail, and moved
+    messages, which get new rows)."""
     mailbox = access.mailbox
     with shared_lock(name=f"mssweb:bodies:{mailbox.pk}", timeout=int(budget) + 120) as acquired:
         if not acquired:
             return 0, False
         deadline = time.monotonic() + budget
         done = 0
-        folders = Folder.objects.filter(mailbox=mailbox, last_sync_at__isnull=False).annotate(
+        mailbox.refresh_from_db(fields=["bodies_indexed_through"])
+        after = mailbox.bodies_indexed_through
+        top = MessageSummary.objects.filter(folder__mailbox=mailbox).aggregate(top=Max("id"))["top"]
+        folders = Folder.objects.filter(mailbox=mailbox).annotate(
             first=Case(When(role=Folder.Role.INBOX, then=Value(0)), default=Value(1),
                        output_field=IntegerField())).order_by("first", "name")
         with mailbox_session(access=access) as session:
             for folder in folders:
                 while time.monotonic() < deadline:
-                    pending = bodies_pending(folder_id=folder.pk, limit=BATCH)
+                    pending = bodies_pending(folder_id=folder.pk, limit=BATCH, after_id=after)
                     if not pending:
                         break
                     prefixes = message_prefixes(session, folder.name, [uid for _, uid in pending], PREFIX)
@@ -53,10 +60,13 @@ def mailbox_bodies_index(*, access: MailAccess, budget: float = RUN_SECONDS) -> 
                     bodies_store(mailbox_id=mailbox.pk, rows=[
                         (pk, searchable_text(prefixes.get(uid, b""))) for pk, uid in pending])
                     done += len(pending)
+                    if len(pending) < BATCH:
+                        break  # the folder is done: no query more to find nothing
                 if time.monotonic() >= deadline:
                     break
         left = time.monotonic() >= deadline
-    Mailbox.objects.filter(pk=mailbox.pk).update(bodies_indexing=left)
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        bodies_indexing=left, **({} if left or top is None else {"bodies_indexed_through": top}))
     if done:
         logger.info("indexed the text of %s messages of %s%s", done, mailbox.address,
                     " (more to come)" if left else "")
