@@ -121,13 +121,17 @@ class InboxWatcher:
         self._refreshed_at = now
 
     def _drop(self, mailbox_id: int, *, reason: str) -> None:
-        watched = self.watched.pop(mailbox_id, None)
+        # Closed and logged before it leaves ``watched``: whoever sees it gone may rely on both.
+        watched = self.watched.get(mailbox_id)
         if watched is None:
             return
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(watched.fileno)
-        watched.imap.close()
-        logger.info("new-mail watch of mailbox %s ended: %s", mailbox_id, reason)
+        try:
+            watched.imap.close()
+        finally:
+            logger.info("new-mail watch of mailbox %s ended: %s", mailbox_id, reason)
+            del self.watched[mailbox_id]
 
     def close(self) -> None:
         for mailbox_id in list(self.watched):
