@@ -84,6 +84,18 @@ def identity_rows() -> Iterator[list[str]]:
                activity["postcode"][:2], ""]
 
 
+def shared_mailbox_rows() -> Iterator[list[str]]:
+    """The devstack's organisational mailboxes, under their structure's FINESS: what a
+    structure's administrators are offered."""
+    sites = {a["finess"]: a for i in stack.IDENTITIES["identities"] for a in i["activities"] if a["finess"]}
+    for mailbox in stack.IDENTITIES["shared_mailboxes"]:
+        site = sites[mailbox["structure_finess"]]
+        yield ["ORG", mailbox["address"], "", "", "", "FINESS", mailbox["structure_finess"],
+               mailbox["service"], "", "", "", "", "", "", "", "", "", "True", site["name"],
+               "", "", "", "", "", "", "", "",
+               f"{site['postcode']} {site['city']}", site["postcode"], site["postcode"][:2], ""]
+
+
 def write(path: Path, rows: int, *, seed: int = 7, changed: float = 0.0,
           with_identities: bool = True) -> Path:
     rng = random.Random(seed)
@@ -92,7 +104,7 @@ def write(path: Path, rows: int, *, seed: int = 7, changed: float = 0.0,
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("|".join(COLUMNS) + "\n")
         if with_identities:
-            for row in identity_rows():
+            for row in [*identity_rows(), *shared_mailbox_rows()]:
                 out.write("|".join(row) + "\n")
         for number in range(rows):
             # Same draws either way, so a variant row differs only by its street.

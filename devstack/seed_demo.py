@@ -23,6 +23,7 @@ def seed_demo(*, profile: str, no_mail: bool = False, say: Callable[[str], None]
 
     from apps.accounts.models import User
     from apps.mail.models import Mailbox
+    from apps.structures.models import Membership, Structure
     from apps.trust.services import annuaire_import, whitelist_refresh
     from devstack import annuaire_synth, seed, stack
 
@@ -32,10 +33,18 @@ def seed_demo(*, profile: str, no_mail: bool = False, say: Callable[[str], None]
                 idnat=identity["idnat"], defaults={"username": identity["idnat"]})
             user.first_name = identity["given_name"]
             user.last_name = identity["family_name"]
-            user.is_staff = bool(identity.get("structure_admin"))
+            user.is_staff = bool(identity.get("structure_admin") or identity.get("administers_structure"))
             if created:
                 user.set_unusable_password()  # PSC only: no password sign-in
             user.save()
+            if identity.get("administers_structure"):  # what her first PSC sign-in will confirm
+                site = identity["activities"][0]
+                structure, _ = Structure.objects.update_or_create(
+                    identifier_type="finess", identifier=site["finess"],
+                    defaults={"name": site["name"], "postcode": site["postcode"], "city": site["city"]})
+                Membership.objects.update_or_create(
+                    user=user, structure=structure, profession_code=identity["profession_code"],
+                    defaults={"is_admin": True, "exercise_mode": site["mode"]})
             Mailbox.objects.update_or_create(
                 address=identity["mailbox"],
                 defaults={"owner": user, "kind": Mailbox.Kind.PERSONAL,
@@ -58,8 +67,10 @@ def seed_demo(*, profile: str, no_mail: bool = False, say: Callable[[str], None]
         say(f"whitelist: {len(whitelist.names)} domains")
     extraction = Path(settings.MSSANTE_ANNUAIRE_URL or
                       stack.state_dir(profile) / "annuaire" / "Extraction_Correspondance_MSSante.txt")
-    if not extraction.exists():
-        annuaire_synth.write(extraction, 5000)
+    identities = stack.DEVSTACK / "identities.json"
+    if not extraction.exists() or (extraction.is_relative_to(stack.state_dir(profile))
+                                   and extraction.stat().st_mtime < identities.stat().st_mtime):
+        annuaire_synth.write(extraction, 5000)  # first run, or the demo people changed since
     report = annuaire_import(path=extraction)
     say(f"annuaire: {report.rows} mailboxes")
     if not no_mail:

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -82,6 +83,7 @@ def issuer(ports: Ports) -> str:
 def all_mail_users() -> list[str]:
     users = [i["mailbox"] for i in IDENTITIES["identities"]]
     users += [a["address"] for a in IDENTITIES["application_mailboxes"]]
+    users += [m["address"] for m in IDENTITIES["shared_mailboxes"]]
     users += [f"{p['ins']}@{IDENTITIES['patient_domain']}" for p in IDENTITIES["patients"]]
     users += [t["address"] for t in IDENTITIES.get("technical_mailboxes", [])]
     return users + watch_bench_users()
@@ -119,6 +121,8 @@ def env_vars(profile: str) -> dict[str, str]:
         "MSSANTE_PSC_CLIENT_SECRET": CLIENT_SECRET,
         "MSSANTE_PSC_SIM_ADMIN": f"http://127.0.0.1:{ports.psc}/_sim",
         "MSSANTE_DEVSTACK_PASSWORD": DEV_PASSWORD,
+        # How a delegate's login names the shared mailbox (write_operator_links).
+        "MSSANTE_DELEGATE_LOGIN": "{mailbox}*{idnat}",
         "MSSANTE_NIL": "mssante-web-devstack",
         # With DEBUG off (the tests), what the fail-closed checks would refuse and a
         # development stack has by nature: a loopback http provider and operator, a
@@ -251,6 +255,7 @@ def write_dovecot(profile: str, state: Path, ports: Ports) -> Path:
         home = state / "mail" / user.split("@")[1] / user.split("@")[0]
         lines.append(f"{user}:{{PLAIN}}{DEV_PASSWORD}:8:8::{home}::")
     (dov / "users").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_operator_links(dov)
     # Dovecot's oauth2 local validation looks keys up as <prefix>/<azp>/<alg>/<kid>.
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
     private = load_pem_private_key((state / "psc" / "signing.key").read_bytes(), None)
@@ -260,9 +265,10 @@ def write_dovecot(profile: str, state: Path, ports: Ports) -> Path:
         d = dov / "oauth2-keys" / azp / "RS256"
         d.mkdir(parents=True, exist_ok=True)
         (d / "psc-sim-1").write_bytes(public_pem)
-    (dov / "oauth2.conf.ext").write_text(render(
-        "dovecot-oauth2.conf.ext", keys=dov / "oauth2-keys", client_id=CLIENT_ID,
-        issuer=issuer(ports)), encoding="utf-8")
+    for name, attribute in (("oauth2.conf.ext", "email"), ("oauth2-delegate.conf.ext", "SubjectNameID")):
+        (dov / name).write_text(render(
+            "dovecot-oauth2.conf.ext", keys=dov / "oauth2-keys", client_id=CLIENT_ID,
+            issuer=issuer(ports), username_attribute=attribute), encoding="utf-8")
     conf = dov / "dovecot.conf"
     conf.write_text(render(
         "dovecot.conf", instance=f"mssante-{profile}", base_dir=run, state=state,
@@ -273,6 +279,25 @@ def write_dovecot(profile: str, state: Path, ports: Ports) -> Path:
         if path.is_dir():
             path.chmod(0o755)
     return conf
+
+
+def operator_links() -> list[tuple[str, str]]:
+    """(shared mailbox, idNat) pairs: which professionals the operator lets open which
+    organisational mailbox with their own PSC token."""
+    idnats = {i["key"]: i["idnat"] for i in IDENTITIES["identities"]}
+    return [(m["address"], idnats[key])
+            for m in IDENTITIES["shared_mailboxes"] for key in m["operator_links"]]
+
+
+def write_operator_links(dov: Path) -> None:
+    """The operator's side of delegation. A real operator decides from the idNat in the
+    token which mailboxes it opens; Dovecot 2.3 compares one token claim with the login name,
+    so the stack uses master-user logins, ``<mailbox>*<idNat>``: the token must carry that
+    idNat (oauth2-delegate.conf.ext) and this file must list the pair. Its password is never
+    checked (the master passdb authenticated) but must not be guessable either."""
+    lines = [f"{mailbox}/{idnat}:{{PLAIN}}{secrets.token_hex(16)}::::::"
+             for mailbox, idnat in operator_links()]
+    (dov / "operator-links").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def write_postfix(profile: str, state: Path, ports: Ports) -> Path:

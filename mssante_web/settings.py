@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.SecurityHeadersMiddleware",
     # One container serves its own static files (hashed names, far-future caching).
@@ -253,6 +254,10 @@ MSSANTE_SMTP_SECURITY = env.str("MSSANTE_SMTP_SECURITY", default="starttls")  # 
 # Operators' certificates come from IGC-Santé, absent from public trust stores.
 MSSANTE_TLS_CA_FILE = env.str("MSSANTE_TLS_CA_FILE", default="")
 MSSANTE_IMAP_TIMEOUT = env.float("MSSANTE_IMAP_TIMEOUT", default=15.0)
+# The login name a delegate gives when opening a shared mailbox with their own PSC token.
+# MSSanté operators read who asks from the token, so the mailbox alone ("{mailbox}"); the
+# devstack's Dovecot wants "{mailbox}*{idnat}" (master-user logins).
+MSSANTE_DELEGATE_LOGIN = env.str("MSSANTE_DELEGATE_LOGIN", default="{mailbox}")
 # ManageSieve (RFC 5804), for the out-of-office reply: on the IMAP host unless set; port 0
 # when the operator offers none (the page then says the reply is set with the operator).
 # The local full-text index of message bodies (first 64 KB of each); off: the search asks

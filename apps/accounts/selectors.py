@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -31,3 +32,15 @@ def session_info_get(*, session: SessionBase) -> SessionInfo:
               float(last_seen) + settings.MSSANTE_IDLE_TIMEOUT)
     return SessionInfo(dt.datetime.fromtimestamp(float(signed_in), dt.UTC),
                        dt.datetime.fromtimestamp(end, dt.UTC), settings.MSSANTE_IDLE_TIMEOUT // 60)
+
+
+def session_user_get(*, session_key: str) -> tuple[int | None, str]:
+    """(user id, idNat) of whoever a stored session belongs to; (None, "") when none: a
+    worker acting on a session key must know whether that person owns the mailbox or holds
+    a delegation for it."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    user_id = session.get("_auth_user_id") if session_key else None
+    if not user_id:
+        return None, ""
+    idnat = User.objects.filter(pk=int(user_id)).values_list("idnat", flat=True).first()
+    return int(user_id), idnat or ""

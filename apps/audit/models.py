@@ -33,6 +33,13 @@ class AuditEvent(models.Model):
     target = models.CharField(_("target"), max_length=500, blank=True)
     outcome = models.CharField(_("outcome"), max_length=40, blank=True)
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    # The structure an event concerns (its mailbox's, or the one administered): what a
+    # structure administrator's view of the trail is limited to. An id, not a foreign key.
+    structure_id = models.PositiveIntegerField(_("structure"), null=True, blank=True, db_index=True)
+    # Defaults in the database too: rows written by hand (an operator's SQL) need no new column.
+    delegation = models.CharField(_("delegation used"), max_length=8, blank=True, default="",
+                                  db_default="")  # "read" / "send"
+    request_id = models.CharField(_("request id"), max_length=64, blank=True, default="", db_default="")
     details = models.JSONField(_("details"), default=dict, blank=True)
 
     objects = AuditEventQuerySet.as_manager()

@@ -13,20 +13,26 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.request_id import current_request_id
+
 from .models import AuditEvent
 
 logger = logging.getLogger("mssante.audit")
-FIELDS = ("mailbox", "target", "outcome", "client_ip")
+FIELDS = ("mailbox", "target", "outcome", "client_ip", "delegation", "request_id")
 
 
-def audit_log(*, event: str, actor: str = "", **details: Any) -> None:
+def audit_log(*, event: str, actor: str = "", structure_id: int | None = None, **details: Any) -> None:
     """Record ``event`` by ``actor`` (an idNat, or a staff user name); ``mailbox``,
-    ``target`` (Message-ID, folder, patient, document), ``outcome`` and ``client_ip`` get
-    their own columns, anything else goes in ``details``."""
+    ``target`` (Message-ID, folder, patient, document), ``outcome``, ``client_ip``,
+    ``delegation`` (the rights used, when acting through one) and ``structure_id`` get their
+    own columns, anything else goes in ``details``. The request id is the current request's."""
+    details.setdefault("request_id", current_request_id())
     logger.info("audit %s", json.dumps({"event": event, "actor": actor, **details},
                                        ensure_ascii=False, default=str, sort_keys=True))
-    columns = {name: str(details.pop(name))[:500] for name in FIELDS if details.get(name) not in (None, "")}
-    row = {"event": event[:40], "actor": (actor or "")[:64],
+    columns = {name: str(details[name])[:500] for name in FIELDS if details.get(name) not in (None, "")}
+    for name in FIELDS:
+        details.pop(name, None)
+    row = {"event": event[:40], "actor": (actor or "")[:64], "structure_id": structure_id,
            "details": json.loads(json.dumps(details, default=str)), **columns}
     try:
         if connection.in_atomic_block:  # a savepoint, so that a failure leaves the caller's work whole

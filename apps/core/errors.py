@@ -67,6 +67,14 @@ class NoMailbox(ApplicationError):
     )
 
 
+class ReadOnlyMailbox(ApplicationError):
+    """A delegate with read-only rights asked to send, move, delete or change settings."""
+
+    default_message = _(
+        "You may read this mailbox but not send from it, move or delete its messages: "
+        "your delegation is read-only. Ask your structure's administrator for more.")
+
+
 class MessageGone(ApplicationError):
     """The message is no longer on the operator's server (moved or deleted elsewhere):
     pages answer 404, a forward or draft that carried it says so in its own words."""

@@ -43,9 +43,10 @@ class Mailbox(models.Model):
     client_cert_file = models.CharField(_("client certificate (PEM path)"), max_length=500,
                                         blank=True)
     client_key_file = models.CharField(_("client key (PEM path)"), max_length=500, blank=True)
-    delegates = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
-                                       related_name="delegated_mailboxes",
-                                       verbose_name=_("delegates"))
+    # An organisational, practice or application mailbox belongs to a structure: its
+    # administrators manage who uses it (Delegation) in the admin.
+    structure = models.ForeignKey("structures.Structure", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="mailboxes", verbose_name=_("structure"))
     # Sync state, shown in the folder pane ("Synchronisé à 10:42", error and retry).
     sync_running_since = models.DateTimeField(null=True, blank=True)
     last_sync_at = models.DateTimeField(_("last successful sync"), null=True, blank=True)
@@ -77,6 +78,17 @@ class Mailbox(models.Model):
         return self.address
 
     @property
+    def delegated(self) -> bool:
+        """Reached through a delegation, not owned (``mailbox_list_for_user`` annotates
+        ``delegated_rights``; a mailbox loaded otherwise counts as owned)."""
+        return bool(getattr(self, "delegated_rights", ""))
+
+    @property
+    def read_only(self) -> bool:
+        """Reached through a read-only delegation: no sending, moving, deleting, settings."""
+        return getattr(self, "delegated_rights", "") == Delegation.Rights.READ
+
+    @property
     def vacation_running(self) -> bool:
         """The out-of-office reply is on and today is within its dates."""
         today = timezone.localdate()
@@ -94,6 +106,36 @@ class Mailbox(models.Model):
     @property
     def quota_nearly_full(self) -> bool:
         return bool(self.quota_limit_kb) and (self.quota_used_kb or 0) >= 0.9 * (self.quota_limit_kb or 1)
+
+
+class Delegation(models.Model):
+    """Someone other than the owner using a mailbox through this site: to read, or to read
+    and send, from a first day to a last one (both included, either open). Checked on every
+    request: a revoked (deleted) or expired delegation ends at the delegate's next page."""
+
+    class Rights(models.TextChoices):
+        READ = "read", _("Read only")
+        SEND = "send", _("Read and send")
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="delegations",
+                                verbose_name=_("mailbox"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations",
+                             verbose_name=_("delegate"))
+    rights = models.CharField(_("rights"), max_length=4, choices=Rights.choices, default=Rights.READ)
+    starts_on = models.DateField(_("first day"), null=True, blank=True)
+    ends_on = models.DateField(_("last day"), null=True, blank=True)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("granted by"), editable=False)
+    created_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        ordering = ["mailbox", "user"]
+        constraints = [models.UniqueConstraint(fields=["mailbox", "user"], name="delegation_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.mailbox} ({self.get_rights_display()})"
 
 
 class Folder(models.Model):

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import NoMailbox
@@ -24,14 +25,37 @@ from .imap import (
     ImapCredentials,
     ImapEndpoint,
 )
-from .models import SENDER_SORT_KEY, Folder, Mailbox, MessageSummary
+from .models import SENDER_SORT_KEY, Delegation, Folder, Mailbox, MessageSummary
 
 logger = logging.getLogger(__name__)
 
 
+def delegations_in_force(*, today: dt.date | None = None) -> QuerySet[Delegation]:
+    """Every delegation in force today (first and last days included)."""
+    today = today or timezone.localdate()
+    return Delegation.objects.filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today),
+                                     Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+
+
+def delegation_list_active(*, user: User) -> QuerySet[Delegation]:
+    """The user's delegations in force today."""
+    return delegations_in_force().filter(user_id=user.pk)
+
+
+def _delegated_rights(user: User, *, mailbox_ref: str, owner_ref: str) -> Case:
+    """"" for the owner, else the rights of the user's delegation in force (None: none)."""
+    rights = delegation_list_active(user=user).filter(mailbox_id=OuterRef(mailbox_ref)).values("rights")[:1]
+    return Case(When(**{owner_ref: user.pk}, then=Value("")), default=Subquery(rights),
+                output_field=CharField())
+
+
 def mailbox_list_for_user(*, user: User) -> QuerySet[Mailbox]:
-    """Mailboxes the user owns or is a delegate of; PER, ORG, CAB, APP: personal first."""
-    return (Mailbox.objects.filter(Q(owner=user) | Q(delegates=user)).distinct()
+    """Mailboxes the user owns or holds a delegation in force for, each with its
+    ``delegated_rights`` ("" when owned); PER, ORG, CAB, APP: personal first. Read at every
+    request: a delegation revoked or expired ends at the next page."""
+    delegated = delegation_list_active(user=user).values("mailbox_id")
+    return (Mailbox.objects.filter(Q(owner_id=user.pk) | Q(pk__in=delegated))
+            .annotate(delegated_rights=_delegated_rights(user, mailbox_ref="pk", owner_ref="owner_id"))
             .order_by("-kind", "address"))
 
 
@@ -43,11 +67,16 @@ def mailbox_get_for_user(*, user: User, mailbox_id: int) -> Mailbox:
 def folder_get_for_user(*, user: User, mailbox_id: int, folder_id: int) -> Folder:
     """A folder of one of the user's mailboxes, with its mailbox, in one query (the
     message frame and the reader ask on every open); Folder.DoesNotExist otherwise."""
+    delegated = delegation_list_active(user=user).values("mailbox_id")
     found = (Folder.objects.select_related("mailbox")
-             .filter(Q(mailbox__owner=user) | Q(mailbox__delegates=user), pk=folder_id, mailbox_id=mailbox_id)
-             .distinct().first())
+             .filter(Q(mailbox__owner_id=user.pk) | Q(mailbox_id__in=delegated),
+                     pk=folder_id, mailbox_id=mailbox_id)
+             .annotate(delegated_rights=_delegated_rights(user, mailbox_ref="mailbox_id",
+                                                          owner_ref="mailbox__owner_id"))
+             .first())
     if found is None:
         raise Folder.DoesNotExist(f"folder {folder_id} of mailbox {mailbox_id}")
+    found.mailbox.delegated_rights = found.delegated_rights  # type: ignore[attr-defined]
     return found
 
 
@@ -212,7 +241,8 @@ def mailbox_imap_endpoint(*, mailbox: Mailbox) -> ImapEndpoint:
     )
 
 
-def mailbox_imap_credentials(*, mailbox: Mailbox, access_token: str | None) -> ImapCredentials:
+def mailbox_imap_credentials(*, mailbox: Mailbox, access_token: str | None,
+                             delegate_idnat: str = "") -> ImapCredentials:
     if mailbox.auth_mode == Mailbox.AuthMode.CLIENT_CERTIFICATE:
         return ImapCredentials(username=mailbox.address, mode=AuthMode.EXTERNAL,
                                cert_file=mailbox.client_cert_file,
@@ -220,8 +250,11 @@ def mailbox_imap_credentials(*, mailbox: Mailbox, access_token: str | None) -> I
     if mailbox.auth_mode == Mailbox.AuthMode.PASSWORD:
         return ImapCredentials(username=mailbox.address, mode=AuthMode.PLAIN,
                                secret=settings.MSSANTE_DEVSTACK_PASSWORD)
-    return ImapCredentials(username=mailbox.address, mode=AuthMode.XOAUTH2,
-                           secret=access_token or "")
+    # A delegate logs in to the shared mailbox with their own token; operators that key
+    # the login name on who asks get it in the form they set (the devstack: <mailbox>*<idNat>).
+    username = (settings.MSSANTE_DELEGATE_LOGIN.format(mailbox=mailbox.address, idnat=delegate_idnat)
+                if delegate_idnat else mailbox.address)
+    return ImapCredentials(username=username, mode=AuthMode.XOAUTH2, secret=access_token or "")
 
 
 def message_search(*, mailbox: Mailbox, query: str = "", has_attachment: bool = False,

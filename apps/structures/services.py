@@ -35,3 +35,13 @@ def structure_memberships_sync(*, user: AbstractBaseUser, exercises: Iterable[Pr
     (Membership.objects.filter(user_id=user.pk, source=Membership.Source.PSC)
      .exclude(pk__in=[m.pk for m in kept]).delete())
     return kept
+
+
+def membership_staff_sync(*, user: AbstractBaseUser) -> None:
+    """A structure administrator needs the admin (``is_staff``); someone who no longer
+    administers any structure loses it, unless a superuser or given other admin rights."""
+    administers = Membership.objects.filter(user_id=user.pk, is_admin=True).exists()
+    staff = administers or user.is_superuser or user.groups.exists() or user.user_permissions.exists()  # type: ignore[attr-defined]
+    if user.is_staff != staff:  # type: ignore[attr-defined]
+        user.is_staff = staff  # type: ignore[attr-defined]
+        user.save(update_fields=["is_staff"])  # type: ignore[misc]

@@ -4,12 +4,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from .models import DirectoryEntry, WhitelistDomain, WhitelistImport
+from apps.core.admin_scope import AuditedAdmin
+
+from .models import DirectoryEntry, DirectoryImport, WhitelistDomain, WhitelistImport
 from .selectors import whitelist_status
 
 
 @admin.register(WhitelistDomain)
-class WhitelistDomainAdmin(admin.ModelAdmin):
+class WhitelistDomainAdmin(AuditedAdmin):
     list_display = ("name", "description", "operator_dn", "updated_at")
     search_fields = ("name", "description", "operator_dn")
 
@@ -23,7 +25,7 @@ class WhitelistDomainAdmin(admin.ModelAdmin):
 
 
 @admin.register(WhitelistImport)
-class WhitelistImportAdmin(admin.ModelAdmin):
+class WhitelistImportAdmin(AuditedAdmin):
     list_display = ("at", "ok", "entries", "domains", "repaired", "error", "source")
     list_filter = ("ok",)
 
@@ -32,6 +34,14 @@ class WhitelistImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(DirectoryEntry)
-class DirectoryEntryAdmin(admin.ModelAdmin):
+class DirectoryEntryAdmin(AuditedAdmin):
     list_display = ("address", "family_name", "given_name", "profession_label", "city")
     search_fields = ("address", "name_key", "idnat")
+
+
+@admin.register(DirectoryImport)
+class DirectoryImportAdmin(AuditedAdmin):
+    list_display = ("at", "extracted_at", "rows", "source")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

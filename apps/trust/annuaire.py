@@ -8,6 +8,7 @@ what the site keeps, with accent- and case-free search keys.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import re
@@ -50,6 +51,7 @@ class DirectoryRecord(NamedTuple):
     profession_label: str
     savoir_faire_label: str
     structure_name: str
+    structure_ref: str  # "finess:690000031": how structures are keyed (apps.structures.activities)
     service: str
     address_lines: str
     postcode: str
@@ -88,11 +90,13 @@ def record_from_fields(fields: list[str]) -> DirectoryRecord | None:
     structure = (fields[18].strip() or fields[19].strip())
     postcode = fields[28].strip()
     city = _city(fields[27].strip(), postcode)
+    ref_type, ref_id = fields[5].strip().lower(), fields[6].strip()
+    structure_ref = f"{ref_type}:{ref_id}" if ref_type and ref_id else ""
     lines = " ".join(x.strip() for x in (fields[20], fields[21], fields[22], fields[23],
                                          fields[24], fields[25], fields[26]) if x.strip())
     values = (address, fields[0].strip()[:3], fields[4].strip(), fields[8].strip(), family,
               given, fields[13].strip(), fields[14].strip(), fields[16].strip(), structure,
-              fields[7].strip(), lines, postcode, city, fields[29].strip())
+              structure_ref, fields[7].strip(), lines, postcode, city, fields[29].strip())
     digest = hashlib.md5("|".join(values).encode(), usedforsecurity=False).hexdigest()
     return DirectoryRecord(
         *values,
@@ -163,3 +167,16 @@ def read_extraction(path: Path, stats: list[ReadStats] | None = None) -> Iterato
             yield record
     if stats is not None:
         stats.append(ReadStats(rows, skipped))
+
+
+def extraction_date(name: str) -> dt.datetime | None:
+    """The date in an extraction's file name ("Extraction_Correspondance_MSSante_202611280457.txt",
+    as the Annuaire Santé names them: YYYYMMDD then hour and minute), else None."""
+    stem = name.rsplit("/", 1)[-1].split(".", 1)[0]
+    digits = stem.rsplit("_", 1)[-1]
+    if not digits.isdigit() or len(digits) not in (8, 12, 14):
+        return None
+    try:
+        return dt.datetime.strptime(digits[:12].ljust(12, "0"), "%Y%m%d%H%M").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None

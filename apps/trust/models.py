@@ -45,6 +45,24 @@ class WhitelistImport(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {'OK' if self.ok else self.error}"
 
 
+class DirectoryImport(models.Model):
+    """Each directory import that went through: when, from where, and the date of the
+    extraction itself (what the profile page tells a professional their mailboxes came from)."""
+
+    at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    source = models.CharField(_("source"), max_length=500)
+    extracted_at = models.DateTimeField(_("extraction date"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("mailboxes"), default=0)
+
+    class Meta:
+        verbose_name = _("directory import")
+        verbose_name_plural = _("directory imports")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} ({self.rows})"
+
+
 class DirectoryFields(models.Model):
     """The columns kept from the Annuaire Santé extraction, plus normalised search keys."""
 
@@ -58,6 +76,7 @@ class DirectoryFields(models.Model):
     profession_label = models.CharField(_("profession"), max_length=200, blank=True)
     savoir_faire_label = models.CharField(_("expertise"), max_length=200, blank=True)
     structure_name = models.CharField(_("structure"), max_length=300, blank=True)
+    structure_ref = models.CharField(_("structure identifier"), max_length=320, blank=True, db_index=True)
     service = models.CharField(_("service"), max_length=300, blank=True)
     address_lines = models.CharField(_("postal address"), max_length=500, blank=True)
     postcode = models.CharField(_("postcode"), max_length=10, blank=True, db_index=True)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from apps.core.identifiers import ins_valid
 
 from .annuaire import search_key
-from .models import DirectoryEntry, WhitelistDomain, WhitelistImport
+from .models import DirectoryEntry, DirectoryImport, WhitelistDomain, WhitelistImport
 from .services import WHITELIST_CACHE_KEY, WHITELIST_LOCAL
 from .whitelist import normalize_domain
 
@@ -232,3 +232,8 @@ def directory_search(*, query: str, profession: str = "", city: str = "",
         for entry in batch:
             found.setdefault(entry.pk, entry)
     return list(found.values())[:limit]
+
+
+def directory_extracted_at() -> dt.datetime | None:
+    """The date of the directory extraction last imported (None before the first)."""
+    return DirectoryImport.objects.values_list("extracted_at", flat=True).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import shutil
 import ssl
@@ -16,8 +17,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from .annuaire import AnnuaireError, DirectoryRecord, ReadStats, read_extraction
-from .models import DirectoryEntry, DirectoryStaging, WhitelistDomain, WhitelistImport
+from .annuaire import AnnuaireError, DirectoryRecord, ReadStats, extraction_date, read_extraction
+from .models import DirectoryEntry, DirectoryImport, DirectoryStaging, WhitelistDomain, WhitelistImport
 from .whitelist import Whitelist, WhitelistError, whitelist_parse
 
 logger = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ class AnnuaireReport:
     seconds: float
 
 
-def annuaire_import(*, path: Path, batch: int = 5000) -> AnnuaireReport:
+def annuaire_import(*, path: Path, batch: int = 5000, source: str = "") -> AnnuaireReport:
     """Stream the extraction into a staging table, then switch the directory over in one
     transaction touching only what differs (new, changed, gone). Searches meanwhile see
     the previous directory whole, never half an import. An empty or unreadable file
@@ -171,6 +172,9 @@ def annuaire_import(*, path: Path, batch: int = 5000) -> AnnuaireReport:
     report = AnnuaireReport(rows=rows, skipped=skipped, added=inserted - changed, changed=changed,
                             removed=removed, seconds=round(time.monotonic() - started, 2))
     logger.info("annuaire imported from %s: %s", path, report)
+    extracted = (extraction_date(source or path.name)
+                 or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC))
+    DirectoryImport.objects.create(source=(source or str(path))[:500], extracted_at=extracted, rows=rows)
     return report
 
 
@@ -200,7 +204,7 @@ def annuaire_refresh() -> AnnuaireReport | None:
         with _open_source(location, 300) as response, target.open("wb") as out:  # type: ignore[attr-defined]
             shutil.copyfileobj(response, out)
         try:
-            return annuaire_import(path=target)
+            return annuaire_import(path=target, source=location)
         finally:
             shutil.rmtree(target.parent, ignore_errors=True)
     return annuaire_import(path=Path(location))

@@ -4,22 +4,42 @@ theirs), and the ``MailAccess`` that reaches the mailbox for this request."""
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 
 from django.http import Http404, HttpRequest
 
 from apps.audit.services import audit_log
+from apps.core.errors import ReadOnlyMailbox
 from apps.mail.models import Folder, Mailbox
-from apps.mail.selectors import folder_get_for_user, mailbox_get_for_user
+from apps.mail.selectors import folder_get_for_user, mailbox_list_for_user
 from apps.mail.services import MailAccess, mail_access_for_request
 
+logger = logging.getLogger(__name__)
 
-def request_mailbox(request: HttpRequest, mailbox_id: int) -> Mailbox:
-    """One of the user's mailboxes (own, delegated or shared), else 404."""
-    try:
-        return mailbox_get_for_user(user=request.user, mailbox_id=mailbox_id)  # type: ignore[arg-type]
-    except Mailbox.DoesNotExist:
-        raise Http404("mailbox") from None
+
+def request_mailbox(request: HttpRequest, mailbox_id: int, *, write: bool = False) -> Mailbox:
+    """One of the user's mailboxes (own, delegated or shared), else 404; ``write``: for
+    sending, moving, deleting or settings, which a read-only delegation refuses
+    (``ReadOnlyMailbox``, the French page)."""
+    mailbox = next((m for m in request_user_mailboxes(request) if m.pk == mailbox_id), None)
+    if mailbox is None:
+        raise Http404("mailbox")
+    if write and mailbox.read_only:
+        logger.info("read-only delegate %s refused a change on %s", getattr(request.user, "idnat", ""),
+                    mailbox.address)
+        raise ReadOnlyMailbox(mailbox.address)
+    return mailbox
+
+
+def request_user_mailboxes(request: HttpRequest) -> list[Mailbox]:
+    """All the user's mailboxes (own and delegated, with their rights), read once per
+    request: a page's mailbox and its folder pane's list of mailboxes come from one query."""
+    cached: list[Mailbox] | None = getattr(request, "_user_mailboxes", None)
+    if cached is None:
+        cached = list(mailbox_list_for_user(user=request.user))  # type: ignore[arg-type]
+        request._user_mailboxes = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def request_mailbox_folder(request: HttpRequest, mailbox_id: int, folder_id: int) -> tuple[Mailbox, Folder]:
@@ -54,8 +74,10 @@ def request_access_for(request: HttpRequest) -> Callable[[Mailbox], MailAccess]:
 
 def request_audit(request: HttpRequest, *, event: str, mailbox: Mailbox, target: str = "",
                   outcome: str = "ok", **details: object) -> None:
-    """An audit event for what this request did: who (idNat), from where, on which mailbox."""
+    """An audit event for what this request did: who (idNat), from where, on which mailbox
+    (and its structure), through which delegation if not their own."""
     user = request.user
     audit_log(event=event, actor=getattr(user, "idnat", "") or getattr(user, "username", ""),
-              mailbox=mailbox.address, target=target, outcome=outcome,
+              mailbox=mailbox.address, target=target, outcome=outcome, structure_id=mailbox.structure_id,
+              delegation=getattr(mailbox, "delegated_rights", "") or "",
               client_ip=request.META.get("REMOTE_ADDR", ""), **details)

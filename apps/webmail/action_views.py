@@ -22,16 +22,18 @@ from .services import folder_manage_apply, folder_name_available, message_action
 # The buttons the audit trail records (one event per press, however many messages).
 AUDITED_ACTIONS = {"move": "message_moved", "archive": "message_moved", "junk": "message_moved",
                    "delete": "message_deleted"}
+MARKS = ("read", "unread", "flag", "unflag")
 
 
 @login_required
 @require_POST
 @mail_errors
 def message_action(request: HttpRequest, mailbox_id: int, folder_id: int) -> HttpResponse:
-    mailbox = request_mailbox(request, mailbox_id)
+    action = request.POST.get("action", "")
+    # Marks (read, flagged) are the team's shared state; a read-only delegate may set them.
+    mailbox = request_mailbox(request, mailbox_id, write=action not in MARKS)
     folder = request_folder(mailbox, folder_id)
     uids = selected_uids(request.POST.getlist("uid"))
-    action = request.POST.get("action", "")
     if not uids:
         messages.info(request, _("Select at least one message."))
         return redirect("webmail:folder", mailbox_id=mailbox.pk, folder_id=folder.pk)
@@ -53,7 +55,7 @@ def message_action(request: HttpRequest, mailbox_id: int, folder_id: int) -> Htt
                       folder=folder.name, action=action, count=len(uids), message_ids=targets[:100])
     if done:
         messages.success(request, done)
-    back = local_url(request.POST.get("next", "")) if action in ("read", "unread", "flag", "unflag") else ""
+    back = local_url(request.POST.get("next", "")) if action in MARKS else ""
     if back:
         return redirect(back)
     return redirect("webmail:folder", mailbox_id=mailbox.pk, folder_id=folder.pk)
@@ -64,7 +66,7 @@ def message_action(request: HttpRequest, mailbox_id: int, folder_id: int) -> Htt
 @mail_errors
 def folder_manage(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     """Create, rename or delete one of the user's own folders; empty the Trash or Junk."""
-    mailbox = request_mailbox(request, mailbox_id)
+    mailbox = request_mailbox(request, mailbox_id, write=True)
     access = request_mail_access(request, mailbox)
     action, name = request.POST.get("action", ""), request.POST.get("name", "").strip()
     if action == "create":

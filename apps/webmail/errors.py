@@ -15,6 +15,7 @@ from apps.core.errors import (
     MailAuthError,
     MailServerUnavailable,
     MessageGone,
+    ReadOnlyMailbox,
     SessionExpired,
 )
 
@@ -42,6 +43,8 @@ def mail_errors(view: View) -> View:
             return error_page(request, exc, 401)
         except (MailServerUnavailable, MailAuthError, IndexUnavailable) as exc:
             return error_page(request, exc, 503)
+        except ReadOnlyMailbox as exc:
+            return error_page(request, exc, 403)
         except ApplicationError as exc:
             return error_page(request, exc, 200)
     return wrapper

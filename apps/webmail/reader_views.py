@@ -123,7 +123,7 @@ def image_sender_trust_view(request: HttpRequest, mailbox_id: int, folder_id: in
 def receipt_respond_view(request: HttpRequest, mailbox_id: int, folder_id: int,
                          uid: int) -> HttpResponse:
     """The user's answer to a read-receipt request: send it, or decline."""
-    mailbox = request_mailbox(request, mailbox_id)
+    mailbox = request_mailbox(request, mailbox_id, write=True)
     folder, access = request_folder(mailbox, folder_id), request_mail_access(request, mailbox)
     summary = _summary(folder, uid)
     send = request.POST.get("action") == "send"

@@ -61,9 +61,10 @@ def list_page_get(*, folder: Folder, before: tuple[dt.datetime, int] | None, sor
 
 
 def compose_mailboxes(*, user: User) -> list[Mailbox]:
-    """The mailboxes the user may write from: theirs and those delegated or shared, not the
-    application mailboxes (certificate only, for software)."""
-    return list(mailbox_list_for_user(user=user).exclude(kind=Mailbox.Kind.APPLICATION))
+    """The mailboxes the user may write from: theirs and those delegated to them with the
+    right to send, not the application mailboxes (certificate only, for software)."""
+    return [m for m in mailbox_list_for_user(user=user).exclude(kind=Mailbox.Kind.APPLICATION)
+            if not m.read_only]
 
 
 OUTBOX_SHOWN = 100

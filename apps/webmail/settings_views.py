@@ -16,8 +16,10 @@ from apps.mail.models import Mailbox
 from apps.mail.selectors import mailbox_list_for_user
 from apps.mail.services import vacation_available, vacation_get, vacation_set
 from apps.structures.selectors import membership_list_for_user
+from apps.trust.selectors import directory_extracted_at
 
 from .access import request_mail_access, request_mailbox
+from .errors import mail_errors
 from .forms import vacation_form_from_post
 from .selectors import directory_mailboxes_for_user, image_senders_list, signatures_for_user
 from .services import image_sender_remove, signature_set
@@ -31,6 +33,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "memberships": membership_list_for_user(user=user),  # type: ignore[arg-type]
         "mailboxes": mailbox_list_for_user(user=user),  # type: ignore[arg-type]
         "from_directory": directory_mailboxes_for_user(user=user),  # type: ignore[arg-type]
+        "directory_extracted_at": directory_extracted_at(),
         "session_info": session_info_get(session=request.session),
     })
 
@@ -59,10 +62,11 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@mail_errors
 def vacation_page(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     """The out-of-office reply of one mailbox, read from and written to the operator's
     server (ManageSieve). Server down or refusing: the French reason, nothing lost."""
-    mailbox = request_mailbox(request, mailbox_id)
+    mailbox = request_mailbox(request, mailbox_id, write=True)
     today = timezone.localdate()
     context: dict[str, object] = {"mailbox": mailbox, "available": vacation_available(mailbox=mailbox),
                                   "errors": [], "days_choices": [1, 2, 3, 7, 14, 30]}

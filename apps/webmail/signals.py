@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from apps.mail.selectors import mailbox_list_for_user
 from apps.mail.services import mailbox_sync_enqueue
 
-from .services.directory_link import mailboxes_from_directory_link
+from .services.directory_link import mailboxes_from_directory_link, structure_mailboxes_from_directory_link
 
 
 @receiver(user_logged_in)
@@ -20,6 +20,7 @@ def sync_at_sign_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any)
     if not getattr(user, "idnat", None):
         return  # staff password sign-in to the admin
     mailboxes_from_directory_link(user=user)  # the directory's PER mailboxes of this idNat
+    structure_mailboxes_from_directory_link(user=user)  # an administrator's structures' ORG ones
     # The worker reads the PSC tokens from the stored session: store it before queueing.
     request.session.save()
     for mailbox in mailbox_list_for_user(user=user):

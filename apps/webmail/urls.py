@@ -14,6 +14,7 @@ app_name = "webmail"
 urlpatterns = [
     path("", views.home, name="inbox"),
     path("profil/", settings_views.profile, name="profile"),
+    path("bal/<int:mailbox_id>/", views.mailbox_home, name="mailbox"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/", views.folder, name="folder"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/etat/", views.folder_status,
          name="folder_status"),

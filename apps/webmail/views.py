@@ -52,7 +52,17 @@ def _open_folder(request: HttpRequest, mailbox_id: int,
 def home(request: HttpRequest) -> HttpResponse:
     """The primary mailbox's INBOX. A mailbox never synced gets its first screen inline
     (the newest messages); a worker fetches the rest."""
-    mailbox = mailbox_primary_for_user(user=request.user)  # type: ignore[arg-type]
+    return _inbox(request, mailbox_primary_for_user(user=request.user))  # type: ignore[arg-type]
+
+
+@login_required
+@mail_errors
+def mailbox_home(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    """Another of the user's mailboxes (a shared one they were given), opened on its INBOX."""
+    return _inbox(request, request_mailbox(request, mailbox_id))
+
+
+def _inbox(request: HttpRequest, mailbox: Mailbox) -> HttpResponse:
     inbox = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.INBOX).first()
     if inbox is None:
         mailbox_first_screen(access=request_mail_access(request, mailbox), only=["INBOX"],

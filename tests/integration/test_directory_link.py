@@ -35,6 +35,9 @@ def test_every_per_mailbox_of_the_idnat_is_linked_at_sign_in(client: Client, psc
     page = client.get("/profil/").content.decode()
     assert "Trouvées dans l'annuaire national" in page.replace("&#x27;", "'")
     assert "claire.martin@ch-lyon.mssante.fr" in page
+    from django.utils import formats, timezone
+    day = formats.date_format(timezone.localdate(), "j F Y")  # the test extraction is today's file
+    assert f"extraction du {day}" in page
     # Signing in again links nothing twice.
     client.post("/oidc/logout/")
     django_signin(client, "gp")

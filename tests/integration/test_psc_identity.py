@@ -18,7 +18,7 @@ from tests.conftest import IDENTITIES, PSCSim, django_signin, expire_access_toke
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 EXPECTED_FAMILY = {"gp": "health", "nurse": "health", "pharmacist": "health",
-                   "social": "social", "educator": "social", "admin": "health"}
+                   "social": "social", "educator": "social", "admin": "health", "director": "health"}
 
 
 @pytest.mark.parametrize("key", sorted(IDENTITIES))

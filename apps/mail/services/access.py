@@ -25,6 +25,7 @@ from typing import TypeVar
 
 from django.contrib.sessions.backends.base import SessionBase
 
+from apps.accounts.selectors import session_user_get
 from apps.accounts.services import psc_access_token_for_session_key, psc_access_token_get
 from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
 
@@ -49,6 +50,9 @@ class MailAccess:
     mailbox: Mailbox
     token_provider: TokenProvider | None = None
     pool_key: str | None = None
+    # The idNat of a delegate opening someone else's mailbox with their own token ("" for
+    # the owner): the operator must see who asks (MSSANTE_DELEGATE_LOGIN).
+    delegate_idnat: str = ""
 
     @property
     def uses_token(self) -> bool:
@@ -64,7 +68,8 @@ def mail_access_for_request(*, mailbox: Mailbox, session: SessionBase, user_pk: 
     def provider(force: bool) -> str:
         return psc_access_token_get(session=session, actor=actor, force_refresh=force)
 
-    return MailAccess(mailbox=mailbox, token_provider=provider, pool_key=f"user:{user_pk}")
+    return MailAccess(mailbox=mailbox, token_provider=provider, pool_key=f"user:{user_pk}",
+                      delegate_idnat=actor if mailbox.owner_id != user_pk else "")
 
 
 def mail_access_for_session_key(*, mailbox: Mailbox, session_key: str | None,
@@ -79,8 +84,10 @@ def mail_access_for_session_key(*, mailbox: Mailbox, session_key: str | None,
     def provider(force: bool) -> str:
         return psc_access_token_for_session_key(session_key=key, force_refresh=force)
 
+    user_id, idnat = session_user_get(session_key=key) if key else (None, "")
     return MailAccess(mailbox=mailbox, token_provider=provider,
-                      pool_key=f"session:{key}" if pooled else None)
+                      pool_key=f"session:{key}" if pooled else None,
+                      delegate_idnat=idnat if user_id is not None and user_id != mailbox.owner_id else "")
 
 
 def mail_access_for_certificate(*, mailbox: Mailbox, pooled: bool = True) -> MailAccess:
@@ -98,7 +105,8 @@ def with_credentials(*, access: MailAccess, use: Callable[[ImapCredentials], T],
     for attempt in (0, 1):
         token = (access.token_provider(attempt == 1)
                  if access.uses_token and access.token_provider else None)
-        credentials = mailbox_imap_credentials(mailbox=mailbox, access_token=token)
+        credentials = mailbox_imap_credentials(mailbox=mailbox, access_token=token,
+                                               delegate_idnat=access.delegate_idnat)
         try:
             return use(credentials)
         except Exception as exc:

@@ -21,7 +21,8 @@ from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpire
 from apps.core.queue import task_enqueue
 
 from ..imap import ImapUnavailable
-from ..models import Folder, Mailbox, OutboxMessage
+from ..models import Delegation, Folder, Mailbox, OutboxMessage
+from ..selectors import delegations_in_force
 from ..smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
 from ..sync import mailbox_index_sync
 from .access import MailAccess, mail_access_for_session_key, mailbox_session, with_credentials
@@ -79,6 +80,16 @@ def outbox_process(*, outbox_id: int) -> str:
         outgoing.attempts += 1
         outgoing.next_attempt_at = now + OUTBOX_LEASE
         outgoing.save(update_fields=["status", "attempts", "next_attempt_at"])
+    delegated = outgoing.user_id != outgoing.mailbox.owner_id
+    if delegated and outgoing.smtp_accepted_at is None and not delegations_in_force().filter(
+            user_id=outgoing.user_id, mailbox_id=outgoing.mailbox_id, rights=Delegation.Rights.SEND).exists():
+        # Revoked or expired between the press of "Send" and now: the delegation decides.
+        OutboxMessage.objects.filter(pk=outgoing.pk).update(
+            status=OutboxMessage.Status.FAILED,
+            last_error=str(_("Your delegation on this mailbox has ended: the message was not sent.")))
+        logger.warning("outgoing message %s not sent: no delegation to send from %s any more",
+                       outgoing.pk, outgoing.mailbox.address)
+        return OutboxMessage.Status.FAILED
     # A login of its own: sending never waits behind the syncs holding the pool.
     access = mail_access_for_session_key(mailbox=outgoing.mailbox, session_key=outgoing.session_key,
                                          pooled=False)
@@ -105,6 +116,8 @@ def outbox_process(*, outbox_id: int) -> str:
         status=OutboxMessage.Status.SENT, sent_at=timezone.now(), raw=b"", last_error="")
     audit_log(event="message_sent", actor=getattr(outgoing.user, "idnat", "") or "",
               mailbox=outgoing.mailbox.address, target=outgoing.message_id, outcome="sent",
+              structure_id=outgoing.mailbox.structure_id,
+              delegation=Delegation.Rights.SEND if delegated else "",
               recipients=len(outgoing.recipients))
     return OutboxMessage.Status.SENT
 

@@ -44,6 +44,7 @@ from ..imap.errors import ImapCommandError
 from ..imap.quota import Quota, quota_get
 from ..imap.session import ImapSession
 from ..models import Folder, Mailbox
+from ..selectors import delegations_in_force
 from ..sync import IndexWriterFailed, SyncReport, mailbox_index_sync
 from .access import MailAccess, mail_access_for_session_key, mailbox_session
 from .body_indexing import mailbox_bodies_index_enqueue
@@ -223,7 +224,9 @@ def mailboxes_with_live_session(*, now: dt.datetime | None = None,
         psc = Mailbox.objects.filter(where or Q(), auth_mode=Mailbox.AuthMode.PSC_XOAUTH2)
         for pk, owner in psc.filter(owner_id__in=users).values_list("pk", "owner_id"):
             chosen.setdefault(pk, users[owner])
-        for pk, delegate in psc.filter(delegates__in=users).values_list("pk", "delegates"):
+        delegated = delegations_in_force(today=timezone.localdate(now)).filter(
+            user_id__in=users, mailbox__in=psc).values_list("mailbox_id", "user_id")
+        for pk, delegate in delegated:
             chosen.setdefault(pk, users[delegate])
     return chosen
 

@@ -1,7 +1,8 @@
 """A professional's own mailboxes, found at sign-in in the national directory by their
 idNat (issue 15): every PER mailbox listed under it becomes theirs, so that a first
 sign-in opens the mailbox instead of "Aucune boîte". The directory lists every MSSanté
-mailbox, RPPS+ social professionals' included."""
+mailbox, RPPS+ social professionals' included. A structure administrator's sign-in also
+brings their structures' organisational mailboxes, which they then delegate."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
 from apps.mail.models import Mailbox
+from apps.structures.models import Structure
+from apps.structures.selectors import structure_ids_administered
 from apps.trust.models import DirectoryEntry
 
 logger = logging.getLogger(__name__)
@@ -41,3 +44,26 @@ def mailboxes_from_directory_link(*, user: User) -> list[str]:
             logger.info("mailbox %s linked to %s from the directory", address, user.idnat)
         linked.append(address)
     return linked
+
+
+SHARED_KINDS = (Mailbox.Kind.ORGANISATIONAL, Mailbox.Kind.CABINET)
+
+
+def structure_mailboxes_from_directory_link(*, user: User) -> list[str]:
+    """The ORG and CAB mailboxes the directory lists under the structures the user
+    administers (matched by FINESS or SIRET) become those structures' mailboxes, ownerless,
+    ready to be delegated in the admin. Returns the addresses added or attached."""
+    found = []
+    for structure in Structure.objects.filter(pk__in=structure_ids_administered(user=user)):
+        ref = f"{structure.identifier_type}:{structure.identifier}"
+        for address, kind in DirectoryEntry.objects.filter(structure_ref=ref, mailbox_type__in=SHARED_KINDS) \
+                .values_list("address", "mailbox_type"):
+            mailbox, created = Mailbox.objects.get_or_create(address=address.lower(), defaults={
+                "kind": kind, "structure": structure, "auth_mode": Mailbox.AuthMode.PSC_XOAUTH2})
+            attached = created or Mailbox.objects.filter(pk=mailbox.pk, structure__isnull=True).update(
+                structure=structure)
+            if attached:
+                logger.info("mailbox %s offered to structure %s from the directory", mailbox.address,
+                            structure.pk)
+                found.append(mailbox.address)
+    return found

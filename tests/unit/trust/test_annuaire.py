@@ -66,3 +66,16 @@ def test_synthetic_sample_from_shared_fixtures() -> None:
     records = list(read_extraction(path))
     assert [r.mailbox_type for r in records] == ["PER", "ORG"]
     assert records[0].profession_label == "Médecin" and records[0].city == "PARIS"
+
+
+def test_the_extraction_date_is_read_from_the_file_name() -> None:
+    import datetime as dt
+
+    from apps.trust.annuaire import extraction_date
+
+    assert extraction_date("Extraction_Correspondance_MSSante_202611280457.txt") == dt.datetime(
+        2026, 11, 28, 4, 57, tzinfo=dt.UTC)
+    assert extraction_date("https://x.example/Extraction_Correspondance_MSSante_20261128.zip") == dt.datetime(
+        2026, 11, 28, tzinfo=dt.UTC)
+    for name in ("Extraction_Correspondance_MSSante.txt", "x_20261399.txt", "x_12.txt", ""):
+        assert extraction_date(name) is None
