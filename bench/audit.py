@@ -71,7 +71,8 @@ def main() -> int:
     for engine, url in engines.items():
         child = subprocess.run([sys.executable, __file__], capture_output=True, text=True, check=True,
                                env={**os.environ, "AUDIT_BENCH_CHILD": "1", "DATABASE_URL": url,
-                                    "DJANGO_LOG_LEVEL": "WARNING"})
+                                    "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench" * 10,
+                                    "DJANGO_ALLOWED_HOSTS": "127.0.0.1"})
         for name, value in json.loads(child.stdout.strip().splitlines()[-1]).items():
             result[f"audit_event_ms_{engine}_{name}"] = value
             print(f"{engine:10s} {name:15s} {value:.3f} ms per event")
