@@ -1,0 +1,166 @@
+"""A CDA narrative block (``section/text``) as HTML, by our own walk of the tree: no XSLT
+(the reference stylesheets have had script-injection holes, and one that came in a message
+is never run). Every element of the narrative schema maps to one HTML element or to its
+text; attributes are rebuilt, never copied; text is escaped. The caller still passes the
+result through the mail sanitiser.
+
+- paragraph, content (styleCode → classes), br, sub, sup, caption;
+- list (ordered or not) / item; table, caption, colgroup, col, thead, tbody, tfoot, tr,
+  th, td with their spans (bounded);
+- footnote (collected and numbered at the end), footnoteRef (a link to it);
+- linkHtml: an external link only for http, https and mailto, with its target shown;
+- renderMultiMedia: the observationMedia it references, as an image, for PNG, JPEG and
+  GIF given in base64 only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+V3 = "{urn:hl7-org:v3}"
+STYLES = {"bold": "cda-bold", "italics": "cda-italics", "underline": "cda-underline",
+          "emphasis": "cda-emphasis", "lrule": "cda-lrule", "rrule": "cda-rrule", "toprule": "cda-toprule",
+          "botrule": "cda-botrule",
+          "xcellhorizcenter": "cda-center", "xcellhorizright": "cda-right"}
+SIMPLE = {"paragraph": "p", "sub": "sub", "sup": "sup", "thead": "thead", "tbody": "tbody", "tfoot": "tfoot",
+          "tr": "tr", "item": "li", "colgroup": "colgroup"}
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif"})
+IMAGE_MAX_BYTES = 2 * 1024 * 1024
+LINK_SCHEMES = ("http://", "https://", "mailto:")
+SPAN_MAX = 1000
+
+
+@dataclass
+class _Context:
+    media: dict[str, tuple[str, str]]  # observationMedia ID → (media type, base64)
+    footnotes: list[tuple[str, str]] = field(default_factory=list)  # (anchor, html)
+    footnote_ids: dict[str, int] = field(default_factory=dict)
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag[len(V3):] if tag.startswith(V3) else ""
+
+
+def _classes(element: etree._Element) -> str:
+    names = [STYLES[s.lower()] for s in (element.get("styleCode") or "").split() if s.lower() in STYLES]
+    return f' class="{" ".join(names)}"' if names else ""
+
+
+def _span(element: etree._Element, name: str) -> str:
+    value = element.get(name) or ""
+    return f' {name}="{min(int(value), SPAN_MAX)}"' if value.isdigit() and int(value) > 1 else ""
+
+
+def _anchor(value: str) -> str:
+    return "cda-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in value)[:64]
+
+
+def media_index(root: etree._Element | None) -> dict[str, tuple[str, str]]:
+    """The document's observationMedia by ID (what renderMultiMedia points at)."""
+    found: dict[str, tuple[str, str]] = {}
+    if root is None:
+        return found
+    for media in root.iter(f"{V3}observationMedia"):
+        value = media.find(f"{V3}value")
+        ident = media.get("ID") or ""
+        if ident and value is not None and (value.get("representation") or "").upper() == "B64":
+            encoded = "".join("".join(value.itertext()).split())
+            found[ident] = ((value.get("mediaType") or "").lower(), encoded)
+    return found
+
+
+def narrative_html(text: etree._Element | None, *, media: dict[str, tuple[str, str]] | None = None) -> str:
+    """The narrative block as HTML (footnotes last)."""
+    if text is None:
+        return ""
+    context = _Context(media=media or {})
+    body = _children(text, context)
+    if context.footnotes:
+        notes = "".join(f'<li id="{anchor}">{content}</li>' for anchor, content in context.footnotes)
+        body += f'<ol class="cda-footnotes">{notes}</ol>'
+    return body
+
+
+def _children(element: etree._Element, context: _Context) -> str:
+    parts = [html.escape(element.text or "")]
+    for child in element:
+        parts.append(_element(child, context))
+        parts.append(html.escape(child.tail or ""))
+    return "".join(parts)
+
+
+def _element(element: etree._Element, context: _Context) -> str:  # noqa: C901 - one branch per element
+    name = _local(element)
+    inner = _children  # rendered lazily: footnotes and media need no content
+    if name in SIMPLE:
+        tag = SIMPLE[name]
+        return f"<{tag}{_classes(element)}>{inner(element, context)}</{tag}>"
+    if name == "content":
+        anchor = f' id="{_anchor(element.get("ID") or "")}"' if element.get("ID") else ""
+        return f"<span{anchor}{_classes(element)}>{inner(element, context)}</span>"
+    if name == "br":
+        return "<br>"
+    if name == "caption":
+        return f'<strong class="cda-caption">{inner(element, context)}</strong> '
+    if name == "list":
+        tag = "ol" if (element.get("listType") or "").lower() == "ordered" else "ul"
+        caption = element.find(f"{V3}caption")
+        head = f'<p class="cda-caption">{inner(caption, context)}</p>' if caption is not None else ""
+        items = "".join(_element(item, context) for item in element.findall(f"{V3}item"))
+        return f"{head}<{tag}{_classes(element)}>{items}</{tag}>"
+    if name == "table":
+        caption = element.find(f"{V3}caption")
+        head = f"<caption>{inner(caption, context)}</caption>" if caption is not None else ""
+        rest = "".join(_element(child, context) for child in element if _local(child) != "caption")
+        return f'<table class="cda-table">{head}{rest}</table>'
+    if name in ("th", "td"):
+        return f"<{name}{_span(element, 'colspan')}{_span(element, 'rowspan')}{_classes(element)}>" \
+               f"{inner(element, context)}</{name}>"
+    if name == "col":
+        return f"<col{_span(element, 'span')}>"
+    if name == "footnote":
+        number = len(context.footnotes) + 1
+        anchor = _anchor(element.get("ID") or f"note-{number}")
+        context.footnote_ids[element.get("ID") or anchor] = number
+        context.footnotes.append((anchor, inner(element, context)))
+        return f'<sup><a href="#{anchor}">{number}</a></sup>'
+    if name == "footnoteRef":
+        ref = element.get("IDREF") or ""
+        known = context.footnote_ids.get(ref)
+        return f'<sup><a href="#{_anchor(ref)}">{known or "*"}</a></sup>' if ref else ""
+    if name == "linkHtml":
+        label = inner(element, context)
+        href = (element.get("href") or "").strip()
+        if href.lower().startswith(LINK_SCHEMES):
+            shown = html.escape(href)
+            target = f' <span class="cda-link-target">({shown})</span>' if label and label != shown else ""
+            return (f'<a href="{shown}" rel="noopener noreferrer nofollow" target="_blank">'
+                    f'{label or shown}</a>{target}')
+        if href.startswith("#"):
+            return f'<a href="#{_anchor(href[1:])}">{label}</a>'
+        return label
+    if name == "renderMultiMedia":
+        references = (element.get("referencedObject") or "").split()
+        return "".join(_image(ref, element, context) for ref in references)
+    return inner(element, context)  # unknown: its text, never its markup
+
+
+def _image(ref: str, element: etree._Element, context: _Context) -> str:
+    media_type, data = context.media.get(ref, ("", ""))
+    if media_type not in IMAGE_TYPES or not data or len(data) > IMAGE_MAX_BYTES * 4 // 3 + 4:
+        return ""
+    try:
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return ""
+    caption = element.find(f"{V3}caption")
+    alt = html.escape(" ".join("".join(caption.itertext()).split())) if caption is not None else ""
+    return f'<img class="cda-media" src="data:{media_type};base64,{data}" alt="{alt}">'

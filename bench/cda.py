@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Our CDA render time per document (issue 13): parse with the hardened parser, read the
+header, render every section's narrative (``apps.documents``), median of several runs, for
+each sample of ../shared/fixtures/cda (when present) and the project's own test documents.
+
+``--xsl PATH``: a reference stylesheet (HL7's CDA.xsl, ANS's cda_asip.xsl, kept outside the
+repository) is also run through ``lxml.etree.XSLT`` on the same documents in the same run,
+and the ratio printed. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from apps.documents.cda import Section, cda_read  # noqa: E402
+from apps.documents.errors import DocumentUnreadable  # noqa: E402
+from apps.documents.narrative import media_index, narrative_html  # noqa: E402
+from tests.unit.documents import builders  # noqa: E402
+
+RUNS = 7
+SHARED = ROOT.parent / "shared" / "fixtures" / "cda"
+
+
+def render(data: bytes) -> str:
+    document = cda_read(data)
+    media = media_index(document.root)
+
+    def walk(sections: tuple[Section, ...]) -> str:
+        return "".join(narrative_html(s.narrative, media=media) + walk(s.sections) for s in sections)
+    return walk(document.sections)
+
+
+def median_ms(work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--xsl", type=Path, help="a reference CDA stylesheet to compare with")
+    args = parser.parse_args()
+    documents = {"own-n1-pdf": builders.n1_pdf(), "own-n1-text": builders.n1_text(), "own-n3": builders.n3(),
+                 "own-self-presentable": builders.self_presentable()}
+    if SHARED.is_dir():
+        documents.update({p.name: p.read_bytes() for p in sorted(SHARED.rglob("*.xml"))})
+    transform = None
+    if args.xsl:
+        from lxml import etree
+
+        transform = etree.XSLT(etree.parse(str(args.xsl)))
+    figures: dict[str, dict[str, float]] = {}
+    for name, data in documents.items():
+        try:
+            ours = median_ms(lambda data=data: render(data))  # type: ignore[misc]
+        except DocumentUnreadable as exc:
+            print(f"{name}: not a document ({exc.reason})")
+            continue
+        row = {"kb": round(len(data) / 1024), "ours_ms": ours}
+        if transform is not None:
+            from lxml import etree
+
+            def reference(data: bytes = data) -> object:
+                plain = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+                return str(transform(etree.fromstring(data, plain)))
+            row["reference_ms"] = median_ms(reference)
+            row["ratio"] = round(ours / row["reference_ms"], 3) if row["reference_ms"] else 0.0
+        figures[name] = row
+        print(f"{name[:60]:60s} {row}")
+    biggest = max(figures.items(), key=lambda item: item[1]["kb"])
+    summary = {"documents": len(figures), "max_ms": max(r["ours_ms"] for r in figures.values()),
+               "biggest": {"name": biggest[0], **biggest[1]}, "per_document": figures}
+    if transform is not None:
+        summary["worst_ratio"] = max(r["ratio"] for r in figures.values())
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
