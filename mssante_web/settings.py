@@ -218,6 +218,9 @@ PSC_POST_LOGOUT_REDIRECT_URI = env.str("MSSANTE_PSC_POST_LOGOUT_REDIRECT_URI", d
 # PSC tokens are encrypted in the session (apps.accounts.tokens): Fernet keys, newest
 # first; empty derives them from DJANGO_SECRET_KEY and DJANGO_SECRET_KEY_FALLBACKS.
 MSSANTE_TOKEN_KEYS = env.list("MSSANTE_TOKEN_KEYS", default=[])
+# Application mailboxes' client certificates are encrypted in the database the same way
+# (apps.core.crypto). Set them in production: derived keys die with a rotated secret key.
+MSSANTE_CERT_KEYS = env.list("MSSANTE_CERT_KEYS", default=[])
 OIDC_RP_SIGN_ALGO = "RS256"
 OIDC_RP_SCOPES = env.str("MSSANTE_PSC_SCOPES", default="openid scope_all")
 OIDC_USE_NONCE = True

@@ -139,7 +139,8 @@ def psc_logout_url(request: HttpRequest) -> str:
     tokens = session_tokens_get(session=request.session)
     back = settings.PSC_POST_LOGOUT_REDIRECT_URI or request.build_absolute_uri(
         reverse("accounts:logged_out"))
-    audit_log(event="signout", actor=getattr(request.user, "idnat", "") or "")
+    audit_log(event="signout", actor=getattr(request.user, "idnat", "") or "",
+              client_ip=request.META.get("REMOTE_ADDR", ""))
     try:
         end_session = provider_metadata().end_session_endpoint
     except ProviderUnavailable:

@@ -14,17 +14,16 @@ background sync finds live PSC sessions without decrypting every row.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 import time
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+
+from apps.core.crypto import fernet_cipher
 
 from .session_keys import SESSION_PSC_ACTIVE, SESSION_PSC_TOKENS
 
@@ -48,20 +47,8 @@ class PSCTokens:
         return replace(self, access_expires_at=at)
 
 
-def _derived(secret: str) -> bytes:
-    digest = hashlib.sha256(b"mssante-web psc-token-key\x00" + secret.encode()).digest()
-    return base64.urlsafe_b64encode(digest)
-
-
-@lru_cache(maxsize=4)
-def _fernet(keys: tuple[str, ...], secrets: tuple[str, ...]) -> MultiFernet:
-    material = [k.encode() for k in keys] or [_derived(s) for s in secrets]
-    return MultiFernet([Fernet(k) for k in material])
-
-
 def token_cipher() -> MultiFernet:
-    return _fernet(tuple(settings.MSSANTE_TOKEN_KEYS),
-                   (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS))
+    return fernet_cipher(keys=settings.MSSANTE_TOKEN_KEYS, purpose="psc-token-key")
 
 
 def session_tokens_set(*, session: SessionBase, tokens: PSCTokens) -> None:

@@ -7,18 +7,51 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_scope import StructureScopedAdmin, is_superuser
 
+from .certificates import P12_MAX_BYTES, CertificateUnreadable, p12_read
 from .models import Delegation, Mailbox
+from .services.certificates import CERTIFICATE_REFUSED, mailbox_certificate_set
 from .services.delegations import delegation_revoke, delegation_save
 
 # Where a mailbox's mail goes and with which secret: a structure administrator who could
 # set these would receive a user's PSC token and outgoing mail.
 SERVER_FIELDS = ("auth_mode", "imap_host", "imap_port", "smtp_host", "smtp_port",
-                 "client_cert_file", "client_key_file")
+                 "client_cert_file", "client_key_file", "certificate_p12", "certificate_passphrase",
+                 "client_certificate_subject", "client_certificate_expires")
+
+
+class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A client certificate arrives as a PKCS#12 file and its passphrase, checked here;
+    neither is ever written back into the page."""
+
+    certificate_p12 = forms.FileField(label=_("client certificate (.p12 / .pfx)"), required=False,
+                                      help_text=_("Replaces the certificate in use; kept encrypted."))
+    certificate_passphrase = forms.CharField(label=_("certificate passphrase"), required=False, strip=False,
+                                             widget=forms.PasswordInput(render_value=False))
+
+    class Meta:
+        model = Mailbox
+        fields = "__all__"  # noqa: DJ007 - the admin narrows them per user (get_fields)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        upload = cleaned.get("certificate_p12")
+        self.certificate_bytes = b""
+        if upload:
+            data = upload.read(P12_MAX_BYTES + 1)
+            try:
+                p12_read(data, cleaned.get("certificate_passphrase") or "")
+            except CertificateUnreadable:
+                self.add_error("certificate_p12", str(CERTIFICATE_REFUSED))
+            else:
+                self.certificate_bytes = data
+        return cleaned
 
 
 class DelegationWrites:
@@ -66,6 +99,7 @@ class DelegationInline(DelegationWrites, admin.TabularInline):  # type: ignore[t
 
 @admin.register(Mailbox)
 class MailboxAdmin(StructureScopedAdmin):
+    form = MailboxForm
     scope_path = "structure"
     structure_admin_can = frozenset({"view", "change"})
     superuser_fields = SERVER_FIELDS
@@ -79,7 +113,8 @@ class MailboxAdmin(StructureScopedAdmin):
     # numeric id to look up elsewhere.
     autocomplete_fields = ("owner", "structure")
     # Written by the sync alone.
-    readonly_fields = ("sync_running_since", "last_sync_at", "last_sync_error", "last_sync_error_at",
+    readonly_fields = ("client_certificate_subject", "client_certificate_expires",
+                       "sync_running_since", "last_sync_at", "last_sync_error", "last_sync_error_at",
                        "last_sync_error_kind", "sync_failures", "next_sync_after")
     exclude = ("quota_used_kb", "quota_limit_kb", "vacation_enabled", "vacation_start", "vacation_end",
                "bodies_indexing", "bodies_indexed_through")
@@ -98,6 +133,14 @@ class MailboxAdmin(StructureScopedAdmin):
         belongs stay as the directory and the superuser set them."""
         fields = super().get_readonly_fields(request, obj)
         return fields if is_superuser(request) else (*fields, "address", "kind", "owner", "structure")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        uploaded: bytes = getattr(form, "certificate_bytes", b"")
+        if uploaded and is_superuser(request):
+            mailbox_certificate_set(mailbox=obj, p12=uploaded,
+                                    passphrase=form.cleaned_data.get("certificate_passphrase") or "",
+                                    by=request.user, client_ip=request.META.get("REMOTE_ADDR", ""))
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Delegation:

@@ -43,6 +43,13 @@ class Mailbox(models.Model):
     client_cert_file = models.CharField(_("client certificate (PEM path)"), max_length=500,
                                         blank=True)
     client_key_file = models.CharField(_("client key (PEM path)"), max_length=500, blank=True)
+    # An uploaded PKCS#12 certificate (mail.services.certificates): its key and chain as one
+    # Fernet ciphertext (MSSANTE_CERT_KEYS), never shown back; what it is, in clear.
+    client_certificate = models.BinaryField(blank=True, default=b"", editable=False)
+    client_certificate_subject = models.CharField(_("client certificate"), max_length=300, blank=True,
+                                                  editable=False)
+    client_certificate_expires = models.DateTimeField(_("certificate expires"), null=True, blank=True,
+                                                      editable=False)
     # An organisational, practice or application mailbox belongs to a structure: its
     # administrators manage who uses it (Delegation) in the admin.
     structure = models.ForeignKey("structures.Structure", on_delete=models.SET_NULL, null=True, blank=True,

@@ -20,6 +20,7 @@ from apps.accounts.models import User
 from apps.core.errors import NoMailbox
 
 from .bodyindex import body_match_sql, search_words
+from .certificate_store import mailbox_certificate_pem
 from .imap import (
     AuthMode,
     ImapCredentials,
@@ -244,8 +245,11 @@ def mailbox_imap_endpoint(*, mailbox: Mailbox) -> ImapEndpoint:
 def mailbox_imap_credentials(*, mailbox: Mailbox, access_token: str | None,
                              delegate_idnat: str = "") -> ImapCredentials:
     if mailbox.auth_mode == Mailbox.AuthMode.CLIENT_CERTIFICATE:
+        # An uploaded certificate (encrypted in the database) first, else PEM files the
+        # operator mounted (MSSANTE_CLIENT_CERT_DIR, the devstack's).
         return ImapCredentials(username=mailbox.address, mode=AuthMode.EXTERNAL,
-                               cert_file=mailbox.client_cert_file,
+                               cert_pem=mailbox_certificate_pem(mailbox=mailbox),
+                               cert_file=mailbox.client_cert_file or None,
                                key_file=mailbox.client_key_file or None)
     if mailbox.auth_mode == Mailbox.AuthMode.PASSWORD:
         return ImapCredentials(username=mailbox.address, mode=AuthMode.PLAIN,

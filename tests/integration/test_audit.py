@@ -32,6 +32,24 @@ def test_a_sign_in_writes_one_event_with_its_fields(client: Client, psc_sim: PSC
         "claire.martin@medecin.mssante.test", "<a@b>", "ok", "127.0.0.1", {"folder": "Archive"})
 
 
+def test_a_sign_out_writes_one_event_with_its_request_id(client: Client, psc_sim: PSCSim,
+                                                         demo_accounts: None) -> None:
+    django_signin(client, "nurse")
+    before = AuditEvent.objects.filter(event="signout").count()
+    response = client.post("/oidc/logout/", HTTP_X_REQUEST_ID="proxy-req-42")
+    events = AuditEvent.objects.filter(event="signout")
+    assert events.count() == before + 1
+    event = events.first()
+    assert event is not None and (event.actor, event.client_ip, event.request_id) == (
+        "899700234562", "127.0.0.1", "proxy-req-42")
+    assert response["X-Request-ID"] == "proxy-req-42"
+    # A request id that is not a plain token is replaced, never stored as given.
+    django_signin(client, "nurse")
+    client.post("/oidc/logout/", HTTP_X_REQUEST_ID="a b\r\nInjected: yes")
+    latest = AuditEvent.objects.filter(event="signout").first()
+    assert latest is not None and len(latest.request_id) == 32 and latest.request_id.isalnum()
+
+
 def test_events_are_never_changed_or_deleted() -> None:
     audit_log(event="signin", actor="x")
     event = AuditEvent.objects.get(actor="x")

@@ -10,7 +10,9 @@ take a password before STARTTLS: this client never sends credentials on a clear 
 from __future__ import annotations
 
 import contextlib
+import os
 import ssl
+import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -43,6 +45,7 @@ class ImapCredentials:
     secret: str = ""  # access token or, for PLAIN, the password
     cert_file: str | None = None
     key_file: str | None = None
+    cert_pem: bytes = b""  # a key and certificate kept encrypted by the site, in memory here
 
     def __repr__(self) -> str:  # never show the secret in a traceback or a log
         return f"ImapCredentials(username={self.username!r}, mode={self.mode.value!r})"
@@ -62,13 +65,28 @@ def sasl_initial_response(credentials: ImapCredentials) -> tuple[str, str]:
     return "PLAIN", f"\x00{user}\x00{secret}"
 
 
-def tls_context(ca_file: str | None, cert_file: str | None = None,
-                key_file: str | None = None) -> ssl.SSLContext:
+def tls_context(ca_file: str | None, credentials: ImapCredentials | None = None) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=ca_file or None)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if cert_file:
-        context.load_cert_chain(cert_file, key_file)
+    if credentials is not None and credentials.cert_pem:
+        _load_pem_chain(context, credentials.cert_pem)
+    elif credentials is not None and credentials.cert_file:
+        context.load_cert_chain(credentials.cert_file, credentials.key_file)
     return context
+
+
+def _load_pem_chain(context: ssl.SSLContext, pem: bytes) -> None:
+    """ssl reads a key only from a file: one readable by this process alone, in memory
+    where the system offers it (/dev/shm), removed as soon as it is read."""
+    shm = "/dev/shm"  # noqa: S108 - mkstemp creates the file exclusively, mode 0600
+    directory = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+    handle, path = tempfile.mkstemp(prefix="mssweb-cert-", suffix=".pem", dir=directory)  # mode 0600
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(pem)
+        context.load_cert_chain(path)
+    finally:
+        os.unlink(path)
 
 
 def _open(endpoint: ImapEndpoint, context: ssl.SSLContext) -> imapclient.IMAPClient:
@@ -94,8 +112,7 @@ def _open(endpoint: ImapEndpoint, context: ssl.SSLContext) -> imapclient.IMAPCli
 
 def imap_connect(endpoint: ImapEndpoint, credentials: ImapCredentials) -> imapclient.IMAPClient:
     """Open a TLS connection and authenticate; the caller logs out."""
-    client = _open(endpoint, tls_context(endpoint.ca_file, credentials.cert_file,
-                                         credentials.key_file))
+    client = _open(endpoint, tls_context(endpoint.ca_file, credentials))
     try:
         _authenticate(client, credentials)
     except LoginError as exc:
@@ -120,7 +137,7 @@ def _authenticate(client: imapclient.IMAPClient, credentials: ImapCredentials) -
     elif mode is AuthMode.OAUTHBEARER:
         client.oauthbearer_login(credentials.username, credentials.secret)
     elif mode is AuthMode.EXTERNAL:
-        if not credentials.cert_file:
+        if not (credentials.cert_file or credentials.cert_pem):
             raise ImapAuthError("EXTERNAL needs a client certificate")
         try:
             client.sasl_login("EXTERNAL", lambda _challenge: b"")

@@ -174,7 +174,7 @@ def sieve_connect(endpoint: SieveEndpoint, credentials: ImapCredentials) -> Siev
         if "STARTTLS" not in session.capabilities:
             raise SieveUnavailable("server does not offer STARTTLS; refusing a clear channel")
         session._command(b"STARTTLS")
-        context = tls_context(endpoint.ca_file, credentials.cert_file, credentials.key_file)
+        context = tls_context(endpoint.ca_file, credentials)
         session.sock = context.wrap_socket(raw, server_hostname=endpoint.host)
         session.reader = session.sock.makefile("rb")
         session._read_capabilities()  # RFC 5804 §2.2: sent again after TLS

@@ -44,7 +44,7 @@ def smtp_submit(endpoint: SmtpEndpoint, credentials: ImapCredentials, sender: st
     """Submit ``message``. With ``dsn_envelope_id`` (the Message-ID), delivery reports are
     asked for every recipient (success and failure, RFC 3461) when the server offers DSN;
     the reports come back to the sender's INBOX."""
-    context = tls_context(endpoint.ca_file, credentials.cert_file, credentials.key_file)
+    context = tls_context(endpoint.ca_file, credentials)
     try:
         if endpoint.security == "ssl":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(endpoint.host, endpoint.port,
