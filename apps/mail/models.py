@@ -144,6 +144,16 @@ class Delegation(models.Model):
     def __str__(self) -> str:
         return f"{self.user} → {self.mailbox} ({self.get_rights_display()})"
 
+    def clean(self) -> None:
+        """The owner needs no delegation (access reads a delegation as "not the owner"),
+        and a delegation ends after it starts."""
+        from django.core.exceptions import ValidationError
+
+        if self.mailbox_id and self.user_id and self.mailbox.owner_id == self.user_id:
+            raise ValidationError({"user": _("This person owns the mailbox: no delegation is needed.")})
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The last day comes before the first.")})
+
 
 class Folder(models.Model):
     """An IMAP folder and the state that makes its next sync incremental."""

@@ -25,6 +25,7 @@ def _record(*, delegation: Delegation, change: str, by: Any, client_ip: str) -> 
 
 def delegation_save(*, delegation: Delegation, by: Any, client_ip: str = "") -> Delegation:
     """Give (new) or change a delegation."""
+    delegation.clean()  # the owner is never a delegate; dates in order (ValidationError)
     change = "granted" if delegation.pk is None else "changed"
     if delegation.pk is None:
         delegation.granted_by = by
