@@ -273,6 +273,9 @@ MSSANTE_SIEVE_PORT = env.int("MSSANTE_SIEVE_PORT", default=4190)
 # X-MSS-NIL on every message: the product reference given at declaration. No default with
 # DEBUG off (a system check refuses to start without it).
 MSSANTE_NIL = env.str("MSSANTE_NIL", default="mssante-web-dev" if DEBUG else "")
+# The root OID under which this installation names the documents it produces (CDA id and
+# setId, XDS uniqueId): the structure's or the publisher's own OID branch.
+MSSANTE_DOCUMENT_OID = env.str("MSSANTE_DOCUMENT_OID", default="1.2.250.1.999.1")
 # No national limit: each operator sets its own (bytes, as sent, attachments encoded).
 MSSANTE_MAX_MESSAGE_SIZE = env.int("MSSANTE_MAX_MESSAGE_SIZE", default=25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MSSANTE_MAX_MESSAGE_SIZE + 1024 * 1024

@@ -9,8 +9,8 @@ result through the mail sanitiser.
   th, td with their spans (bounded);
 - footnote (collected and numbered at the end), footnoteRef (a link to it);
 - linkHtml: an external link only for http, https and mailto, with its target shown;
-- renderMultiMedia: the observationMedia it references, as an image, for PNG, JPEG and
-  GIF given in base64 only.
+- renderMultiMedia: the observationMedia it references, as an image (a ``cid:`` the page
+  serves), for PNG, JPEG and GIF given in base64 only.
 """
 
 from __future__ import annotations
@@ -154,13 +154,22 @@ def _element(element: etree._Element, context: _Context) -> str:  # noqa: C901 -
 
 
 def _image(ref: str, element: etree._Element, context: _Context) -> str:
-    media_type, data = context.media.get(ref, ("", ""))
-    if media_type not in IMAGE_TYPES or not data or len(data) > IMAGE_MAX_BYTES * 4 // 3 + 4:
-        return ""
-    try:
-        base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
+    if media_image(context.media, ref) is None:
         return ""
     caption = element.find(f"{V3}caption")
     alt = html.escape(" ".join("".join(caption.itertext()).split())) if caption is not None else ""
-    return f'<img class="cda-media" src="data:{media_type};base64,{data}" alt="{alt}">'
+    # A cid: reference: the mail sanitiser rewrites it to the page's media URL, where the
+    # site serves the decoded image (``media_image``); no data: URL in the page.
+    return f'<img class="cda-media" src="cid:{html.escape(ref)}" alt="{alt}">'
+
+
+def media_image(media: dict[str, tuple[str, str]], ref: str) -> tuple[bytes, str] | None:
+    """The image ``ref`` names, decoded, with its type; None unless PNG, JPEG or GIF in
+    valid base64 under the size cap."""
+    media_type, data = media.get(ref, ("", ""))
+    if media_type not in IMAGE_TYPES or not data or len(data) > IMAGE_MAX_BYTES * 4 // 3 + 4:
+        return None
+    try:
+        return base64.b64decode(data, validate=True), media_type
+    except (binascii.Error, ValueError):
+        return None

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError, MessageGone, NoMailbox
+from apps.documents.types import DOCUMENT_TYPES
 from apps.mail.mime.replies import with_signature
 from apps.mail.models import Mailbox, OutboxMessage
 from apps.mail.services import outbox_retry
@@ -82,7 +83,8 @@ def _page(request: HttpRequest, outcome: ComposeOutcome, mailboxes: list[Mailbox
     return render(request, "webmail/compose.html", {
         "mailboxes": mailboxes, "form": form, "error": outcome.error, "notice": outcome.notice,
         "recipient_fields": _recipient_fields(form), "signatures": signatures,
-        "forwarded": forwarded, "max_size": settings.MSSANTE_MAX_MESSAGE_SIZE}, status=outcome.status)
+        "forwarded": forwarded, "max_size": settings.MSSANTE_MAX_MESSAGE_SIZE,
+        "document_types": DOCUMENT_TYPES}, status=outcome.status)
 
 
 def _recipient_fields(form: ComposeForm) -> list[dict[str, object]]:

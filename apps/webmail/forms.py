@@ -16,6 +16,8 @@ from apps.mail.models import Mailbox
 from apps.mail.services import OutgoingFile
 from apps.mail.sieve import Vacation
 
+from .services.health_documents import PDF_MAX_BYTES, HealthDocumentFields
+
 MAX_RECIPIENTS = 100
 MAX_UPLOADS = 50
 MAX_SELECTED = 5000
@@ -44,6 +46,7 @@ class ComposeForm:
     # Addresses left in each recipient field's text input ("to", "cc", "bcc").
     typed: dict[str, list[str]] = field(default_factory=dict)
     drop: str = ""  # a chip's "×" pressed without JavaScript: "field:address" goes
+    document: HealthDocumentFields | None = None  # "Joindre un document de santé"
 
     def recipients(self, name: str) -> list[str]:
         """The chips of field ``name`` ("to", "cc" or "bcc")."""
@@ -88,7 +91,22 @@ def compose_form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> Co
                        keep=[p for p in post.getlist("keep") if p.isdigit()][:50],
                        read_receipt=post.get("read_receipt") == "1",
                        dsn=post.get("dsn") == "1",
-                       typed=typed, drop=post.get("drop", "")[:330])
+                       typed=typed, drop=post.get("drop", "")[:330],
+                       document=health_document_from_post(request))
+
+
+def health_document_from_post(request: HttpRequest) -> HealthDocumentFields | None:
+    """The health document's fields, when a PDF was given for it."""
+    upload = request.FILES.get("doc_pdf")
+    if upload is None:
+        return None
+    post = request.POST
+    return HealthDocumentFields(
+        pdf=upload.read(PDF_MAX_BYTES + 1), pdf_name=upload.name or "", ins=post.get("doc_ins", "")[:30],
+        ins_kind=post.get("doc_ins_kind", "")[:8], birth_name=post.get("doc_birth_name", "")[:100],
+        given_names=post.get("doc_given_names", "")[:200], birth_date=post.get("doc_birth_date", "")[:10],
+        sex=post.get("doc_sex", "")[:1], type_code=post.get("doc_type", "")[:20],
+        title=post.get("doc_title", "")[:200])
 
 
 @dataclass(frozen=True)

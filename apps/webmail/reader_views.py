@@ -42,6 +42,7 @@ from .services import (
     receipt_requested,
     receipt_respond,
 )
+from .services.documents import message_documents
 
 # Shown in the page (thumbnails) or the browser's own viewer (PDF), never as a document of
 # this site: nosniff, the declared type only (no SVG), and a sandbox CSP on the response.
@@ -99,6 +100,7 @@ def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> 
         if summary.thread_key else [],
         "receipt_asker": receipt_requested(mailbox=mailbox, folder=folder, summary=summary, parsed=parsed),
         "reports": message_reports_shown(access=access, folder=folder, summary=summary),
+        "documents": message_documents(access=access, folder=folder, uid=uid),
     })
 
 
@@ -221,6 +223,11 @@ def message_part(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int
                       filename=filename, preview=preview)
     inline = ((bool(cid) or preview) and content_type in IMAGE_TYPES) or (
         preview and content_type == "application/pdf")
+    return file_response(data, content_type=content_type, filename=filename, inline=inline)
+
+
+def file_response(data: bytes, *, content_type: str, filename: str, inline: bool) -> HttpResponse:
+    """A file from a message: shown in place (its own type, sandboxed) or downloaded."""
     response = HttpResponse(data, content_type=content_type if inline else "application/octet-stream",
                             headers=RAW_HEADERS)
     response.headers["Content-Disposition"] = (

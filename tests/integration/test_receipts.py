@@ -88,3 +88,55 @@ def test_receipts_asked_answered_and_shown(client: Client, psc_sim: PSCSim, demo
     shown = client.get(f"/bal/{sent.mailbox_id}/dossier/{sent.pk}/message/{mine.uid}/").content.decode()
     assert f"Lu par {EDUCATOR}" in shown
     assert f"Remis à {EDUCATOR}" in shown  # Postfix's DSN after LMTP delivery
+
+
+def integration_answer(*, reporter: str, to: str, original: str, disposition: str) -> bytes:
+    """An MSSanté integration answer as a receiving software (DPI) sends it."""
+    return (f"From: {reporter}\r\nTo: {to}\r\nSubject: Accusé de lecture\r\nMessage-ID: <{uuid.uuid4().hex}@x>\r\n"
+            f"In-Reply-To: {original}\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/report; report-type=disposition-notification; boundary=b\r\n\r\n"
+            "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIntégration du document.\r\n"
+            "--b\r\nContent-Type: message/disposition-notification\r\n\r\n"
+            f"Reporting-UA: dpi.hopital.test\r\nFinal-Recipient: rfc822;{reporter}\r\n"
+            f"Original-Message-ID: {original}\r\nDisposition: automatic-action/MDN-sent-automatically; "
+            f"{disposition}\r\n--b--\r\n").encode()
+
+
+def test_integration_answers_are_read_with_their_error_code() -> None:
+    original = "<doc-1@medecin.mssante.test>"
+    report = parse_report(integration_answer(reporter="dpi@hopital.test", to=GP, original=original,
+                                             disposition="processed/Error: 904^INS non concordant"))
+    assert report is not None and (report.outcome, report.error_code, report.error_label) == (
+        "processed", "904", "INS non concordant")
+    fine = parse_report(integration_answer(reporter="dpi@hopital.test", to=GP, original=original,
+                                           disposition="processed"))
+    assert fine is not None and (fine.outcome, fine.error_code) == ("processed", "")
+    odd = parse_report(integration_answer(reporter="dpi@hopital.test", to=GP, original=original,
+                                          disposition="processed/Error: patient^inconnu" + "x" * 5000))
+    assert odd is not None and odd.error_code == "" and len(odd.error_label) <= 200
+
+
+def test_an_integration_error_is_shown_in_french_on_the_sent_message(client: Client, psc_sim: PSCSim,
+                                                                     demo_accounts: None, trust_data: None) -> None:
+    subject = f"CR de biologie DUPONT {uuid.uuid4().hex[:6]}"
+    django_signin(client, "gp")
+    client.post("/ecrire/", {"to": [EDUCATOR], "subject": subject, "body": "Ci-joint.", "read_receipt": "1"})
+    outbox_send_pending()
+    sent_id = OutboxMessage.objects.get(subject=subject).message_id
+    # The recipient's software answers through the operator's SMTP (real Postfix, then LMTP).
+    import smtplib
+    import ssl
+
+    from tests.conftest import ENV
+    context = ssl.create_default_context(cafile=ENV["MSSANTE_TLS_CA_FILE"])
+    with smtplib.SMTP("127.0.0.1", int(ENV["MSSANTE_SMTP_INBOUND_PORT"]), timeout=10) as smtp:
+        smtp.starttls(context=context)
+        smtp.sendmail(EDUCATOR, [GP], integration_answer(
+            reporter=EDUCATOR, to=GP, original=sent_id, disposition="processed/Error: 904^INS non concordant"))
+    assert wait_for_subject(GP, "INBOX", "Accusé de lecture")
+    open_folder(client, GP, "inbox")
+    sent = open_folder(client, GP, "sent")
+    mine = MessageSummary.objects.get(folder=sent, subject=subject)
+    shown = client.get(f"/bal/{sent.mailbox_id}/dossier/{sent.pk}/message/{mine.uid}/").content.decode()
+    assert (f"{EDUCATOR} n'a pas pu intégrer le document : l'INS du patient ne correspond pas (904)"
+            in shown.replace("&#x27;", "'"))

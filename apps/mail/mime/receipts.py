@@ -26,8 +26,12 @@ class Report:
     kind: str  # "mdn" or "dsn"
     original_message_id: str
     recipient: str
-    outcome: str  # mdn: displayed / deleted / ...; dsn: delivered / failed / delayed / ...
+    outcome: str  # mdn: displayed / deleted / processed...; dsn: delivered / failed / delayed / ...
     date: dt.datetime | None
+    # An MSSanté integration answer ("processed/Error: 902^Patient inconnu"): the code
+    # (900-906) and the receiving software's own words.
+    error_code: str = ""
+    error_label: str = ""
 
 
 def is_report_structure(bodystructure_lower: bytes) -> bool:
@@ -59,6 +63,17 @@ def _part_text(part: Message) -> str:
     return str(inner or "")
 
 
+def _integration_error(modifier: str) -> tuple[str, str]:
+    """("902", "Patient inconnu") from "Error: 902^Patient inconnu" (the disposition
+    modifier of an MSSanté integration answer); ("", "") for anything else."""
+    name, colon, value = modifier.partition(":")
+    if not colon or name.strip().lower() != "error":
+        return "", ""
+    code, _, label = value.strip().partition("^")
+    code = code.strip()
+    return (code, one_line(label)[:200]) if code.isdigit() and len(code) <= 4 else ("", one_line(value)[:200])
+
+
 def parse_report(raw: bytes) -> Report | None:
     """The report a message carries, or None when it is not one (or unreadable)."""
     try:
@@ -83,10 +98,12 @@ def parse_report(raw: bytes) -> Report | None:
     except (TypeError, ValueError, IndexError):
         date = None
     if report_type == "disposition-notification" or "disposition" in status:
-        disposition = status.get("disposition", "")
-        outcome = disposition.rpartition(";")[2].strip().split("/")[0].strip().lower() or "displayed"
+        disposition = status.get("disposition", "").rpartition(";")[2].strip()
+        kind, _, modifier = disposition.partition("/")
+        code, label = _integration_error(modifier)
         return Report("mdn", status.get("original-message-id", "") or returned_id,
-                      _address(status.get("final-recipient", "")), outcome, date)
+                      _address(status.get("final-recipient", "")), kind.strip().lower() or "displayed", date,
+                      error_code=code, error_label=label)
     action = status.get("action", "").lower() or "unknown"
     envelope = status.get("original-envelope-id", "")
     original = returned_id or (envelope if envelope.startswith("<") else "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
@@ -27,7 +27,8 @@ def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subj
                   body: str, in_reply_to: str = "", references: str = "",
                   files: Sequence[OutgoingFile] = (), html: str = "",
                   read_receipt: bool = False, cc: Sequence[str] = (),
-                  draft_bcc: Sequence[str] = ()) -> EmailMessage:
+                  draft_bcc: Sequence[str] = (),
+                  mss_headers: Mapping[str, str] | None = None) -> EmailMessage:
     """A message with the MSSanté headers every message carries: plain text, or ``html``
     (already sanitised) with ``body`` as its text alternative; a read receipt asked of the
     recipients' software when ``read_receipt`` (RFC 8098: they may decline).
@@ -50,6 +51,9 @@ def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subj
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=mailbox.address.split("@")[1])
     message["X-MSS-NIL"] = settings.MSSANTE_NIL
+    for name, value in (mss_headers or {}).items():  # X-MSS-CODECDA, X-MSS-INS of a health document
+        if name.upper().startswith("X-MSS-") and name.upper() != "X-MSS-NIL":
+            message[one_line(name)] = one_line(value)
     if in_reply_to:  # threading (RFC 5322 §3.6.4): the parent, then the whole chain
         message["In-Reply-To"] = in_reply_to
         message["References"] = references or in_reply_to

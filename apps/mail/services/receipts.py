@@ -52,4 +52,4 @@ def message_reports(*, access: MailAccess, summary: MessageSummary, limit: int =
 
 
 def _report_key(row: MessageSummary) -> str:
-    return f"mssweb:report:{row.folder_id}:{row.folder.uidvalidity}:{row.uid}"
+    return f"mssweb:report2:{row.folder_id}:{row.folder.uidvalidity}:{row.uid}"

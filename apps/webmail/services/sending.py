@@ -62,7 +62,7 @@ def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject
                          references: str = "", files: Sequence[OutgoingFile] = (),
                          html: str = "", read_receipt: bool = False,
                          dsn: bool = False, cc: Sequence[str] = (),
-                         bcc: Sequence[str] = ()) -> OutboxMessage:
+                         bcc: Sequence[str] = (), mss_headers: dict[str, str] | None = None) -> OutboxMessage:
     """Refuse before anything is stored when a recipient (in any field) is not allowed;
     otherwise put the message in the outbox, which a worker sends (with retries) using the
     user's session. Blind copies are envelope recipients only: no header names them."""
@@ -80,7 +80,7 @@ def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject
     message = message_build(mailbox=mailbox, sender_name=user.display_name, to=chosen["to"],
                             cc=chosen["cc"], subject=subject, body=body, in_reply_to=in_reply_to,
                             references=references, files=files, html=html,
-                            read_receipt=read_receipt)
+                            read_receipt=read_receipt, mss_headers=mss_headers)
     envelope = list(dict.fromkeys(a.lower() for name in fields for a in chosen[name]))
     return outbox_enqueue(mailbox=mailbox, user=user, message=message, recipients=envelope,
                           session_key=session_key, dsn=dsn)

@@ -14,7 +14,7 @@ import pytest
 
 from apps.documents.cda import cda_read
 from apps.documents.errors import DocumentUnreadable
-from apps.documents.narrative import media_index, narrative_html
+from apps.documents.narrative import media_image, media_index, narrative_html
 from apps.documents.xdm import looks_like_xdm, xdm_read
 from tests.unit.documents import builders
 
@@ -69,7 +69,9 @@ def test_an_n3_narrative_renders_every_element_and_nothing_hostile() -> None:
     assert "piège" in out and "piège2" in out  # the words stay, the links go
     assert "javascript:" not in out and "data:text/html" not in out
     assert '<a href="#cda-c1">plus haut</a>' in out
-    assert '<img class="cda-media" src="data:image/png;base64,' in out and 'alt="Radiographie"' in out
+    assert '<img class="cda-media" src="cid:img1" alt="Radiographie">' in out
+    assert media_image(media_index(document.root), "img1") == (builders.PNG, "image/png")
+    assert media_image(media_index(document.root), "img2") is None  # text/html: never an image
     assert out.count("<img") == 1  # the text/html "image" is not shown
     assert "<script" not in out and "&lt;script&gt;alert(1)" in out and "alert(2)" in out  # as text
     assert "onclick" not in out and "texte gardé" in out and "<unknownElement" not in out
