@@ -60,7 +60,10 @@ def _span(element: etree._Element, name: str) -> str:
 
 
 def _anchor(value: str) -> str:
-    return "cda-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in value)[:64]
+    value = value[:64]
+    if value.replace("-", "").replace("_", "").isalnum():  # the usual ID: nothing to replace
+        return "cda-" + value
+    return "cda-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in value)
 
 
 def media_index(root: etree._Element | None) -> dict[str, tuple[str, str]]:
