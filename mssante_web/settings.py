@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.structures",
     "apps.trust",
     "apps.mail",
+    "apps.patients",
     "apps.webmail",
 ]
 

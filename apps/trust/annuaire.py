@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import re
-import unicodedata
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, NamedTuple
+
+from apps.core.text import search_key
 
 COLUMNS = (
     "Type de BAL", "Adresse BAL", "Type Identifiant PP", "Identifiant PP",
@@ -33,7 +33,6 @@ COLUMNS = (
 )
 MAX_UNCOMPRESSED = 1024 * 1024 * 1024  # the real file is ~90 MB
 MAX_RATIO = 50  # text compresses ~8:1; far more means a zip bomb
-_NOT_WORD = re.compile(r"[^a-z0-9@.]+")
 
 
 class AnnuaireError(ValueError):
@@ -63,15 +62,6 @@ class DirectoryRecord(NamedTuple):
     structure_key: str
     profession_key: str
     row_hash: str
-
-
-def search_key(text: str) -> str:
-    """"Hélène D'ARC-Émile" → "helene d arc emile": accents, case and punctuation gone."""
-    if text.isascii():
-        return " ".join(_NOT_WORD.split(text.lower())).strip()
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_NOT_WORD.split(stripped.lower())).strip()
 
 
 def _city(line6: str, postcode: str) -> str:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.identifiers import ins_valid
+from apps.core.search import prefix_q, word_q
 
 from .annuaire import search_key
 from .models import DirectoryEntry, DirectoryImport, WhitelistDomain, WhitelistImport
@@ -153,19 +154,6 @@ def recipients_check(*, addresses: list[str]) -> list[RecipientVerdict]:
 
 # ------------------------------------------------------------------ directory search
 
-def _prefix(field: str, value: str) -> Q:
-    """A prefix condition that uses the column's index on both databases: a range on
-    SQLite (its LIKE is case-insensitive and skips ordinary indexes), LIKE 'x%' on
-    PostgreSQL (Django adds a pattern_ops index for every indexed CharField)."""
-    if connection.vendor == "sqlite":
-        return Q(**{f"{field}__gte": value, f"{field}__lt": value + "\uffff"})
-    return Q(**{f"{field}__startswith": value})
-
-
-def _word(field: str, value: str) -> Q:
-    return Q(**{f"{field}__startswith": value}) | Q(**{f"{field}__contains": " " + value})
-
-
 SEARCH_FIELDS = ("address", "idnat", "family_name", "given_name", "civility", "profession_label",
                  "savoir_faire_label", "structure_name", "postcode", "city", "mailbox_type",
                  "name_key")
@@ -184,36 +172,36 @@ def directory_search(*, query: str, profession: str = "", city: str = "",
         return []
     base = DirectoryEntry.objects.only(*SEARCH_FIELDS)
     if profession:
-        base = base.filter(_prefix("profession_key", search_key(profession)))
+        base = base.filter(prefix_q("profession_key", search_key(profession)))
     if city:
         key = search_key(city)
-        base = base.filter(_prefix("city_key", key) | Q(postcode__startswith=city.strip()))
+        base = base.filter(prefix_q("city_key", key) | Q(postcode__startswith=city.strip()))
     compact = raw.replace(" ", "")
     queries: list[Any] = []
     if compact.isdigit() and len(compact) >= 6:
         queries.append(base.filter(Q(idnat=compact) | Q(idnat="8" + compact)))
-        queries.append(base.filter(_prefix("idnat", compact) | _prefix("idnat", "8" + compact)))
+        queries.append(base.filter(prefix_q("idnat", compact) | prefix_q("idnat", "8" + compact)))
     elif "@" in raw:
         queries.append(base.filter(address=raw.lower()))
-        queries.append(base.filter(_prefix("address", raw.lower())))
+        queries.append(base.filter(prefix_q("address", raw.lower())))
     elif tokens:
         first, rest = tokens[0], tokens[1:]
         others = Q()
         for token in rest:
-            others &= (_word("name_key", token) | _word("city_key", token)
-                       | _word("structure_key", token) | _word("profession_key", token)
+            others &= (word_q("name_key", token) | word_q("city_key", token)
+                       | word_q("structure_key", token) | word_q("profession_key", token)
                        | Q(postcode__startswith=token))
         full = " ".join(tokens)
-        queries.append(base.filter(_prefix("name_key", full)).order_by("name_key"))
+        queries.append(base.filter(prefix_q("name_key", full)).order_by("name_key"))
         if len(tokens) > 1:  # "Claire Martin": given name first, as people type it
             reordered = " ".join(tokens[-1:] + tokens[:-1])
-            queries.append(base.filter(_prefix("name_key", reordered)).order_by("name_key"))
-        queries.append(base.filter(_prefix("name_key", first), others).order_by("name_key"))
-        queries.append(base.filter(_prefix("given_key", first), others).order_by("given_key", "name_key"))
-        queries.append(base.filter(_prefix("city_key", first) | Q(postcode__startswith=first),
+            queries.append(base.filter(prefix_q("name_key", reordered)).order_by("name_key"))
+        queries.append(base.filter(prefix_q("name_key", first), others).order_by("name_key"))
+        queries.append(base.filter(prefix_q("given_key", first), others).order_by("given_key", "name_key"))
+        queries.append(base.filter(prefix_q("city_key", first) | Q(postcode__startswith=first),
                                    others).order_by("name_key"))
-        queries.append(base.filter(_prefix("structure_key", first), others).order_by("name_key"))
-        queries.append(base.filter(_prefix("profession_key", first), others).order_by("name_key"))
+        queries.append(base.filter(prefix_q("structure_key", first), others).order_by("name_key"))
+        queries.append(base.filter(prefix_q("profession_key", first), others).order_by("name_key"))
     else:
         queries.append(base.order_by("name_key"))
     # SQLite walks the range index in order; PostgreSQL's pattern index (what serves a
