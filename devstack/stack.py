@@ -132,6 +132,7 @@ def env_vars(profile: str) -> dict[str, str]:
         # runs beside it for the tests and benchmarks that must hold on both.
         "MSSANTE_DEVSTACK_POSTGRES_URL": f"postgres://mssante@127.0.0.1:{ports.postgres}/mssante",
         "MSSANTE_PATIENT_DOMAIN": IDENTITIES["patient_domain"],
+        "MSSANTE_ALLOW_TEST_INS": "1",
         # No network here: the whitelist comes from a local file, the test domains on top.
         "MSSANTE_WHITELIST_URL": str(DEVSTACK / "data" / "listeblanche-devstack.xml"),
         "MSSANTE_EXTRA_TRUSTED_DOMAINS": ",".join(

@@ -289,6 +289,9 @@ FILE_UPLOAD_HANDLERS = ["apps.webmail.uploads.CappedUploadHandler",
                         "django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 # Patients' mailboxes (Mon espace santé): <INS>@this domain.
 MSSANTE_PATIENT_DOMAIN = env.str("MSSANTE_PATIENT_DOMAIN", default="patient.mssante.fr")
+# Test and demonstration INS (OIDs …4.10 and …4.11) in the patient registry: a development
+# stack's, never a production site's.
+MSSANTE_ALLOW_TEST_INS = env.bool("MSSANTE_ALLOW_TEST_INS", default=DEBUG)
 # Trust space: the domain whitelist (URL or local file), its checksum, extra domains
 # trusted on top of it (a development stack's test domains), and the directory extraction.
 MSSANTE_WHITELIST_URL = env.str("MSSANTE_WHITELIST_URL",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from apps.mail.selectors import correspondents_search, mailbox_list_for_user
+from apps.patients.selectors import patient_search
 from apps.trust.models import DirectoryEntry
 from apps.trust.selectors import directory_search, recipients_check
 
@@ -43,6 +45,16 @@ def suggestions(request: HttpRequest) -> JsonResponse:
         "profession": (_("Patient · INS %(ins)s") % {"ins": c.patient_ins}) if c.patient_ins
         else _("Recent correspondent"), "structure": "",
     } for c in correspondents_search(mailboxes=mailboxes, query=query, limit=4)]
+    seen = {r["address"] for r in results}
+    # The user's own patients: the address built from the INS (Mon espace santé).
+    domain = settings.MSSANTE_PATIENT_DOMAIN
+    patients = [{
+        "address": f"{p.matricule}@{domain}".lower(), "name": f"{p.birth_name} {p.first_given_name}",
+        "profession": _("Patient · born %(born)s · INS %(ins)s") % {
+            "born": p.birth_date.strftime("%d/%m/%Y"), "ins": p.matricule},
+        "structure": "", "city": "", "postcode": "",
+    } for p in patient_search(owner=request.user, query=query, limit=4)]
+    results = results[:2] + [p for p in patients if p["address"] not in seen] + results[2:]
     seen = {r["address"] for r in results}
     results += [{
         "address": e.address, "name": e.display_name, "profession": e.profession_label,

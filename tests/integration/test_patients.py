@@ -1,0 +1,49 @@
+"""The patient list (issue 14, part): a CSV imported from the page with its per-line report,
+searched; "Écrire" and the compose suggestions build the Mon espace santé address from the
+INS, and a message written that way reaches the devstack patient's mailbox."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from apps.mail.models import OutboxMessage
+from apps.patients.models import Patient
+from devstack import stack
+from tests.conftest import PSCSim, django_signin
+from tests.integration.mail_server import outbox_send_pending, wait_for_subject
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+PATIENT = stack.IDENTITIES["patients"][0]
+DOMAIN = stack.IDENTITIES["patient_domain"]
+
+
+def test_import_search_and_write_to_a_patient(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                             trust_data: None) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    django_signin(client, "gp")
+    csv = ("INS;Type INS;Nom naissance;Prénoms;Date naissance;Sexe\n"
+           f"{PATIENT['ins']};NIR;{PATIENT['family_name']};{PATIENT['given_name']};"
+           f"{'/'.join(reversed(PATIENT['birth_date'].split('-')))};F\n"
+           "279035121518988;NIR;Durand;Paul;01/01/1980;M\n").encode()
+    page = client.post("/patients/", {"csv": SimpleUploadedFile("patients.csv", csv, "text/csv")})
+    text = page.content.decode().replace("&#x27;", "'")
+    assert "1 patient ajouté" in text and "Ligne 3 : la clé de l'INS ne correspond pas" in text
+    assert Patient.objects.filter(owner__idnat="899700123450", matricule=PATIENT["ins"]).exists()
+
+    found = client.get("/patients/", {"q": PATIENT["family_name"][:3]}).content.decode()
+    address = f"{PATIENT['ins']}@{DOMAIN}"
+    assert PATIENT["ins"] in found and f"?a={PATIENT['ins']}%40{DOMAIN}" in found
+    suggestions = client.get("/annuaire/suggestions/", {"q": PATIENT["family_name"][:4]}).json()["results"]
+    assert any(r["address"] == address and "INS" in r["profession"] for r in suggestions)
+
+    subject = f"Votre rendez-vous {uuid.uuid4().hex[:6]}"
+    assert address in client.get("/ecrire/", {"a": address}).content.decode()
+    sent = client.post("/ecrire/", {"to": [address], "subject": subject, "body": "Bonjour, à jeudi."})
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    outbox_send_pending()
+    assert OutboxMessage.objects.get(subject=subject).status == "sent"
+    assert wait_for_subject(address, "INBOX", subject)
