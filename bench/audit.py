@@ -12,19 +12,20 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.support.engines import per_engine  # noqa: E402
+
 EVENTS, RUNS = 500, 5
 
 
-def measure() -> dict[str, float]:
+def measure() -> dict[str, object]:
     """Runs inside a process whose DATABASE_URL is the engine under test."""
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mssante_web.settings")
     import django
 
@@ -56,24 +57,9 @@ def measure() -> dict[str, float]:
 
 
 def main() -> int:
-    if os.environ.get("AUDIT_BENCH_CHILD"):
-        print(json.dumps(measure()))
-        return 0
-    engines = {"sqlite": f"sqlite:///{tempfile.mkdtemp()}/audit-bench.sqlite3"}
-    if os.environ.get("MSSANTE_DEVSTACK_POSTGRES_URL"):
-        engines["postgresql"] = os.environ["MSSANTE_DEVSTACK_POSTGRES_URL"].rsplit("/", 1)[0] + "/audit_bench"
-        import psycopg
-
-        with psycopg.connect(os.environ["MSSANTE_DEVSTACK_POSTGRES_URL"], autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS audit_bench")
-            admin.execute("CREATE DATABASE audit_bench")
-    result: dict[str, float] = {}
-    for engine, url in engines.items():
-        child = subprocess.run([sys.executable, __file__], capture_output=True, text=True, check=True,
-                               env={**os.environ, "AUDIT_BENCH_CHILD": "1", "DATABASE_URL": url,
-                                    "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench" * 10,
-                                    "DJANGO_ALLOWED_HOSTS": "127.0.0.1"})
-        for name, value in json.loads(child.stdout.strip().splitlines()[-1]).items():
+    result: dict[str, object] = {}
+    for engine, figures in per_engine(__file__, measure, "audit_bench").items():
+        for name, value in figures.items():
             result[f"audit_event_ms_{engine}_{name}"] = value
             print(f"{engine:10s} {name:15s} {value:.3f} ms per event")
     print(json.dumps(result))

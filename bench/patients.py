@@ -10,13 +10,15 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.support.engines import per_engine  # noqa: E402
+
 NAMES = ["MARTIN", "BERNARD", "DUBOIS", "THOMAS", "ROBERT", "RICHARD", "PETIT", "DURAND", "LEROY",
          "MOREAU", "SIMON", "LAURENT", "LEFEBVRE", "MICHEL", "GARCIA", "DAVID", "BERTRAND", "ROUX",
          "VINCENT", "FOURNIER", "MOREL", "GIRARD", "ANDRE", "LEFEVRE", "MERCIER", "DUPONT", "LAMBERT",
@@ -43,7 +45,6 @@ def csv_text(count: int, seed: int) -> str:
 
 
 def measure() -> dict[str, object]:
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mssante_web.settings")
     import django
 
@@ -79,25 +80,8 @@ def measure() -> dict[str, object]:
 
 
 def main() -> int:
-    if os.environ.get("PATIENTS_BENCH_CHILD"):
-        print(json.dumps(measure()))
-        return 0
-    engines = {"sqlite": f"sqlite:///{tempfile.mkdtemp()}/patients-bench.sqlite3"}
-    if os.environ.get("MSSANTE_DEVSTACK_POSTGRES_URL"):
-        import psycopg
-
-        with psycopg.connect(os.environ["MSSANTE_DEVSTACK_POSTGRES_URL"], autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS patients_bench")
-            admin.execute("CREATE DATABASE patients_bench")
-        base = os.environ["MSSANTE_DEVSTACK_POSTGRES_URL"].rsplit("/", 1)[0]
-        engines["postgresql"] = base + "/patients_bench"
     result: dict[str, object] = {}
-    for engine, url in engines.items():
-        child = subprocess.run([sys.executable, __file__], capture_output=True, text=True, check=True,
-                               env={**os.environ, "PATIENTS_BENCH_CHILD": "1", "DATABASE_URL": url,
-                                    "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench" * 10,
-                                    "DJANGO_ALLOWED_HOSTS": "127.0.0.1"})
-        figures = json.loads(child.stdout.strip().splitlines()[-1])
+    for engine, figures in per_engine(__file__, measure, "patients_bench").items():
         print(engine, figures)
         result.update({f"{engine}_{name}": value for name, value in figures.items()})
     result.update({"target_import_10k_s": 10, "target_search_p95_ms": 30})
