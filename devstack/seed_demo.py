@@ -22,7 +22,10 @@ def seed_demo(*, profile: str, no_mail: bool = False, say: Callable[[str], None]
     from django.db import transaction
 
     from apps.accounts.models import User
+    from apps.core.text import search_key
     from apps.mail.models import Mailbox
+    from apps.patients.ins import NIR_OID
+    from apps.patients.models import Habilitation, Patient
     from apps.structures.models import Membership, Structure
     from apps.trust.services import annuaire_import, whitelist_refresh
     from devstack import annuaire_synth, seed, stack
@@ -50,6 +53,18 @@ def seed_demo(*, profile: str, no_mail: bool = False, say: Callable[[str], None]
                 defaults={"owner": user, "kind": Mailbox.Kind.PERSONAL,
                           "auth_mode": Mailbox.AuthMode.PSC_XOAUTH2,
                           "display_name": f"{identity['given_name']} {identity['family_name']}"})
+        for patient in stack.IDENTITIES["patients"]:  # in their doctor's list, allowed to write
+            for key in patient.get("patient_of", []):
+                doctor = User.objects.get(idnat=next(i["idnat"] for i in stack.IDENTITIES["identities"]
+                                                     if i["key"] == key))
+                Patient.objects.update_or_create(
+                    owner=doctor, matricule=patient["ins"],
+                    defaults={"oid": NIR_OID, "birth_name": patient["family_name"].upper(),
+                              "given_names": patient["given_name"], "sex": "F",
+                              "birth_date": patient["birth_date"],
+                              "name_key": search_key(f"{patient['family_name']} {patient['given_name']}")})
+                if not Habilitation.objects.filter(owner=doctor, matricule=patient["ins"]).exists():
+                    Habilitation.objects.create(owner=doctor, matricule=patient["ins"])
         admin = User.objects.get(idnat=next(
             i["idnat"] for i in stack.IDENTITIES["identities"] if i.get("structure_admin")))
         cert_dir = stack.state_dir(profile) / "tls" / "clients"

@@ -292,6 +292,9 @@ MSSANTE_PATIENT_DOMAIN = env.str("MSSANTE_PATIENT_DOMAIN", default="patient.mssa
 # Test and demonstration INS (OIDs …4.10 and …4.11) in the patient registry: a development
 # stack's, never a production site's.
 MSSANTE_ALLOW_TEST_INS = env.bool("MSSANTE_ALLOW_TEST_INS", default=DEBUG)
+# The sentence a professional ticks before a first message to a patient (CSP art. R1110-4);
+# empty: the site's own.
+MSSANTE_PATIENT_NOTICE = env.str("MSSANTE_PATIENT_NOTICE", default="")
 # Trust space: the domain whitelist (URL or local file), its checksum, extra domains
 # trusted on top of it (a development stack's test domains), and the directory extraction.
 MSSANTE_WHITELIST_URL = env.str("MSSANTE_WHITELIST_URL",

@@ -179,6 +179,10 @@ class Folder(models.Model):
     total = models.PositiveIntegerField(default=0)
     unread = models.PositiveIntegerField(default=0)
     last_sync_at = models.DateTimeField(null=True, blank=True)
+    # Inbox rules (services.inbox_rules) have seen the messages up to this UID, for this
+    # UIDVALIDITY: a rule acts on each new message once, never again on older ones.
+    rules_checked_uid = models.BigIntegerField(null=True, blank=True)
+    rules_uidvalidity = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("folder")

@@ -23,6 +23,8 @@ class Patient(models.Model):
     birthplace = models.CharField(_("birthplace code"), max_length=5, blank=True)
     used_name = models.CharField(_("used name"), max_length=100, blank=True)
     name_key = models.CharField(max_length=400, blank=True)  # "dupont martin jeanne marie"
+    # The patient refuses MSSanté exchanges: compose refuses to write to them, and says why.
+    opposed = models.BooleanField(_("opposed to MSSanté exchanges"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -54,3 +56,45 @@ class Patient(models.Model):
     @property
     def first_given_name(self) -> str:
         return self.given_names.split(" ", 1)[0]
+
+
+class PatientInformed(models.Model):
+    """A professional confirmed, before their first message to this patient, that the
+    patient was informed of exchanges by secure messaging (CSP art. R1110-4): when, once."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    matricule = models.CharField(max_length=15)
+    informed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "matricule"], name="patient_informed_once")]
+
+    def __str__(self) -> str:
+        return f"{self.matricule} informed {self.informed_at:%Y-%m-%d}"
+
+
+class Habilitation(models.Model):
+    """A patient allowed to write to a professional (all their mailboxes) or to a
+    structure's shared mailboxes, or to one mailbox only, until a day or for good. Kept
+    behind ``services.habilitation_*`` and ``selectors.habilitation_allows``, so that a
+    national habilitation service can replace this local store."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="habilitations", verbose_name=_("professional"))
+    structure = models.ForeignKey("structures.Structure", on_delete=models.CASCADE, null=True, blank=True,
+                                  related_name="habilitations", verbose_name=_("structure"))
+    mailbox_id = models.PositiveBigIntegerField(_("only this mailbox"), null=True, blank=True)
+    matricule = models.CharField(_("INS"), max_length=15, db_index=True)
+    until = models.DateField(_("until"), null=True, blank=True)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("habilitation")
+        verbose_name_plural = _("habilitations")
+        constraints = [models.CheckConstraint(condition=Q(owner__isnull=True) ^ Q(structure__isnull=True),
+                                              name="habilitation_one_holder")]
+
+    def __str__(self) -> str:
+        return f"{self.matricule} → {self.owner or self.structure}"

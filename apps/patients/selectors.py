@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -38,3 +39,41 @@ def patient_search(*, owner: Any, query: str, limit: int = SEARCH_LIMIT) -> list
     for word in words[1:]:
         found = found.filter(word_q("name_key", word))
     return list(found.order_by("name_key")[:limit])
+
+
+def habilitation_allows(*, owner_id: int | None, structure_id: int | None, mailbox_id: int, matricule: str,
+                        today: dt.date | None = None) -> bool:
+    """Whether the patient may write to this mailbox today: a habilitation of its owner or
+    of its structure, for every mailbox or this one, not past its last day."""
+    from django.db.models import Q
+
+    from .models import Habilitation
+
+    if owner_id is None and structure_id is None:
+        return False
+    today = today or dt.date.today()
+    holder = Q(owner_id=owner_id) if owner_id is not None else Q(pk__in=[])
+    if structure_id is not None:
+        holder |= Q(structure_id=structure_id)
+    return Habilitation.objects.filter(holder, Q(mailbox_id__isnull=True) | Q(mailbox_id=mailbox_id),
+                                       Q(until__isnull=True) | Q(until__gte=today),
+                                       matricule=matricule).exists()
+
+
+@dataclass(frozen=True)
+class PatientListView:
+    patients: list[Patient]
+    allowed: set[str]  # the matricules of those who may write to the professional
+
+
+def patient_list_view(*, owner: Any, query: str, limit: int) -> PatientListView:
+    """The patients page: those matching ``query`` (else the latest added), and which of them
+    hold a habilitation of the professional's."""
+    from .models import Habilitation
+
+    patients = (patient_search(owner=owner, query=query, limit=limit) if query.strip()
+                else list(Patient.objects.filter(owner_id=owner.pk).order_by("-created_at")[:limit]))
+    shown = [p.matricule for p in patients]
+    allowed = set(Habilitation.objects.filter(owner_id=owner.pk, matricule__in=shown)
+                  .values_list("matricule", flat=True))
+    return PatientListView(patients=patients, allowed=allowed)

@@ -84,7 +84,10 @@ def _page(request: HttpRequest, outcome: ComposeOutcome, mailboxes: list[Mailbox
         "mailboxes": mailboxes, "form": form, "error": outcome.error, "notice": outcome.notice,
         "recipient_fields": _recipient_fields(form), "signatures": signatures,
         "forwarded": forwarded, "max_size": settings.MSSANTE_MAX_MESSAGE_SIZE,
-        "document_types": DOCUMENT_TYPES}, status=outcome.status)
+        "document_types": DOCUMENT_TYPES,
+        "patient_notice": settings.MSSANTE_PATIENT_NOTICE or _(
+            "I informed the patient that we exchange through MSSanté (first time only)")},
+        status=outcome.status)
 
 
 def _recipient_fields(form: ComposeForm) -> list[dict[str, object]]:

@@ -47,6 +47,8 @@ class ComposeForm:
     typed: dict[str, list[str]] = field(default_factory=dict)
     drop: str = ""  # a chip's "×" pressed without JavaScript: "field:address" goes
     document: HealthDocumentFields | None = None  # "Joindre un document de santé"
+    no_reply: bool = False  # to a patient: "le patient ne peut pas répondre" (X-MSS-MES: FIN)
+    patient_informed: bool = False  # the professional confirms the patient was informed (R1110-4)
 
     def recipients(self, name: str) -> list[str]:
         """The chips of field ``name`` ("to", "cc" or "bcc")."""
@@ -92,7 +94,9 @@ def compose_form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> Co
                        read_receipt=post.get("read_receipt") == "1",
                        dsn=post.get("dsn") == "1",
                        typed=typed, drop=post.get("drop", "")[:330],
-                       document=health_document_from_post(request))
+                       document=health_document_from_post(request),
+                       no_reply=post.get("no_reply") == "1",
+                       patient_informed=post.get("patient_informed") == "1")
 
 
 def health_document_from_post(request: HttpRequest) -> HealthDocumentFields | None:

@@ -5,14 +5,20 @@ the INS."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from apps.patients.models import Patient
-from apps.patients.selectors import patient_search
-from apps.patients.services import patient_import_csv
+from apps.mail.models import MessageSummary
+from apps.patients.selectors import patient_list_view
+from apps.patients.services import patient_import_csv, patient_list_change
+
+from .access import request_folder, request_mail_access, request_mailbox
+from .errors import mail_errors
+from .services.patient_rule import patient_message_decide
 
 REFUSALS = {
     "columns": _("the file lacks the required columns (INS, Nom naissance, Prénoms, Date naissance, Sexe)"),
@@ -34,16 +40,38 @@ SHOWN = 100
 @login_required
 def patients_page(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
-    report, refusals = None, []
-    upload = request.FILES.get("csv") if request.method == "POST" else None
-    if upload is not None:
-        data = upload.read(IMPORT_MAX_BYTES + 1)[:IMPORT_MAX_BYTES]  # type: ignore[union-attr]
+    report = None
+    if request.method == "POST" and request.FILES.get("csv"):
+        data = request.FILES["csv"].read(IMPORT_MAX_BYTES + 1)[:IMPORT_MAX_BYTES]  # type: ignore[union-attr]
         report = patient_import_csv(text=data.decode("utf-8-sig", "replace"), owner=request.user,
                                     real_only=not settings.MSSANTE_ALLOW_TEST_INS)
-        refusals = [(line.line, REFUSALS.get(line.reason, line.reason)) for line in report.refused[:SHOWN]]
-    patients = (patient_search(owner=request.user, query=query, limit=SHOWN) if query.strip()
-                else list(Patient.objects.filter(owner_id=request.user.pk).order_by("-created_at")[:SHOWN]))
+    elif request.method == "POST":
+        patient_list_change(owner=request.user, patient_id=request.POST.get("patient", ""),
+                            allowed=request.POST.get("allowed"), opposed=request.POST.get("opposed"),
+                            client_ip=request.META.get("REMOTE_ADDR", ""))
+        return redirect(request.get_full_path())
+    view = patient_list_view(owner=request.user, query=query, limit=SHOWN)
     return render(request, "webmail/patients.html", {
-        "query": query, "patients": patients, "report": report, "refusals": refusals,
+        "query": query, "patients": view.patients, "allowed": view.allowed, "report": report,
+        "refusals": [(line.line, REFUSALS.get(line.reason, line.reason)) for line in (report.refused[:SHOWN]
+                                                                                      if report else [])],
         "more_refused": len(report.refused) - SHOWN if report and len(report.refused) > SHOWN else 0,
         "domain": settings.MSSANTE_PATIENT_DOMAIN})
+
+
+@login_required
+@require_POST
+@mail_errors
+def patient_decision(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> HttpResponse:
+    """"Autoriser ce patient" or "Refuser", on a message waiting in "Patients – à valider"."""
+    mailbox = request_mailbox(request, mailbox_id, write=True)
+    folder = request_folder(mailbox, folder_id)
+    summary = MessageSummary.objects.filter(folder=folder, uid=uid).exclude(patient_ins="").first()
+    if summary is None:
+        raise Http404("message from a patient")
+    allow = request.POST.get("action") == "allow"
+    patient_message_decide(access=request_mail_access(request, mailbox), user=request.user, folder=folder,
+                           summary=summary, allow=allow, client_ip=request.META.get("REMOTE_ADDR", ""))
+    messages.success(request, _("The patient may write to you from now on: the message is in your inbox.")
+                     if allow else _("The message went to the Trash; the patient is still not allowed."))
+    return redirect("webmail:folder", mailbox_id=mailbox.pk, folder_id=folder.pk)

@@ -43,6 +43,7 @@ from .services import (
     receipt_respond,
 )
 from .services.documents import message_documents
+from .services.patient_rule import PENDING
 
 # Shown in the page (thumbnails) or the browser's own viewer (PDF), never as a document of
 # this site: nosniff, the declared type only (no SVG), and a sandbox CSP on the response.
@@ -101,6 +102,7 @@ def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> 
         "receipt_asker": receipt_requested(mailbox=mailbox, folder=folder, summary=summary, parsed=parsed),
         "reports": message_reports_shown(access=access, folder=folder, summary=summary),
         "documents": message_documents(access=access, folder=folder, uid=uid),
+        "pending_folder_name": PENDING,
     })
 
 

@@ -166,3 +166,13 @@ def outbox_send_pending() -> None:
 
     for outgoing in OutboxMessage.objects.filter(status="pending"):
         services.outbox_process(outbox_id=outgoing.pk)
+
+
+def fresh_patient_list(idnat: str) -> None:
+    """The demo seeds the patient in her doctor's list, allowed to write: these tests start
+    from a list without her."""
+    from apps.patients.models import Habilitation, Patient, PatientInformed
+
+    Patient.objects.filter(owner__idnat=idnat).delete()
+    Habilitation.objects.filter(owner__idnat=idnat).delete()
+    PatientInformed.objects.filter(owner__idnat=idnat).delete()

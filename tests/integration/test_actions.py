@@ -115,3 +115,17 @@ def test_move_without_a_folder_says_so_instead_of_404(client: Client, psc_sim: P
 def test_favicon_ico_is_found(client: Client) -> None:
     answer = client.get("/favicon.ico")
     assert answer.status_code == 301 and answer["Location"].endswith("img/favicon.svg")
+
+
+def test_a_message_that_arrived_after_the_pooled_session_looked_is_moved_at_once(client: Client,
+                                                                                 mailbox: Mailbox) -> None:
+    """The page's pooled IMAP session selected the INBOX before the new message came (a
+    worker's sync saw it): its UID must still be acted on, not silently skipped."""
+    from tests.integration.mail_server import append
+
+    inbox = Folder.objects.get(mailbox=mailbox, role="inbox")
+    act(client, mailbox, inbox, "read", [MessageSummary.objects.filter(folder=inbox).first().uid])  # selects it
+    uid = append(ADDRESS, subject="Arrivé après")
+    services.mailbox_sync(access=services.MailAccess(mailbox=mailbox))  # another session sees it
+    act(client, mailbox, inbox, "delete", [uid])
+    assert uid not in server_state(ADDRESS, ("INBOX",))["INBOX"]

@@ -113,7 +113,10 @@ def test_suggestions_put_recent_correspondents_and_patients_first(client: Client
         older = client.get("/annuaire/suggestions/", {"q": "dupont"}).json()["results"]
     finally:
         selectors.RECENT_ROWS = before
-    assert "280017512345610@patient.mssante.test" not in [r["address"] for r in older]
+    # Not as a recent correspondent any more; still as one of the doctor's patients (the
+    # demo puts her in Claire's list), with her date of birth.
+    assert [r["profession"] for r in older if r["address"] == "280017512345610@patient.mssante.test"] == [
+        "Patient · né(e) le 17/01/1980 · INS 280017512345610"]
 
 
 def test_reply_all_and_forward_prefill_and_thread(client: Client, psc_sim: PSCSim, demo_accounts: None,

@@ -1,6 +1,8 @@
 """The patient list (issue 14, part): a CSV imported from the page with its per-line report,
 searched; "Écrire" and the compose suggestions build the Mon espace santé address from the
-INS, and a message written that way reaches the devstack patient's mailbox."""
+INS, and a message written that way reaches the devstack patient's mailbox: the first only
+once the professional confirms the patient was informed, with X-MSS-MES: FIN when the
+patient cannot reply; a patient opposed to MSSanté exchanges is refused with the reason."""
 
 from __future__ import annotations
 
@@ -10,10 +12,15 @@ import pytest
 from django.test import Client
 
 from apps.mail.models import OutboxMessage
-from apps.patients.models import Patient
+from apps.patients.models import Patient, PatientInformed
 from devstack import stack
 from tests.conftest import PSCSim, django_signin
-from tests.integration.mail_server import outbox_send_pending, wait_for_subject
+from tests.integration.mail_server import (
+    fresh_patient_list,
+    outbox_send_pending,
+    raw_with_subject,
+    wait_for_subject,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 PATIENT = stack.IDENTITIES["patients"][0]
@@ -24,6 +31,7 @@ def test_import_search_and_write_to_a_patient(client: Client, psc_sim: PSCSim, d
                                              trust_data: None) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    fresh_patient_list("899700123450")
     django_signin(client, "gp")
     csv = ("INS;Type INS;Nom naissance;Prénoms;Date naissance;Sexe\n"
            f"{PATIENT['ins']};NIR;{PATIENT['family_name']};{PATIENT['given_name']};"
@@ -42,8 +50,27 @@ def test_import_search_and_write_to_a_patient(client: Client, psc_sim: PSCSim, d
 
     subject = f"Votre rendez-vous {uuid.uuid4().hex[:6]}"
     assert address in client.get("/ecrire/", {"a": address}).content.decode()
-    sent = client.post("/ecrire/", {"to": [address], "subject": subject, "body": "Bonjour, à jeudi."})
+    message = {"to": [address], "subject": subject, "body": "Bonjour, à jeudi.", "no_reply": "1"}
+    first = client.post("/ecrire/", message)  # a first message: the confirmation is asked
+    assert first.status_code == 400 and "premier message à ce patient" in first.content.decode()
+    assert not OutboxMessage.objects.filter(subject=subject).exists()
+    sent = client.post("/ecrire/", {**message, "patient_informed": "1"})
     assert sent.status_code == 302, sent.content.decode()[:2000]
+    assert PatientInformed.objects.filter(matricule=PATIENT["ins"], owner__idnat="899700123450").count() == 1
     outbox_send_pending()
     assert OutboxMessage.objects.get(subject=subject).status == "sent"
     assert wait_for_subject(address, "INBOX", subject)
+    assert b"X-MSS-MES: FIN" in raw_with_subject(address, "INBOX", subject, "BODY.PEEK[HEADER]")
+    again = client.post("/ecrire/", {"to": [address], "subject": subject + " (2)", "body": "Précision."})
+    assert again.status_code == 302  # confirmed once: not asked again
+    outbox_send_pending()
+    assert wait_for_subject(address, "INBOX", subject + " (2)")
+    assert b"X-MSS-MES" not in raw_with_subject(address, "INBOX", subject + " (2)", "BODY.PEEK[HEADER]")
+
+    patient = Patient.objects.get(matricule=PATIENT["ins"], owner__idnat="899700123450")
+    client.post("/patients/", {"patient": patient.pk, "opposed": "1"})  # recorded from the list
+    assert "Opposé à MSSanté" in client.get("/patients/").content.decode()
+    refused = client.post("/ecrire/", {"to": [address], "subject": "Refusé", "body": "x"})
+    text = refused.content.decode().replace("&#x27;", "'")
+    assert refused.status_code == 400 and f"Le patient {PATIENT['ins']} s'est opposé" in text
+    assert not OutboxMessage.objects.filter(subject="Refusé").exists()

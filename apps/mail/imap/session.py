@@ -336,6 +336,11 @@ class ImapSession:
     def _writable(self, folder: str) -> None:
         if self.selected != folder or self.readonly:
             self.select(folder)
+        else:
+            # A pooled session may have selected this folder long ago: messages another
+            # session added since (a sync's move, new mail) have UIDs it was never told
+            # of, and Dovecot silently skips those in a UID command. One NOOP tells it.
+            self._command(b"NOOP")
         # Our own writes make the server report changes we do not apply from its answers:
         # a NOOP can no longer vouch for the index.
         self.dirty = True

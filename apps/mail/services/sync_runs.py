@@ -48,6 +48,7 @@ from ..selectors import delegations_in_force
 from ..sync import IndexWriterFailed, SyncReport, mailbox_index_sync
 from .access import MailAccess, mail_access_for_session_key, mailbox_session
 from .body_indexing import mailbox_bodies_index_enqueue
+from .inbox_rules import inbox_rules_run
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,9 @@ def mailbox_sync(*, access: MailAccess, only: Sequence[str] | None = None,
     with mailbox_sync_lock(mailbox_id=access.mailbox.pk) as acquired:
         if not acquired:
             raise SyncInProgress(f"{access.mailbox.address}: a sync is running")
-        return _sync_recorded(access=access, only=only, initial_limit=initial_limit)
+        report = _sync_recorded(access=access, only=only, initial_limit=initial_limit)
+        inbox_rules_run(access=access)  # cheap when nothing arrived: each rule keeps its own mark
+        return report
 
 
 def mailbox_first_screen(*, access: MailAccess, only: Sequence[str], initial_limit: int) -> None:

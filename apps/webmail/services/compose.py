@@ -34,6 +34,7 @@ from apps.mail.services.messages import message_cached_get
 
 from ..forms import RECIPIENT_FIELDS, ComposeForm, Uploads, compose_origin
 from .health_documents import DocumentRefused, health_document_build
+from .patients import PatientRefused, patients_check
 from .sending import (
     AttachmentsTooLarge,
     RecipientsRefused,
@@ -151,13 +152,15 @@ def compose_submit(*, access_for: AccessFor, user: User, form: ComposeForm, mail
         files = uploads.read() + forwarded_get(access_for=access_for, form=form, mailboxes=mailboxes,
                                                sending=True)[0]
         document = health_document_build(user=user, fields=form.document) if form.document else None
+        headers = {**(document.headers if document else {}),
+                   **patients_check(user=user, form=form)}
         message_compose_send(user=user, mailbox=mailbox, to=form.to, cc=form.cc, bcc=form.bcc,
                              subject=(form.subject or document.subject) if document else form.subject,
                              body=form.body, session_key=session_key, in_reply_to=form.in_reply_to,
                              references=form.references, files=files + (document.files if document else []),
                              read_receipt=form.read_receipt, dsn=form.dsn, html=form.html,
-                             mss_headers=document.headers if document else None)
-    except (RecipientsRefused, DocumentRefused) as exc:
+                             mss_headers=headers)
+    except (RecipientsRefused, DocumentRefused, PatientRefused) as exc:
         return ComposeOutcome(form=form, error=exc.user_message, status=400)
     except AttachmentsTooLarge as exc:
         return ComposeOutcome(form=form, error=exc.user_message, status=413)

@@ -1,0 +1,79 @@
+"""The patients' rule on every INBOX (issue 14): a message arriving from the patients' domain
+(the sync read the INS from its sender) whose patient may not write to this mailbox is kept,
+never dropped, and moved on the server too into "Patients – à valider", where the
+professional allows the patient (the message goes back to the INBOX, the next ones come
+straight in) or refuses it (to the Trash). Allowed patients' messages stay, tagged Patient
+by the list."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db.models import Max
+
+from apps.mail.imap import ImapCommandError
+from apps.mail.models import Folder, MessageSummary
+from apps.mail.services import MailAccess, mailbox_session, message_move
+from apps.patients.selectors import habilitation_allows
+from apps.patients.services import habilitation_grant
+
+logger = logging.getLogger(__name__)
+PENDING = "Patients – à valider"
+
+
+def pending_folder(*, access: MailAccess) -> Folder:
+    """The "à valider" folder, made on the server and in the index when missing (it may be
+    on the server already while a sync limited to the INBOX has not listed it)."""
+    found = Folder.objects.filter(mailbox=access.mailbox, name=PENDING).first()
+    if found is not None:
+        return found
+    with mailbox_session(access=access) as session:
+        try:
+            session.create_folder(PENDING)
+        except ImapCommandError:
+            logger.info("%r already on the server for %s", PENDING, access.mailbox.address)
+    folder, _ = Folder.objects.get_or_create(mailbox=access.mailbox, name=PENDING,
+                                             defaults={"delimiter": "/", "selectable": True})
+    return folder
+
+
+def patient_inbox_rule(access: MailAccess) -> None:
+    mailbox = access.mailbox
+    if mailbox.owner_id is None and mailbox.structure_id is None:
+        return  # nobody to decide for it (a technical mailbox): patients' messages stay
+    inbox = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.INBOX).first()
+    if inbox is None or inbox.uidvalidity is None:
+        return
+    newest = MessageSummary.objects.filter(folder=inbox).aggregate(top=Max("uid"))["top"] or 0
+    if inbox.rules_checked_uid is None or inbox.rules_uidvalidity != inbox.uidvalidity:
+        # First look at this INBOX (or its UIDs renumbered): what is already there stays
+        # where the professional left it; the rule applies to what arrives from now on.
+        Folder.objects.filter(pk=inbox.pk).update(rules_checked_uid=newest,
+                                                  rules_uidvalidity=inbox.uidvalidity)
+        return
+    since = inbox.rules_checked_uid
+    arrivals = MessageSummary.objects.filter(folder=inbox, uid__gt=since).exclude(patient_ins="")
+    refused = [uid for uid, ins in arrivals.values_list("uid", "patient_ins")
+               if not habilitation_allows(owner_id=mailbox.owner_id, structure_id=mailbox.structure_id,
+                                          mailbox_id=mailbox.pk, matricule=ins)]
+    if refused:
+        message_move(access=access, folder=inbox, uids=refused, destination=pending_folder(access=access))
+        logger.info("%s: %s message(s) from patients not allowed moved to %r", mailbox.address, len(refused),
+                    PENDING)
+    Folder.objects.filter(pk=inbox.pk).update(rules_checked_uid=newest, rules_uidvalidity=inbox.uidvalidity)
+
+
+def patient_message_decide(*, access: MailAccess, user: Any, folder: Folder, summary: MessageSummary,
+                           allow: bool, client_ip: str = "") -> None:
+    """"Autoriser ce patient": a habilitation for the mailbox's owner (or its structure, for
+    a shared mailbox), and the message back to the INBOX. "Refuser": the message to the
+    Trash; the patient stays not allowed."""
+    mailbox = access.mailbox
+    if allow:
+        holder = {"owner": mailbox.owner} if mailbox.owner_id else {"structure": mailbox.structure}
+        habilitation_grant(matricule=summary.patient_ins, by=user, client_ip=client_ip, **holder)
+    role = Folder.Role.INBOX if allow else Folder.Role.TRASH
+    target = Folder.objects.filter(mailbox=mailbox, role=role).first()
+    if target is not None:
+        message_move(access=access, folder=folder, uids=[summary.uid], destination=target)
