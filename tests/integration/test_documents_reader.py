@@ -133,3 +133,17 @@ def test_a_document_made_from_a_pdf_is_sent_with_its_headers_and_opens_as_a_card
     document = reader.get(link).content.decode()
     assert f"Bilan {tag}" in document and "Claire MARTIN" in document and "INS 279035121518989" in document
     assert reader.get(link + "fichier/").content == builders.PDF
+
+
+def test_an_x_mss_ins_header_that_contradicts_the_documents_is_shown(client: Client, psc_sim: PSCSim,
+                                                                     demo_accounts: None) -> None:
+    reset_mailbox(SYNCHRO)
+    tag = uuid.uuid4().hex[:6]
+    package = builders.xdm([("DOC0001.XML", builders.n1_pdf())])
+    append(SYNCHRO, subject=f"INS contradictoire {tag}", X_MSS_INS="N",
+           attachment=("IHE_XDM.zip", "application/zip", package))
+    box, inbox = synchro_inbox(expected=1)
+    django_signin(client, "gp")
+    message = MessageSummary.objects.get(folder=inbox, subject=f"INS contradictoire {tag}")
+    page = client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{message.uid}/").content.decode()
+    assert "X-MSS-INS: N" in page and "un document en porte un" in page

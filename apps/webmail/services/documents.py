@@ -8,12 +8,13 @@ A package or document that cannot be read safely becomes a card with the French 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.documents.cda import ClinicalDocument, cda_read
+from apps.documents.cda import INS_OIDS, INS_TEST_OIDS, ClinicalDocument, cda_read
 from apps.documents.errors import DocumentUnreadable
 from apps.documents.narrative import media_image, media_index
 from apps.documents.xdm import looks_like_xdm, xdm_read
@@ -120,6 +121,7 @@ def message_documents(*, access: MailAccess, folder: Folder, uid: int) -> list[D
             logger.warning("health document %s in %s uid %s refused: %s", name, folder, uid, exc)
             cards.append(DocumentCard(key=f"{attachment.part_id}-x", filename=name, document=None,
                                       error=str(REASONS[exc.reason])))
+    cards = _ins_header_checked(cards, loaded.tree())
     loaded.derived["documents"] = cards
     # The list's "document" badge and filter were guessed at sync from the attachments'
     # names; now that the content is read, they say what it holds.
@@ -171,3 +173,20 @@ def document_sections_html(*, card: DocumentCard, media_url: str) -> list[Sectio
             walk(section.sections, depth + 1)
     walk(document.sections, 1)
     return shown
+
+
+def _ins_header_checked(cards: list[DocumentCard], tree: Any) -> list[DocumentCard]:
+    """X-MSS-INS says whether the package holds a qualified INS ("O") or not ("N"): a
+    warning on the documents when what they hold says otherwise."""
+    said = str(tree.get("X-MSS-INS", "") if tree is not None else "").strip().upper()[:1]
+    documents = [c for c in cards if c.document is not None]
+    if said not in ("O", "N") or not documents:
+        return cards
+    qualified = any(c.document.patient.ins_oid in INS_OIDS or c.document.patient.ins_oid in INS_TEST_OIDS
+                    for c in documents if c.document)
+    if (said == "O") == qualified:
+        return cards
+    warning = (_("The message says the patient's INS is qualified (X-MSS-INS: O), but no document "
+                 "carries a qualified INS.") if said == "O" else
+               _("The message says there is no qualified INS (X-MSS-INS: N), but a document carries one."))
+    return [replace(c, warnings=(*c.warnings, warning)) if c.document is not None else c for c in cards]
