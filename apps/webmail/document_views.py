@@ -11,6 +11,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from apps.mail.mime.message import safe_filename
+
 from .access import request_audit, request_folder, request_mail_access, request_mailbox
 from .errors import mail_errors
 from .reader_views import _summary, file_response
@@ -60,7 +62,7 @@ def document_file(request: HttpRequest, mailbox_id: int, folder_id: int, uid: in
     inline = media_type in ("application/pdf", "text/plain") and request.GET.get("telecharger") != "1"
     content_type = "text/plain; charset=utf-8" if media_type == "text/plain" else media_type
     return file_response(document.body_bytes, content_type=content_type,
-                         filename=f"{document.title or 'document'}.{extension}", inline=inline)
+                         filename=safe_filename(f"{document.title or 'document'}.{extension}"), inline=inline)
 
 
 @login_required
@@ -72,6 +74,6 @@ def document_image(request: HttpRequest, mailbox_id: int, folder_id: int, uid: i
     if found is None:
         raise Http404("image")
     data, media_type = found
-    return file_response(data, content_type=media_type, filename=f"{ref}.{media_type.split('/')[1]}",
+    return file_response(data, content_type=media_type, filename=f"image.{media_type.split('/')[1]}",
                          inline=True)
 

@@ -101,10 +101,12 @@ def message_documents(*, access: MailAccess, folder: Folder, uid: int) -> list[D
     if cached is not None:
         return cached  # type: ignore[return-value]
     cards: list[DocumentCard] = []
+    candidates = False
     for attachment in loaded.parsed.attachments:
         kind, name = attachment.content_type, attachment.filename
         if not (_is_zip(kind, name) or _is_xml(kind, name)):
             continue
+        candidates = True
         found = loaded.part(attachment.part_id)
         if found is None:
             continue
@@ -121,8 +123,11 @@ def message_documents(*, access: MailAccess, folder: Folder, uid: int) -> list[D
             logger.warning("health document %s in %s uid %s refused: %s", name, folder, uid, exc)
             cards.append(DocumentCard(key=f"{attachment.part_id}-x", filename=name, document=None,
                                       error=str(REASONS[exc.reason])))
-    cards = _ins_header_checked(cards, loaded.tree())
+    if cards:
+        cards = _ins_header_checked(cards, loaded.tree())
     loaded.derived["documents"] = cards
+    if not candidates:
+        return cards  # no ZIP or XML: the sync's guess said no document either; no write
     # The list's "document" badge and filter were guessed at sync from the attachments'
     # names; now that the content is read, they say what it holds.
     in_package = any(c.document is not None and not c.key.endswith("-0") for c in cards)
