@@ -81,6 +81,9 @@ def child(work: Path) -> dict[str, object]:
     from apps.mail.services import MailAccess, mailbox_session, mailbox_sync
 
     call_command("migrate", verbosity=0)
+    from apps.trust.services import whitelist_refresh
+
+    whitelist_refresh()  # as on any running site: the reader marks senders outside the trust space
     maildir.fill(PROFILE, SMALL, 1000, seed=5)
     user = User.objects.create(username="899700123450", idnat="899700123450", first_name="Claire",
                                last_name="MARTIN")

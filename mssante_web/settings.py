@@ -117,7 +117,7 @@ CACHES = {
 }
 
 # Sessions hold the PSC tokens: server side only, never readable by scripts.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "apps.accounts.sessions"  # the database backend, read faster
 SESSION_COOKIE_NAME = "mssweb_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

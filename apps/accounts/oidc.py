@@ -36,6 +36,7 @@ from .models import User
 from .provider import provider_metadata, provider_metadata_forget
 from .psc_claims import MalformedClaims, PSCIdentity, identity_from_claims
 from .psc_http import provider_error, psc_token_post
+from .selectors import user_get_active
 from .services import user_identity_refresh
 from .session_keys import SESSION_LAST_SEEN, SESSION_SIGNED_IN_AT, SESSION_SIGNIN_ERROR
 from .tokens import PSCTokens, session_tokens_set
@@ -53,6 +54,13 @@ class PSCAuthenticationBackend(OIDCAuthenticationBackend):
         self.OIDC_RP_SIGN_ALGO = settings.OIDC_RP_SIGN_ALGO
         self.OIDC_RP_IDP_SIGN_KEY = None
         self.UserModel = get_user_model()
+
+    def get_user(self, user_id: Any) -> Any:
+        """The session's user, if still active (the library's does not check)."""
+        try:
+            return user_get_active(user_id=int(user_id))
+        except (TypeError, ValueError):
+            return None
 
     @property
     def OIDC_OP_TOKEN_ENDPOINT(self) -> str:  # noqa: N802 - the library's attribute name

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import QuerySet
 
+from apps.core.prepared import PreparedQuery
+
 from .models import ProfessionalExercise, User
 from .session_keys import SESSION_LAST_SEEN, SESSION_SIGNED_IN_AT
 
@@ -17,6 +19,16 @@ class SessionInfo:
     signed_in_at: dt.datetime | None
     ends_at: dt.datetime | None
     idle_lock_minutes: int
+
+
+_ACTIVE_USER: PreparedQuery[User] = PreparedQuery(
+    lambda user_id: User.objects.filter(pk=user_id, is_active=True)[:1], params={"user_id": int})
+
+
+def user_get_active(*, user_id: int) -> User | None:
+    """The signed-in user of a request (every request asks, from SQL compiled once); None
+    once deactivated, which ends their sessions at the next page."""
+    return _ACTIVE_USER.first(user_id=user_id)
 
 
 def exercise_list_for_user(*, user: User) -> QuerySet[ProfessionalExercise]:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import requests
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -203,8 +204,9 @@ def session_purge() -> int:
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
-    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
-        import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if not issubclass(store, DatabaseSessionStore):
+        store.clear_expired()
         return 0
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     logger.info("expired sessions purged: %d", deleted)

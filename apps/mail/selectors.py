@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import NoMailbox
+from apps.core.prepared import PreparedQuery
 
 from .bodyindex import body_match_sql, search_words
 from .certificate_store import mailbox_certificate_pem
@@ -43,22 +44,46 @@ def delegation_list_active(*, user: User) -> QuerySet[Delegation]:
     return delegations_in_force().filter(user_id=user.pk)
 
 
-def _delegated_rights(user: User, mailbox_ref: str) -> Subquery:
-    """The rights of the user's delegation in force on the mailbox (NULL: none). One
-    subquery serves both the filter and the column: this runs at every page, and Django's
-    compiling of each extra expression costs more than the SQL itself."""
-    return Subquery(delegation_list_active(user=user).filter(mailbox_id=OuterRef(mailbox_ref))
-                    .values("rights")[:1], output_field=CharField())
+def _mailboxes_of(user_id: int, today: dt.date | None = None) -> QuerySet[Mailbox]:
+    """Mailboxes owned by, or delegated in force to, the user; each with the rights of its
+    delegation (NULL when owned). One subquery serves both the filter and the column:
+    Django compiles each extra expression at a cost above the SQL's own."""
+    rights = Subquery(delegations_in_force(today=today).filter(user_id=user_id, mailbox_id=OuterRef("pk"))
+                      .order_by().values("rights")[:1], output_field=CharField())
+    return (Mailbox.objects.annotate(delegated_rights=rights)
+            .filter(Q(owner_id=user_id) | Q(delegated_rights__isnull=False))
+            .order_by("-kind", "address"))
 
 
 def mailbox_list_for_user(*, user: User) -> QuerySet[Mailbox]:
     """Mailboxes the user owns or holds a delegation in force for, each with its
     ``delegated_rights`` (None when owned: an owner is never a delegate, ``Delegation.clean``);
-    PER, ORG, CAB, APP: personal first. Read at every request: a delegation revoked or
-    expired ends at the next page."""
-    return (Mailbox.objects.annotate(delegated_rights=_delegated_rights(user, "pk"))
-            .filter(Q(owner_id=user.pk) | Q(delegated_rights__isnull=False))
-            .order_by("-kind", "address"))
+    PER, ORG, CAB, APP: personal first. A queryset, to filter further; every page's own
+    read is ``mailboxes_for_user``."""
+    return _mailboxes_of(user.pk)
+
+
+_USER_MAILBOXES: PreparedQuery[Mailbox] = PreparedQuery(
+    lambda user_id, today: _mailboxes_of(user_id, today), params={"user_id": int}, daily=True)
+_MAILBOX_FOLDERS: PreparedQuery[Folder] = PreparedQuery(
+    lambda mailbox_id: Folder.objects.filter(mailbox_id=mailbox_id).order_by("pk"),
+    params={"mailbox_id": int})
+_FOLDER: PreparedQuery[Folder] = PreparedQuery(
+    lambda mailbox_id, folder_id: Folder.objects.filter(mailbox_id=mailbox_id, pk=folder_id)[:1],
+    params={"mailbox_id": int, "folder_id": int})
+_SUMMARY: PreparedQuery[MessageSummary] = PreparedQuery(
+    lambda folder_id, uid: MessageSummary.objects.filter(folder_id=folder_id, uid=uid)[:1],
+    params={"folder_id": int, "uid": int})
+_THREAD: PreparedQuery[MessageSummary] = PreparedQuery(
+    lambda mailbox_id, thread_key: MessageSummary.objects
+    .filter(folder__mailbox_id=mailbox_id, thread_key=thread_key).order_by("date", "uid")[:100],
+    params={"mailbox_id": int, "thread_key": str})
+
+
+def mailboxes_for_user(*, user: User) -> list[Mailbox]:
+    """``mailbox_list_for_user`` as a list, from SQL compiled once a day: every page asks
+    (read at every request, so a delegation revoked or expired ends at the next page)."""
+    return _USER_MAILBOXES.list(user_id=user.pk)
 
 
 def mailbox_get_for_user(*, user: User, mailbox_id: int) -> Mailbox:
@@ -66,18 +91,20 @@ def mailbox_get_for_user(*, user: User, mailbox_id: int) -> Mailbox:
     return mailbox_list_for_user(user=user).get(pk=mailbox_id)
 
 
-def folder_get_for_user(*, user: User, mailbox_id: int, folder_id: int) -> Folder:
-    """A folder of one of the user's mailboxes, with its mailbox, in one query (the
-    message frame and the reader ask on every open); Folder.DoesNotExist otherwise."""
-    found = (Folder.objects.select_related("mailbox")
-             .annotate(delegated_rights=_delegated_rights(user, "mailbox_id"))
-             .filter(Q(mailbox__owner_id=user.pk) | Q(delegated_rights__isnull=False),
-                     pk=folder_id, mailbox_id=mailbox_id)
-             .first())
-    if found is None:
-        raise Folder.DoesNotExist(f"folder {folder_id} of mailbox {mailbox_id}")
-    found.mailbox.delegated_rights = found.delegated_rights  # type: ignore[attr-defined]
-    return found
+def folder_get(*, mailbox: Mailbox, folder_id: int) -> Folder | None:
+    """A folder of this mailbox (the caller checked the mailbox is the user's), or None."""
+    folder = _FOLDER.first(mailbox_id=mailbox.pk, folder_id=folder_id)
+    if folder is not None:
+        folder.mailbox = mailbox
+    return folder
+
+
+def message_summary_get(*, folder: Folder, uid: int) -> MessageSummary | None:
+    """The index row of one message (a reader's every open), or None."""
+    summary = _SUMMARY.first(folder_id=folder.pk, uid=uid)
+    if summary is not None:
+        summary.folder = folder
+    return summary
 
 
 # The folder pane's order (the sync has its own: apps.mail.sync.SYNC_ORDER).
@@ -86,7 +113,9 @@ FOLDER_DISPLAY_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "": 4,
 
 def folder_list(*, mailbox: Mailbox) -> list[Folder]:
     """Special folders first (the brief's order), then the user's own, alphabetically."""
-    folders = Folder.objects.filter(mailbox=mailbox, selectable=True)
+    folders = [f for f in _MAILBOX_FOLDERS.list(mailbox_id=mailbox.pk) if f.selectable]
+    for folder in folders:
+        folder.mailbox = mailbox
     return sorted(folders, key=lambda f: (FOLDER_DISPLAY_ORDER.get(f.role, 4), f.name.lower()))
 
 
@@ -166,11 +195,16 @@ def message_page(*, folder: Folder, before: tuple[dt.datetime, int] | None = Non
     return rows
 
 
-def thread_messages(*, mailbox: Mailbox, thread_key: str, limit: int = 100) -> list[MessageSummary]:
+def thread_messages(*, mailbox: Mailbox, thread_key: str) -> list[MessageSummary]:
     """Every message of a conversation in the mailbox, whatever its folder (replies sent
-    are in Sent), oldest first."""
-    return list(MessageSummary.objects.filter(folder__mailbox=mailbox, thread_key=thread_key)
-                .select_related("folder").order_by("date", "uid")[:limit])
+    are in Sent), oldest first; at most 100."""
+    rows = _THREAD.list(mailbox_id=mailbox.pk, thread_key=thread_key)
+    if rows:
+        folders = {f.pk: f for f in _MAILBOX_FOLDERS.list(mailbox_id=mailbox.pk)}
+        rows = [row for row in rows if row.folder_id in folders]  # a folder deleted meanwhile
+        for row in rows:
+            row.folder = folders[row.folder_id]
+    return rows
 
 
 @dataclass(frozen=True)

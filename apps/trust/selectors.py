@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.identifiers import ins_valid
+from apps.core.prepared import PreparedQuery
 from apps.core.search import prefix_q, word_q
 
 from .annuaire import search_key
@@ -157,6 +158,15 @@ def recipients_check(*, addresses: list[str]) -> list[RecipientVerdict]:
 SEARCH_FIELDS = ("address", "idnat", "family_name", "given_name", "civility", "profession_label",
                  "savoir_faire_label", "structure_name", "postcode", "city", "mailbox_type",
                  "name_key")
+
+
+_ENTRY: PreparedQuery[DirectoryEntry] = PreparedQuery(
+    lambda address: DirectoryEntry.objects.filter(address=address)[:1], params={"address": str})
+
+
+def directory_entry_get(*, address: str) -> DirectoryEntry | None:
+    """The directory's entry for an address (the reader shows who wrote), or None."""
+    return _ENTRY.first(address=address.lower()) if address else None
 
 
 def directory_search(*, query: str, profession: str = "", city: str = "",

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest
 from apps.audit.services import audit_log
 from apps.core.errors import ReadOnlyMailbox
 from apps.mail.models import Folder, Mailbox
-from apps.mail.selectors import folder_get_for_user, mailbox_list_for_user
+from apps.mail.selectors import folder_get, mailboxes_for_user
 from apps.mail.services import MailAccess, mail_access_for_request
 
 logger = logging.getLogger(__name__)
@@ -37,23 +37,19 @@ def request_user_mailboxes(request: HttpRequest) -> list[Mailbox]:
     request: a page's mailbox and its folder pane's list of mailboxes come from one query."""
     cached: list[Mailbox] | None = getattr(request, "_user_mailboxes", None)
     if cached is None:
-        cached = list(mailbox_list_for_user(user=request.user))  # type: ignore[arg-type]
+        cached = mailboxes_for_user(user=request.user)  # type: ignore[arg-type]
         request._user_mailboxes = cached  # type: ignore[attr-defined]
     return cached
 
 
 def request_mailbox_folder(request: HttpRequest, mailbox_id: int, folder_id: int) -> tuple[Mailbox, Folder]:
-    """One of the user's mailboxes and one of its folders, in one query, else 404."""
-    try:
-        folder = folder_get_for_user(user=request.user, mailbox_id=mailbox_id,  # type: ignore[arg-type]
-                                     folder_id=folder_id)
-    except Folder.DoesNotExist:
-        raise Http404("folder") from None
-    return folder.mailbox, folder
+    """One of the user's mailboxes and one of its folders, else 404."""
+    mailbox = request_mailbox(request, mailbox_id)
+    return mailbox, request_folder(mailbox, folder_id)
 
 
 def request_folder(mailbox: Mailbox, folder_id: int) -> Folder:
-    folder = Folder.objects.filter(mailbox=mailbox, pk=folder_id).first()
+    folder = folder_get(mailbox=mailbox, folder_id=folder_id)
     if folder is None:
         raise Http404("folder")
     return folder

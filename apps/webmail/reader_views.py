@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError, MessageGone
 from apps.mail.models import Folder, Mailbox, MessageSummary
-from apps.mail.selectors import folder_list, thread_messages
+from apps.mail.selectors import folder_list, message_summary_get, thread_messages
 from apps.mail.services import message_flag_set, message_raw_get
-from apps.trust.models import DirectoryEntry
+from apps.trust.selectors import directory_entry_get
 
 from .access import (
     request_audit,
@@ -57,7 +57,7 @@ RAW_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "
 
 
 def _summary(folder: Folder, uid: int) -> MessageSummary:
-    summary = MessageSummary.objects.filter(folder=folder, uid=uid).first()
+    summary = message_summary_get(folder=folder, uid=uid)
     if summary is None:
         raise Http404("message")
     return summary
@@ -93,7 +93,7 @@ def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> 
         "mailbox": mailbox, "folders": folders, "folder": folder,
         "summary": summary, "message": parsed,
         "sender_outside": sender_outside_trust(address=parsed.sender_address, folder=folder),
-        "sender_entry": DirectoryEntry.objects.filter(address=parsed.sender_address).first(),
+        "sender_entry": directory_entry_get(address=parsed.sender_address),
         "body_url": urls["body"] + ("?images=1" if images else ""),
         "files": [a for a in parsed.attachments if not (a.inline and a.content_id)],
         "remote_images": remote_images,

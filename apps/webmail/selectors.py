@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from apps.accounts.models import User
+from apps.core.prepared import PreparedQuery
 from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
 from apps.mail.selectors import LIST_FILTERS, LIST_SORTS, PAGE_SIZE, mailbox_list_for_user, message_page
 from apps.trust.models import DirectoryEntry
@@ -22,8 +23,15 @@ def signatures_for_user(*, user: User, mailboxes: Iterable[Mailbox]) -> dict[int
     return {pk: found.get(pk, "") for pk in ids}
 
 
+_IMAGE_SENDER: PreparedQuery[ImageSender] = PreparedQuery(
+    lambda user_id, address: ImageSender.objects.filter(user_id=user_id, address=address).only("pk")[:1],
+    params={"user_id": int, "address": str})
+
+
 def image_sender_trusted(*, user: User, address: str) -> bool:
-    return bool(address) and ImageSender.objects.filter(user=user, address=address.lower()).exists()
+    """Whether this sender's remote images are always shown to the user (asked at every
+    open of a message with some)."""
+    return bool(address) and _IMAGE_SENDER.first(user_id=user.pk, address=address.lower()) is not None
 
 
 def image_senders_list(*, user: User) -> list[ImageSender]:
