@@ -193,6 +193,16 @@ class Folder(models.Model):
     def __str__(self) -> str:
         return f"{self.mailbox.address}/{self.name}"
 
+    @property
+    def label(self) -> str:
+        """The name shown: the role's (translated) for a special folder, else the IMAP
+        name. Cheaper than ``get_role_display``, which the folder pane and the reader's
+        "Déplacer" menu asked once per folder on every page."""
+        return str(ROLE_LABELS[self.role]) if self.role in ROLE_LABELS else self.name
+
+
+ROLE_LABELS = {value: label for value, label in Folder.Role.choices if value}
+
 
 # The sender as the list sorts it (its name, else its address, case folded): one
 # expression for the index and the query, so that the database uses one for the other.

@@ -199,12 +199,41 @@ def thread_messages(*, mailbox: Mailbox, thread_key: str) -> list[MessageSummary
     """Every message of a conversation in the mailbox, whatever its folder (replies sent
     are in Sent), oldest first; at most 100."""
     rows = _THREAD.list(mailbox_id=mailbox.pk, thread_key=thread_key)
-    if rows:
+    if len(rows) > 1:  # a message alone is no conversation: the reader shows none
         folders = {f.pk: f for f in _MAILBOX_FOLDERS.list(mailbox_id=mailbox.pk)}
         rows = [row for row in rows if row.folder_id in folders]  # a folder deleted meanwhile
         for row in rows:
             row.folder = folders[row.folder_id]
     return rows
+
+
+EXCHANGES_SCANNED = 20_000  # rows read at most per folder, newest first
+
+
+def messages_exchanged_with(*, mailboxes: Sequence[Mailbox], address: str,
+                            limit: int = 50) -> list[MessageSummary]:
+    """Messages from or to one correspondent (a patient's page), newest first, in every
+    folder of the mailboxes. The recipients column has no index: each folder's newest
+    EXCHANGES_SCANNED rows are read, a range of the list index."""
+    address = address.lower()
+    if not address or not mailboxes:
+        return []
+    found: list[MessageSummary] = []
+    for folder in Folder.objects.filter(mailbox__in=mailboxes, selectable=True).select_related("mailbox"):
+        recent = MessageSummary.objects.filter(folder=folder)
+        oldest = list(recent.order_by("-date", "-uid").values_list("date", flat=True)
+                      [EXCHANGES_SCANNED - 1:EXCHANGES_SCANNED])
+        if oldest:
+            recent = recent.filter(date__gte=oldest[0])
+        rows = (recent.filter(Q(sender_address=address) | Q(recipients__contains=address))
+                .order_by("-date", "-uid").only(*LIST_FIELDS, "recipients")[:limit])
+        for row in rows:
+            # "contains" also matches a longer address ending the same: keep whole ones.
+            if row.sender_address == address or address in row.recipients.split():
+                row.folder = folder
+                found.append(row)
+    found.sort(key=lambda row: (row.date, row.uid), reverse=True)
+    return found[:limit]
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,11 @@ def habilitation_allows(*, owner_id: int | None, structure_id: int | None, mailb
                                        matricule=matricule).exists()
 
 
+def patient_get(*, owner: Any, patient_id: int) -> Patient | None:
+    """One of the professional's own patients, or None."""
+    return Patient.objects.filter(owner_id=owner.pk, pk=patient_id).first()
+
+
 @dataclass(frozen=True)
 class PatientListView:
     patients: list[Patient]
@@ -69,11 +74,15 @@ class PatientListView:
 def patient_list_view(*, owner: Any, query: str, limit: int) -> PatientListView:
     """The patients page: those matching ``query`` (else the latest added), and which of them
     hold a habilitation of the professional's."""
-    from .models import Habilitation
-
     patients = (patient_search(owner=owner, query=query, limit=limit) if query.strip()
                 else list(Patient.objects.filter(owner_id=owner.pk).order_by("-created_at")[:limit]))
-    shown = [p.matricule for p in patients]
-    allowed = set(Habilitation.objects.filter(owner_id=owner.pk, matricule__in=shown)
-                  .values_list("matricule", flat=True))
-    return PatientListView(patients=patients, allowed=allowed)
+    return PatientListView(patients=patients, allowed=patients_allowed(owner=owner, patients=patients))
+
+
+def patients_allowed(*, owner: Any, patients: list[Patient]) -> set[str]:
+    """The matricules, among these patients, of those a habilitation of the professional's
+    lets write to them."""
+    from .models import Habilitation
+
+    return set(Habilitation.objects.filter(owner_id=owner.pk, matricule__in=[p.matricule for p in patients])
+               .values_list("matricule", flat=True))

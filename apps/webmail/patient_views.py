@@ -13,10 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from apps.mail.models import MessageSummary
-from apps.patients.selectors import patient_list_view
+from apps.mail.selectors import messages_exchanged_with
+from apps.patients.ins import Ins
+from apps.patients.selectors import patient_get, patient_list_view, patients_allowed
 from apps.patients.services import patient_import_csv, patient_list_change
 
-from .access import request_folder, request_mail_access, request_mailbox
+from .access import request_folder, request_mail_access, request_mailbox, request_user_mailboxes
 from .errors import mail_errors
 from .services.patient_rule import patient_message_decide
 
@@ -46,10 +48,7 @@ def patients_page(request: HttpRequest) -> HttpResponse:
         report = patient_import_csv(text=data.decode("utf-8-sig", "replace"), owner=request.user,
                                     real_only=not settings.MSSANTE_ALLOW_TEST_INS)
     elif request.method == "POST":
-        patient_list_change(owner=request.user, patient_id=request.POST.get("patient", ""),
-                            allowed=request.POST.get("allowed"), opposed=request.POST.get("opposed"),
-                            client_ip=request.META.get("REMOTE_ADDR", ""))
-        return redirect(request.get_full_path())
+        return _patient_change(request)
     view = patient_list_view(owner=request.user, query=query, limit=SHOWN)
     return render(request, "webmail/patients.html", {
         "query": query, "patients": view.patients, "allowed": view.allowed, "report": report,
@@ -57,6 +56,33 @@ def patients_page(request: HttpRequest) -> HttpResponse:
                                                                                       if report else [])],
         "more_refused": len(report.refused) - SHOWN if report and len(report.refused) > SHOWN else 0,
         "domain": settings.MSSANTE_PATIENT_DOMAIN})
+
+
+def _patient_change(request: HttpRequest) -> HttpResponse:
+    """A patient's buttons (allow or stop writing, record or lift an opposition), on the list
+    or the patient's page: done, then the same page again."""
+    patient_list_change(owner=request.user, patient_id=request.POST.get("patient", ""),
+                        allowed=request.POST.get("allowed"), opposed=request.POST.get("opposed"),
+                        client_ip=request.META.get("REMOTE_ADDR", ""))
+    return redirect(request.get_full_path())
+
+
+@login_required
+def patient_page(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """One patient: who they are, their address, whether they may write, and every message
+    exchanged with them in the user's mailboxes."""
+    if request.method == "POST":
+        return _patient_change(request)
+    patient = patient_get(owner=request.user, patient_id=patient_id)
+    if patient is None:
+        raise Http404("patient")
+    address = f"{patient.matricule}@{settings.MSSANTE_PATIENT_DOMAIN}".lower()
+    mailboxes = request_user_mailboxes(request)
+    return render(request, "webmail/patient.html", {
+        "patient": patient, "address": address, "ins": Ins(patient.matricule, patient.oid, patient.qualified),
+        "allowed": patient.matricule in patients_allowed(owner=request.user, patients=[patient]),
+        "exchanges": messages_exchanged_with(mailboxes=mailboxes, address=address),
+        "several_mailboxes": len(mailboxes) > 1})
 
 
 @login_required

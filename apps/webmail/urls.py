@@ -53,6 +53,7 @@ urlpatterns = [
          reader_views.image_sender_trust_view, name="image_sender_trust"),
     path("annuaire/", directory_views.directory, name="directory"),
     path("patients/", patient_views.patients_page, name="patients"),
+    path("patients/<int:patient_id>/", patient_views.patient_page, name="patient"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/patient/",
          patient_views.patient_decision, name="patient_decision"),
     path("annuaire/<int:pk>/", directory_views.contact, name="contact"),

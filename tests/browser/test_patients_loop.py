@@ -1,7 +1,8 @@
 """The whole patient loop in the browser (issue 14): the patient list → write to the
 patient (the address built from the INS, the informed-patient confirmation) → the patient
 replies from their mailbox → the reply waits in "Patients – à valider" → "Autoriser ce
-patient" → it is in the inbox. Screenshots; axe-core clean on the new pages."""
+patient" → it is in the inbox → the patient's page lists both messages. Screenshots;
+axe-core clean on the new pages."""
 
 from __future__ import annotations
 
@@ -77,4 +78,15 @@ def test_write_to_a_patient_then_allow_their_reply(page: Page, site: str, psc_si
     page.goto(site + "/")
     expect(page.get_by_role("link", name=f"Re: Votre rendez-vous {tag}")).to_be_visible()
     page.screenshot(path=str(artifacts / "patients-3-allowed.png"), full_page=True)
+
+    # The patient's page: who they are, and both messages with their direction.
+    page.goto(site + "/patients/")
+    page.get_by_role("link", name=PATIENT["family_name"].upper()).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(PATIENT["family_name"].upper())
+    expect(page.locator("main .facts")).to_contain_text(ADDRESS.lower())
+    exchanges = page.get_by_role("table", name="Messages échangés avec ce patient")
+    expect(exchanges.get_by_role("row", name=f"Envoyé Votre rendez-vous {tag}")).to_be_visible()
+    expect(exchanges.get_by_role("row", name=f"Reçu Re: Votre rendez-vous {tag}")).to_be_visible()
+    page.screenshot(path=str(artifacts / "patients-4-page.png"), full_page=True)
+    problems["fiche patient"] = violations(page)
     assert {k: v for k, v in problems.items() if v} == {}

@@ -6,6 +6,7 @@ patient cannot reply; a patient opposed to MSSanté exchanges is refused with th
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -74,3 +75,47 @@ def test_import_search_and_write_to_a_patient(client: Client, psc_sim: PSCSim, d
     text = refused.content.decode().replace("&#x27;", "'")
     assert refused.status_code == 400 and f"Le patient {PATIENT['ins']} s'est opposé" in text
     assert not OutboxMessage.objects.filter(subject="Refusé").exists()
+
+
+def test_a_patients_page_shows_who_they_are_and_every_message_exchanged(
+        client: Client, psc_sim: PSCSim, demo_accounts: None) -> None:
+    """Through the real Dovecot: a message from the patient (INBOX), one sent to them (Sent)
+    and one in a user folder are listed with their direction; another patient's message, a
+    colleague's, and an address that only ends like the patient's are not; the page's
+    buttons act on the patient; another professional's patient is a 404."""
+    from apps.mail import services
+    from apps.patients.models import Habilitation
+    from tests.integration.mail_server import SYNCHRO, append, reset_mailbox, synchro_inbox
+
+    fresh_patient_list("899700123450")
+    address = f"{PATIENT['ins']}@{DOMAIN}".lower()
+    other = f"277076322082910@{DOMAIN}"
+    reset_mailbox(SYNCHRO)
+    append(SYNCHRO, subject="Question sur mon traitement", sender=f"{PATIENT['given_name']} <{address}>")
+    append(SYNCHRO, subject="Autre patient", sender=f"Ruth <{other}>")
+    append(SYNCHRO, subject="Avis de confrère", To=f"x{address}")
+    append(SYNCHRO, "Sent", subject="Votre ordonnance", sender="synchro@medecin.mssante.test", To=address)
+    append(SYNCHRO, "Archive", subject="Compte rendu", sender="synchro@medecin.mssante.test",
+           To=f"{other}, {address}")
+    box, _ = synchro_inbox()
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
+    django_signin(client, "gp")
+    patient = Patient.objects.create(owner=box.owner, matricule=PATIENT["ins"], oid="1.2.250.1.213.1.4.10",
+                                     birth_name=PATIENT["family_name"].upper(), given_names=PATIENT["given_name"],
+                                     birth_date=PATIENT["birth_date"], sex="F")
+
+    page = client.get(f"/patients/{patient.pk}/")
+    text = page.content.decode().replace("&#x27;", "'")
+    assert page.status_code == 200
+    assert address in text and "INS de test" in text and f"?a={PATIENT['ins'].lower()}%40" in text.lower()
+    shown = re.findall(r'<td>(Reçu|Envoyé)</td>\s*<td class="subject"><a href="[^"]*">([^<]*)</a>', text)
+    assert sorted(shown) == [("Envoyé", "Compte rendu"), ("Envoyé", "Votre ordonnance"),
+                             ("Reçu", "Question sur mon traitement")], shown
+    assert "Autre patient" not in text and "Avis de confrère" not in text
+
+    client.post(f"/patients/{patient.pk}/", {"patient": patient.pk, "allowed": "1"})
+    assert Habilitation.objects.filter(owner=box.owner, matricule=PATIENT["ins"]).exists()
+    assert "peut vous écrire" in client.get(f"/patients/{patient.pk}/").content.decode()
+    colleague = Client(SERVER_NAME="127.0.0.1")
+    django_signin(colleague, "nurse")
+    assert colleague.get(f"/patients/{patient.pk}/").status_code == 404

@@ -46,7 +46,7 @@ def message_action_apply(*, access: MailAccess, folder: Folder, uids: Sequence[i
     if target is None or target.pk == folder.pk:
         raise LookupError("destination")
     message_move(access=access, folder=folder, uids=uids, destination=target)
-    return _("Moved to %(folder)s.") % {"folder": target.get_role_display() if target.role else target.name}
+    return _("Moved to %(folder)s.") % {"folder": target.label}
 
 
 def folder_name_available(*, access: MailAccess, name: str) -> bool:
