@@ -31,7 +31,7 @@ from django.utils import timezone
 
 M = TypeVar("M", bound=Model)
 
-_INT_SENTINEL = -(2**61)  # ids are never negative: the sentinels cannot be real values
+_INT_SENTINEL = -2_000_000_000  # ids and UIDs are never negative; within a 32-bit column's range
 _STR_SENTINEL = "\x00prepared:{name}\x00"
 
 

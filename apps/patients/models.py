@@ -57,6 +57,11 @@ class Patient(models.Model):
     def first_given_name(self) -> str:
         return self.given_names.split(" ", 1)[0]
 
+    @property
+    def display_name(self) -> str:
+        """How lists and chips name the patient: birth name, then first given name."""
+        return f"{self.birth_name} {self.first_given_name}"
+
 
 class PatientInformed(models.Model):
     """A professional confirmed, before their first message to this patient, that the

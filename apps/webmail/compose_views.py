@@ -4,6 +4,7 @@ replies and forwards, drafts saved as one types; sent through the outbox."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,7 +23,7 @@ from apps.trust.selectors import recipients_check
 
 from .access import request_access_for
 from .forms import RECIPIENT_FIELDS, ComposeForm, compose_form_from_post, uploaded_files
-from .selectors import compose_mailboxes, outbox_list, signatures_for_user
+from .selectors import compose_mailboxes, outbox_list, recipient_names, signatures_for_user
 from .services import (
     AttachmentsTooLarge,
     ComposeOutcome,
@@ -82,7 +83,7 @@ def _page(request: HttpRequest, outcome: ComposeOutcome, mailboxes: list[Mailbox
         forwarded, outcome.error = [], outcome.error or exc.user_message
     return render(request, "webmail/compose.html", {
         "mailboxes": mailboxes, "form": form, "error": outcome.error, "notice": outcome.notice,
-        "recipient_fields": _recipient_fields(form), "signatures": signatures,
+        "recipient_fields": _recipient_fields(form, request.user), "signatures": signatures,
         "forwarded": forwarded, "max_size": settings.MSSANTE_MAX_MESSAGE_SIZE,
         "document_types": DOCUMENT_TYPES,
         "patient_notice": settings.MSSANTE_PATIENT_NOTICE or _(
@@ -90,15 +91,19 @@ def _page(request: HttpRequest, outcome: ComposeOutcome, mailboxes: list[Mailbox
         status=outcome.status)
 
 
-def _recipient_fields(form: ComposeForm) -> list[dict[str, object]]:
-    """À, Cc and Cci, each with its chips checked against the trust space. Cc and Cci
-    start folded away (the page's script) unless they hold someone."""
+def _recipient_fields(form: ComposeForm, user: Any) -> list[dict[str, object]]:
+    """À, Cc and Cci, each with its chips checked against the trust space and named (a
+    patient of the user's list, a professional of the directory). Cc and Cci start folded
+    away (the page's script) unless they hold someone."""
     labels = {"to": (_("To"), _("Recipients")), "cc": (_("Cc"), _("Copies")),
               "bcc": (_("Bcc"), _("Blind copies"))}
+    fields = {name: form.recipients(name) for name in RECIPIENT_FIELDS}
+    names = recipient_names(user=user, addresses=[a for chips in fields.values() for a in chips])
     return [{"name": name, "label": labels[name][0], "chips_label": labels[name][1],
-             "chips": recipients_check(addresses=chips) if chips else [],
+             "chips": [(verdict, names.get(verdict.address.lower(), ""))
+                       for verdict in (recipients_check(addresses=chips) if chips else [])],
              "optional": name != "to", "empty": not chips}
-            for name in RECIPIENT_FIELDS for chips in [form.recipients(name)]]
+            for name, chips in fields.items()]
 
 
 @login_required

@@ -13,6 +13,8 @@ from apps.patients.selectors import patient_search
 from apps.trust.models import DirectoryEntry
 from apps.trust.selectors import directory_search, recipients_check
 
+from .selectors import recipient_names
+
 
 @login_required
 def directory(request: HttpRequest) -> HttpResponse:
@@ -49,7 +51,7 @@ def suggestions(request: HttpRequest) -> JsonResponse:
     # The user's own patients: the address built from the INS (Mon espace santé).
     domain = settings.MSSANTE_PATIENT_DOMAIN
     patients = [{
-        "address": f"{p.matricule}@{domain}".lower(), "name": f"{p.birth_name} {p.first_given_name}",
+        "address": f"{p.matricule}@{domain}".lower(), "name": p.display_name,
         "profession": _("Patient · born %(born)s · INS %(ins)s") % {
             "born": p.birth_date.strftime("%d/%m/%Y"), "ins": p.matricule},
         "structure": "", "city": "", "postcode": "",
@@ -68,5 +70,7 @@ def recipient_check(request: HttpRequest) -> JsonResponse:
     """One recipient's trust-space verdict, for the chip the compose field shows."""
     address = request.GET.get("a", "")[:320]
     verdict = recipients_check(addresses=[address])[0]
-    return JsonResponse({"address": verdict.address, "kind": verdict.kind.value,
+    name = recipient_names(user=request.user, addresses=[verdict.address]).get(  # type: ignore[arg-type]
+        verdict.address, "")
+    return JsonResponse({"address": verdict.address, "kind": verdict.kind.value, "name": name,
                          "message": verdict.message, "allowed": verdict.allowed})

@@ -6,10 +6,13 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from apps.accounts.models import User
 from apps.core.prepared import PreparedQuery
 from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
 from apps.mail.selectors import LIST_FILTERS, LIST_SORTS, PAGE_SIZE, mailbox_list_for_user, message_page
+from apps.patients.models import Patient
 from apps.trust.models import DirectoryEntry
 from apps.trust.selectors import RecipientKind, recipients_check
 
@@ -99,6 +102,21 @@ def senders_outside_trust(*, addresses: Iterable[str], folder: Folder) -> set[st
     verdicts = recipients_check(addresses=[a or "@" for a in unique])
     return {address for address, verdict in zip(unique, verdicts, strict=True)
             if verdict.kind in (RecipientKind.OUTSIDE, RecipientKind.MALFORMED)}
+
+
+def recipient_names(*, user: User, addresses: Iterable[str]) -> dict[str, str]:
+    """{lower-cased address: name} for the compose chips: a patient of the user's list by
+    their name, anyone in the national directory by theirs; addresses known to neither are
+    left out."""
+    wanted = {a.lower() for a in addresses if a}
+    patient_domain = f"@{settings.MSSANTE_PATIENT_DOMAIN}".lower()
+    matricules = {a.removesuffix(patient_domain).upper(): a for a in wanted if a.endswith(patient_domain)}
+    names = {entry.address: entry.display_name
+             for entry in DirectoryEntry.objects.filter(address__in=wanted - set(matricules.values()))}
+    if matricules:
+        names |= {matricules[p.matricule]: p.display_name
+                  for p in Patient.objects.filter(owner_id=user.pk, matricule__in=list(matricules))}
+    return names
 
 
 def directory_mailboxes_for_user(*, user: User) -> list[str]:

@@ -71,6 +71,11 @@
       chip.dataset.kind = verdict.kind;
       chip.title = verdict.message;
       chip.querySelector(".chip-address").textContent = verdict.address;
+      if (verdict.name) {
+        const person = chip.querySelector(".chip-name");
+        person.textContent = verdict.name;
+        person.hidden = false;
+      }
       chip.querySelector(".chip-reason").textContent = " — " + verdict.message;
       const hidden = chip.querySelector("input");
       hidden.name = name;

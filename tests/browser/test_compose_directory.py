@@ -29,6 +29,7 @@ def test_autocomplete_and_trust_space_chips(page: Page, site: str, psc_sim: PSCS
     suggestion.click()
     chip = page.locator(".chip", has_text="lea.moreau@ehpad.mssante.test")
     expect(chip).to_have_attribute("data-kind", "trusted")
+    expect(chip.locator(".chip-name")).to_have_text("Léa MOREAU")  # named from the directory
     field.fill("quelquun@gmail.com")
     field.press("Enter")
     outside = page.locator(".chip", has_text="quelquun@gmail.com")
@@ -56,6 +57,7 @@ def test_directory_search_and_write_to(page: Page, site: str, psc_sim: PSCSim, d
     card.get_by_role("link", name="Écrire à").click()
     chip = page.locator(".chip", has_text="claire.martin@medecin.mssante.test")
     expect(chip).to_have_attribute("data-kind", "trusted")
+    expect(chip.locator(".chip-name")).to_have_text("Claire MARTIN")  # named by the server too
     # Its "×" submits the form only without JavaScript; here the script removes it in place.
     expect(page.get_by_role("button", name="Mise en forme")).to_be_visible()  # compose.js ran
     page.evaluate("window.sameDocument = true")  # gone if the page is loaded again

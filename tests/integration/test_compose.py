@@ -68,8 +68,9 @@ def test_addresses_typed_without_javascript_become_recipients_and_nothing_is_sen
     page = response.content.decode()
     assert "Destinataires ajoutés : vérifiez-les, puis cliquez sur Envoyer." in page
     assert page.count(f'name="to" value="{nurse}"') == 1  # typed again: not twice
-    assert f'data-kind="trusted"><span>{educator}</span>' in page
-    assert 'data-kind="outside"><span>ami@gmail.com</span>' in page
+    assert (f'data-kind="trusted"><span class="chip-name">Léa MOREAU</span>'
+            f'<span class="chip-address">{educator}</span>') in page  # named from the directory
+    assert 'data-kind="outside"><span class="chip-name" hidden></span><span class="chip-address">ami@gmail.com' in page
     assert subject in page and "Note à moitié écrite" in page  # nothing typed is lost
     assert not OutboxMessage.objects.exists()
     # Words without "@" are a directory search left in the field, not recipients.
@@ -88,6 +89,15 @@ def test_suggestions_and_recipient_check_endpoints(client: Client, psc_sim: PSCS
     assert verdict["kind"] == "outside" and not verdict["allowed"]
     patient = client.get("/ecrire/destinataire/", {"a": "280017512345610@patient.mssante.test"}).json()
     assert patient["kind"] == "patient" and patient["allowed"]
+    assert patient["name"] == "", "not in this nurse's patient list: no name to show"
+    named = client.get("/ecrire/destinataire/", {"a": IDENTITIES["educator"]["mailbox"].upper()}).json()
+    assert (named["address"], named["name"]) == (IDENTITIES["educator"]["mailbox"], "Léa MOREAU")
+    doctor = Client(SERVER_NAME="127.0.0.1")
+    django_signin(doctor, "gp")  # the demo put the patient in Claire's list
+    patient = doctor.get("/ecrire/destinataire/", {"a": "280017512345610@patient.mssante.test"}).json()
+    assert patient["name"] == "DUPONT Jeanne"
+    page = doctor.get("/ecrire/", {"a": "280017512345610@patient.mssante.test"}).content.decode()
+    assert '<span class="chip-name">DUPONT Jeanne</span>' in page
 
 
 def test_suggestions_put_recent_correspondents_and_patients_first(client: Client, psc_sim: PSCSim,

@@ -21,7 +21,7 @@ ADDRESS = "synchro@medecin.mssante.test"
 # as for 20.
 MESSAGE_QUERIES = 9
 SEARCH_QUERIES = 5
-COMPOSE_QUERIES = 4
+COMPOSE_QUERIES = 5  # with the chips' names: one directory query for all of them
 DIRECTORY_QUERIES = 2 + 8  # the session and user, then one small indexed query per rank at most
 
 
