@@ -53,6 +53,6 @@ def outbox_retry_task() -> int:
     return len(due)
 
 
-@shared_task(name="mail.mailbox_bodies_index_task", acks_late=True, soft_time_limit=300, time_limit=330)
+@shared_task(name="mail.mailbox_bodies_index_task", acks_late=True, soft_time_limit=90, time_limit=120)
 def mailbox_bodies_index_task(mailbox_id: int, session_key: str | None = None) -> int:
     return services.mailbox_bodies_index_in_worker(mailbox_id=mailbox_id, session_key=session_key)

@@ -120,3 +120,31 @@ def test_after_a_full_pass_only_what_was_stored_since_is_looked_at(indexed: Mail
     assert [m.subject for m in message_search(mailbox=box, query="séquestrène", bodies=True)] == ["Arrivé après"]
     inbox = Folder.objects.get(mailbox=box, role="inbox")
     assert bodies_pending(folder_id=inbox.pk, limit=10) == [(old.pk, old.uid)]  # a full pass would see it
+
+
+def test_a_first_pass_runs_in_slices_that_each_move_forward(psc_sim: PSCSim, demo_accounts: None,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long first pass is cut in runs (new-mail syncs queued meanwhile go between two),
+    each indexing at least one batch however short its budget, and the whole is indexed
+    once, the INBOX first."""
+    from apps.mail.services import body_indexing
+
+    monkeypatch.setattr(body_indexing, "BATCH", 4)
+    reset_mailbox(SYNCHRO)
+    for number in range(10):
+        append(SYNCHRO, subject=f"Courrier {number}", body=f"Texte numéro{number}.\n")
+    append(SYNCHRO, folder="Archive", subject="Classé", body="Ordonnance archivée.\n")
+    box, _ = synchro_inbox()
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
+    runs = []
+    while True:
+        done, left = services.mailbox_bodies_index(access=services.MailAccess(mailbox=box), budget=0.0)
+        runs.append(done)
+        if not left:
+            break
+        assert done > 0 and len(runs) < 20, runs
+    assert sum(runs) == 11 and runs[:3] == [4, 4, 2], runs  # one batch a run; INBOX's 10 first
+    box.refresh_from_db()
+    assert box.bodies_indexing is False
+    assert [m.subject for m in message_search(mailbox=box, query="archivée", bodies=True)] == ["Classé"]
+    assert [m.subject for m in message_search(mailbox=box, query="numéro7", bodies=True)] == ["Courrier 7"]

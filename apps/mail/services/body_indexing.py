@@ -26,7 +26,10 @@ logger = logging.getLogger(__name__)
 
 INDEX_TASK = "mail.mailbox_bodies_index_task"
 BATCH = 100  # messages per FETCH (up to 6.4 MB in memory)
-RUN_SECONDS = 240.0  # under the task's soft limit; the rest in the next run
+# One run is a slice: the rest goes to the back of the queue, behind the new-mail syncs
+# that arrived meanwhile (a 100k mailbox's first pass takes minutes; in one run it held a
+# worker process that long). Under the task's soft limit.
+RUN_SECONDS = 20.0
 
 
 def mailbox_bodies_index(*, access: MailAccess, budget: float = RUN_SECONDS) -> tuple[int, bool]:
@@ -49,8 +52,9 @@ def mailbox_bodies_index(*, access: MailAccess, budget: float = RUN_SECONDS) -> 
             first=Case(When(role=Folder.Role.INBOX, then=Value(0)), default=Value(1),
                        output_field=IntegerField())).order_by("first", "name")
         with mailbox_session(access=access) as session:
+            stopped = False  # by the slice's end, with work perhaps left
             for folder in folders:
-                while time.monotonic() < deadline:
+                while not stopped:
                     pending = bodies_pending(folder_id=folder.pk, limit=BATCH, after_id=after)
                     if not pending:
                         break
@@ -62,9 +66,13 @@ def mailbox_bodies_index(*, access: MailAccess, budget: float = RUN_SECONDS) -> 
                     done += len(pending)
                     if len(pending) < BATCH:
                         break  # the folder is done: no query more to find nothing
-                if time.monotonic() >= deadline:
+                    stopped = time.monotonic() >= deadline
+                # A run stops once it has indexed something and its time is up: every run
+                # moves forward, however short its slice.
+                stopped = stopped or (bool(done) and time.monotonic() >= deadline)
+                if stopped:
                     break
-        left = time.monotonic() >= deadline
+        left = stopped
     Mailbox.objects.filter(pk=mailbox.pk).update(
         bodies_indexing=left, **({} if left or top is None else {"bodies_indexed_through": top}))
     if done:
