@@ -39,7 +39,7 @@ _STR_SENTINEL = "\x00prepared:{name}\x00"
 class _Compiled:
     sql: str
     params: tuple[Any, ...]
-    slots: tuple[tuple[int, str], ...]  # (position in params, parameter name)
+    slots: tuple[tuple[int, str, type], ...]  # (position in params, parameter name, its type)
     model: type[Model]
     using: str
 
@@ -68,9 +68,11 @@ class PreparedQuery(Generic[M]):
             raise ImproperlyConfigured("a prepared query cannot select_related: a raw query fills one model")
         sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
         by_value = {value: name for name, value in sentinels.items()}
-        slots = tuple((position, by_value[value]) for position, value in enumerate(params)
-                      if type(value) in (int, str) and value in by_value)
-        missing = set(sentinels) - {name for _, name in slots}
+        # A driver may wrap a value (psycopg's Int8 for a bigint column, an int subclass): the
+        # real value is wrapped the same way, so that it is bound as the ORM would bind it.
+        slots = tuple((position, by_value[value], type(value)) for position, value in enumerate(params)
+                      if isinstance(value, (int, str)) and not isinstance(value, bool) and value in by_value)
+        missing = set(sentinels) - {name for _, name, _ in slots}
         if missing:
             raise ImproperlyConfigured(f"prepared query: {sorted(missing)} not found as plain parameters "
                                        f"(a lookup transformed them)")
@@ -92,8 +94,8 @@ class PreparedQuery(Generic[M]):
         """The rows for these parameter values, as model instances."""
         compiled = self._get()
         params = list(compiled.params)
-        for position, name in compiled.slots:
-            params[position] = values[name]
+        for position, name, kind in compiled.slots:
+            params[position] = kind(values[name])
         return list(compiled.model._default_manager.db_manager(compiled.using)  # type: ignore[arg-type]
                     .raw(compiled.sql, params))
 

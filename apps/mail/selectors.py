@@ -207,6 +207,14 @@ def thread_messages(*, mailbox: Mailbox, thread_key: str) -> list[MessageSummary
     return rows
 
 
+def _newest_rows(folder: Folder, count: int) -> QuerySet[MessageSummary]:
+    """The folder's ``count`` newest messages (a few more on a tie of dates): a range of the
+    list index, so that a scan of unindexed columns stays bounded whatever the folder's size."""
+    rows = MessageSummary.objects.filter(folder=folder)
+    oldest = list(rows.order_by("-date", "-uid").values_list("date", flat=True)[count - 1:count])
+    return rows.filter(date__gte=oldest[0]) if oldest else rows
+
+
 EXCHANGES_SCANNED = 20_000  # rows read at most per folder, newest first
 
 
@@ -220,12 +228,8 @@ def messages_exchanged_with(*, mailboxes: Sequence[Mailbox], address: str,
         return []
     found: list[MessageSummary] = []
     for folder in Folder.objects.filter(mailbox__in=mailboxes, selectable=True).select_related("mailbox"):
-        recent = MessageSummary.objects.filter(folder=folder)
-        oldest = list(recent.order_by("-date", "-uid").values_list("date", flat=True)
-                      [EXCHANGES_SCANNED - 1:EXCHANGES_SCANNED])
-        if oldest:
-            recent = recent.filter(date__gte=oldest[0])
-        rows = (recent.filter(Q(sender_address=address) | Q(recipients__contains=address))
+        rows = (_newest_rows(folder, EXCHANGES_SCANNED)
+                .filter(Q(sender_address=address) | Q(recipients__contains=address))
                 .order_by("-date", "-uid").only(*LIST_FIELDS, "recipients")[:limit])
         for row in rows:
             # "contains" also matches a longer address ending the same: keep whole ones.
@@ -261,12 +265,8 @@ def correspondents_search(*, mailboxes: Sequence[Mailbox], query: str,
     rows: list[tuple[Any, ...]] = []
     for folder in Folder.objects.filter(mailbox__in=mailboxes,
                                         role__in=[Folder.Role.INBOX, Folder.Role.SENT]):
-        recent = MessageSummary.objects.filter(folder=folder)
-        oldest = list(recent.order_by("-date", "-uid").values_list("date", flat=True)
-                      [RECENT_ROWS - 1:RECENT_ROWS])
-        if oldest:
-            recent = recent.filter(date__gte=oldest[0])
-        rows += [(*row, folder.role) for row in recent.filter(matching).order_by("-date").values_list(
+        recent = _newest_rows(folder, RECENT_ROWS).filter(matching).order_by("-date")
+        rows += [(*row, folder.role) for row in recent.values_list(
             "date", "sender_name", "sender_address", "patient_ins", "to_display")[:100]]
     rows.sort(key=lambda row: row[0], reverse=True)
     own = {m.address for m in mailboxes}
