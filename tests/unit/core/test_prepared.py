@@ -49,6 +49,35 @@ def test_compiled_once_then_run_with_each_value() -> None:
     assert len(builds) == 1, "compiled more than once"
 
 
+class Wrapped(int):
+    """What psycopg's Int8 is to a PostgreSQL bigint parameter: an int subclass."""
+
+
+def test_a_value_the_driver_wraps_is_recognised_and_bound_wrapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL's operations wrap integer parameters (Int8 for a bigint column); SQLite's
+    do not. The same wrapping here: the sentinel is found, and the real value is bound in
+    the same wrapper."""
+    from django.db import connection
+
+    monkeypatch.setattr(connection.ops, "adapt_integerfield_value",
+                        lambda value, internal_type: value if value is None else Wrapped(value))
+    bound: list[list[Any]] = []
+
+    def spy(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        bound.append(list(params))
+        return execute(sql, params, many, context)
+
+    owner = _user("800000000003")
+    box = Mailbox.objects.create(address="w@medecin.mssante.test", owner=owner)
+    inbox = Folder.objects.create(mailbox=box, name="INBOX", role="inbox")
+    MessageSummary.objects.create(folder=inbox, uid=41, date=timezone.now())
+    query = PreparedQuery(lambda folder_id, uid: MessageSummary.objects.filter(folder_id=folder_id, uid=uid),
+                          params={"folder_id": int, "uid": int})
+    with connection.execute_wrapper(spy):
+        assert [m.uid for m in query.list(folder_id=inbox.pk, uid=41)] == [41]
+    assert type(bound[-1][-1]) is Wrapped and bound[-1][-1] == 41
+
+
 def test_a_lookup_that_transforms_its_value_or_a_join_fill_is_refused() -> None:
     contains = PreparedQuery(lambda name: User.objects.filter(username__icontains=name), params={"name": str})
     with pytest.raises(ImproperlyConfigured, match="name"):
