@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .ins import Ins
+
 
 class Patient(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
@@ -56,6 +58,11 @@ class Patient(models.Model):
     @property
     def first_given_name(self) -> str:
         return self.given_names.split(" ", 1)[0]
+
+    @property
+    def ins(self) -> Ins:
+        """The INS as the pure package reads it (its register, real or test)."""
+        return Ins(self.matricule, self.oid, self.qualified)
 
     @property
     def display_name(self) -> str:

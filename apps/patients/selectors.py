@@ -76,7 +76,10 @@ def patient_list_view(*, owner: Any, query: str, limit: int) -> PatientListView:
     hold a habilitation of the professional's."""
     patients = (patient_search(owner=owner, query=query, limit=limit) if query.strip()
                 else list(Patient.objects.filter(owner_id=owner.pk).order_by("-created_at")[:limit]))
-    return PatientListView(patients=patients, allowed=patients_allowed(owner=owner, patients=patients))
+    allowed = patients_allowed(owner=owner, patients=patients)
+    for patient in patients:
+        patient.may_write = patient.matricule in allowed  # type: ignore[attr-defined]
+    return PatientListView(patients=patients, allowed=allowed)
 
 
 def patients_allowed(*, owner: Any, patients: list[Patient]) -> set[str]:

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 
 from apps.mail.models import MessageSummary
 from apps.mail.selectors import messages_exchanged_with
-from apps.patients.ins import Ins
 from apps.patients.selectors import patient_get, patient_list_view, patients_allowed
 from apps.patients.services import patient_import_csv, patient_list_change
 
@@ -51,7 +50,7 @@ def patients_page(request: HttpRequest) -> HttpResponse:
         return _patient_change(request)
     view = patient_list_view(owner=request.user, query=query, limit=SHOWN)
     return render(request, "webmail/patients.html", {
-        "query": query, "patients": view.patients, "allowed": view.allowed, "report": report,
+        "query": query, "patients": view.patients, "report": report,
         "refusals": [(line.line, REFUSALS.get(line.reason, line.reason)) for line in (report.refused[:SHOWN]
                                                                                       if report else [])],
         "more_refused": len(report.refused) - SHOWN if report and len(report.refused) > SHOWN else 0,
@@ -78,9 +77,10 @@ def patient_page(request: HttpRequest, patient_id: int) -> HttpResponse:
         raise Http404("patient")
     address = f"{patient.matricule}@{settings.MSSANTE_PATIENT_DOMAIN}".lower()
     mailboxes = request_user_mailboxes(request)
+    patient.may_write = patient.matricule in patients_allowed(  # type: ignore[attr-defined]
+        owner=request.user, patients=[patient])
     return render(request, "webmail/patient.html", {
-        "patient": patient, "address": address, "ins": Ins(patient.matricule, patient.oid, patient.qualified),
-        "allowed": patient.matricule in patients_allowed(owner=request.user, patients=[patient]),
+        "patient": patient, "address": address, "domain": settings.MSSANTE_PATIENT_DOMAIN,
         "exchanges": messages_exchanged_with(mailboxes=mailboxes, address=address),
         "several_mailboxes": len(mailboxes) > 1})
 

@@ -88,5 +88,8 @@ def test_write_to_a_patient_then_allow_their_reply(page: Page, site: str, psc_si
     expect(exchanges.get_by_role("row", name=f"Envoyé Votre rendez-vous {tag}")).to_be_visible()
     expect(exchanges.get_by_role("row", name=f"Reçu Re: Votre rendez-vous {tag}")).to_be_visible()
     page.screenshot(path=str(artifacts / "patients-4-page.png"), full_page=True)
+    bar = page.locator("header.topbar").bounding_box()
+    assert page.viewport_size and page.viewport_size["width"] == 1280
+    assert bar and bar["height"] < 70, f"the top bar takes {bar} at 1280 px: one line expected"
     problems["fiche patient"] = violations(page)
     assert {k: v for k, v in problems.items() if v} == {}
