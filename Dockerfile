@@ -19,6 +19,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=mssante_web.settings \
     DJANGO_STATIC_ROOT=/app/static_collected
+# Ghostscript turns the PDFs professionals attach to health documents into PDF/A-1 (ECO.2.1.1).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ghostscript \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 mssante \
  && useradd --system --uid 10001 --gid mssante --home-dir /app --shell /usr/sbin/nologin mssante
 COPY --from=build /opt/venv /opt/venv

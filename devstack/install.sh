@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postfix redis-server
-  openssl chromium fonts-dejavu-core gettext bsdutils python3-venv postgresql util-linux)
+  openssl chromium fonts-dejavu-core gettext bsdutils python3-venv postgresql util-linux ghostscript)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

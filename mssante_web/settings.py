@@ -277,6 +277,14 @@ MSSANTE_NIL = env.str("MSSANTE_NIL", default="mssante-web-dev" if DEBUG else "")
 # The root OID under which this installation names the documents it produces (CDA id and
 # setId, XDS uniqueId): the structure's or the publisher's own OID branch.
 MSSANTE_DOCUMENT_OID = env.str("MSSANTE_DOCUMENT_OID", default="1.2.250.1.999.1")
+# The agency's CDA validation material (schematrons, CDA_extended.xsd, value sets) that
+# `manage.py cda_validate` and the conformance tests run, and where its completed copy and
+# compiled schematrons are cached (apps.documents.validation).
+MSSANTE_CDA_VALIDATION_DIR = env.path(
+    "MSSANTE_CDA_VALIDATION_DIR",
+    default=BASE_DIR.parent / "shared" / "fixtures" / "cda" / "ans-TestContenuCDA-3-0-validation")
+MSSANTE_CDA_VALIDATION_CACHE = env.path("MSSANTE_CDA_VALIDATION_CACHE",
+                                        default=BASE_DIR / "var" / "cda-validation")
 # No national limit: each operator sets its own (bytes, as sent, attachments encoded).
 MSSANTE_MAX_MESSAGE_SIZE = env.int("MSSANTE_MAX_MESSAGE_SIZE", default=25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MSSANTE_MAX_MESSAGE_SIZE + 1024 * 1024

@@ -152,7 +152,8 @@ def _name(element: etree._Element | None) -> str:
     given = " ".join(_text(g) for g in _findall(element, "h:given"))
     family = " ".join(_text(f).upper() for f in _findall(element, "h:family"))
     prefix = " ".join(_text(p) for p in _findall(element, "h:prefix"))
-    return " ".join(x for x in (prefix, given, family) if x) or _text(element)
+    suffix = " ".join(_text(s) for s in _findall(element, "h:suffix"))
+    return " ".join(x for x in (prefix, given, family, suffix) if x) or _text(element)
 
 
 def _patient(root: etree._Element) -> Patient:
@@ -172,9 +173,25 @@ def _patient(root: etree._Element) -> Patient:
         birth = _text(families[0])
     born = hl7_time(_attr(person, "h:birthTime", "value"))
     return Patient(ins=ins, ins_oid=oid, ins_test=test, birth_name=birth.upper(), used_name=used.upper(),
-                   given_names=tuple(_text(g) for g in _findall(name, "h:given")),
+                   given_names=_given_names(_findall(name, "h:given")),
                    birth_date=born.date() if born else None,
                    sex=_attr(person, "h:administrativeGenderCode", "code"))
+
+
+def _given_names(givens: list[etree._Element]) -> tuple[str, ...]:
+    """The birth given names, each once, in order. The CI-SIS writes them all in one
+    unqualified ``given`` ("DOMINIQUE MARIE-LOUISE"), the first again with ``BR`` and the
+    used one with ``CL``: concatenating every ``given`` repeated them."""
+    unqualified = [_text(g) for g in givens if not g.get("qualifier")]
+    words = " ".join(unqualified).split() if unqualified else []
+    if not words:  # no unqualified given: the birth ones, then the others
+        ordered = sorted(givens, key=lambda g: g.get("qualifier") != "BR")
+        words = [_text(g) for g in ordered if _text(g)]
+    seen: list[str] = []
+    for word in words:
+        if word.casefold() not in (w.casefold() for w in seen):
+            seen.append(word)
+    return tuple(seen)
 
 
 def _authors(root: etree._Element) -> tuple[Author, ...]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError, MessageGone, NoMailbox
-from apps.documents.types import DOCUMENT_TYPES
+from apps.documents.types import document_types
 from apps.mail.mime.replies import with_signature
 from apps.mail.models import Mailbox, OutboxMessage
 from apps.mail.services import outbox_retry
@@ -85,7 +85,7 @@ def _page(request: HttpRequest, outcome: ComposeOutcome, mailboxes: list[Mailbox
         "mailboxes": mailboxes, "form": form, "error": outcome.error, "notice": outcome.notice,
         "recipient_fields": _recipient_fields(form, request.user), "signatures": signatures,
         "forwarded": forwarded, "max_size": settings.MSSANTE_MAX_MESSAGE_SIZE,
-        "document_types": DOCUMENT_TYPES,
+        "document_types": document_types(),
         "patient_notice": settings.MSSANTE_PATIENT_NOTICE or _(
             "I informed the patient that we exchange through MSSanté (first time only)")},
         status=outcome.status)

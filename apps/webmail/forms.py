@@ -110,7 +110,8 @@ def health_document_from_post(request: HttpRequest) -> HealthDocumentFields | No
         ins_kind=post.get("doc_ins_kind", "")[:8], birth_name=post.get("doc_birth_name", "")[:100],
         given_names=post.get("doc_given_names", "")[:200], birth_date=post.get("doc_birth_date", "")[:10],
         sex=post.get("doc_sex", "")[:1], type_code=post.get("doc_type", "")[:20],
-        title=post.get("doc_title", "")[:200])
+        title=post.get("doc_title", "")[:200], birth_place=post.get("doc_birth_place", "")[:10],
+        act_date=post.get("doc_act_date", "")[:10])
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def test_a_pdf_sent_as_a_health_document_opens_as_a_card(page: Page, browser: Br
     page.get_by_label("Message").fill(f"Bonjour,\nle compte rendu de Mme Dupont ({tag}).\n")
     page.get_by_text("Joindre un document de santé").click()
     page.set_input_files("#doc-pdf", files=[{"name": "bilan-dupont.pdf", "mimeType": "application/pdf",
-                                              "buffer": builders.PDF}])
+                                              "buffer": builders.PAGE_PDF}])
     page.get_by_label("Type de document").select_option(label="CR d'examens biologiques")
     page.get_by_label("Titre").fill(f"Bilan sanguin {tag}")
     page.get_by_label("INS (15 caractères)").fill("279035121518989")
@@ -42,6 +42,7 @@ def test_a_pdf_sent_as_a_health_document_opens_as_a_card(page: Page, browser: Br
     page.get_by_label("Nom de naissance").fill("Dupont")
     page.get_by_label("Prénoms").fill("Jeanne Marie")
     page.get_by_label("Date de naissance").fill("1979-03-28")
+    page.get_by_label("Lieu de naissance (code INSEE)").fill("51215")
     page.get_by_label("Sexe").select_option(label="Féminin")
     page.screenshot(path=str(artifacts / "document-1-compose.png"), full_page=True)
     page.get_by_role("button", name="Envoyer").click()

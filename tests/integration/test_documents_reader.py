@@ -102,12 +102,16 @@ def test_a_document_made_from_a_pdf_is_sent_with_its_headers_and_opens_as_a_card
     form = {"to": [educator], "subject": "", "body": f"Ci-joint le compte rendu {tag}.",
             "doc_type": "11502-2", "doc_title": f"Bilan {tag}", "doc_ins": "279035121518989",
             "doc_ins_kind": "TEST", "doc_birth_name": "Dupont", "doc_given_names": "Jeanne Marie",
-            "doc_birth_date": "1979-03-28", "doc_sex": "F"}
+            "doc_birth_date": "1979-03-28", "doc_sex": "F", "doc_birth_place": "51215"}
     refused = client.post("/ecrire/", {**form, "doc_ins": "279035121518988",
-                                       "doc_pdf": SimpleUploadedFile("bilan.pdf", builders.PDF, "application/pdf")})
+                                       "doc_pdf": SimpleUploadedFile("bilan.pdf", builders.PAGE_PDF,
+                                                                     "application/pdf")})
     assert refused.status_code == 400 and "n'est pas valide" in refused.content.decode().replace("&#x27;", "'")
     assert not OutboxMessage.objects.filter(subject__contains="DUPONT").exists()  # nothing left
-    sent = client.post("/ecrire/", {**form, "doc_pdf": SimpleUploadedFile("bilan.pdf", builders.PDF,
+    no_page = client.post("/ecrire/", {**form, "doc_pdf": SimpleUploadedFile("bilan.pdf", builders.PDF,
+                                                                            "application/pdf")})
+    assert no_page.status_code == 400 and "PDF/A" in no_page.content.decode()  # refused in French, nothing sent
+    sent = client.post("/ecrire/", {**form, "doc_pdf": SimpleUploadedFile("bilan.pdf", builders.PAGE_PDF,
                                                                          "application/pdf")})
     assert sent.status_code == 302, sent.content.decode()[:3000]
     subject = "XDM/1.0/DDM+CR d'examens biologiques DUPONT Jeanne 28/03/1979"
@@ -117,7 +121,8 @@ def test_a_document_made_from_a_pdf_is_sent_with_its_headers_and_opens_as_a_card
     assert outgoing.status == "sent", outgoing.last_error
     assert wait_for_subject(educator, "INBOX", subject)
     header = raw_with_subject(educator, "INBOX", subject, "BODY.PEEK[HEADER]").decode()
-    assert "X-MSS-CODECDA: 11502-2" in header and "X-MSS-INS: O" in header and "X-MSS-NIL:" in header
+    # a test INS is never qualified (X-MSS-INS: N)
+    assert "X-MSS-CODECDA: 11502-2" in header and "X-MSS-INS: N" in header and "X-MSS-NIL:" in header
 
     reader = Client(SERVER_NAME="127.0.0.1")
     django_signin(reader, "educator")
@@ -128,11 +133,15 @@ def test_a_document_made_from_a_pdf_is_sent_with_its_headers_and_opens_as_a_card
     reader.post(f"/bal/{box.pk}/synchroniser/", {"folder": "INBOX"})
     received = MessageSummary.objects.filter(folder=inbox, subject=subject).latest("uid")
     page = reader.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{received.uid}/").content.decode()
-    assert "1 document de santé" in page and "DUPONT" in page and "bilan.pdf" in page
+    assert "1 document de santé" in page and "DUPONT" in page
+    assert "_CR-d-examens-biologiques_DUPONT_Jeanne_" in page  # the PDF/A beside, under its ECO.2.1.6 name
+    assert "aucun document ne" not in page and "un document en porte un" not in page  # they agree
     link = next(part.split('"')[0] for part in page.split('href="')[1:] if "/document/" in part)
     document = reader.get(link).content.decode()
     assert f"Bilan {tag}" in document and "Claire MARTIN" in document and "INS 279035121518989" in document
-    assert reader.get(link + "fichier/").content == builders.PDF
+    from apps.documents.produce import pdfa_part
+
+    assert pdfa_part(reader.get(link + "fichier/").content) == 1
 
 
 def test_an_x_mss_ins_header_that_contradicts_the_documents_is_shown(client: Client, psc_sim: PSCSim,
@@ -140,10 +149,11 @@ def test_an_x_mss_ins_header_that_contradicts_the_documents_is_shown(client: Cli
     reset_mailbox(SYNCHRO)
     tag = uuid.uuid4().hex[:6]
     package = builders.xdm([("DOC0001.XML", builders.n1_pdf())])
-    append(SYNCHRO, subject=f"INS contradictoire {tag}", X_MSS_INS="N",
+    # a test INS is never qualified: "O" on it is the contradiction (and "N" is right)
+    append(SYNCHRO, subject=f"INS contradictoire {tag}", X_MSS_INS="O",
            attachment=("IHE_XDM.zip", "application/zip", package))
     box, inbox = synchro_inbox(expected=1)
     django_signin(client, "gp")
     message = MessageSummary.objects.get(folder=inbox, subject=f"INS contradictoire {tag}")
     page = client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{message.uid}/").content.decode()
-    assert "X-MSS-INS: N" in page and "un document en porte un" in page
+    assert "X-MSS-INS: O" in page and "aucun document" in page

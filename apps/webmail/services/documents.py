@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.documents.cda import INS_OIDS, INS_TEST_OIDS, ClinicalDocument, cda_read
+from apps.documents.cda import INS_OIDS, ClinicalDocument, cda_read
 from apps.documents.errors import DocumentUnreadable
 from apps.documents.narrative import media_image, media_index
 from apps.documents.xdm import looks_like_xdm, xdm_read
@@ -180,6 +180,13 @@ def document_sections_html(*, card: DocumentCard, media_url: str) -> list[Sectio
     return shown
 
 
+def _qualified(patient: Any) -> bool:
+    """A qualified INS as X-MSS-INS means it: a real NIR or NIA (its OID) with the identity
+    traits; a test or demonstration INS never is."""
+    return bool(patient.ins_oid in INS_OIDS and patient.ins and patient.birth_name and patient.given_names
+                and patient.birth_date and patient.sex)
+
+
 def _ins_header_checked(cards: list[DocumentCard], tree: Any) -> list[DocumentCard]:
     """X-MSS-INS says whether the package holds a qualified INS ("O") or not ("N"): a
     warning on the documents when what they hold says otherwise."""
@@ -187,8 +194,7 @@ def _ins_header_checked(cards: list[DocumentCard], tree: Any) -> list[DocumentCa
     documents = [c for c in cards if c.document is not None]
     if said not in ("O", "N") or not documents:
         return cards
-    qualified = any(c.document.patient.ins_oid in INS_OIDS or c.document.patient.ins_oid in INS_TEST_OIDS
-                    for c in documents if c.document)
+    qualified = any(_qualified(c.document.patient) for c in documents if c.document)
     if (said == "O") == qualified:
         return cards
     warning = (_("The message says the patient's INS is qualified (X-MSS-INS: O), but no document "

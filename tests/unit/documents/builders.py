@@ -7,7 +7,18 @@ import hashlib
 import io
 import zipfile
 
+from apps.documents.samples import text_pdf
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def page_pdf(text: str = "Compte rendu de biologie") -> bytes:
+    """A real one-page PDF: what a professional uploads and Ghostscript converts to PDF/A.
+    ``PDF`` above has no page: it is refused."""
+    return text_pdf([text])
+
+
+PAGE_PDF = page_pdf()
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 
 HEADER = """<realmCode code="FR"/>

@@ -167,8 +167,8 @@ def test_a_zip_whose_header_lies_about_a_size_is_refused() -> None:
 def test_every_public_sample_renders_or_is_refused_with_a_reason() -> None:
     rendered = refused = 0
     for path in sorted(SHARED.rglob("*")):
-        if path.suffix.lower() not in (".xml", ".zip"):
-            continue
+        if path.suffix.lower() not in (".xml", ".zip") or "-validation" in str(path.relative_to(SHARED)):
+            continue  # the validation material (schematrons, value sets) holds no document
         data = path.read_bytes()
         try:
             documents = [d.data for d in xdm_read(data).documents] if path.suffix.lower() == ".zip" else [data]

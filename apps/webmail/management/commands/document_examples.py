@@ -1,0 +1,86 @@
+"""``manage.py document_examples --out DIR``: the demo's health documents exactly as compose
+builds them (``health_document_request`` then ``document_produce``), with no database and
+no network: ``N1.xml``, ``N1_IHE_XDM.zip`` and the PDF/A beside it. Integrators read them;
+the conformance tests validate them (issue 23)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from apps.documents.produce import Organisation, Professional, document_produce
+from apps.documents.samples import text_pdf
+from apps.webmail.services.health_documents import HealthDocumentFields, health_document_request
+
+# The demo's people (devstack/identities.json): Claire MARTIN, GP at the Cabinet médical des
+# Tilleuls, writes about Jeanne DUPONT (a test INS).
+DEMO_AUTHOR = Professional(
+    idnat="810100123456",
+    given_name="Claire",
+    family_name="MARTIN",
+    profession_code="10",
+    profession_label="Médecin",
+    expertise_code="SM54",
+    prefix="MME",
+    suffix="DR",
+)
+DEMO_ORGANISATION = Organisation(
+    name="Cabinet médical des Tilleuls",
+    siret="81234567800011",
+    facility_type="SA07",
+    postcode="69003",
+    city="LYON",
+)
+
+
+def demo_fields(*, type_code: str = "11502-2", given_names: str = "Jeanne Marie") -> HealthDocumentFields:
+    pdf = text_pdf(
+        [
+            "Cabinet medical des Tilleuls - Lyon",
+            "Patiente : DUPONT Jeanne - nee le 17/01/1980",
+            "INR : 2,6 (zone therapeutique 2-3)",
+            "Document de demonstration - donnees fictives",
+        ]
+    )
+    return HealthDocumentFields(
+        pdf=pdf,
+        pdf_name="compte-rendu.pdf",
+        ins="280017512345610",
+        ins_kind="TEST",
+        birth_name="Dupont",
+        given_names=given_names,
+        birth_date="1980-01-17",
+        sex="F",
+        type_code=type_code,
+        title="",
+        birth_place="69123",
+        act_date="2026-11-27",
+    )
+
+
+class Command(BaseCommand):
+    help = "Writes the demo's health documents as compose builds them (no database, no network)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--out", required=True)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        out = Path(options["out"])
+        out.mkdir(parents=True, exist_ok=True)
+        now = dt.datetime(2026, 11, 28, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+        request = health_document_request(
+            fields=demo_fields(),
+            author=DEMO_AUTHOR,
+            organisation=DEMO_ORGANISATION,
+            now=now,
+            source_oid=settings.MSSANTE_DOCUMENT_OID,
+        )
+        produced = document_produce(request)
+        (out / "N1.xml").write_bytes(produced.cda)
+        (out / "N1_IHE_XDM.zip").write_bytes(produced.xdm)
+        (out / produced.pdf_name).write_bytes(produced.pdf)
+        self.stdout.write(f"N1.xml, N1_IHE_XDM.zip, {produced.pdf_name} written to {out}")
