@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from .errors import DocumentUnreadable
+from .parties import HeaderDetails, header_details, person_name
 from .safexml import xml_parse
+from .timestamps import hl7_time
 
 V3 = "urn:hl7-org:v3"
 H = f"{{{V3}}}"
@@ -47,6 +49,12 @@ class Patient:
     birth_date: dt.date | None = None
     sex: str = ""  # M, F, U
 
+    @property
+    def ins_register(self) -> str:
+        """"INS-NIR", "INS-NIA de test"…: the register its OID names, as the viewer says it."""
+        register = INS_OIDS.get(self.ins_oid) or INS_TEST_OIDS.get(self.ins_oid)
+        return f"INS-{register}{' de test' if self.ins_test else ''}" if register else ""
+
 
 @dataclass(frozen=True)
 class Author:
@@ -55,6 +63,7 @@ class Author:
     profession: str = ""
     organisation: str = ""
     time: dt.datetime | None = None
+    kind: str = "person"  # person, device, organisation
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ class ClinicalDocument:
     body_media_type: str = ""  # N1: "application/pdf", "text/plain"...
     body_bytes: bytes = b""
     sections: tuple[Section, ...] = ()
+    details: HeaderDetails = field(default_factory=HeaderDetails, repr=False)
     root: etree._Element | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -118,42 +128,8 @@ def _coded(element: etree._Element | None) -> Coded:
                  system=element.get("codeSystem") or "")
 
 
-def hl7_time(value: str | None) -> dt.datetime | None:
-    """An HL7 TS ("20240315", "20240315103000.000+0100") as a datetime (aware when it
-    carries an offset); None when unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    end = 0
-    while end < len(value) and value[end].isdigit():
-        end += 1
-    digits = value[:end]
-    if len(digits) < 8:
-        return None
-    try:
-        moment = dt.datetime.strptime(digits[:14].ljust(14, "0"), "%Y%m%d%H%M%S")
-    except ValueError:
-        return None
-    rest = value[end:]
-    if rest.startswith("."):
-        fraction = 1
-        while fraction < len(rest) and rest[fraction].isdigit():
-            fraction += 1
-        rest = rest[fraction:]
-    if len(rest) == 5 and rest[0] in "+-" and rest[1:].isdigit():
-        delta = dt.timedelta(hours=int(rest[1:3]), minutes=int(rest[3:]))
-        return moment.replace(tzinfo=dt.timezone(delta if rest[0] == "+" else -delta))
-    return moment
-
-
 def _name(element: etree._Element | None) -> str:
-    if element is None:
-        return ""
-    given = " ".join(_text(g) for g in _findall(element, "h:given"))
-    family = " ".join(_text(f).upper() for f in _findall(element, "h:family"))
-    prefix = " ".join(_text(p) for p in _findall(element, "h:prefix"))
-    suffix = " ".join(_text(s) for s in _findall(element, "h:suffix"))
-    return " ".join(x for x in (prefix, given, family, suffix) if x) or _text(element)
+    return person_name(element)
 
 
 def _patient(root: etree._Element) -> Patient:
@@ -200,11 +176,19 @@ def _authors(root: etree._Element) -> tuple[Author, ...]:
         assigned = _find(author, "h:assignedAuthor")
         idnat = next((i.get("extension") or "" for i in _findall(assigned, "h:id")
                       if i.get("root") == IDNAT_OID), "")
-        found.append(Author(name=_name(_find(assigned, "h:assignedPerson/h:name")) or _text(
-            _find(assigned, "h:assignedAuthoringDevice/h:softwareName")), idnat=idnat,
-            profession=_attr(assigned, "h:code", "displayName"),
-            organisation=_text(_find(assigned, "h:representedOrganization/h:name")),
-            time=hl7_time(_attr(author, "h:time", "value"))))
+        organisation = _text(_find(assigned, "h:representedOrganization/h:name"))
+        device = _find(assigned, "h:assignedAuthoringDevice")
+        # An author may be a device (the laboratory's software) or only an organisation:
+        # shown as such, never as an empty name before a dash.
+        name = (_name(_find(assigned, "h:assignedPerson/h:name"))
+                or " ".join(x for x in (_text(_find(device, "h:softwareName")),
+                                        _text(_find(device, "h:manufacturerModelName"))) if x)
+                or organisation)
+        found.append(Author(name=name, idnat=idnat, profession=_attr(assigned, "h:code", "displayName"),
+                            organisation="" if name == organisation else organisation,
+                            time=hl7_time(_attr(author, "h:time", "value")),
+                            kind="person" if _find(assigned, "h:assignedPerson") is not None
+                            else "device" if device is not None else "organisation"))
     return tuple(found)
 
 
@@ -260,7 +244,8 @@ def cda_read(data: bytes) -> ClinicalDocument:
         service_event=_attr(root, "h:documentationOf/h:serviceEvent/h:code", "displayName"),
         encounter=_text(_find(encounter, "h:serviceProviderOrganization/h:name"))
         or _text(_find(encounter, "h:location/h:name")),
-        replaces=_ii(replaced), body_media_type=media, body_bytes=body, sections=sections, root=root)
+        replaces=_ii(replaced), body_media_type=media, body_bytes=body, sections=sections,
+        details=header_details(root), root=root)
 
 
 def _ii(element: etree._Element | None) -> str:

@@ -1,16 +1,23 @@
 """A CDA narrative block (``section/text``) as HTML, by our own walk of the tree: no XSLT
 (the reference stylesheets have had script-injection holes, and one that came in a message
 is never run). Every element of the narrative schema maps to one HTML element or to its
-text; attributes are rebuilt, never copied; text is escaped. The caller still passes the
-result through the mail sanitiser.
+text; attributes are rebuilt, never copied (classes from a fixed map, spans as bounded
+integers, IDs reduced to ``[A-Za-z0-9_-]``), text and URLs are escaped: the output is safe by
+construction, which a property test checks on hostile narratives (issue 23: the mail
+sanitiser's pass cost more than the agency's whole viewer and dropped footnote anchors).
+``cid:`` (the document's media) and ``pkg:`` (a file of the same package) references are
+left for the page to point at its own URLs. A narrative past ``ELEMENTS_MAX`` elements raises
+``NarrativeTooLarge``: the page then shows its text with a notice, never an empty section.
 
 - paragraph, content (styleCode → classes), br, sub, sup, caption;
 - list (ordered or not) / item; table, caption, colgroup, col, thead, tbody, tfoot, tr,
   th, td with their spans (bounded);
 - footnote (collected and numbered at the end), footnoteRef (a link to it);
 - linkHtml: an external link only for http, https and mailto, with its target shown;
+- linkHtml to a file of the same package (a relative name the package holds): ``pkg:``;
 - renderMultiMedia: the observationMedia it references, as an image (a ``cid:`` the page
-  serves), for PNG, JPEG and GIF given in base64 only.
+  serves), for PNG, JPEG and GIF given in base64 only; an embedded PDF in the sandboxed
+  viewer, with a link to download it.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from lxml import etree
 
 V3 = "{urn:hl7-org:v3}"
 STYLES = {"bold": "cda-bold", "italics": "cda-italics", "underline": "cda-underline",
+          "bolditalics": "cda-bold cda-italics", "boldunderline": "cda-bold cda-underline",
+          "italicsunderline": "cda-italics cda-underline",
           "emphasis": "cda-emphasis", "lrule": "cda-lrule", "rrule": "cda-rrule", "toprule": "cda-toprule",
           "botrule": "cda-botrule",
           "xcellhorizcenter": "cda-center", "xcellhorizright": "cda-right"}
@@ -31,13 +40,21 @@ SIMPLE = {"paragraph": "p", "sub": "sub", "sup": "sup", "thead": "thead", "tbody
           "tr": "tr", "item": "li", "colgroup": "colgroup"}
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif"})
 IMAGE_MAX_BYTES = 2 * 1024 * 1024
+PDF_MAX_BYTES = 20 * 1024 * 1024
+ELEMENTS_MAX = 60_000  # a 20,000-row table is past it: shown as text, with a notice
 LINK_SCHEMES = ("http://", "https://", "mailto:")
 SPAN_MAX = 1000
+
+
+class NarrativeTooLarge(Exception):
+    """The narrative has more elements than a page shows as markup."""
 
 
 @dataclass
 class _Context:
     media: dict[str, tuple[str, str]]  # observationMedia ID → (media type, base64)
+    files: frozenset[str] = frozenset()  # upper-cased names of the package's other files
+    elements: int = 0
     footnotes: list[tuple[str, str]] = field(default_factory=list)  # (anchor, html)
     footnote_ids: dict[str, int] = field(default_factory=dict)
 
@@ -80,11 +97,13 @@ def media_index(root: etree._Element | None) -> dict[str, tuple[str, str]]:
     return found
 
 
-def narrative_html(text: etree._Element | None, *, media: dict[str, tuple[str, str]] | None = None) -> str:
-    """The narrative block as HTML (footnotes last)."""
+def narrative_html(text: etree._Element | None, *, media: dict[str, tuple[str, str]] | None = None,
+                   files: frozenset[str] = frozenset()) -> str:
+    """The narrative block as HTML (footnotes last); ``NarrativeTooLarge`` past
+    ``ELEMENTS_MAX`` elements."""
     if text is None:
         return ""
-    context = _Context(media=media or {})
+    context = _Context(media=media or {}, files=files)
     body = _children(text, context)
     if context.footnotes:
         notes = "".join(f'<li id="{anchor}">{content}</li>' for anchor, content in context.footnotes)
@@ -100,7 +119,34 @@ def _children(element: etree._Element, context: _Context) -> str:
     return "".join(parts)
 
 
+BLOCKS = frozenset({"paragraph", "tr", "item", "br", "caption", "list", "table", "footnote"})
+
+
+def narrative_text(text: etree._Element | None) -> str:
+    """The narrative's text alone, paragraphs, items and rows on their own lines, cells
+    apart: what a section too large for markup shows. Depth is bounded by the parser."""
+    if text is None:
+        return ""
+    parts: list[str] = []
+
+    def walk(element: etree._Element) -> None:
+        parts.append(element.text or "")
+        for child in element:
+            name = _local(child)
+            parts.append("\n" if name in BLOCKS else " " if name in ("td", "th") else "")
+            walk(child)
+            parts.append("\n" if name in BLOCKS else "")
+            parts.append(child.tail or "")
+
+    walk(text)
+    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
 def _element(element: etree._Element, context: _Context) -> str:  # noqa: C901 - one branch per element
+    context.elements += 1
+    if context.elements > ELEMENTS_MAX:
+        raise NarrativeTooLarge(f"more than {ELEMENTS_MAX} elements")
     name = _local(element)
     inner = _children  # rendered lazily: footnotes and media need no content
     if name in SIMPLE:
@@ -149,6 +195,10 @@ def _element(element: etree._Element, context: _Context) -> str:  # noqa: C901 -
                     f'{label or shown}</a>{target}')
         if href.startswith("#"):
             return f'<a href="#{_anchor(href[1:])}">{label}</a>'
+        sibling = href.replace("\\", "/").rsplit("/", 1)[-1]
+        if sibling and sibling.upper() in context.files and ":" not in href and ".." not in href:
+            shown = html.escape(sibling)
+            return f'<a href="pkg:{html.escape(sibling.upper())}" rel="noopener">{label or shown}</a>'
         return label
     if name == "renderMultiMedia":
         references = (element.get("referencedObject") or "").split()
@@ -157,10 +207,16 @@ def _element(element: etree._Element, context: _Context) -> str:  # noqa: C901 -
 
 
 def _image(ref: str, element: etree._Element, context: _Context) -> str:
-    if media_image(context.media, ref) is None:
-        return ""
     caption = element.find(f"{V3}caption")
     alt = html.escape(" ".join("".join(caption.itertext()).split())) if caption is not None else ""
+    is_pdf = context.media.get(ref, ("", ""))[0] == "application/pdf"
+    if is_pdf and media_file(context.media, ref) is not None:
+        title = alt or html.escape(ref)
+        return (f'<span class="cda-media-pdf"><iframe class="document-viewer" src="cid:{html.escape(ref)}" '
+                f'title="{title}"></iframe><a class="button-link" href="cid:{html.escape(ref)}" '
+                f'download="{html.escape(_anchor(ref))}.pdf">{title} (PDF)</a></span>')
+    if media_image(context.media, ref) is None:
+        return ""
     # A cid: reference: the mail sanitiser rewrites it to the page's media URL, where the
     # site serves the decoded image (``media_image``); no data: URL in the page.
     return f'<img class="cda-media" src="cid:{html.escape(ref)}" alt="{alt}">'
@@ -172,6 +228,22 @@ def media_image(media: dict[str, tuple[str, str]], ref: str) -> tuple[bytes, str
     media_type, data = media.get(ref, ("", ""))
     if media_type not in IMAGE_TYPES or not data or len(data) > IMAGE_MAX_BYTES * 4 // 3 + 4:
         return None
+    return _decoded(data, media_type)
+
+
+def media_file(media: dict[str, tuple[str, str]], ref: str) -> tuple[bytes, str] | None:
+    """What ``ref`` names, decoded: an image as ``media_image`` says, or a PDF (starting
+    as one, under its cap) for the sandboxed viewer."""
+    media_type, data = media.get(ref, ("", ""))
+    if media_type != "application/pdf":
+        return media_image(media, ref)
+    if not data or len(data) > PDF_MAX_BYTES * 4 // 3 + 4:
+        return None
+    decoded = _decoded(data, media_type)
+    return decoded if decoded is not None and decoded[0].startswith(b"%PDF-") else None
+
+
+def _decoded(data: str, media_type: str) -> tuple[bytes, str] | None:
     try:
         return base64.b64decode(data, validate=True), media_type
     except (binascii.Error, ValueError):

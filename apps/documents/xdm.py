@@ -15,7 +15,7 @@ import hashlib
 import io
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -76,6 +76,8 @@ class XdmPackage:
     readme: str
     index: str
     missing: tuple[str, ...]  # URIs METADATA names that the zip lacks
+    # the subset's other files by upper-cased name (images, PDFs a narrative links to)
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
 def looks_like_xdm(data: bytes) -> bool:
@@ -164,8 +166,12 @@ def xdm_read(data: bytes) -> XdmPackage:
         if entry.size is not None and entry.size != len(content):
             problems.append("size")
         documents.append(XdmDocument(path=path, data=content, entry=entry, problems=tuple(problems)))
+    used = {d.path for d in documents} | {metadata_path}
+    others = {path.rsplit("/", 1)[-1].upper(): content for path, content in files.items()
+              if path.upper().startswith(subset.upper()) and path not in used}
     return XdmPackage(documents=tuple(documents), readme=_text(files, by_upper, root_dir + "README.TXT"),
-                      index=_text(files, by_upper, root_dir + "INDEX.HTM"), missing=tuple(missing))
+                      index=_text(files, by_upper, root_dir + "INDEX.HTM"), missing=tuple(missing),
+                      files=others)
 
 
 def _text(files: dict[str, bytes], by_upper: dict[str, str], name: str) -> str:

@@ -16,7 +16,12 @@ from apps.mail.mime.message import safe_filename
 from .access import request_audit, request_folder, request_mail_access, request_mailbox
 from .errors import mail_errors
 from .reader_views import _summary, file_response
-from .services.documents import document_media_get, document_sections_html, message_document_get
+from .services.documents import (
+    document_media_get,
+    document_package_file_get,
+    document_sections_html,
+    message_document_get,
+)
 
 TOC_FROM = 4  # sections: a table of contents above this many
 
@@ -41,7 +46,8 @@ def document_page(request: HttpRequest, mailbox_id: int, folder_id: int, uid: in
     request_audit(request, event="document_opened", mailbox=mailbox,
                   target=summary.message_id or f"uid:{uid}", folder=folder.name, document=document.id,
                   type=document.type.code, patient=document.patient.ins)
-    sections = document_sections_html(card=card, media_url=base + "image/__CID__/")
+    sections = document_sections_html(card=card, media_url=base + "image/__CID__/",
+                                      file_url=base + "lie/__FILE__/")
     return render(request, "webmail/document.html", {
         "mailbox": mailbox, "folder": folder, "summary": summary, "card": card, "document": document,
         "sections": sections, "toc": len(sections) >= TOC_FROM, "file_url": base + "fichier/",
@@ -74,6 +80,22 @@ def document_image(request: HttpRequest, mailbox_id: int, folder_id: int, uid: i
     if found is None:
         raise Http404("image")
     data, media_type = found
-    return file_response(data, content_type=media_type, filename=f"image.{media_type.split('/')[1]}",
-                         inline=True)
+    return file_response(data, content_type=media_type,
+                         filename=f"{safe_filename(ref)}.{media_type.split('/')[1]}",
+                         inline=request.GET.get("telecharger") != "1")
+
+
+@login_required
+@mail_errors
+def document_package_file(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int, key: str,
+                          name: str) -> HttpResponse:
+    """A file of the document's package its narrative links to: shown in place when its
+    type is one we show (PDF, image, text; sandboxed), else downloaded."""
+    _, _, card = _card(request, mailbox_id, folder_id, uid, key)
+    found = document_package_file_get(card=card, name=name)
+    if found is None:
+        raise Http404("no such file in the package")
+    data, media_type = found
+    return file_response(data, content_type=media_type or "application/octet-stream",
+                         filename=safe_filename(name), inline=bool(media_type))
 

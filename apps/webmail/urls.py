@@ -41,6 +41,8 @@ urlpatterns = [
          document_views.document_file, name="document_file"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/document/<str:key>/image/<str:ref>/",
          document_views.document_image, name="document_image"),
+    path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/document/<str:key>/lie/<str:name>/",
+         document_views.document_package_file, name="document_package_file"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/actions/", action_views.message_action,
          name="message_action"),
     path("bal/<int:mailbox_id>/recherche/", search_views.search, name="search"),

@@ -7,16 +7,19 @@ A package or document that cannot be read safely becomes a card with the French 
 
 from __future__ import annotations
 
+import html
 import logging
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import quote
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.documents.cda import INS_OIDS, ClinicalDocument, cda_read
 from apps.documents.errors import DocumentUnreadable
-from apps.documents.narrative import media_image, media_index
+from apps.documents.narrative import media_file, media_index
 from apps.documents.xdm import looks_like_xdm, xdm_read
 from apps.mail.models import Folder, MessageSummary
 from apps.mail.services import MailAccess
@@ -49,6 +52,7 @@ class DocumentCard:
     document: ClinicalDocument | None
     warnings: tuple[str, ...] = ()
     error: str = ""
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)  # the package's other files
 
 
 def _is_zip(content_type: str, filename: str) -> bool:
@@ -86,7 +90,8 @@ def _read_package(part_id: str, filename: str, data: bytes) -> list[DocumentCard
         if listed and document.patient.ins and listed != document.patient.ins:
             warnings.append(_("The patient's INS in the document (%(cda)s) differs from the "
                               "package's (%(xdm)s).") % {"cda": document.patient.ins, "xdm": listed})
-        cards.append(DocumentCard(key=key, filename=item.path, document=document, warnings=tuple(warnings)))
+        cards.append(DocumentCard(key=key, filename=item.path, document=document, warnings=tuple(warnings),
+                                  files=package.files))
     for uri in package.missing:
         cards.append(DocumentCard(key=f"{part_id}-missing", filename=uri, document=None,
                                   error=_("The package names %(file)s, which it does not hold.")
@@ -143,9 +148,23 @@ def message_document_get(*, access: MailAccess, folder: Folder, uid: int, key: s
 
 
 def document_media_get(*, card: DocumentCard, ref: str) -> tuple[bytes, str] | None:
-    """An image the document's narrative shows (renderMultiMedia → observationMedia)."""
+    """An image or a PDF the document's narrative shows (renderMultiMedia → observationMedia)."""
     root = card.document.root if card.document else None
-    return media_image(media_index(root), ref)
+    return media_file(media_index(root), ref)
+
+
+PACKAGE_TYPES = {"PDF": "application/pdf", "PNG": "image/png", "JPG": "image/jpeg", "JPEG": "image/jpeg",
+                 "GIF": "image/gif", "TXT": "text/plain"}
+
+
+def document_package_file_get(*, card: DocumentCard, name: str) -> tuple[bytes, str] | None:
+    """A file of the document's own package that its narrative links to (relative
+    ``linkHtml``): its bytes and the type its extension says (``None`` for an unknown one:
+    downloaded, never interpreted)."""
+    data = card.files.get(name.upper())
+    if data is None:
+        return None
+    return data, PACKAGE_TYPES.get(name.upper().rsplit(".", 1)[-1], "")
 
 
 @dataclass(frozen=True)
@@ -154,27 +173,42 @@ class SectionView:
     title: str
     depth: int
     html: str
+    text: str = ""  # when the narrative is too large for markup: its text, shown with a notice
 
 
-def document_sections_html(*, card: DocumentCard, media_url: str) -> list[SectionView]:
-    """Every section, depth first, its narrative rendered then sanitised like a mail body
-    (images through ``media_url``, ``__CID__`` standing for the media's ID)."""
-    from apps.documents.narrative import narrative_html
-    from apps.mail.mime.sanitize import sanitize_html
+REFERENCE = re.compile(r'(src|href)="(cid|pkg):([^"]*)"')  # in our own renderer's output only
+
+
+def document_sections_html(*, card: DocumentCard, media_url: str, file_url: str = "") -> list[SectionView]:
+    """Every section, depth first, its narrative rendered by our renderer (safe by
+    construction: ``apps.documents.narrative``), its ``cid:`` media pointed at ``media_url``
+    and its package links at ``file_url`` (``__CID__`` and ``__FILE__`` standing for the
+    name). A narrative too large for markup shows its text with a notice, never nothing."""
+    from apps.documents.narrative import NarrativeTooLarge, narrative_html, narrative_text
 
     document = card.document
     if document is None:
         return []
     media = media_index(document.root)
+    files = frozenset(card.files)
     shown: list[SectionView] = []
+
+    def point(found: re.Match[str]) -> str:
+        name = quote(html.unescape(found.group(3)), safe="")
+        base = media_url.replace("__CID__", name) if found.group(2) == "cid" else None
+        url = base if base is not None else file_url.replace("__FILE__", name)
+        return f'{found.group(1)}="{html.escape(url)}"'
 
     def walk(sections: tuple, depth: int) -> None:  # type: ignore[type-arg]
         for section in sections:
-            rendered = narrative_html(section.narrative, media=media)
-            clean = sanitize_html(rendered, cid_url=media_url, max_chars=2_000_000) if rendered else None
-            body = clean.html if clean is not None and not clean.over_budget else ""
-            shown.append(SectionView(anchor=f"section-{len(shown) + 1}", title=section.title, depth=depth,
-                                     html=body))
+            anchor = f"section-{len(shown) + 1}"
+            try:
+                rendered = REFERENCE.sub(point, narrative_html(section.narrative, media=media, files=files))
+                shown.append(SectionView(anchor=anchor, title=section.title, depth=depth, html=rendered))
+            except NarrativeTooLarge as exc:
+                logger.info("document %s section %r shown as text: %s", document.id, section.title[:80], exc)
+                shown.append(SectionView(anchor=anchor, title=section.title, depth=depth, html="",
+                                         text=narrative_text(section.narrative)))
             walk(section.sections, depth + 1)
     walk(document.sections, 1)
     return shown

@@ -27,3 +27,17 @@ def mail_date(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
     if local.year == today.year:
         return formats.date_format(local, "D j N")
     return formats.date_format(local, "d/m/Y")
+
+
+@register.filter
+def document_time(value: dt.datetime | None) -> str:
+    """A time a health document gives, as it gives it: in its own offset, never converted
+    ("4 janvier 2021, 13:47 +0100"; a date alone when it has no time)."""
+    if value is None:
+        return ""
+    day = formats.date_format(value.replace(tzinfo=None), "j F Y")  # the document's own wall clock
+    if (value.hour, value.minute, value.second) == (0, 0, 0):
+        return day
+    clock = value.strftime("%H:%M:%S" if value.second else "%H:%M")
+    offset = value.strftime(" %z") if value.tzinfo else ""
+    return f"{day}, {clock}{offset}"

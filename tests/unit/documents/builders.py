@@ -101,6 +101,14 @@ def n3() -> bytes:
 </ClinicalDocument>"""  .encode()
 
 
+def n3_sections(sections: list[tuple[str, str]]) -> bytes:
+    """An N3 whose sections have these titles and narrative contents (XML, unescaped)."""
+    body = "".join(f"<component><section><title>{title}</title><text>{narrative}</text></section></component>"
+                   for title, narrative in sections)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<ClinicalDocument xmlns="urn:hl7-org:v3">{HEADER.format(n=4)}'
+            f"<component><structuredBody>{body}</structuredBody></component></ClinicalDocument>").encode()
+
+
 def self_presentable() -> bytes:
     inner = n3().decode().split("?>", 1)[1]
     return f"""<?xml version="1.0" encoding="UTF-8"?>
