@@ -9,13 +9,10 @@ valid key).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import io
 import smtplib
 import ssl
 import time
-import zipfile
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -42,69 +39,31 @@ def minimal_pdf(lines: list[str]) -> bytes:
     return text_pdf(lines)
 
 
-def cda_n1(pdf: bytes, when: dt.datetime) -> bytes:
-    """A CDA R2 level 1 document (biology report) wrapping the PDF, test INS (NIR test OID)."""
-    stamp = when.strftime("%Y%m%d%H%M%S+0100")
+def biology_report(pdf: bytes, when: dt.datetime) -> tuple[bytes, bytes, str]:
+    """The laboratory's biology report as a conformant CDA R2 N1 in its IHE_XDM.zip, made by the
+    same producer as compose (what the agency's validators accept), with its PDF/A and the
+    PDF/A's ECO.2.1.6 name: the demo never contradicts itself (a test INS: X-MSS-INS N)."""
+    from apps.documents.produce import (
+        DocumentRequest,
+        Organisation,
+        PatientTraits,
+        Professional,
+        document_produce,
+    )
+
     lab = IDS["nurse"]["activities"][0]
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-  <realmCode code="FR"/>
-  <typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>
-  <templateId root="2.16.840.1.113883.2.8.2.1" extension="CDA-R2-N1"/>
-  <id root="1.2.250.1.213.1.1.9" extension="DEMO-CRBIO-0001"/>
-  <code code="11502-2" codeSystem="2.16.840.1.113883.6.1" displayName="CR d'examens biologiques"/>
-  <title>Compte rendu de biologie</title>
-  <effectiveTime value="{stamp}"/>
-  <confidentialityCode code="N" codeSystem="2.16.840.1.113883.5.25"/>
-  <languageCode code="fr-FR"/>
-  <recordTarget><patientRole>
-    <id root="1.2.250.1.213.1.4.10" extension="{PATIENT['ins']}"/>
-    <patient>
-      <name><given>{PATIENT['given_name']}</given><family qualifier="BR">{PATIENT['family_name']}</family></name>
-      <administrativeGenderCode code="F" codeSystem="2.16.840.1.113883.5.1"/>
-      <birthTime value="{PATIENT['birth_date'].replace('-', '')}"/>
-    </patient>
-  </patientRole></recordTarget>
-  <author><time value="{stamp}"/><assignedAuthor>
-    <id root="1.2.250.1.71.4.2.1" extension="{IDS['nurse']['idnat']}"/>
-    <representedOrganization><name>{lab['name']}</name></representedOrganization>
-  </assignedAuthor></author>
-  <custodian><assignedCustodian><representedCustodianOrganization>
-    <id root="1.2.250.1.71.4.2.2" extension="1{lab['finess']}"/><name>{lab['name']}</name>
-  </representedCustodianOrganization></assignedCustodian></custodian>
-  <component><nonXMLBody>
-    <text mediaType="application/pdf" representation="B64">{base64.b64encode(pdf).decode()}</text>
-  </nonXMLBody></component>
-</ClinicalDocument>
-""".encode()
-
-
-def ihe_xdm_zip(cda: bytes, when: dt.datetime) -> bytes:
-    """An IHE XDM package as MSSanté carries it: README, INDEX, METADATA.XML, the CDA."""
-    metadata = f"""<?xml version="1.0" encoding="UTF-8"?>
-<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
-  xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0">
- <rim:RegistryObjectList>
-  <rim:ExtrinsicObject id="Document01" mimeType="text/xml"
-    objectType="urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1">
-   <rim:Slot name="creationTime"><rim:ValueList><rim:Value>{when.strftime('%Y%m%d%H%M%S')}</rim:Value></rim:ValueList></rim:Slot>
-   <rim:Slot name="URI"><rim:ValueList><rim:Value>DOC0001.XML</rim:Value></rim:ValueList></rim:Slot>
-   <rim:Name><rim:LocalizedString value="Compte rendu de biologie"/></rim:Name>
-   <rim:ExternalIdentifier identificationScheme="urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"
-     value="{PATIENT['ins']}^^^&amp;1.2.250.1.213.1.4.10&amp;ISO" id="ei01" registryObject="Document01"/>
-  </rim:ExtrinsicObject>
-  <rim:RegistryPackage id="SubmissionSet01"/>
- </rim:RegistryObjectList>
-</lcm:SubmitObjectsRequest>
-"""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.TXT", "Archive IHE XDM - mssante-web (données de démonstration)\r\n")
-        archive.writestr("INDEX.HTM", "<html><body><a href='IHE_XDM/SUBSET01/DOC0001.XML'>"
-                                      "Compte rendu de biologie</a></body></html>")
-        archive.writestr("IHE_XDM/SUBSET01/METADATA.XML", metadata)
-        archive.writestr("IHE_XDM/SUBSET01/DOC0001.XML", cda)
-    return buffer.getvalue()
+    request = DocumentRequest(
+        pdf=pdf, type_code="11502-2", title="Compte rendu de biologie", date=when, act_date=when,
+        source_oid="1.2.250.1.999.1",
+        patient=PatientTraits(ins=PATIENT["ins"], ins_oid="1.2.250.1.213.1.4.10", birth_name=PATIENT["family_name"],
+                              given_names=(PATIENT["given_name"],), birth_date=dt.date.fromisoformat(
+                                  PATIENT["birth_date"]), sex="F", birth_place="69123"),
+        author=Professional(idnat="810100987654", given_name="Hélène", family_name="ROCHE", profession_code="10",
+                            profession_label="Médecin", expertise_code="SM03", prefix="MME", suffix="DR"),
+        organisation=Organisation(name=f"{lab['name']} - Laboratoire de biologie", finess=lab["finess"],
+                                  facility_type=lab["sector"], postcode=lab["postcode"], city=lab["city"]))
+    produced = document_produce(request)
+    return produced.xdm, produced.pdf, produced.pdf_name
 
 
 NEWSLETTER_HTML = """<!doctype html><html><body style="margin:0;background:#eef2f7">
@@ -153,7 +112,7 @@ def demo_messages(now: dt.datetime) -> list[Seed]:
         f"Patiente : {PATIENT['family_name']} {PATIENT['given_name']} - née le 17/01/1980",
         "INR : 2,6 (zone thérapeutique 2-3)", "Hémoglobine : 12,9 g/dL", "CRP : 4 mg/L",
         "Document de démonstration - données fictives"])
-    cda = cda_n1(report_pdf, now - dt.timedelta(hours=2))
+    xdm, report_pdfa, report_name = biology_report(report_pdf, now - dt.timedelta(hours=2))
     prescription = minimal_pdf(["Ordonnance - M. Pierre GARNIER", "Fluindione 20 mg : 1 cp le soir",
                                 "Amoxicilline 1 g : 1 cp matin et soir pendant 7 jours",
                                 "Document de démonstration - données fictives"])
@@ -182,8 +141,8 @@ def demo_messages(now: dt.datetime) -> list[Seed]:
              f"{PATIENT['given_name']} 17/01/1980",
              "Veuillez trouver ci-joint le compte rendu de biologie de votre patiente.\n"
              "Ce message a été émis automatiquement par le système de gestion du laboratoire.\n",
-             0.08, attachments=[("IHE_XDM.zip", "application/zip", ihe_xdm_zip(cda, now)),
-                                ("CR-biologie-DUPONT.pdf", "application/pdf", report_pdf)],
+             0.08, attachments=[("IHE_XDM.zip", "application/zip", xdm),
+                                (report_name, "application/pdf", report_pdfa)],
              headers={"X-MSS-CODECDA": "11502-2", "X-MSS-INS": "N"}),
         Seed(f"<garnier-avk{mid}>", person("pharmacist"), [gp],
              "Ordonnance de M. Garnier – interaction fluindione / amoxicilline",

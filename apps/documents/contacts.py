@@ -70,7 +70,8 @@ def _fa(element: etree._Element | None, path: str) -> list[etree._Element]:
 
 
 def person_name(element: etree._Element | None) -> str:
-    """prefix, given names, FAMILY names, suffix: every part once, in the CDA's order of use."""
+    """The title (suffix: DR, PR) or else the civility (prefix: M, MME), given names, FAMILY
+    names: every part once ("DR Marcel CAMPARINI", as the agency's viewer writes it)."""
     if element is None:
         return ""
     parts = {"prefix": [], "given": [], "family": [], "suffix": []}  # type: dict[str, list[str]]
@@ -81,7 +82,7 @@ def person_name(element: etree._Element | None) -> str:
             text = text.upper() if tag == "family" else text
             if text not in parts[tag]:
                 parts[tag].append(text)
-    words = [*parts["prefix"], *parts["given"], *parts["family"], *parts["suffix"]]
+    words = [*(parts["suffix"] or parts["prefix"]), *parts["given"], *parts["family"]]
     return " ".join(words) or _t(element)
 
 

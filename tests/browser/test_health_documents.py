@@ -63,6 +63,17 @@ def test_a_pdf_sent_as_a_health_document_opens_as_a_card(page: Page, browser: Br
     card.get_by_role("link").click()
     expect(reader.get_by_role("heading", name=f"Bilan sanguin {tag}")).to_be_visible()
     expect(reader.locator(".document-patient")).to_contain_text("INS 279035121518989")
+    header = reader.locator(".document-header")
+    expect(header).to_contain_text("Lieu de naissance (code INSEE, libellé)")
+    expect(header).to_contain_text("(code INSEE 51215)")
+    expect(header).to_contain_text("Organisation chargée de la conservation du document")
+    viewer = reader.locator("iframe.document-viewer").first
+    expect(viewer).to_be_visible()
+    pdf = reader.request.get(reader.url.split("#")[0] + "fichier/")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    from apps.documents.produce import pdfa_part
+
+    assert pdfa_part(pdf.body()) == 1  # the PDF/A the producer made, in the sandboxed viewer
     reader.screenshot(path=str(artifacts / "document-3-page.png"), full_page=True)
     problems["page du document"] = violations(reader)
     context.close()

@@ -7,6 +7,7 @@ import zipfile
 
 from lxml import etree
 
+from apps.documents.produce import pdfa_part
 from devstack import seed
 
 NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
@@ -23,9 +24,15 @@ def test_demo_xdm_is_a_well_formed_ihe_package_with_a_cda_n1_pdf() -> None:
     cda = etree.fromstring(archive.read("IHE_XDM/SUBSET01/DOC0001.XML"), parser)
     ns = {"h": "urn:hl7-org:v3"}
     pdf = base64.b64decode(cda.findtext(".//h:nonXMLBody/h:text", namespaces=ns))
-    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
+    assert pdf.startswith(b"%PDF-") and pdfa_part(pdf) == 1  # made by compose's own producer
     assert cda.find(".//h:recordTarget//h:id", ns).get("root") == "1.2.250.1.213.1.4.10"
     etree.fromstring(archive.read("IHE_XDM/SUBSET01/METADATA.XML"), parser)
+    # the demo does not contradict itself: a test INS is never qualified
+    assert item.headers["X-MSS-INS"] == "N"
+    assert item.attachments[1][0].endswith("_CR-d-examens-biologiques_DUPONT_Jeanne_" +
+                                          item.attachments[1][0].rsplit("_", 1)[1])
+    author = cda.find(".//h:author//h:assignedPerson/h:name/h:family", ns)
+    assert author is not None and author.text == "ROCHE"  # a person, never "— Centre hospitalier…"
 
 
 def test_pdf_xref_offsets_point_at_objects() -> None:

@@ -191,3 +191,17 @@ def test_hostile_narratives_yield_only_what_the_renderer_writes(narrative: str) 
             assert re.fullmatch(r"[A-Za-z0-9_\- ]*", element.get(name, "")), element.get(name)
         assert int(element.get("colspan", "1")) <= 1000 and int(element.get("rowspan", "1")) <= 1000
     assert Counter(t.tag for t in fragment.iter()).get("script") is None
+
+
+def test_an_author_that_is_a_device_or_an_organisation_shows_as_such() -> None:
+    device = builders.n1_pdf().replace(
+        b"<assignedPerson>", b"<assignedAuthoringDevice><manufacturerModelName>Automate XR</manufacturerModelName>"
+        b"<softwareName>LabSoft 4</softwareName></assignedAuthoringDevice><!--").replace(
+        b"</assignedPerson>", b"-->")
+    author = cda_read(device).authors[0]
+    assert (author.name, author.kind) == ("LabSoft 4 Automate XR", "device")
+    page, _ = _page(device)
+    assert "Logiciel : LabSoft 4 Automate XR" in page and "— " not in page.split("document-when")[1][:200]
+    organisation = builders.n1_pdf().replace(b"<assignedPerson>", b"<!--").replace(b"</assignedPerson>", b"-->")
+    author = cda_read(organisation).authors[0]
+    assert author.kind == "organisation" and author.name == "Laboratoire des Tilleuls" and author.organisation == ""

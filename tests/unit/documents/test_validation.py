@@ -90,3 +90,14 @@ def test_the_commands_write_the_examples_and_validate_them(tmp_path: Path, capsy
     with pytest.raises(CommandError):
         call_command("cda_validate", str(BROKEN))
     assert "ERROR [structuration minimale]" in capsys.readouterr().out
+
+
+def test_the_demo_biology_report_passes(validator: Validator) -> None:
+    from apps.documents.xdm import xdm_read
+    from devstack import seed
+
+    item = next(m for m in seed.demo_messages(NOW) if m.subject.startswith("XDM/1.0/DDM+"))
+    documents = xdm_read(item.attachments[0][2]).documents
+    assert len(documents) == 1
+    report = validator.validate(documents[0].data)
+    assert report.errors == (), [str(f) for f in report.errors]
