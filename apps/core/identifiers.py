@@ -10,9 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def ascii_digits(value: str | bytes) -> bool:
+    """Only the ten ASCII digits: ``str.isdigit`` also accepts fullwidth "２" (which would
+    pass a key check and be stored) and superscript "²" (which ``int`` then refuses)."""
+    return value.isascii() and value.isdigit()
+
+
 def luhn_valid(digits: str) -> bool:
     """True when ``digits`` (all decimal) ends with a correct Luhn check digit."""
-    if not digits.isdigit() or len(digits) < 2:
+    if not ascii_digits(digits) or len(digits) < 2:
         return False
     total = 0
     for position, char in enumerate(reversed(digits)):
@@ -45,7 +51,7 @@ def idnat_parse(value: str, *, lenient: bool = False) -> IdNat:
         return IdNat(value, "MSSANTE", value[2:])
     prefix, rest = value[0], value[1:]
     if prefix == "8":
-        if len(rest) != 11 or not rest.isdigit():
+        if len(rest) != 11 or not ascii_digits(rest):
             raise InvalidIdNat("an RPPS idNat is 8 followed by 11 digits")
         if not luhn_valid(rest):
             raise InvalidIdNat("RPPS Luhn key does not match")
@@ -66,11 +72,11 @@ def ins_valid(matricule: str) -> bool:
     """An INS matricule (NIR/NIA): 13 characters and a 2-digit key = 97 - (number mod 97),
     Corsica's 2A/2B counted as 19/18."""
     value = (matricule or "").strip().upper()
-    if len(value) != 15 or not value[13:].isdigit():
+    if len(value) != 15 or not ascii_digits(value[13:]):
         return False
     body = value[:13]
     if body[5:7] in ("2A", "2B"):
         body = body[:5] + ("19" if body[5:7] == "2A" else "18") + body[7:]
-    if not body.isdigit():
+    if not ascii_digits(body):
         return False
     return int(value[13:]) == 97 - int(body) % 97

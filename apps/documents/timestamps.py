@@ -12,7 +12,7 @@ def hl7_time(value: str | None) -> dt.datetime | None:
         return None
     value = value.strip()
     end = 0
-    while end < len(value) and value[end].isdigit():
+    while end < len(value) and "0" <= value[end] <= "9":
         end += 1
     digits = value[:end]
     if len(digits) < 8:
@@ -24,10 +24,10 @@ def hl7_time(value: str | None) -> dt.datetime | None:
     rest = value[end:]
     if rest.startswith("."):
         fraction = 1
-        while fraction < len(rest) and rest[fraction].isdigit():
+        while fraction < len(rest) and "0" <= rest[fraction] <= "9":
             fraction += 1
         rest = rest[fraction:]
-    if len(rest) == 5 and rest[0] in "+-" and rest[1:].isdigit():
+    if len(rest) == 5 and rest[0] in "+-" and rest[1:].isascii() and rest[1:].isdigit():
         delta = dt.timedelta(hours=int(rest[1:3]), minutes=int(rest[3:]))
         return moment.replace(tzinfo=dt.timezone(delta if rest[0] == "+" else -delta))
     return moment

@@ -224,7 +224,8 @@ def _entry(obj: etree._Element) -> DocumentEntry:
     uri = _slot(obj, "URI") or ([f"{obj.get('id')}.xml"] if obj.get("id") else [])
     return DocumentEntry(
         uri=uri[0] if uri else "", title=_localized(obj, "Name"), mime_type=obj.get("mimeType") or "",
-        hash=(_slot(obj, "hash") or [""])[0], size=int(size[0]) if size and size[0].isdigit() else None,
+        hash=(_slot(obj, "hash") or [""])[0],
+        size=int(size[0]) if size and size[0].isascii() and size[0].isdigit() else None,
         creation_time=(_slot(obj, "creationTime") or [""])[0],
         patient_id=patient[0] if patient else (_slot(obj, "sourcePatientId") or [""])[0],
         authors=authors, class_code=_code(obj, CLASS_CODE), type_code=_code(obj, TYPE_CODE),

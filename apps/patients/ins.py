@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from apps.core.identifiers import ins_valid
+from apps.core.identifiers import ascii_digits, ins_valid
 
 NIR_OID = "1.2.250.1.213.1.4.8"
 NIA_OID = "1.2.250.1.213.1.4.9"
@@ -69,7 +69,7 @@ def ins_key(body: str) -> str:
     body = body.upper()
     if body[5:7] in ("2A", "2B"):
         body = body[:5] + ("19" if body[5:7] == "2A" else "18") + body[7:]
-    if len(body) != 13 or not body.isdigit():
+    if len(body) != 13 or not ascii_digits(body):
         raise InsInvalid("characters", body)
     return f"{97 - int(body) % 97:02d}"
 
@@ -80,7 +80,9 @@ def ins_parse(matricule: str, oid: str = NIR_OID, *, qualified: bool = False, re
     value = "".join(matricule.split()).upper()
     if len(value) != 15:
         raise InsInvalid("length", value)
-    if not (value[:5] + value[7:]).isdigit() or not (value[5:7].isdigit() or value[5:7] in ("2A", "2B")):
+    department = value[5:7]
+    corsica = department in ("2A", "2B")
+    if not ascii_digits(value[:5] + value[7:]) or not (ascii_digits(department) or corsica):
         raise InsInvalid("characters", value)
     if not ins_valid(value):
         raise InsInvalid("key", value)

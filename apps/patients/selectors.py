@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from apps.core.identifiers import ascii_digits
 from apps.core.search import prefix_q, word_q
 from apps.core.text import search_key
 
@@ -29,7 +30,7 @@ def patient_search(*, owner: Any, query: str, limit: int = SEARCH_LIMIT) -> list
         except ValueError:
             return []
         return list(patients.filter(birth_date=born)[:limit])
-    if len(compact) >= 5 and (compact[:5].isdigit()):
+    if len(compact) >= 5 and (ascii_digits(compact[:5])):
         return list(patients.filter(prefix_q("matricule", compact.upper()))[:limit])
     words = search_key(text).split()[:4]
     if not words:

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.core.identifiers import ascii_digits
+
 from .models import Habilitation, Patient, PatientInformed
 from .registry_csv import PatientRow, RefusedLine, registry_rows
 
@@ -132,7 +134,7 @@ def patient_list_change(*, owner: Any, patient_id: str, allowed: str | None, opp
                         client_ip: str = "") -> None:
     """A button of the patients page: allow or stop a patient writing to the professional,
     record or lift an opposition. Only the professional's own patients."""
-    chosen = int(patient_id) if patient_id.isdigit() else 0
+    chosen = int(patient_id) if ascii_digits(patient_id) else 0
     patient = Patient.objects.filter(owner_id=owner.pk, pk=chosen).first()
     if patient is None:
         return

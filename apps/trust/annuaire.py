@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, NamedTuple
 
+from apps.core.identifiers import ascii_digits
 from apps.core.text import search_key
 
 COLUMNS = (
@@ -164,7 +165,7 @@ def extraction_date(name: str) -> dt.datetime | None:
     as the Annuaire Santé names them: YYYYMMDD then hour and minute), else None."""
     stem = name.rsplit("/", 1)[-1].split(".", 1)[0]
     digits = stem.rsplit("_", 1)[-1]
-    if not digits.isdigit() or len(digits) not in (8, 12, 14):
+    if not ascii_digits(digits) or len(digits) not in (8, 12, 14):
         return None
     try:
         return dt.datetime.strptime(digits[:12].ljust(12, "0"), "%Y%m%d%H%M").replace(tzinfo=dt.UTC)

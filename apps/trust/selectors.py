@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.core.identifiers import ins_valid
+from apps.core.identifiers import ascii_digits, ins_valid
 from apps.core.prepared import PreparedQuery
 from apps.core.search import prefix_q, word_q
 
@@ -188,7 +188,7 @@ def directory_search(*, query: str, profession: str = "", city: str = "",
         base = base.filter(prefix_q("city_key", key) | Q(postcode__startswith=city.strip()))
     compact = raw.replace(" ", "")
     queries: list[Any] = []
-    if compact.isdigit() and len(compact) >= 6:
+    if ascii_digits(compact) and len(compact) >= 6:
         queries.append(base.filter(Q(idnat=compact) | Q(idnat="8" + compact)))
         queries.append(base.filter(prefix_q("idnat", compact) | prefix_q("idnat", "8" + compact)))
     elif "@" in raw:

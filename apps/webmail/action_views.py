@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.core.identifiers import ascii_digits
 from apps.mail.services import folder_create
 
 from .access import request_audit, request_folder, request_mail_access, request_mailbox
@@ -47,7 +48,7 @@ def message_action(request: HttpRequest, mailbox_id: int, folder_id: int) -> Htt
     try:
         done = message_action_apply(access=request_mail_access(request, mailbox), folder=folder,
                                     uids=uids, action=action,
-                                    destination_id=int(destination) if destination.isdigit() else None)
+                                    destination_id=int(destination) if ascii_digits(destination) else None)
     except LookupError:
         raise Http404("action") from None
     if audited:
@@ -76,7 +77,7 @@ def folder_manage(request: HttpRequest, mailbox_id: int) -> HttpResponse:
         return redirect("webmail:folder", mailbox_id=mailbox.pk,
                         folder_id=folder_create(access=access, name=name).pk)
     folder_id = request.POST.get("folder", "")
-    folder = request_folder(mailbox, int(folder_id) if folder_id.isdigit() else 0)
+    folder = request_folder(mailbox, int(folder_id) if ascii_digits(folder_id) else 0)
     try:
         done = folder_manage_apply(access=access, folder=folder, action=action, name=name)
     except LookupError:

@@ -85,7 +85,7 @@ def _page(request: HttpRequest, outcome: ComposeOutcome, mailboxes: list[Mailbox
         "mailboxes": mailboxes, "form": form, "error": outcome.error, "notice": outcome.notice,
         "recipient_fields": _recipient_fields(form, request.user), "signatures": signatures,
         "forwarded": forwarded, "max_size": settings.MSSANTE_MAX_MESSAGE_SIZE,
-        "document_types": document_types(),
+        "document_types": document_types(), "allow_test_ins": settings.MSSANTE_ALLOW_TEST_INS,
         "patient_notice": settings.MSSANTE_PATIENT_NOTICE or _(
             "I informed the patient that we exchange through MSSanté (first time only)")},
         status=outcome.status)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
+from apps.core.identifiers import ascii_digits
 from apps.mail.mime.compose_html import compose_html_clean, html_to_text
 from apps.mail.mime.message import safe_filename
 from apps.mail.models import Mailbox
@@ -86,11 +87,11 @@ def compose_form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> Co
                        html=html, mailbox=chosen,
                        in_reply_to=post.get("in_reply_to", "")[:998],
                        references=post.get("references", "")[:4000],
-                       draft_uid=int(draft) if draft.isdigit() else None,
+                       draft_uid=int(draft) if ascii_digits(draft) else None,
                        origin=post.get("origin", "")[:60],
                        forward=post.get("forward", "") if post.get("forward") in
                        ("inline", "attached", "draft") else "",
-                       keep=[p for p in post.getlist("keep") if p.isdigit()][:50],
+                       keep=[p for p in post.getlist("keep") if ascii_digits(p)][:50],
                        read_receipt=post.get("read_receipt") == "1",
                        dsn=post.get("dsn") == "1",
                        typed=typed, drop=post.get("drop", "")[:330],
@@ -138,7 +139,7 @@ def selected_uids(values: Iterable[str]) -> list[int]:
     """The messages ticked in a list: a conversation row carries all its messages' uids,
     comma-separated. Anything but digits is a forged request (404)."""
     raw = [u for value in values for u in value.split(",")][:MAX_SELECTED]
-    if not all(u.isdigit() for u in raw):
+    if not all(ascii_digits(u) for u in raw):
         raise Http404("uid")
     return sorted({int(u) for u in raw})
 
@@ -189,7 +190,7 @@ def vacation_form_from_post(request: HttpRequest, *, today: dt.date) -> Vacation
         errors.append(_("Give the reply a subject."))
     if not values["text"].strip():
         errors.append(_("Write the reply's text."))
-    days = int(values["days"]) if values["days"].isdigit() and 1 <= int(values["days"]) <= 30 else 7
+    days = int(values["days"]) if ascii_digits(values["days"]) and 1 <= int(values["days"]) <= 30 else 7
     vacation = None if errors else Vacation(subject=values["subject"].strip(), text=values["text"].strip(),
                                             start=start, end=end, days=days)
     return VacationForm(vacation=vacation, errors=errors, values=values)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from apps.accounts.models import User
+from apps.core.identifiers import ascii_digits
 from apps.core.prepared import PreparedQuery
 from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
 from apps.mail.selectors import LIST_FILTERS, LIST_SORTS, PAGE_SIZE, mailbox_list_for_user, message_page
@@ -58,7 +59,7 @@ def list_page_get(*, folder: Folder, before: tuple[dt.datetime, int] | None, sor
                   threads: bool, only: str, page: str) -> ListPage:
     """One page of a folder's list and the link to the next: keyset paging ("avant") for
     date sorts, page numbers for name sorts."""
-    number = max(1, int(page)) if page.isdigit() else 1
+    number = max(1, int(page)) if ascii_digits(page) else 1
     messages = message_page(folder=folder, before=before, only=only, sort=sort,
                             offset=(number - 1) * PAGE_SIZE, threads=threads)
     next_page = None

@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from apps.core.identifiers import ascii_digits
+
 from ..errors import DocumentUnreadable
 
 TIMEOUT_SECONDS = 60
@@ -77,7 +79,7 @@ def _page_count(gs: str, path: Path) -> int:
         return 0
     last = run.stdout.decode("ascii", "replace").strip().splitlines()[-1:] or ["0"]
     errors = b"Error" in run.stderr or b"Error" in run.stdout
-    return int(last[0]) if last[0].isdigit() and not errors and run.returncode == 0 else 0
+    return int(last[0]) if ascii_digits(last[0]) and not errors and run.returncode == 0 else 0
 
 
 def pdfa_part(pdf: bytes) -> int | None:

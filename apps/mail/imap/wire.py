@@ -23,6 +23,8 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+from apps.core.identifiers import ascii_digits
+
 from .errors import ImapUnavailable
 
 CHUNK = 1 << 18  # bigger than the reader's buffer: read1 then never leaves bytes behind in it
@@ -293,7 +295,7 @@ def _read(conn: Connection, tags: list[bytes], piece: Callable[[list[list[bytes]
         if line[-1:] == b"}":
             brace = line.rfind(b"{")
             size = line[brace + 1:-1].rstrip(b"+")
-            if brace >= 0 and size.isdigit():
+            if brace >= 0 and ascii_digits(size):
                 literal = int(size)
                 line = line[:brace]
         if unit is None:

@@ -22,6 +22,8 @@ import email.utils
 import functools
 import re
 
+from apps.core.identifiers import ascii_digits
+
 HEADER_MAX = 16 * 1024  # bytes (or characters) of one header value ever looked at
 DATE_MAX = 200  # a date is ~31 bytes; comments and zone names make some longer
 FALLBACK_MAX = 320  # what the standard library parser is given of an odd From
@@ -181,10 +183,10 @@ def parse_date(raw: bytes) -> dt.datetime | None:
     raw = raw[:DATE_MAX]
     if (len(raw) == 31 and raw[19:20] == b":" == raw[22:23] and raw[3:5] == b", "
             and raw[16:17] == b" " == raw[25:26] and raw[26:27] in (b"+", b"-")
-            and raw[27:31].isdigit()):
+            and ascii_digits(raw[27:31])):
         midnight = _day(raw[5:16])
         hh, mm, ss = raw[17:19], raw[20:22], raw[23:25]
-        if (midnight is not None and hh.isdigit() and mm.isdigit() and ss.isdigit()
+        if (midnight is not None and ascii_digits(hh) and ascii_digits(mm) and ascii_digits(ss)
                 and hh < b"24" and mm < b"60" and ss < b"60"):
             return _shifted(midnight, int(hh) * 3600 + int(mm) * 60 + int(ss)
                             - _zone_seconds(raw[26:31]))
@@ -233,7 +235,7 @@ def _shifted(midnight: dt.datetime, seconds: int) -> dt.datetime | None:
 def _day(text: bytes) -> dt.datetime | None:
     """``01 Jan 2025`` → that day's start in UTC (see ``_midnight``)."""
     day, month, year = text[:2], text[3:6], text[7:]
-    if text[2:3] != b" " or text[6:7] != b" " or not (day.isdigit() and year.isdigit()):
+    if text[2:3] != b" " or text[6:7] != b" " or not (ascii_digits(day) and ascii_digits(year)):
         return None
     return _midnight(day, month, year)
 

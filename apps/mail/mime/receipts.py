@@ -15,6 +15,8 @@ import email.utils
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
 
+from apps.core.identifiers import ascii_digits
+
 from .headers import one_line
 
 # Whether a BODYSTRUCTURE (lower-cased) is a report: the sync flags those rows.
@@ -71,7 +73,9 @@ def _integration_error(modifier: str) -> tuple[str, str]:
         return "", ""
     code, _, label = value.strip().partition("^")
     code = code.strip()
-    return (code, one_line(label)[:200]) if code.isdigit() and len(code) <= 4 else ("", one_line(value)[:200])
+    if ascii_digits(code) and len(code) <= 4:
+        return code, one_line(label)[:200]
+    return "", one_line(value)[:200]
 
 
 def parse_report(raw: bytes) -> Report | None:

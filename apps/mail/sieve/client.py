@@ -14,6 +14,8 @@ import socket
 import ssl
 from dataclasses import dataclass
 
+from apps.core.identifiers import ascii_digits
+
 from ..imap.client import ImapCredentials, sasl_initial_response, tls_context
 
 MAX_LINE = 64 * 1024
@@ -97,7 +99,7 @@ class SieveSession:
                 pos += 1
             elif char == b"{" and line.endswith(b"}"):
                 size = line[pos + 1:-1].rstrip(b"+")
-                if not size.isdigit() or int(size) > MAX_LITERAL:
+                if not ascii_digits(size) or int(size) > MAX_LITERAL:
                     raise SieveUnavailable("bad literal in the answer")
                 data = self.reader.read(int(size))
                 if len(data) != int(size):

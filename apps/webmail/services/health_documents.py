@@ -114,6 +114,9 @@ def health_document_request(
     ins = fields.ins.replace(" ", "").upper()
     if fields.ins_kind not in INS_KINDS or not ins.isascii() or not ins_valid(ins):
         raise _refuse(_(REFUSALS["ins"]))
+    if fields.ins_kind == "TEST" and not settings.MSSANTE_ALLOW_TEST_INS:
+        # as the patients' import: a test INS belongs to development stacks only
+        raise _refuse(_("A test INS cannot be used here: give the patient's real INS (NIR or NIA)."))
     born = _date(fields.birth_date)
     if born is None:
         raise _refuse(_("Give the patient's date of birth."))

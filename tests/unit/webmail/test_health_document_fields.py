@@ -43,3 +43,10 @@ def _cda(xdm: bytes) -> bytes:
     from apps.documents.xdm import xdm_read
 
     return xdm_read(xdm).documents[0].data
+
+
+def test_a_test_ins_is_refused_where_test_ins_are_not_allowed(settings: object) -> None:
+    settings.MSSANTE_ALLOW_TEST_INS = False  # type: ignore[attr-defined]
+    with translation.override("fr"), pytest.raises(DocumentRefused) as refused:
+        health_document_build(user=_doctor(), fields=demo_fields())  # its INS kind is TEST
+    assert "INS de test" in str(refused.value.user_message)
