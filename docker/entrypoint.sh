@@ -15,6 +15,9 @@ case "$role" in
       # loaded (a failure is logged; the site starts and tells staff the list is missing).
       python manage.py superuser_ensure
       python manage.py whitelist_import --if-empty
+      # …and the directory, by a worker (a national extraction takes minutes; /readyz says
+      # "directory-empty" until it is in).
+      python manage.py annuaire_import --if-empty-in-background || true
     fi
     # X-Forwarded-* believed only from the TLS proxy's addresses.
     exec gunicorn mssante_web.wsgi:application --bind "0.0.0.0:${PORT:-8000}" \

@@ -72,6 +72,15 @@ def _whitelist() -> dict[str, object]:
             "age_hours": status.age_hours, "stale": status.stale}
 
 
+def _directory_empty() -> bool:
+    from apps.trust.models import DirectoryEntry
+
+    try:
+        return not DirectoryEntry.objects.exists()
+    except Exception:  # noqa: BLE001 - the database check says why
+        return False
+
+
 def _readiness() -> tuple[int, dict[str, object]]:
     results: dict[str, dict[str, object]] = {}
     for name, check in CHECKS.items():
@@ -88,8 +97,13 @@ def _readiness() -> tuple[int, dict[str, object]]:
     whitelist = _whitelist()
     body: dict[str, object] = {"status": "ready" if ready else "unavailable", "checks": results,
                                "whitelist": whitelist}
+    warnings = []
     if not whitelist["ok"]:
-        body["warnings"] = ["whitelist-empty" if whitelist.get("domains") == 0 else "whitelist-stale"]
+        warnings.append("whitelist-empty" if whitelist.get("domains") == 0 else "whitelist-stale")
+    if settings.MSSANTE_ANNUAIRE_URL and _directory_empty():
+        warnings.append("directory-empty")  # its first import is running (or failing: see the worker)
+    if warnings:
+        body["warnings"] = warnings
     return (200 if ready else 503), body
 
 

@@ -10,8 +10,13 @@ logger = logging.getLogger("mssante_web.startup")
 
 
 def refuse_unsafe_configuration() -> None:
+    """Run by every serving or sending process when it starts: the fail-closed checks, then
+    the sweep of decrypted key files a killed process may have left in /dev/shm."""
     from django.core import checks
 
+    from apps.mail.imap.client import stale_key_files_sweep
+
+    stale_key_files_sweep()
     serious = [m for m in checks.run_checks(include_deployment_checks=False)
                if m.is_serious() and not m.is_silenced()]
     if serious:

@@ -208,9 +208,17 @@ def shared_fixture(*parts: str) -> Path:
 def client() -> Any:
     """Django's test client, on 127.0.0.1 so that the simulator accepts the callback URL
     (it only redirects to loopback, like a real provider only to registered URIs)."""
+
+    return navigating_client()
+
+
+def navigating_client() -> Any:
+    """Django's test client as a browser that navigates: every request says
+    ``Sec-Fetch-Dest: document``, as a page the person opens does (only such a GET records a
+    read; an <img> or a prefetch does not: issue 27)."""
     from django.test import Client
 
-    return Client(SERVER_NAME="127.0.0.1")
+    return Client(SERVER_NAME="127.0.0.1", HTTP_SEC_FETCH_DEST="document")
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from mozilla_django_oidc.views import (
 
 from apps.audit.services import audit_log
 from apps.core.errors import ProviderUnavailable
+from apps.core.middleware import FORM_TARGETS_SESSION_KEY
 
 from .models import User
 from .provider import provider_metadata, provider_metadata_forget
@@ -39,7 +40,7 @@ from .psc_http import provider_error, psc_token_post
 from .selectors import user_get_active
 from .services import user_identity_refresh
 from .session_keys import SESSION_LAST_SEEN, SESSION_SIGNED_IN_AT, SESSION_SIGNIN_ERROR
-from .tokens import PSCTokens, session_tokens_set
+from .tokens import PSCTokens, session_tokens_clear, session_tokens_set
 
 logger = logging.getLogger(__name__)
 
@@ -110,13 +111,25 @@ class PSCAuthenticationBackend(OIDCAuthenticationBackend):
         except SuspiciousOperation as exc:
             logger.warning("PSC sign-in refused: %s", exc)
             audit_log(event="signin_refused", reason=str(exc))
+            self._refused()
             return None
         except (requests.RequestException, ProviderUnavailable) as exc:
             logger.error("PSC sign-in failed, provider unreachable or erroring: %s",
                          exc.__class__.__name__)
+            self._refused()
             self.request.session[SESSION_SIGNIN_ERROR] = "unavailable"
             return None
+        if user is None:
+            self._refused()
         return user
+
+    def _refused(self) -> None:
+        """A sign-in refused after the token exchange (an unreadable idNat, an inactive
+        account…) keeps no token: they were stored before the refusal, and an anonymous
+        session held them, live and encrypted, until it expired (issue 27)."""
+        session = getattr(getattr(self, "request", None), "session", None)
+        if session is not None:
+            session_tokens_clear(session=session)
 
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         claims: dict[str, Any] = super().verify_token(token, **kwargs)
@@ -161,6 +174,11 @@ class PSCAuthenticationBackend(OIDCAuthenticationBackend):
         now = time.time()
         self.request.session[SESSION_SIGNED_IN_AT] = now
         self.request.session[SESSION_LAST_SEEN] = now
+        try:  # the sign-out form must be allowed to lead to the provider's end_session endpoint
+            ends = [provider_metadata().end_session_endpoint]
+        except ProviderUnavailable:
+            ends = []
+        self.request.session[FORM_TARGETS_SESSION_KEY] = [url for url in ends if url]
         audit_log(event="signin", actor=user.idnat or user.username)
         return user
 

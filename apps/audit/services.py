@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.crypto import ins_pseudonymised
 from apps.core.request_id import current_request_id
 
 from .models import AuditEvent
@@ -27,6 +28,10 @@ def audit_log(*, event: str, actor: str = "", structure_id: int | None = None, *
     ``delegation`` (the rights used, when acting through one) and ``structure_id`` get their
     own columns, anything else goes in ``details``. The request id is the current request's."""
     details.setdefault("request_id", current_request_id())
+    # No INS in the trail nor the logs (data minimisation): whatever the caller passed, a
+    # valid INS in a text value becomes its pseudonymous patient reference.
+    details = {name: ins_pseudonymised(value) if isinstance(value, str) else value
+               for name, value in details.items()}
     logger.info("audit %s", json.dumps({"event": event, "actor": actor, **details},
                                        ensure_ascii=False, default=str, sort_keys=True))
     columns = {name: str(details[name])[:500] for name in FIELDS if details.get(name) not in (None, "")}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -113,11 +114,25 @@ def _redis_checks() -> Iterable[CheckMessage]:
                         hint="Set REDIS_PASSWORD (or put it in the URL).", id="mssante.E007")
 
 
+def _static_checks() -> Iterable[CheckMessage]:
+    """With hashed static files (DEBUG off), a site started without ``collectstatic`` answered
+    every page with a 500 ("Missing staticfiles manifest entry"): say it at start-up."""
+    backend = settings.STORAGES.get("staticfiles", {}).get("BACKEND", "")
+    if "Manifest" not in backend:
+        return
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if not manifest.is_file():
+        yield Error(f"The static files manifest ({manifest}) is missing: every page would fail.",
+                    hint="Run `manage.py collectstatic --noinput` (the image does it at build), or set "
+                         "MSSANTE_PLAIN_STATIC=1 to serve unhashed files.", id="mssante.E008")
+
+
 def fail_closed_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Every setting that is only right on a development stack, refused with DEBUG off."""
     if settings.DEBUG:
         return []
     found: list[CheckMessage] = []
-    for check in (_psc_checks, _mail_checks, _nil_checks, _source_checks, _ca_checks, _redis_checks):
+    for check in (_psc_checks, _mail_checks, _nil_checks, _source_checks, _ca_checks, _redis_checks,
+                  _static_checks):
         found.extend(check())
     return found

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -30,3 +32,28 @@ def fernet_cipher(*, keys: Sequence[str], purpose: str) -> MultiFernet:
     """The cipher for ``purpose`` ("psc-token-key", "client-cert-key"): ``keys`` when set,
     else derived from the secret key and its fallbacks."""
     return _fernet(tuple(keys), (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS), purpose)
+
+
+def patient_reference(matricule: str) -> str:
+    """A pseudonymous reference to a patient for the audit trail and the logs (issue 27:
+    data minimisation): HMAC-SHA256 of the INS under a key derived from the secret key,
+    shortened. Someone who has the INS and the site can find the patient's events; the
+    exported trail and the logs do not carry the INS itself."""
+    key = _derived(settings.SECRET_KEY, "patient-reference")
+    digest = hmac.new(key, matricule.strip().upper().encode(), hashlib.sha256).hexdigest()
+    return f"P-{digest[:16]}"
+
+
+# An INS in a text: 13 characters (the 6th and 7th may be Corsica's 2A/2B) and a 2-digit key.
+# Fixed repetitions only: linear on any input.
+INS_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[0-9]{5}(?:[0-9]{2}|2[AaBb])[0-9]{8}(?![0-9A-Za-z])")
+
+
+def ins_pseudonymised(text: str) -> str:
+    """``text`` with every valid INS replaced by its ``patient_reference``."""
+    from .identifiers import ins_valid
+
+    def replaced(found: re.Match[str]) -> str:
+        return patient_reference(found.group(0)) if ins_valid(found.group(0)) else found.group(0)
+
+    return INS_IN_TEXT.sub(replaced, text)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -27,6 +27,7 @@ from .imap import (
     ImapCredentials,
     ImapEndpoint,
 )
+from .imap.summaries import SUSPECT_PATIENT
 from .models import SENDER_SORT_KEY, Delegation, Folder, Mailbox, MessageSummary
 
 logger = logging.getLogger(__name__)
@@ -146,8 +147,18 @@ THREAD_MEMBERS_MAX = 5_000  # messages of the conversations on one page, at most
 def messages_arrived(*, folder: Folder, after_uid: int, limit: int = PAGE_SIZE) -> list[MessageSummary]:
     """What arrived in ``folder`` since the list showed ``after_uid`` (UIDs only grow), newest
     first: the rows an open list puts at its top."""
-    return list(MessageSummary.objects.filter(folder=folder, uid__gt=after_uid)
-                .order_by("-date", "-uid").only(*LIST_FIELDS)[:limit])
+    arrived = MessageSummary.objects.filter(folder=folder, uid__gt=after_uid)
+    arrived = _patient_rule_pending_hidden(arrived, folder)
+    return list(arrived.order_by("-date", "-uid").only(*LIST_FIELDS)[:limit])
+
+
+def _patient_rule_pending_hidden(query: QuerySet[MessageSummary], folder: Folder) -> QuerySet[MessageSummary]:
+    """An INBOX's patients' messages that the patients' rule has not looked at yet are not
+    listed: the rule may move them to "à valider" (and if moving fails, they stay unlisted
+    until it succeeds). What was there before the rule's first look stays listed."""
+    if folder.role != Folder.Role.INBOX or folder.rules_checked_uid is None:
+        return query
+    return query.exclude(uid__gt=folder.rules_checked_uid, patient_ins__gt="")
 
 
 def message_page(*, folder: Folder, before: tuple[dt.datetime, int] | None = None,
@@ -163,7 +174,7 @@ def message_page(*, folder: Folder, before: tuple[dt.datetime, int] | None = Non
     index probe per row on (folder, thread_key)), with ``thread_size`` and
     ``thread_unread`` set on every row."""
     order, keyset = LIST_SORTS.get(sort, LIST_SORTS["date"])
-    query = MessageSummary.objects.filter(folder=folder)
+    query = _patient_rule_pending_hidden(MessageSummary.objects.filter(folder=folder), folder)
     if only in LIST_FILTERS:
         query = query.filter(LIST_FILTERS[only])
     if threads:
@@ -273,6 +284,8 @@ def correspondents_search(*, mailboxes: Sequence[Mailbox], query: str,
     found: dict[str, Correspondent] = {}
     needle = words.lower()
     for _date, sender_name, sender_address, patient_ins, to_display, role in rows:
+        if patient_ins == SUSPECT_PATIENT:
+            continue  # not a patient one may write to, nor a colleague: never suggested
         candidates = [(sender_name, sender_address, patient_ins)]
         if role == Folder.Role.SENT or sender_address in own:
             candidates = [(name, address, "") for name, address in
@@ -332,6 +345,9 @@ def message_search(*, mailbox: Mailbox, query: str = "", has_attachment: bool = 
     the message's text in the local body index. ``extra_uids`` ({folder id: uids}) adds the
     body matches the IMAP server found, so all land on one result page, newest first."""
     query_set = MessageSummary.objects.filter(folder__mailbox=mailbox).select_related("folder")
+    # as the list: an INBOX's patients' messages the patients' rule has not looked at yet
+    query_set = query_set.exclude(folder__role=Folder.Role.INBOX, folder__rules_checked_uid__isnull=False,
+                                  uid__gt=F("folder__rules_checked_uid"), patient_ins__gt="")
     words = [w for w in query.split() if w][:8]
     matched = Q()
     for word in words:

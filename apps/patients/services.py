@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.core.crypto import patient_reference
 from apps.core.identifiers import ascii_digits
 
 from .models import Habilitation, Patient, PatientInformed
@@ -92,7 +93,8 @@ def patient_informed_record(*, owner: Any, matricules: tuple[str, ...]) -> None:
     PatientInformed.objects.bulk_create([PatientInformed(owner=owner, matricule=m) for m in matricules],
                                         ignore_conflicts=True)
     for matricule in matricules:
-        logger.info("patient %s informed of secure messaging, confirmed by user %s", matricule, owner.pk)
+        logger.info("patient %s informed of secure messaging, confirmed by user %s",
+                    patient_reference(matricule), owner.pk)
 
 
 def patient_opposition_set(*, owner: Any, patient_id: int, opposed: bool) -> None:
@@ -111,8 +113,9 @@ def habilitation_grant(*, matricule: str, by: Any, owner: Any = None, structure:
     habilitation = Habilitation.objects.create(owner=owner, structure=structure, mailbox_id=mailbox_id,
                                                matricule=matricule, until=until, granted_by=by)
     audit_log(event="habilitation_changed", actor=getattr(by, "idnat", "") or getattr(by, "username", ""),
-              target=matricule, outcome="granted", structure_id=getattr(structure, "pk", None),
-              client_ip=client_ip, until=until, mailbox_id=mailbox_id)
+              target=patient_reference(matricule), outcome="granted",
+              structure_id=getattr(structure, "pk", None), client_ip=client_ip, until=until,
+              mailbox_id=mailbox_id)
     return habilitation
 
 
@@ -125,8 +128,8 @@ def habilitation_revoke(*, matricule: str, by: Any, owner: Any = None, structure
     deleted, _ = Habilitation.objects.filter(matricule=matricule, **scope).delete()
     if deleted:
         audit_log(event="habilitation_changed", actor=getattr(by, "idnat", "") or getattr(by, "username", ""),
-                  target=matricule, outcome="revoked", structure_id=getattr(structure, "pk", None),
-                  client_ip=client_ip)
+                  target=patient_reference(matricule), outcome="revoked",
+                  structure_id=getattr(structure, "pk", None), client_ip=client_ip)
     return int(deleted)
 
 

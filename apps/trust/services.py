@@ -194,6 +194,23 @@ def _copy_staging(records: Iterable[DirectoryRecord], staging: str, columns: str
                        f"{columns} FROM directory_load ON CONFLICT DO NOTHING")
 
 
+def directory_first_import_enqueue() -> str:
+    """A deployment's first start: with MSSANTE_ANNUAIRE_URL set and an empty directory, the
+    import is asked of a worker at once rather than at the next daily round (the first
+    professionals found "Aucune boîte aux lettres…" until then). Says what it did."""
+    from apps.core.queue import task_enqueue
+
+    from .models import DirectoryEntry
+
+    if not settings.MSSANTE_ANNUAIRE_URL:
+        return "MSSANTE_ANNUAIRE_URL is not set: no directory import"
+    if DirectoryEntry.objects.exists():
+        return "the directory is already loaded"
+    task_enqueue(name="trust.annuaire_refresh_task", args=[])
+    logger.info("directory empty: its first import was asked of a worker")
+    return "the directory is empty: its import was asked of a worker"
+
+
 def annuaire_refresh() -> AnnuaireReport | None:
     """The daily import, from MSSANTE_ANNUAIRE_URL (a URL or a local path)."""
     location = settings.MSSANTE_ANNUAIRE_URL

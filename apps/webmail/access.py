@@ -68,6 +68,19 @@ def request_access_for(request: HttpRequest) -> Callable[[Mailbox], MailAccess]:
     return functools.partial(request_mail_access, request)
 
 
+PAGE_DESTINATIONS = ("document", "iframe")
+
+
+def request_is_page_load(request: HttpRequest) -> bool:
+    """Whether this GET is the person opening a page (``Sec-Fetch-Dest: document`` or
+    ``iframe``, no prefetch), the only GET that may record a read or mark a message read: an
+    ``<img src>`` pointing at a message page (a sender's trick, from a message whose images
+    are shown) or a prefetch arrives as ``image``, ``empty``, ``object``… or without the
+    header (then nothing is recorded: failing safe)."""
+    purpose = (request.headers.get("Sec-Purpose", "") + request.headers.get("Purpose", "")).lower()
+    return request.headers.get("Sec-Fetch-Dest", "") in PAGE_DESTINATIONS and "prefetch" not in purpose
+
+
 def request_audit(request: HttpRequest, *, event: str, mailbox: Mailbox, target: str = "",
                   outcome: str = "ok", **details: object) -> None:
     """An audit event for what this request did: who (idNat), from where, on which mailbox

@@ -22,7 +22,7 @@ from apps.mail.services import outbox_retry
 from apps.trust.selectors import recipients_check
 
 from .access import request_access_for
-from .forms import RECIPIENT_FIELDS, ComposeForm, compose_form_from_post, uploaded_files
+from .forms import RECIPIENT_FIELDS, ComposeForm, compose_form_from_post, drafts_owned_add, uploaded_files
 from .selectors import compose_mailboxes, outbox_list, recipient_names, signatures_for_user
 from .services import (
     AttachmentsTooLarge,
@@ -45,6 +45,7 @@ def _start(request: HttpRequest, mailboxes: list[Mailbox], signatures: dict[int,
             outcome.form = compose_prefill(access_for=request_access_for(request),
                                            form=form, mailboxes=mailboxes, mode=request.GET.get("mode", ""),
                                            origin=request.GET["origine"])
+            drafts_owned_add(request, mailbox=outcome.form.mailbox, uid=outcome.form.draft_uid)  # resumed
         except MessageGone:
             raise Http404("original message") from None
         except ApplicationError as exc:
@@ -144,4 +145,5 @@ def draft_autosave_view(request: HttpRequest) -> JsonResponse:
     except ApplicationError as exc:
         logger.warning("draft not saved for mailbox %s: %s", form.mailbox, exc.detail)
         return JsonResponse({"error": exc.user_message}, status=503)
+    drafts_owned_add(request, mailbox=form.mailbox, uid=answer.get("draft_uid"))  # type: ignore[arg-type]
     return JsonResponse(answer)

@@ -11,9 +11,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from apps.core.crypto import patient_reference
 from apps.mail.mime.message import safe_filename
 
-from .access import request_audit, request_folder, request_mail_access, request_mailbox
+from .access import request_audit, request_folder, request_is_page_load, request_mail_access, request_mailbox
 from .errors import mail_errors
 from .reader_views import _summary, file_response
 from .services.documents import (
@@ -43,9 +44,11 @@ def document_page(request: HttpRequest, mailbox_id: int, folder_id: int, uid: in
     summary = _summary(folder, uid)
     document = card.document
     assert document is not None
-    request_audit(request, event="document_opened", mailbox=mailbox,
-                  target=summary.message_id or f"uid:{uid}", folder=folder.name, document=document.id,
-                  type=document.type.code, patient=document.patient.ins)
+    if request_is_page_load(request):
+        request_audit(request, event="document_opened", mailbox=mailbox,
+                      target=summary.message_id or f"uid:{uid}", folder=folder.name, document=document.id,
+                      type=document.type.code,
+                      patient=patient_reference(document.patient.ins) if document.patient.ins else "")
     sections = document_sections_html(card=card, media_url=base + "image/__CID__/",
                                       file_url=base + "lie/__FILE__/")
     return render(request, "webmail/document.html", {

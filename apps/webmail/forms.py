@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -18,6 +19,8 @@ from apps.mail.services import OutgoingFile
 from apps.mail.sieve import Vacation
 
 from .services.health_documents import PDF_MAX_BYTES, HealthDocumentFields
+
+logger = logging.getLogger(__name__)
 
 MAX_RECIPIENTS = 100
 MAX_UPLOADS = 50
@@ -69,6 +72,32 @@ def typed_addresses(text: str) -> list[str]:
     return [word for word in words if "@" in word][:MAX_RECIPIENTS]
 
 
+DRAFTS_KEY = "compose_drafts"  # the session's own drafts: {"<mailbox id>": [uids]}
+DRAFTS_KEPT = 20
+
+
+def drafts_owned_add(request: HttpRequest, *, mailbox: int, uid: int | None) -> None:
+    """This session saved or resumed draft ``uid`` of ``mailbox``: it may replace or remove it."""
+    if not uid:
+        return
+    owned = dict(request.session.get(DRAFTS_KEY, {}))
+    owned[str(mailbox)] = [*[u for u in owned.get(str(mailbox), []) if u != uid], uid][-DRAFTS_KEPT:]
+    request.session[DRAFTS_KEY] = owned
+
+
+def _draft_owned(request: HttpRequest, mailbox: int, draft: str) -> int | None:
+    """The posted ``draft_uid`` when this session saved or resumed that draft; otherwise
+    nothing (a send-delegate could name any message of a shared Drafts folder, a colleague's
+    draft, and have it expunged: issue 27)."""
+    if not ascii_digits(draft):
+        return None
+    if int(draft) in request.session.get(DRAFTS_KEY, {}).get(str(mailbox), []):
+        return int(draft)
+    logger.warning("compose named draft %s of mailbox %s, which this session did not save or open",
+                   draft, mailbox)
+    return None
+
+
 def compose_form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> ComposeForm:
     post = request.POST
     try:
@@ -87,7 +116,7 @@ def compose_form_from_post(request: HttpRequest, mailboxes: list[Mailbox]) -> Co
                        html=html, mailbox=chosen,
                        in_reply_to=post.get("in_reply_to", "")[:998],
                        references=post.get("references", "")[:4000],
-                       draft_uid=int(draft) if ascii_digits(draft) else None,
+                       draft_uid=_draft_owned(request, chosen, draft),
                        origin=post.get("origin", "")[:60],
                        forward=post.get("forward", "") if post.get("forward") in
                        ("inline", "attached", "draft") else "",

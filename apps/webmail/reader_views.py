@@ -24,6 +24,7 @@ from apps.trust.selectors import directory_entry_get
 from .access import (
     request_audit,
     request_folder,
+    request_is_page_load,
     request_mail_access,
     request_mailbox,
     request_mailbox_folder,
@@ -77,10 +78,11 @@ def message(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> 
     access = request_mail_access(request, mailbox)
     summary = _summary(folder, uid)
     parsed = message_parsed_get(access=access, folder=folder, uid=uid)
-    request_audit(request, event="message_read", mailbox=mailbox, target=summary.message_id or f"uid:{uid}",
-                  folder=folder.name)
-    if not summary.seen:
-        message_flag_set(access=access, folder=folder, uids=[uid], flag="seen", value=True)
+    if request_is_page_load(request):  # never from an image, a prefetch or a script's fetch
+        request_audit(request, event="message_read", mailbox=mailbox,
+                      target=summary.message_id or f"uid:{uid}", folder=folder.name)
+        if not summary.seen:
+            message_flag_set(access=access, folder=folder, uids=[uid], flag="seen", value=True)
     urls = _urls(mailbox, folder, uid)
     remote_images = message_body_html(access=access, folder=folder, uid=uid, images=False,
                                       cid_url=urls["cid"])[1] if parsed.html else 0
@@ -219,7 +221,7 @@ def message_part(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int
     preview = request.GET.get("apercu") == "1"
     if preview and content_type not in PREVIEW_TYPES:
         raise Http404("no preview for this type")
-    if not cid:  # an attachment opened or downloaded (not an image the body shows)
+    if not cid and request_is_page_load(request):  # an attachment opened or downloaded by the person
         request_audit(request, event="attachment_downloaded", mailbox=mailbox,
                       target=_summary(folder, uid).message_id or f"uid:{uid}", folder=folder.name,
                       filename=filename, preview=preview)

@@ -171,3 +171,27 @@ def test_sending_writes_one_event(client: Client, psc_sim: PSCSim, demo_accounts
     (sent,) = events("message_sent")
     assert (sent.actor, sent.mailbox, sent.target, sent.outcome, sent.details) == (
         "899700123450", IDENTITIES["gp"]["mailbox"], outgoing.message_id, "sent", {"recipients": 1})
+
+
+@pytest.mark.parametrize("headers", [
+    {"HTTP_SEC_FETCH_DEST": "image"},  # <img src="https://site/bal/…/message/U/"> in a message whose images show
+    {"HTTP_SEC_FETCH_DEST": "document", "HTTP_SEC_PURPOSE": "prefetch"},
+    {"HTTP_SEC_FETCH_DEST": "empty"},  # a script's fetch
+    {"HTTP_SEC_FETCH_DEST": ""},  # no Fetch Metadata (the test client sends "document" by default)
+])
+def test_a_get_that_is_not_the_person_opening_the_page_changes_nothing(
+        client: Client, one_message: tuple, headers: dict[str, str]) -> None:  # type: ignore[type-arg]
+    """Issue 27, point 2: opening the message page from an image forged a ``message_read``
+    event and set \\Seen; the attachment URL forged ``attachment_downloaded``."""
+    from apps.mail.models import MessageSummary
+    from tests.integration.mail_server import server_state
+
+    box, inbox, uid, _message_id = one_message
+    before = AuditEvent.objects.count()
+    page = client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{uid}/", **headers)
+    assert page.status_code == 200
+    part = page.content.decode().split(f"/message/{uid}/piece/")[1].split("/")[0]
+    assert client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{uid}/piece/{part}/", **headers).status_code == 200
+    assert AuditEvent.objects.count() == before
+    assert not MessageSummary.objects.get(folder=inbox, uid=uid).seen
+    assert server_state("synchro@medecin.mssante.test", ("INBOX",))["INBOX"][uid][0] is False

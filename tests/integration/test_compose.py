@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from apps.mail.models import OutboxMessage
-from tests.conftest import IDENTITIES, PSCSim, django_signin
+from tests.conftest import IDENTITIES, PSCSim, django_signin, navigating_client
 from tests.integration.mail_server import outbox_send_pending, raw_with_subject, wait_for_subject
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -92,7 +92,7 @@ def test_suggestions_and_recipient_check_endpoints(client: Client, psc_sim: PSCS
     assert patient["name"] == "", "not in this nurse's patient list: no name to show"
     named = client.get("/ecrire/destinataire/", {"a": IDENTITIES["educator"]["mailbox"].upper()}).json()
     assert (named["address"], named["name"]) == (IDENTITIES["educator"]["mailbox"], "Léa MOREAU")
-    doctor = Client(SERVER_NAME="127.0.0.1")
+    doctor = navigating_client()
     django_signin(doctor, "gp")  # the demo put the patient in Claire's list
     patient = doctor.get("/ecrire/destinataire/", {"a": "280017512345610@patient.mssante.test"}).json()
     assert patient["name"] == "DUPONT Jeanne"

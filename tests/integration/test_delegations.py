@@ -18,7 +18,7 @@ from apps.mail.models import Delegation, Mailbox, OutboxMessage
 from apps.mail.services.delegations import delegation_revoke, delegation_save
 from apps.structures.models import Structure
 from devstack import stack
-from tests.conftest import IDENTITIES, PSCSim, django_signin
+from tests.conftest import IDENTITIES, PSCSim, django_signin, navigating_client
 from tests.integration.mail_server import append, outbox_send_pending, reset_mailbox, wait_for_subject
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -39,7 +39,7 @@ def test_a_read_only_delegate_reads_the_shared_mailbox_and_cannot_change_it(
     reset_mailbox(SHARED)
     subject = f"Admission de M. Garnier {uuid.uuid4().hex[:6]}"
     append(SHARED, subject=subject)
-    shared = _director_signs_in(Client(SERVER_NAME="127.0.0.1"))
+    shared = _director_signs_in(navigating_client())
     director = User.objects.get(idnat=IDENTITIES["director"]["idnat"])
     educator = User.objects.get(idnat=IDENTITIES["educator"]["idnat"])
     delegation_save(delegation=Delegation(mailbox=shared, user=educator, rights=Delegation.Rights.READ), by=director)
@@ -72,7 +72,7 @@ def test_a_read_only_delegate_reads_the_shared_mailbox_and_cannot_change_it(
 
 def test_read_and_send_then_revoked_then_expired(client: Client, psc_sim: PSCSim, demo_accounts: None,
                                                  trust_data: None) -> None:
-    shared = _director_signs_in(Client(SERVER_NAME="127.0.0.1"))
+    shared = _director_signs_in(navigating_client())
     director = User.objects.get(idnat=IDENTITIES["director"]["idnat"])
     educator = User.objects.get(idnat=IDENTITIES["educator"]["idnat"])
     delegation = delegation_save(delegation=Delegation(mailbox=shared, user=educator, rights=Delegation.Rights.SEND,
@@ -112,7 +112,7 @@ def test_the_operator_refuses_a_professional_it_does_not_link(client: Client, ps
                                                              demo_accounts: None, trust_data: None) -> None:
     """The site's delegation is not enough: the operator decides who its mailboxes open to
     (the pharmacist is not linked to the EHPAD's secretariat), and the page says so."""
-    shared = _director_signs_in(Client(SERVER_NAME="127.0.0.1"))
+    shared = _director_signs_in(navigating_client())
     pharmacist = User.objects.get(idnat=IDENTITIES["pharmacist"]["idnat"])
     director = User.objects.get(idnat=IDENTITIES["director"]["idnat"])
     delegation_save(delegation=Delegation(mailbox=shared, user=pharmacist, rights=Delegation.Rights.READ),

@@ -13,7 +13,7 @@ from django.test import Client
 
 from apps.audit.models import AuditEvent
 from apps.mail.models import MessageSummary
-from tests.conftest import PSCSim, django_signin
+from tests.conftest import PSCSim, django_signin, navigating_client
 from tests.integration.mail_server import SYNCHRO, append, reset_mailbox, synchro_inbox
 from tests.unit.documents import builders
 
@@ -59,7 +59,10 @@ def test_an_xdm_message_shows_cards_and_document_pages(client: Client, psc_sim: 
     assert image.content == builders.PNG and image["Content-Type"] == "image/png"
     assert client.get(links[1] + "image/img2/").status_code == 404  # text/html: never served
     opened = AuditEvent.objects.filter(event="document_opened", mailbox=SYNCHRO)
-    assert opened.count() == 2 and opened.first().details["patient"] == "279035121518989"  # type: ignore[union-attr]
+    from apps.core.crypto import patient_reference
+
+    # the patient, pseudonymous: no INS in the trail (issue 27, point 9)
+    assert opened.count() == 2 and opened.first().details["patient"] == patient_reference("279035121518989")  # type: ignore[union-attr]
 
     hostile = MessageSummary.objects.get(folder=inbox, subject=f"Archive piégée {tag}")
     page = client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{hostile.uid}/")
@@ -124,7 +127,7 @@ def test_a_document_made_from_a_pdf_is_sent_with_its_headers_and_opens_as_a_card
     # a test INS is never qualified (X-MSS-INS: N)
     assert "X-MSS-CODECDA: 11502-2" in header and "X-MSS-INS: N" in header and "X-MSS-NIL:" in header
 
-    reader = Client(SERVER_NAME="127.0.0.1")
+    reader = navigating_client()
     django_signin(reader, "educator")
     reader.get("/", follow=True)
     from apps.mail.models import Folder, Mailbox

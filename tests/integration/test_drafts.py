@@ -69,3 +69,22 @@ def test_a_draft_with_attachments_over_the_operator_limit_is_refused_with_the_re
     saved = client.post("/ecrire/brouillon/", {"subject": subject, "body": "texte", "attachments": [small]}).json()
     assert drafts_on_server(subject) == [saved["draft_uid"]]
     assert [a["filename"] for a in saved["attachments"]] == ["note.txt"]  # now lives in the draft
+
+
+def test_a_draft_this_session_never_saved_nor_opened_is_left_alone(client: Client, psc_sim: PSCSim,
+                                                                    demo_accounts: None, trust_data: None) -> None:
+    """Issue 27, point 6: ``draft_uid`` came from the POST and was trusted: anyone who may
+    send from a mailbox (a send-delegate of a shared one) could name a colleague's draft and
+    have it expunged, with no audit event and nothing in the Trash."""
+    from tests.integration.mail_server import append
+
+    subject = f"Brouillon d'un collègue {uuid.uuid4().hex[:6]}"
+    colleague_draft = append(GP, folder="Drafts", flags=(b"\\Draft",), subject=subject)
+    django_signin(client, "gp")
+    client.get("/", follow=True)
+    saved = client.post("/ecrire/brouillon/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": "Le mien",
+                                                "body": "x", "draft_uid": colleague_draft}).json()
+    client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": "Le mien", "body": "envoyé",
+                             "draft_uid": colleague_draft})
+    assert drafts_on_server(subject) == [colleague_draft]  # neither replaced nor removed
+    assert saved["draft_uid"] != colleague_draft

@@ -55,10 +55,23 @@ def test_readyz_answers_probe_storms_from_a_short_lived_copy(
 
 def test_readyz_reports_the_whitelist_size_and_age(client: Client) -> None:
     empty = client.get("/readyz").json()
-    assert empty["whitelist"]["domains"] == 0 and empty["warnings"] == ["whitelist-empty"]
+    # the devstack sets MSSANTE_ANNUAIRE_URL: an empty directory is an import still to come
+    assert empty["whitelist"]["domains"] == 0 and empty["warnings"] == ["whitelist-empty", "directory-empty"]
     data = (stack.DEVSTACK / "data" / "listeblanche-devstack.xml").read_bytes()
     whitelist_import(data=data, source=str(Path("listeblanche-devstack.xml")))
     health._cached = None
     loaded = client.get("/readyz").json()
     assert loaded["whitelist"]["domains"] == 4 and loaded["whitelist"]["age_hours"] == 0.0
-    assert loaded["whitelist"]["stale"] is False and "warnings" not in loaded
+    assert loaded["whitelist"]["stale"] is False and loaded["warnings"] == ["directory-empty"]
+
+
+def test_a_first_start_asks_a_worker_for_the_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27, point 15: the first start imported the whitelist but not the directory."""
+    from django.core.management import call_command
+
+    from apps.core import queue
+
+    asked: list[str] = []
+    monkeypatch.setattr(queue, "task_enqueue", lambda *, name, args, countdown=None: asked.append(name))
+    call_command("annuaire_import", if_empty_in_background=True)
+    assert asked == ["trust.annuaire_refresh_task"]

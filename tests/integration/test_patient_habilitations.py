@@ -68,7 +68,9 @@ def test_the_whole_habilitation_loop(client: Client, psc_sim: PSCSim, demo_accou
     assert Habilitation.objects.filter(owner=box.owner, matricule=PATIENT["ins"]).count() == 1
     assert uids_with_subject(SYNCHRO, "INBOX", f"Question sur mon traitement {tag}")
     granted = AuditEvent.objects.filter(event="habilitation_changed", outcome="granted").latest("id")
-    assert (granted.actor, granted.target) == (box.owner.idnat, PATIENT["ins"])
+    from apps.core.crypto import patient_reference
+
+    assert (granted.actor, granted.target) == (box.owner.idnat, patient_reference(PATIENT["ins"]))  # no INS kept
 
     arrive(box, f"Merci docteur {tag}")
     assert where(f"Merci docteur {tag}") == "INBOX"  # allowed: straight in
@@ -89,3 +91,61 @@ def test_the_whole_habilitation_loop(client: Client, psc_sim: PSCSim, demo_accou
                          {"action": "refuse"})
     assert answer.status_code == 302, answer.content.decode()[:1500]
     assert uids_with_subject(SYNCHRO, "Trash", f"Passe la date {tag}")
+
+
+@pytest.mark.parametrize("sender", [
+    f"Jeanne <{PATIENT['ins']}@{stack.IDENTITIES['patient_domain']}>, Dr X <x@medecin.mssante.test>",
+    f"\"{PATIENT['ins']}\"@{stack.IDENTITIES['patient_domain']}",
+    f"{PATIENT['ins']}+x@{stack.IDENTITIES['patient_domain']}",
+    f"{PATIENT['ins']}@x.{stack.IDENTITIES['patient_domain']}",
+    f"{PATIENT['ins']}@{stack.IDENTITIES['patient_domain']}.",
+])
+def test_a_sender_on_the_patient_domain_that_is_not_one_valid_ins_is_held(
+        sender: str, client: Client, psc_sim: PSCSim, demo_accounts: None) -> None:
+    """Issue 27, point 1: the rule failed open for each of these (straight to the INBOX),
+    even for a patient with a habilitation; now they wait in "à valider", cannot be allowed,
+    and can be refused."""
+    fresh_patient_list("899700123450")
+    reset_mailbox(SYNCHRO)
+    box, _inbox = synchro_inbox()
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
+    habilitation_grant(matricule=PATIENT["ins"], owner=box.owner, by=box.owner)  # the real patient may write
+    subject = f"Adresse douteuse {uuid.uuid4().hex[:6]}"
+    append(SYNCHRO, subject=subject, sender=sender)
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
+    assert where(subject) == PENDING
+    django_signin(client, "gp")
+    pending = Folder.objects.get(mailbox=box, name=PENDING)
+    waiting = MessageSummary.objects.get(folder=pending, subject=subject)
+    page = client.get(f"/bal/{box.pk}/dossier/{pending.pk}/message/{waiting.uid}/").content.decode()
+    assert "Adresse de patient non valide" in page and "Autoriser ce patient" not in page
+    refused = client.post(f"/bal/{box.pk}/dossier/{pending.pk}/message/{waiting.uid}/patient/", {"action": "allow"})
+    assert "aucun patient ne peut" in refused.content.decode().replace("&#x27;", "'")
+
+
+def test_a_patient_message_the_rule_could_not_move_is_not_listed_until_moved(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27, point 1: the row was listed and readable in the INBOX when the move failed
+    (operator down); now it is not listed nor found until the rule has moved it."""
+    from apps.core.errors import MailServerUnavailable
+    from apps.webmail.services import patient_rule
+
+    fresh_patient_list("899700123450")
+    reset_mailbox(SYNCHRO)
+    box, inbox = synchro_inbox()
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
+    subject = f"Pendant la panne {uuid.uuid4().hex[:6]}"
+
+    def down(**_kwargs: object) -> None:
+        raise MailServerUnavailable("the operator is down (test)")
+
+    monkeypatch.setattr(patient_rule, "message_move", down)
+    arrive(box, subject)
+    assert where(subject) == "INBOX"  # the move failed: still in the INBOX's index…
+    django_signin(client, "gp")
+    listed = client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/").content.decode()
+    found = client.get(f"/bal/{box.pk}/recherche/", {"q": subject.split()[-1]}).content.decode()
+    assert subject not in listed and subject not in found  # …but neither listed nor found
+    monkeypatch.undo()
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))  # the next sync retries the rule
+    assert where(subject) == PENDING

@@ -15,7 +15,7 @@ from django.test import Client
 from apps.mail.models import OutboxMessage
 from apps.patients.models import Patient, PatientInformed
 from devstack import stack
-from tests.conftest import PSCSim, django_signin
+from tests.conftest import PSCSim, django_signin, navigating_client
 from tests.integration.mail_server import (
     fresh_patient_list,
     outbox_send_pending,
@@ -116,6 +116,6 @@ def test_a_patients_page_shows_who_they_are_and_every_message_exchanged(
     client.post(f"/patients/{patient.pk}/", {"patient": patient.pk, "allowed": "1"})
     assert Habilitation.objects.filter(owner=box.owner, matricule=PATIENT["ins"]).exists()
     assert "peut vous écrire" in client.get(f"/patients/{patient.pk}/").content.decode()
-    colleague = Client(SERVER_NAME="127.0.0.1")
+    colleague = navigating_client()
     django_signin(colleague, "nurse")
     assert colleague.get(f"/patients/{patient.pk}/").status_code == 404

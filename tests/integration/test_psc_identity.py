@@ -85,6 +85,10 @@ def test_malformed_claims_get_a_specific_french_page(client: Client, psc_sim: PS
     assert page.status_code == 401
     assert "l'identité transmise est incomplète ou invalide" in page.content.decode()
     assert not User.objects.exists()
+    # refused after the token exchange: the anonymous session keeps no token (issue 27, point 14)
+    from apps.accounts.session_keys import SESSION_PSC_TOKENS
+
+    assert SESSION_PSC_TOKENS not in client.session
 
 
 def test_session_id_is_rotated_at_sign_in(client: Client, psc_sim: PSCSim) -> None:

@@ -11,7 +11,7 @@ from django.test import Client
 
 from apps.mail.mime.receipts import mdn_build, parse_report
 from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
-from tests.conftest import IDENTITIES, PSCSim, django_signin, imap_plain
+from tests.conftest import IDENTITIES, PSCSim, django_signin, imap_plain, navigating_client
 from tests.integration.mail_server import outbox_send_pending, raw_with_subject, wait_for_subject
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -55,7 +55,7 @@ def test_receipts_asked_answered_and_shown(client: Client, psc_sim: PSCSim, demo
     assert f"Disposition-Notification-To: {GP}".encode() in header
 
     # The recipient is asked, and chooses to send the receipt.
-    other = Client(SERVER_NAME="127.0.0.1")
+    other = navigating_client()
     django_signin(other, "educator")
     inbox = open_folder(other, EDUCATOR, "inbox")
     received = MessageSummary.objects.get(folder=inbox, subject=subject)

@@ -27,7 +27,10 @@ def test_production_example_passes_check_deploy(tmp_path: Path) -> None:
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "MSSANTE_", "REDIS_", "CELERY_", "DATABASE_"))}
-    env.update(example_env(), MSSANTE_TLS_CA_FILE=str(ca))
+    static = tmp_path / "static_collected"  # the image's collectstatic output
+    static.mkdir()
+    (static / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
+    env.update(example_env(), MSSANTE_TLS_CA_FILE=str(ca), DJANGO_STATIC_ROOT=str(static))
     assert env["DJANGO_DEBUG"] == "0"
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level",
                              "WARNING"], cwd=ROOT, env=env, capture_output=True, text=True,

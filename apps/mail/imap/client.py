@@ -10,6 +10,7 @@ take a password before STARTTLS: this client never sends credentials on a clear 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import ssl
 import tempfile
@@ -20,6 +21,8 @@ import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from .errors import ImapAuthError, ImapError, ImapUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 class AuthMode(StrEnum):
@@ -75,12 +78,40 @@ def tls_context(ca_file: str | None, credentials: ImapCredentials | None = None)
     return context
 
 
+KEY_FILE_PREFIX = "mssweb-cert-"
+SHM = "/dev/shm"  # noqa: S108 - mkstemp creates the file exclusively, mode 0600
+
+
+def _key_directory() -> str | None:
+    return SHM if os.path.isdir(SHM) and os.access(SHM, os.W_OK) else None
+
+
+def stale_key_files_sweep(*, older_than: float = 60.0, directory: str | None = None) -> int:
+    """Remove the decrypted key files a killed process left behind (one lives for the
+    milliseconds of a handshake; a process killed between writing and unlinking leaves it):
+    run when a process starts. Returns how many were removed."""
+    import time
+
+    folder = directory or _key_directory() or tempfile.gettempdir()
+    removed = 0
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if name.startswith(KEY_FILE_PREFIX) and name.endswith(".pem"):
+            try:
+                if time.time() - os.stat(path).st_mtime > older_than:
+                    os.unlink(path)
+                    removed += 1
+            except OSError:
+                continue  # gone meanwhile, or another user's
+    if removed:
+        logger.warning("removed %d stale decrypted key file(s) from %s", removed, folder)
+    return removed
+
+
 def _load_pem_chain(context: ssl.SSLContext, pem: bytes) -> None:
     """ssl reads a key only from a file: one readable by this process alone, in memory
     where the system offers it (/dev/shm), removed as soon as it is read."""
-    shm = "/dev/shm"  # noqa: S108 - mkstemp creates the file exclusively, mode 0600
-    directory = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
-    handle, path = tempfile.mkstemp(prefix="mssweb-cert-", suffix=".pem", dir=directory)  # mode 0600
+    handle, path = tempfile.mkstemp(prefix=KEY_FILE_PREFIX, suffix=".pem", dir=_key_directory())  # mode 0600
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(pem)

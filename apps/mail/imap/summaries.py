@@ -29,6 +29,10 @@ from apps.mail.mime.receipts import is_report_structure
 
 logger = logging.getLogger(__name__)
 UNKNOWN_DATE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# A sender that names the patients' domain without being exactly one valid
+# "<INS>@<domain>" address (two From addresses, a quoted or tagged local part, a
+# subdomain, a trailing dot...): held for validation like an unknown patient, never let in.
+SUSPECT_PATIENT = "?"
 HEADER_FIELDS = b"FROM TO CC SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES"
 
 
@@ -167,10 +171,7 @@ def parse_summary_unit(unit: list[bytes], patient_domain: str = "") -> SummaryRe
     to_text = decode_text(fields.get(b"to", b""))
     raw_cc = fields.get(b"cc")
     recipients = addresses_text(to_text + " " + decode_text(raw_cc)) if raw_cc else addresses_text(to_text)
-    patient_ins = ""
-    if patient_domain and sender_address.endswith(patient_domain):
-        local, _, domain = sender_address.partition("@")
-        patient_ins = local.upper() if domain == patient_domain and ins_valid(local) else ""
+    patient_ins = patient_sender(decode_text(fields.get(b"from", b"")), sender_address, patient_domain)
     # Positional tuple.__new__: cheaper than the NamedTuple keyword call (bench/micro.py).
     return tuple.__new__(SummaryRecord, (
         uid, modseq_value, message_id[:255], in_reply_to[:255], references,
@@ -178,6 +179,24 @@ def parse_summary_unit(unit: list[bytes], patient_domain: str = "") -> SummaryRe
         sender_address[:254], to_text[:500], recipients[:2000],
         decode_text(fields.get(b"subject", b""))[:500], size_value, seen, flagged, answered,
         draft, keywords[:500], anything, pdf, xdm, cda, patient_ins, report, False))
+
+
+def patient_sender(from_text: str, address: str, patient_domain: str) -> str:
+    """The INS of a patient sender, ``SUSPECT_PATIENT`` for a From that names the patients'
+    domain (or a subdomain of it) anywhere without being exactly one valid INS address, ""
+    for anyone else. Fails closed: what cannot be read as one patient is held."""
+    domain = patient_domain.lower()
+    text = from_text.lower()
+    if not domain or domain not in text:
+        return ""
+    local, _, host = address.lower().partition("@")
+    exact = f"{local}@{domain}"
+    at = text.find(exact)
+    edges = (text[at - 1:at] if at > 0 else "", text[at + len(exact):at + len(exact) + 1])
+    if (host != domain or text.count("@") != 1 or not ins_valid(local) or at < 0
+            or edges[0] not in ("", "<", " ") or edges[1] not in ("", ">", " ")):
+        return SUSPECT_PATIENT
+    return local.upper()
 
 
 # A summary parses in well under a millisecond (bench/hostile.py): one that was still being

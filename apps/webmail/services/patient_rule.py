@@ -11,8 +11,11 @@ import logging
 from typing import Any
 
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
+from apps.core.errors import ApplicationError
 from apps.mail.imap import ImapCommandError
+from apps.mail.imap.summaries import SUSPECT_PATIENT
 from apps.mail.models import Folder, MessageSummary
 from apps.mail.services import MailAccess, mailbox_session, message_move
 from apps.patients.selectors import habilitation_allows
@@ -20,6 +23,10 @@ from apps.patients.services import habilitation_grant
 
 logger = logging.getLogger(__name__)
 PENDING = "Patients – à valider"
+
+
+class PatientSenderUnreadable(ApplicationError):
+    """"Autoriser" on a message whose sender is no valid patient address."""
 
 
 def pending_folder(*, access: MailAccess) -> Folder:
@@ -70,6 +77,11 @@ def patient_message_decide(*, access: MailAccess, user: Any, folder: Folder, sum
     a shared mailbox), and the message back to the INBOX. "Refuser": the message to the
     Trash; the patient stays not allowed."""
     mailbox = access.mailbox
+    if allow and summary.patient_ins == SUSPECT_PATIENT:
+        raise PatientSenderUnreadable(
+            f"no habilitation for the unreadable patient sender {summary.sender_address[:100]!r}",
+            user_message=_("This sender's address is not a valid Mon espace santé address: no patient can be "
+                           "allowed from it. Move the message yourself if you trust it."))
     if allow:
         holder = {"owner": mailbox.owner} if mailbox.owner_id else {"structure": mailbox.structure}
         habilitation_grant(matricule=summary.patient_ins, by=user, client_ip=client_ip, **holder)

@@ -89,3 +89,13 @@ def test_processes_refuse_to_start(production: dict[str, Any]) -> None:
     with override_settings(**{**production, "MSSANTE_NIL": "",
                               "SILENCED_SYSTEM_CHECKS": ["mssante.E004"]}):
         refuse_unsafe_configuration()  # silenced by name: starts
+
+
+def test_a_missing_static_manifest_is_said_at_start_up(production: dict[str, Any], tmp_path: Path) -> None:
+    """Issue 27, point 15: without collectstatic every page was a 500."""
+    storages = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+                "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+    found = ids(production, STORAGES=storages, STATIC_ROOT=str(tmp_path))
+    assert len(found) == 1 and found[0].startswith("mssante.E008 The static files manifest")
+    (tmp_path / "staticfiles.json").write_text("{}")
+    assert ids(production, STORAGES=storages, STATIC_ROOT=str(tmp_path)) == []
