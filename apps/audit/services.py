@@ -52,7 +52,8 @@ def audit_log(*, event: str, actor: str = "", structure_id: int | None = None, *
 def audit_purge(*, now: dt.datetime | None = None) -> int:
     """Delete the events older than ``MSSANTE_AUDIT_RETENTION_DAYS``, and nothing else:
     the only deletion the audit table allows (on PostgreSQL, the guard trigger lets it
-    through inside this transaction only)."""
+    through inside this transaction only, and never for an event younger than the 30-day
+    floor, flag or not)."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.MSSANTE_AUDIT_RETENTION_DAYS)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":

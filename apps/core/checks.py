@@ -114,6 +114,13 @@ def _redis_checks() -> Iterable[CheckMessage]:
                         hint="Set REDIS_PASSWORD (or put it in the URL).", id="mssante.E007")
 
 
+def _audit_checks() -> Iterable[CheckMessage]:
+    if settings.MSSANTE_AUDIT_RETENTION_DAYS < 30:  # the database refuses to delete younger events
+        yield Error(f"MSSANTE_AUDIT_RETENTION_DAYS is {settings.MSSANTE_AUDIT_RETENTION_DAYS}: the audit "
+                    "trail is kept 30 days at least (the database refuses to delete younger events).",
+                    id="mssante.E009")
+
+
 def _static_checks() -> Iterable[CheckMessage]:
     """With hashed static files (DEBUG off), a site started without ``collectstatic`` answered
     every page with a 500 ("Missing staticfiles manifest entry"): say it at start-up."""
@@ -133,6 +140,6 @@ def fail_closed_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
         return []
     found: list[CheckMessage] = []
     for check in (_psc_checks, _mail_checks, _nil_checks, _source_checks, _ca_checks, _redis_checks,
-                  _static_checks):
+                  _static_checks, _audit_checks):
         found.extend(check())
     return found

@@ -71,6 +71,19 @@ def test_events_are_never_changed_or_deleted() -> None:
     assert AuditEvent.objects.get(pk=event.pk).actor == "x"
 
 
+def test_no_session_deletes_a_recent_event_even_with_the_purge_flag() -> None:
+    """Issue 27, point 10: any session could ``SET LOCAL mssweb.audit_purge = 'on'`` and
+    delete recent events on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite: DELETE is refused by the model layer only (Django's test flush deletes rows there)")
+    audit_log(event="signin", actor="recent-one")
+    event = AuditEvent.objects.get(actor="recent-one")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL mssweb.audit_purge = 'on'")
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
 def test_the_purge_deletes_only_what_is_past_the_retention(settings: object) -> None:
     settings.MSSANTE_AUDIT_RETENTION_DAYS = 30  # type: ignore[attr-defined]
     now = timezone.now()

@@ -99,3 +99,8 @@ def test_a_missing_static_manifest_is_said_at_start_up(production: dict[str, Any
     assert len(found) == 1 and found[0].startswith("mssante.E008 The static files manifest")
     (tmp_path / "staticfiles.json").write_text("{}")
     assert ids(production, STORAGES=storages, STATIC_ROOT=str(tmp_path)) == []
+
+
+def test_an_audit_retention_under_the_database_floor_is_refused(production: dict[str, Any]) -> None:
+    found = ids(production, MSSANTE_AUDIT_RETENTION_DAYS=7)
+    assert len(found) == 1 and found[0].startswith("mssante.E009 MSSANTE_AUDIT_RETENTION_DAYS is 7")
