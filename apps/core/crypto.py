@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
 
@@ -57,3 +57,27 @@ def ins_pseudonymised(text: str) -> str:
         return patient_reference(found.group(0)) if ins_valid(found.group(0)) else found.group(0)
 
     return INS_IN_TEXT.sub(replaced, text)
+
+
+def _session_cipher() -> MultiFernet:
+    return fernet_cipher(keys=(), purpose="session-reference")
+
+
+def session_reference(session_key: str | None) -> str:
+    """What queued work and outbox rows carry instead of a session key (issue 27): the key
+    is the sign-in cookie, and task arguments sit in the broker, rows in the database. An
+    encrypted reference is useless without the site's secret key."""
+    return _session_cipher().encrypt(session_key.encode()).decode("ascii") if session_key else ""
+
+
+def session_key_from_reference(reference: str | None) -> str | None:
+    """The session key a reference names (None for none, or one no key opens). A bare
+    session key, from work queued before references existed, is taken as it is."""
+    if not reference:
+        return None
+    if not reference.startswith("gAAAA"):  # every Fernet token starts so
+        return reference if reference.isascii() and reference.isalnum() and len(reference) <= 40 else None
+    try:
+        return _session_cipher().decrypt(reference.encode("ascii")).decode("ascii")
+    except (InvalidToken, ValueError):
+        return None

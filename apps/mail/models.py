@@ -292,7 +292,9 @@ class OutboxMessage(models.Model):
     recipients = models.JSONField(default=list)
     # The whole message until it is sent; emptied afterwards (bodies are not kept here).
     raw = models.BinaryField(blank=True)
-    session_key = models.CharField(max_length=64, blank=True)  # whose PSC token sends it
+    # whose PSC token sends it: an encrypted reference to the session (apps.core.crypto),
+    # never the session key (the sign-in cookie); emptied once sent or failed for good
+    session_key = models.CharField(max_length=255, blank=True)
     dsn = models.BooleanField(default=False)  # delivery reports asked of the SMTP server
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)

@@ -56,6 +56,15 @@ def _mailboxes_of(user_id: int, today: dt.date | None = None) -> QuerySet[Mailbo
             .order_by("-kind", "address"))
 
 
+def mailbox_open_to(*, user_id: int, mailbox_id: int) -> bool:
+    """Whether this active user owns the mailbox or holds a delegation for it in force
+    today: what queued work acting for them checks before it logs in (issue 27: a task queued
+    by a delegate kept logging in as them after the delegation was revoked)."""
+    if not User.objects.filter(pk=user_id, is_active=True).exists():
+        return False
+    return _mailboxes_of(user_id).filter(pk=mailbox_id).exists()
+
+
 def mailbox_list_for_user(*, user: User) -> QuerySet[Mailbox]:
     """Mailboxes the user owns or holds a delegation in force for, each with its
     ``delegated_rights`` (None when owned: an owner is never a delegate, ``Delegation.clean``);

@@ -7,17 +7,20 @@ from typing import Any
 from celery import shared_task
 
 from apps.core.backoff import backoff_seconds
+from apps.core.crypto import session_key_from_reference, session_reference
 from apps.core.errors import MailServerUnavailable
 
 from . import services
 
 
 @shared_task(name="mail.mailbox_sync_task", bind=True, max_retries=6, acks_late=True)
-def mailbox_sync_task(self: Any, mailbox_id: int, session_key: str | None = None,
+def mailbox_sync_task(self: Any, mailbox_id: int, session_ref: str | None = None,
                       only: list[str] | None = None) -> str:
+    """``session_ref``: an encrypted reference to the session (``session_reference``), never
+    the session key itself."""
     try:
-        return services.mailbox_sync_in_worker(mailbox_id=mailbox_id, session_key=session_key,
-                                               only=only)
+        return services.mailbox_sync_in_worker(mailbox_id=mailbox_id,
+                                               session_key=session_key_from_reference(session_ref), only=only)
     except MailServerUnavailable as exc:
         # Backing off (beat also waits for next_sync_after).
         raise self.retry(exc=exc, countdown=backoff_seconds(failures=self.request.retries + 1,
@@ -28,7 +31,7 @@ def mailbox_sync_task(self: Any, mailbox_id: int, session_key: str | None = None
 def mailbox_sync_schedule_task() -> int:
     candidates = services.mailbox_sync_candidates()
     for mailbox_id, session_key in candidates:
-        mailbox_sync_task.delay(mailbox_id, session_key)
+        mailbox_sync_task.delay(mailbox_id, session_reference(session_key))
     return len(candidates)
 
 
@@ -54,5 +57,6 @@ def outbox_retry_task() -> int:
 
 
 @shared_task(name="mail.mailbox_bodies_index_task", acks_late=True, soft_time_limit=90, time_limit=120)
-def mailbox_bodies_index_task(mailbox_id: int, session_key: str | None = None) -> int:
-    return services.mailbox_bodies_index_in_worker(mailbox_id=mailbox_id, session_key=session_key)
+def mailbox_bodies_index_task(mailbox_id: int, session_ref: str | None = None) -> int:
+    return services.mailbox_bodies_index_in_worker(mailbox_id=mailbox_id,
+                                                   session_key=session_key_from_reference(session_ref))

@@ -102,3 +102,23 @@ def test_the_cache_is_bounded_in_bytes_and_time(monkeypatch: pytest.MonkeyPatch)
     cache.put("short", CachedMessage(b"y"))
     clock[0] += 61
     assert cache.get("short") is None
+
+
+def test_a_message_shared_through_redis_is_encrypted_there(psc_sim: PSCSim, demo_accounts: None) -> None:
+    """Issue 27, point 12: raw messages up to 2 MB sat in Redis in clear for 120 s."""
+    from django.core.cache import cache
+
+    from apps.mail import services
+    from apps.mail.services.messages import message_cached_get, message_version_key
+    from tests.integration.mail_server import append
+
+    reset_mailbox(ADDRESS)
+    append(ADDRESS, subject="Résultat confidentiel", body="Glycémie 1,32 g/L")
+    box, inbox = synchro_inbox(expected=1)
+    uid = MessageSummary.objects.get(folder=inbox).uid
+    access = services.MailAccess(mailbox=box)
+    raw = message_cached_get(access=access, folder=inbox, uid=uid).raw
+    stored = cache.get(f"mssweb:raw:{message_version_key(folder=inbox, uid=uid)}")
+    assert isinstance(stored, bytes) and b"Glyc" not in stored and b"Subject" not in stored
+    MESSAGES.clear()  # another process: it reads the shared copy back
+    assert message_cached_get(access=access, folder=inbox, uid=uid).raw == raw

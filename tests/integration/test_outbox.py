@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from apps.core.crypto import session_key_from_reference
 from apps.core.errors import MailServerUnavailable
 from apps.mail import services
 from apps.mail.models import OutboxMessage
@@ -156,6 +157,28 @@ def test_sync_requests_inside_the_debounce_window_are_deferred_not_dropped(
     try:
         for _ in range(3):
             sync_runs.mailbox_sync_enqueue(mailbox=mailbox, session_key="k", only=["INBOX"], debounce=60)
-        assert asked == [([mailbox.pk, "k", ["INBOX"]], None), ([mailbox.pk, "k", ["INBOX"]], 60.0)]
+        # the session travels as an encrypted reference, never as its key (issue 27, point 12)
+        assert [(args[0], session_key_from_reference(args[1]), args[2], later) for args, later in asked] == [
+            (mailbox.pk, "k", ["INBOX"], None), (mailbox.pk, "k", ["INBOX"], 60.0)]
+        assert all(args[1] != "k" and args[1].startswith("gAAAA") for args, _later in asked)
     finally:
         redis_client().delete(window, f"{window}:trailing")
+
+
+def test_an_outbox_row_never_holds_the_session_key(client: Client, psc_sim: PSCSim, demo_accounts: None,
+                                                   trust_data: None) -> None:
+    """Issue 27, point 12: the session key (the sign-in cookie) was kept in the outbox row,
+    after sending too. The row holds an encrypted reference, emptied once sent."""
+    from apps.mail.models import OutboxMessage
+    from tests.integration.mail_server import outbox_send_pending
+
+    django_signin(client, "gp")
+    client.get("/", follow=True)
+    subject = f"Sans clé de session {uuid.uuid4().hex[:6]}"
+    client.post("/ecrire/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": subject, "body": "x"})
+    row = OutboxMessage.objects.get(subject=subject)
+    key = client.session.session_key
+    assert key not in row.session_key and session_key_from_reference(row.session_key) == key
+    outbox_send_pending()
+    row.refresh_from_db()
+    assert row.status == "sent" and row.session_key == ""

@@ -32,7 +32,7 @@ from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpire
 from ..imap import ImapAuthError, ImapCredentials, ImapError, ImapUnavailable, imap_connect
 from ..imap.session import ImapSession
 from ..models import Mailbox
-from ..selectors import mailbox_imap_credentials, mailbox_imap_endpoint
+from ..selectors import mailbox_imap_credentials, mailbox_imap_endpoint, mailbox_open_to
 from .pool import POOL
 
 logger = logging.getLogger(__name__)
@@ -85,6 +85,10 @@ def mail_access_for_session_key(*, mailbox: Mailbox, session_key: str | None,
         return psc_access_token_for_session_key(session_key=key, force_refresh=force)
 
     user_id, idnat = session_user_get(session_key=key) if key else (None, "")
+    if user_id is not None and not mailbox_open_to(user_id=user_id, mailbox_id=mailbox.pk):
+        # the delegation was revoked or ran out, or the user was deactivated, since the work
+        # was queued: it does not log in as them
+        raise SessionExpired(f"user {user_id} may no longer open {mailbox.address}")
     return MailAccess(mailbox=mailbox, token_provider=provider,
                       pool_key=f"session:{key}" if pooled else None,
                       delegate_idnat=idnat if user_id is not None and user_id != mailbox.owner_id else "")

@@ -12,6 +12,7 @@ import time
 from django.conf import settings
 from django.db.models import Case, IntegerField, Max, Value, When
 
+from apps.core.crypto import session_reference
 from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
 from apps.core.locks import shared_lock
 from apps.core.queue import task_enqueue
@@ -84,7 +85,7 @@ def mailbox_bodies_index(*, access: MailAccess, budget: float = RUN_SECONDS) -> 
 def mailbox_bodies_index_enqueue(*, mailbox: Mailbox, session_key: str | None) -> None:
     """Ask a worker to index new bodies (after a sync that added messages)."""
     if settings.MSSANTE_BODY_INDEX:
-        task_enqueue(name=INDEX_TASK, args=[mailbox.pk, session_key])
+        task_enqueue(name=INDEX_TASK, args=[mailbox.pk, session_reference(session_key)])
 
 
 def mailbox_bodies_index_in_worker(*, mailbox_id: int, session_key: str | None) -> int:

@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.core.cache import cache
 from django.db import transaction
 
+from apps.core.crypto import fernet_cipher
 from apps.core.errors import ApplicationError, MessageGone
 
 from ..imap import ImapError
@@ -108,7 +110,7 @@ def message_cached_get(*, access: MailAccess, folder: Folder, uid: int) -> Cache
     found = MESSAGES.get(key)
     if found is not None:
         return found
-    raw = cache.get(f"mssweb:raw:{key}")
+    raw = _shared_open(cache.get(f"mssweb:raw:{key}"))
     if raw is None:
         with mailbox_session(access=access) as session:
             raw = session.fetch_raw(folder.name, uid)
@@ -116,8 +118,27 @@ def message_cached_get(*, access: MailAccess, folder: Folder, uid: int) -> Cache
             MessageSummary.objects.filter(folder=folder, uid=uid).delete()
             raise MessageGone(f"{folder} uid {uid} gone")
         if len(raw) <= RAW_CACHE_MAX:
-            cache.set(f"mssweb:raw:{key}", raw, RAW_CACHE_SECONDS)
+            cache.set(f"mssweb:raw:{key}", _shared_seal(raw), RAW_CACHE_SECONDS)
     return MESSAGES.put(key, CachedMessage(bytes(raw)))
+
+
+def _shared_cipher() -> MultiFernet:
+    return fernet_cipher(keys=(), purpose="message-cache-key")
+
+
+def _shared_seal(raw: bytes) -> bytes:
+    """A message in Redis is a Fernet ciphertext: it holds health data, and Redis is a
+    network service with its own persistence and backups (issue 27)."""
+    return bytes(_shared_cipher().encrypt(bytes(raw)))
+
+
+def _shared_open(sealed: object) -> bytes | None:
+    if not isinstance(sealed, bytes | bytearray):
+        return None
+    try:
+        return bytes(_shared_cipher().decrypt(bytes(sealed)))
+    except InvalidToken:  # written under a secret key since rotated, or not ours: a miss
+        return None
 
 
 def message_raw_get(*, access: MailAccess, folder: Folder, uid: int) -> bytes:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_log
 from apps.core.backoff import backoff_seconds
+from apps.core.crypto import session_key_from_reference, session_reference
 from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
 from apps.core.queue import task_enqueue
 
@@ -49,7 +50,7 @@ def outbox_enqueue(*, mailbox: Mailbox, user: Any, message: EmailMessage, recipi
     outgoing = OutboxMessage.objects.create(
         mailbox=mailbox, user=user, message_id=str(message["Message-ID"]),
         subject=str(message["Subject"] or "")[:500], recipients=list(recipients),
-        raw=message.as_bytes(), session_key=session_key or "", dsn=dsn)
+        raw=message.as_bytes(), session_key=session_reference(session_key), dsn=dsn)
     _send_soon(outgoing.pk)
     return outgoing
 
@@ -91,8 +92,8 @@ def outbox_process(*, outbox_id: int) -> str:
                        outgoing.pk, outgoing.mailbox.address)
         return OutboxMessage.Status.FAILED
     # A login of its own: sending never waits behind the syncs holding the pool.
-    access = mail_access_for_session_key(mailbox=outgoing.mailbox, session_key=outgoing.session_key,
-                                         pooled=False)
+    session_key = session_key_from_reference(outgoing.session_key)
+    access = mail_access_for_session_key(mailbox=outgoing.mailbox, session_key=session_key, pooled=False)
     data = bytes(outgoing.raw)
     try:
         if outgoing.smtp_accepted_at is None:
@@ -109,11 +110,11 @@ def outbox_process(*, outbox_id: int) -> str:
         raise
     except (MailAuthError, SessionExpired) as exc:
         OutboxMessage.objects.filter(pk=outgoing.pk).update(
-            status=OutboxMessage.Status.FAILED, last_error=exc.user_message[:500])
+            status=OutboxMessage.Status.FAILED, last_error=exc.user_message[:500], session_key="")
         logger.warning("outgoing message %s failed: %s", outgoing.pk, exc.detail)
         return OutboxMessage.Status.FAILED
     OutboxMessage.objects.filter(pk=outgoing.pk).update(
-        status=OutboxMessage.Status.SENT, sent_at=timezone.now(), raw=b"", last_error="")
+        status=OutboxMessage.Status.SENT, sent_at=timezone.now(), raw=b"", last_error="", session_key="")
     audit_log(event="message_sent", actor=getattr(outgoing.user, "idnat", "") or "",
               mailbox=outgoing.mailbox.address, target=outgoing.message_id, outcome="sent",
               structure_id=outgoing.mailbox.structure_id,
@@ -181,7 +182,7 @@ def outbox_due(*, now: dt.datetime | None = None) -> list[int]:
 def outbox_retry(*, outgoing: OutboxMessage, session_key: str | None) -> None:
     """The user's "Réessayer": back to pending with the user's current session (its PSC
     tokens), and a worker asked at once."""
-    OutboxMessage.objects.filter(pk=outgoing.pk).update(session_key=session_key or "")
+    OutboxMessage.objects.filter(pk=outgoing.pk).update(session_key=session_reference(session_key))
     if outgoing.status == OutboxMessage.Status.FAILED and outgoing.raw:
         OutboxMessage.objects.filter(pk=outgoing.pk).update(
             status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=None)

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from apps.accounts.tokens import session_data_psc_active
 from apps.core.backoff import backoff_seconds
+from apps.core.crypto import session_reference
 from apps.core.errors import (
     IndexUnavailable,
     MailAuthError,
@@ -261,5 +262,6 @@ def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
         logger.warning("Redis unavailable: background sync of %s not queued", mailbox.address)
         return False
     folders = list(only) if only else None
-    task_enqueue(name=SYNC_TASK, args=[mailbox.pk, session_key, folders], countdown=countdown)
+    task_enqueue(name=SYNC_TASK, args=[mailbox.pk, session_reference(session_key), folders],
+                 countdown=countdown)
     return True
