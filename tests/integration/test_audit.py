@@ -208,3 +208,43 @@ def test_a_get_that_is_not_the_person_opening_the_page_changes_nothing(
     assert AuditEvent.objects.count() == before
     assert not MessageSummary.objects.get(folder=inbox, uid=uid).seen
     assert server_state("synchro@medecin.mssante.test", ("INBOX",))["INBOX"][uid][0] is False
+
+
+def _routes() -> list[str]:
+    from django.urls import URLResolver, get_resolver
+
+    def walk(patterns: list, prefix: str = "") -> list[str]:  # type: ignore[type-arg]
+        found = []
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                found += walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                found.append(prefix + str(pattern.pattern))
+        return found
+    return [r for r in walk(get_resolver().url_patterns) if not r.startswith(("admin", "static"))]
+
+
+def test_no_get_of_any_page_changes_state(client: Client, one_message: tuple) -> None:  # type: ignore[type-arg]
+    """Issue 27, point 2, across the site: every URL pattern fetched with GET as an image
+    would fetch it (a message's <img src>) records no audit event, changes no IMAP flag and
+    writes none of the models a person's action writes; the person stays signed in."""
+    from apps.mail.models import Delegation, OutboxMessage
+    from apps.patients.models import Habilitation, Patient, PatientInformed
+    from tests.integration.mail_server import server_state
+
+    box, inbox, uid, _message_id = one_message
+    values = {"mailbox_id": box.pk, "folder_id": inbox.pk, "uid": uid, "part_id": "2", "cid": "x", "key": "2-1",
+              "ref": "x", "name": "X.PDF", "patient_id": 1, "pk": 1}
+    models = (AuditEvent, Delegation, OutboxMessage, Habilitation, Patient, PatientInformed)
+    before = ({m.__name__: m.objects.count() for m in models}, server_state("synchro@medecin.mssante.test", ("INBOX",)))
+    fetched = 0
+    for route in _routes():
+        url = "/" + route
+        for name, value in values.items():
+            url = url.replace(f"<int:{name}>", str(value)).replace(f"<str:{name}>", str(value))
+        assert "<" not in url, url
+        client.get(url, HTTP_SEC_FETCH_DEST="image")
+        fetched += 1
+    after = ({m.__name__: m.objects.count() for m in models}, server_state("synchro@medecin.mssante.test", ("INBOX",)))
+    assert fetched > 40 and after == before
+    assert "_auth_user_id" in client.session  # no GET signed the person out

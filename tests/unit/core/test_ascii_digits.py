@@ -5,6 +5,8 @@ never an exception."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,7 +15,9 @@ from apps.core.identifiers import ascii_digits, ins_valid, luhn_valid
 from apps.documents.timestamps import hl7_time
 from apps.patients.ins import InsInvalid, ins_parse
 from apps.patients.registry_csv import RefusedLine, registry_rows
+from apps.webmail.management.commands.document_examples import DEMO_AUTHOR, demo_fields
 
+NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 FULLWIDTH = "２７９０３５１２１５１８９８９"
 SUPERSCRIPT = "²⁷⁹⁰³⁵¹²¹⁵¹⁸⁹⁸⁹"
 
@@ -41,6 +45,17 @@ def test_no_unicode_string_breaks_an_ins_entry_point(text: str) -> None:
     else:
         assert ins.matricule.isascii()
     hl7_time(text)  # a CDA timestamp is sender text too
+    # compose's "Joindre un document de santé": a French refusal, never an exception
+    from apps.webmail.services.health_documents import DocumentRefused, health_document_request
+
+    fields = demo_fields()
+    try:
+        request = health_document_request(fields=type(fields)(**{**fields.__dict__, "ins": text}),
+                                          author=DEMO_AUTHOR, organisation=None, now=NOW, source_oid="1.2.3")
+    except DocumentRefused:
+        pass
+    else:
+        assert request.patient.ins.isascii() and ins_valid(request.patient.ins)
     line = text.replace(";", ",").replace("\n", " ").replace("\r", " ")
     rows = list(registry_rows(f"INS;Type INS;Nom naissance;Prénoms;Date naissance;Sexe\n{line};NIR;A;B;01/01/1980;F\n"))
     assert len(rows) <= 1 and all(isinstance(r, RefusedLine) or r.matricule.isascii() for r in rows)
