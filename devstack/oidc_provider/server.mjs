@@ -106,6 +106,18 @@ const server = http.createServer(async (req, res) => {
   try {
     const url = new URL(req.url, config.issuer);
     const match = url.pathname.match(/^\/interaction\/([\w-]+)(\/login)?$/);
+    if (config.end_session_origin && url.pathname === '/.well-known/openid-configuration') {
+      // A provider whose sign-out page lives on another origin than its issuer (seen in
+      // the wild): the discovery document says so, the rest is unchanged.
+      const end = res.end.bind(res);
+      res.end = (chunk, ...rest) => {
+        const doc = JSON.parse(Buffer.from(chunk).toString('utf8'));
+        doc.end_session_endpoint = doc.end_session_endpoint.replace(config.issuer, config.end_session_origin);
+        const body = JSON.stringify(doc);
+        res.setHeader('Content-Length', Buffer.byteLength(body));
+        return end(body, ...rest);
+      };
+    }
     if (url.pathname === '/_test/events') {
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify(events));

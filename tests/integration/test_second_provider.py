@@ -60,7 +60,7 @@ def second_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def running_provider(work: Path, access_token_ttl: int) -> Iterator[str]:
+def running_provider(work: Path, access_token_ttl: int, end_session_origin: str = "") -> Iterator[str]:
     node = shutil.which("node")
     assert node, "Node.js is installed by devstack/install.sh"
     assert (SERVER / "node_modules" / "oidc-provider").is_dir(), "run make install (npm ci)"
@@ -80,7 +80,8 @@ def running_provider(work: Path, access_token_ttl: int) -> Iterator[str]:
         "port": port, "issuer": issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
         "redirect_uris": [CALLBACK], "post_logout_redirect_uris": [POST_LOGOUT],
         "signing_jwk": jwk, "cookie_key": secrets.token_hex(16), "identities": identities,
-        "access_token_ttl": access_token_ttl}))
+        "access_token_ttl": access_token_ttl,
+        "end_session_origin": end_session_origin.replace("PORT", str(port))}))
     log = work / "server.log"
     process = subprocess.Popen([node, str(SERVER / "server.mjs"), str(config)], cwd=SERVER,
                                stdout=log.open("wb"), stderr=subprocess.STDOUT)
@@ -243,3 +244,22 @@ def test_a_really_expired_access_token_is_refreshed(client: Client, tmp_path: Pa
         assert again.ok and again.json()["SubjectNameID"] == IDENTITIES["nurse"]["idnat"]
         assert {"event": "token", "grant_type": "refresh_token",
                 "client_auth": "client_secret_basic"} in events(issuer)
+
+
+def test_sign_out_reaches_a_provider_whose_end_session_is_on_another_origin(client: Client,
+                                                                           tmp_path: Path) -> None:
+    """Issue 27, point 13: with only discovery to go by, the site's CSP ``form-action``
+    named the issuer's origin, not the end_session endpoint's, and Chromium blocked the
+    redirect that follows the sign-out form: the provider's logout was never called. The
+    signed-in pages now allow the endpoint the sign-in discovered."""
+    with running_provider(tmp_path, access_token_ttl=120, end_session_origin="http://localhost:PORT") as issuer, \
+            site_pointed_at(issuer):
+        end_session = provider_module.provider_metadata().end_session_endpoint
+        origin = end_session.split("/session")[0]
+        assert origin.startswith("http://localhost:") and not issuer.startswith(origin)
+        signin(client, requests.Session(), "educator")
+        page = client.get("/", follow=True)
+        form_action = page["Content-Security-Policy"].split("form-action", 1)[1].split(";")[0]
+        assert origin in form_action.split()  # the sign-out form may lead there
+        response = client.post("/oidc/logout/")
+        assert response["Location"].startswith(end_session + "?") and "_auth_user_id" not in client.session

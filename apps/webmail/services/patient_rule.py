@@ -89,3 +89,7 @@ def patient_message_decide(*, access: MailAccess, user: Any, folder: Folder, sum
     target = Folder.objects.filter(mailbox=mailbox, role=role).first()
     if target is not None:
         message_move(access=access, folder=folder, uids=[summary.uid], destination=target)
+        if allow:
+            # Back in the INBOX under a new UID, past the rule's mark: the rule looks at it
+            # now (the patient is allowed: it stays, listed) rather than at the next sync.
+            patient_inbox_rule(access)
