@@ -103,14 +103,21 @@ def type_concept(type_code: str) -> Concept:
 
 
 def header_build(
-    request: DocumentRequest, *, document_id: str, set_id: str, templates: tuple[str, ...]
+    request: DocumentRequest,
+    *,
+    document_id: str,
+    set_id: str,
+    templates: tuple[str | tuple[str, str], ...],
+    service_event: tuple[str, str, str] | None = None,
+    act_start: dt.datetime | None = None,
 ) -> etree._Element:
     """The ClinicalDocument with its header, before its body (``component``)."""
     root = etree.Element(f"{{{V3}}}ClinicalDocument", nsmap={None: V3, "xsi": XSI})
     e(root, "realmCode", code="FR")
     e(root, "typeId", root="2.16.840.1.113883.1.3", extension="POCD_HD000040")
-    for template in (HL7_FRANCE, CI_SIS, *templates):
-        e(root, "templateId", root=template)
+    for template in (HL7_FRANCE, CI_SIS, *templates):  # a volet's: (root, its version)
+        root_oid, version = template if isinstance(template, tuple) else (template, "")
+        e(root, "templateId", root=root_oid, extension=version)
     e(root, "id", root=request.source_oid, extension=document_id)
     kind = type_concept(request.type_code)
     e(root, "code", code=kind.code, displayName=kind.label, codeSystem=kind.system, codeSystemName="LOINC")
@@ -124,7 +131,7 @@ def header_build(
     _author(root, request)
     _custodian(root, request)
     _legal_authenticator(root, request)
-    _service_event(root, request)
+    _service_event(root, request, code=service_event, start=act_start)
     _encounter(root, request)
     return root
 
@@ -184,9 +191,12 @@ def _legal_authenticator(root: etree._Element, request: DocumentRequest) -> None
     _person_name(e(entity, "assignedPerson"), request.author)
 
 
-def _service_event(root: etree._Element, request: DocumentRequest) -> None:
+def _service_event(root: etree._Element, request: DocumentRequest, *, code: tuple[str, str, str] | None,
+                   start: dt.datetime | None) -> None:
     event = e(e(root, "documentationOf"), "serviceEvent")
-    act = request.act_date or request.date
+    if code is not None:  # a volet names its act (the FLUDT: 28651-8, the transfer)
+        e(event, "code", code=code[0], displayName=code[1], codeSystem=code[2])
+    act = start or request.act_date or request.date
     e(e(event, "effectiveTime"), "low", value=ts(act))
     performer = e(event, "performer", typeCode="PRF")
     entity = e(performer, "assignedEntity")

@@ -6,13 +6,21 @@ the conformance tests validate them (issue 23)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from apps.documents.produce import Organisation, Professional, document_produce
+from apps.documents.produce import (
+    DocumentRequest,
+    Organisation,
+    PatientTraits,
+    Professional,
+    document_produce,
+)
+from apps.documents.produce.fludt import Transfer, VitalSigns, fludt_build
 from apps.documents.samples import text_pdf
 from apps.webmail.services.health_documents import HealthDocumentFields, health_document_request
 
@@ -34,6 +42,54 @@ DEMO_ORGANISATION = Organisation(
     facility_type="SA07",
     postcode="69003",
     city="LYON",
+)
+
+
+# Léa MOREAU, nurse at the EHPAD Les Glycines, sends Jeanne DUPONT to the emergency department.
+DEMO_EHPAD = Organisation(
+    name="EHPAD Les Glycines", finess="690012345", facility_type="SA17", postcode="69500", city="BRON"
+)
+DEMO_FLUDT_REQUEST = DocumentRequest(
+    pdf=b"",
+    type_code="74207-2",
+    source_oid="1.2.250.1.999.1",
+    title="FICHE DE LIAISON D'URGENCE - TRANSFERT VERS LE SERVICE DES URGENCES",
+    date=dt.datetime(2026, 11, 28, 3, 10, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+    patient=PatientTraits(
+        ins="280017512345610",
+        ins_oid="1.2.250.1.213.1.4.10",
+        birth_name="DUPONT",
+        given_names=("Jeanne",),
+        birth_date=dt.date(1980, 1, 17),
+        sex="F",
+        birth_place="69123",
+    ),
+    author=Professional(
+        idnat="810100555555",
+        given_name="Léa",
+        family_name="MOREAU",
+        profession_code="60",
+        profession_label="Infirmier",
+        prefix="MME",
+    ),
+    organisation=DEMO_EHPAD,
+)
+DEMO_TRANSFER = Transfer(
+    reason="Chute nocturne, douleur de hanche droite",
+    departure=dt.datetime(2026, 11, 28, 3, 0, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+    destination=Organisation(
+        name="Centre hospitalier de Villefranche - Urgences",
+        finess="690000015",
+        facility_type="SA01",
+        postcode="69400",
+        city="VILLEFRANCHE-SUR-SAONE",
+    ),
+    vitals=VitalSigns(
+        pulse=Decimal(92), temperature=Decimal("37.2"), systolic=Decimal(145), diastolic=Decimal(80)
+    ),
+    conscious=True,
+    pain="hanche droite",
+    devices=("Q021003", "P0102"),
 )
 
 
@@ -83,4 +139,5 @@ class Command(BaseCommand):
         (out / "N1.xml").write_bytes(produced.cda)
         (out / "N1_IHE_XDM.zip").write_bytes(produced.xdm)
         (out / produced.pdf_name).write_bytes(produced.pdf)
-        self.stdout.write(f"N1.xml, N1_IHE_XDM.zip, {produced.pdf_name} written to {out}")
+        (out / "FLUDT.xml").write_bytes(fludt_build(DEMO_FLUDT_REQUEST, DEMO_TRANSFER))
+        self.stdout.write(f"N1.xml, N1_IHE_XDM.zip, {produced.pdf_name}, FLUDT.xml written to {out}")
