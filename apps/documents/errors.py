@@ -7,7 +7,7 @@ REASON_CODES = frozenset({
     "not_xml", "too_large", "dtd", "too_deep", "not_cda",
     "not_zip", "zip_path", "zip_link", "zip_bomb", "zip_entries", "no_metadata", "metadata",
     # what we were asked to produce (apps.documents.produce)
-    "control_character", "ins", "traits", "birth_place", "pdfa",
+    "control_character", "ins", "traits", "birth_place", "pdfa", "volet",
 })
 
 

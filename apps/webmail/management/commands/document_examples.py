@@ -6,6 +6,7 @@ the conformance tests validate them (issue 23)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from apps.documents.produce import (
     Professional,
     document_produce,
 )
+from apps.documents.produce.fludr import Diagnosis, Joined, Medication, ReturnSheet, fludr_build
 from apps.documents.produce.fludt import Transfer, VitalSigns, fludt_build
 from apps.documents.samples import text_pdf
 from apps.webmail.services.health_documents import HealthDocumentFields, health_document_request
@@ -93,6 +95,43 @@ DEMO_TRANSFER = Transfer(
 )
 
 
+# Julien PETIT, at the hospital's emergency department, sends her back with the return sheet.
+DEMO_FLUDR_REQUEST = replace(
+    DEMO_FLUDT_REQUEST,
+    title="FICHE DE LIAISON D'URGENCE - RETOUR DU SERVICE DES URGENCES VERS L'EHPAD",
+    date=DEMO_TRANSFER.departure + dt.timedelta(hours=6),
+    author=Professional(
+        idnat="810100777777",
+        given_name="Julien",
+        family_name="PETIT",
+        profession_code="10",
+        profession_label="Médecin",
+        expertise_code="SM26",
+        suffix="DR",
+    ),
+    organisation=DEMO_TRANSFER.destination,
+)
+DEMO_RETURN = ReturnSheet(
+    reason="Retour autorisé après bilan radiologique",
+    departure=DEMO_TRANSFER.departure + dt.timedelta(hours=6),
+    destination=DEMO_EHPAD,
+    diagnoses=(Diagnosis("S70.0", "Contusion de la hanche"),),
+    medications=(
+        Medication(
+            "PARACETAMOL 500 mg, comprimé",
+            DEMO_TRANSFER.departure.date(),
+            DEMO_TRANSFER.departure.date() + dt.timedelta(days=5),
+            "1 comprimé 3 fois par jour",
+        ),
+    ),
+    devices=("Q021003", "P0102"),
+    joined=(
+        Joined("DLU_020", text_pdf(["Ordonnance de sortie", "PARACETAMOL 500 mg : 1 cp 3 fois par jour"])),
+    ),
+    comments="Revoir le médecin traitant sous 48 h.",
+)
+
+
 def demo_fields(*, type_code: str = "11502-2", given_names: str = "Jeanne Marie") -> HealthDocumentFields:
     pdf = text_pdf(
         [
@@ -140,4 +179,7 @@ class Command(BaseCommand):
         (out / "N1_IHE_XDM.zip").write_bytes(produced.xdm)
         (out / produced.pdf_name).write_bytes(produced.pdf)
         (out / "FLUDT.xml").write_bytes(fludt_build(DEMO_FLUDT_REQUEST, DEMO_TRANSFER))
-        self.stdout.write(f"N1.xml, N1_IHE_XDM.zip, {produced.pdf_name}, FLUDT.xml written to {out}")
+        (out / "FLUDR.xml").write_bytes(fludr_build(DEMO_FLUDR_REQUEST, DEMO_RETURN))
+        self.stdout.write(
+            f"N1.xml, N1_IHE_XDM.zip, {produced.pdf_name}, FLUDT.xml, FLUDR.xml written to {out}"
+        )

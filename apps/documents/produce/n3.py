@@ -1,0 +1,194 @@
+"""What the N3 documents we produce share (issue 26): sections with their templates, code and
+title, a two-column narrative table whose first cells carry the IDs entries point at, the
+FR-Simple-Observation entry, typed values, the transfer act (to the emergency department
+and back) and the prostheses and personal belongings section (JDV_ProtheseObjetPersonnel).
+Pure Python, built with lxml."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from lxml import etree
+
+from .header import XSI, e, ts
+from .model import Organisation
+
+LOINC = "2.16.840.1.113883.6.1"
+TA_ASIP = "1.2.250.1.213.1.1.4.322"
+EMDN = "1.2.250.1.213.2.68"
+CIM10 = "2.16.840.1.113883.6.3"
+OBSERVATION = ("1.3.6.1.4.1.19376.1.5.3.1.4.13", "1.2.250.1.213.1.1.3.48")
+DEVICES = {  # JDV_ProtheseObjetPersonnel: code → (label, code system)
+    "Q021003": ("LUNETTES PRÊTES À PORTER (OU LUNETTES MONTÉES)", EMDN),
+    "P0102": ("PROTHÈSES DENTAIRES", EMDN),
+    "Y2145": ("DISPOSITIFS ACCOUSTIQUES D'AIDE À L'AUDITION", EMDN),
+}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4()).upper()
+
+
+def section_add(
+    body: etree._Element,
+    templates: tuple[str, ...],
+    code: tuple[str, str],
+    title: str,
+    *,
+    with_id: bool = True,
+) -> tuple[etree._Element, etree._Element]:
+    section = e(e(body, "component"), "section")
+    for template in templates:
+        e(section, "templateId", root=template)
+    if with_id:
+        e(section, "id", root=new_id())
+    e(section, "code", code=code[0], displayName=code[1], codeSystem=LOINC, codeSystemName="LOINC")
+    e(section, "title", title)
+    return section, e(section, "text")
+
+
+def table_add(text: etree._Element, head: tuple[str, str], rows: list[tuple[str, str, str]]) -> None:
+    """A two-column narrative table; a row's first cell carries the content ID its entry points at."""
+    table = e(text, "table", border="0")
+    row = e(e(table, "thead"), "tr")
+    for cell in head:
+        e(row, "th", cell)
+    body = e(table, "tbody")
+    for ident, label, value in rows:
+        row = e(body, "tr")
+        e(e(row, "td"), "content", label, ID=ident) if ident else e(row, "td", label)
+        e(row, "td", value)
+
+
+def observation_add(
+    parent: etree._Element,
+    *,
+    code: tuple[str, str, str],
+    reference: str,
+    when: dt.datetime,
+    templates: tuple[str, ...] = OBSERVATION,
+) -> etree._Element:
+    observation = e(e(parent, "entry"), "observation", classCode="OBS", moodCode="EVN")
+    for template in templates:
+        e(observation, "templateId", root=template)
+    e(observation, "id", root=new_id())
+    e(observation, "code", code=code[0], displayName=code[1], codeSystem=code[2])
+    e(e(observation, "text"), "reference", value=f"#{reference}")
+    e(observation, "statusCode", code="completed")
+    e(observation, "effectiveTime", value=ts(when))
+    return observation
+
+
+def value_add(parent: etree._Element, kind: str, **attributes: str) -> etree._Element:
+    return e(parent, "value", **{f"{{{XSI}}}type": kind}, **attributes)
+
+
+def moment_text(moment: dt.datetime) -> str:
+    return moment.strftime("le %d/%m/%Y à %Hh%M")
+
+
+def reference_element(value: str) -> etree._Element:
+    return etree.Element("{urn:hl7-org:v3}reference", value=value)
+
+
+def devices_section_add(body: etree._Element, devices: tuple[str, ...], when: dt.datetime) -> None:
+    section, text = section_add(
+        body,
+        ("1.2.250.1.213.1.1.2.53",),
+        ("46264-8", "Dispositifs médicaux"),
+        "Prothèses et objets personnels",
+    )
+    known = [code for code in devices if code in DEVICES]
+    table_add(
+        text,
+        ("Prothèse ou objet", "Présent"),
+        [(f"dispositif-{n}", DEVICES[code][0].capitalize(), "oui") for n, code in enumerate(known)]
+        or [("dispositif-aucun", "Prothèses et objets personnels", "aucun")],
+    )
+    if not known:  # the volet requires an entry: none is said as such
+        observation = observation_add(
+            section,
+            code=("GEN-092.02.01", "Autre prothèse et objet personnel", TA_ASIP),
+            reference="dispositif-aucun",
+            when=when,
+            templates=(*OBSERVATION, "1.2.250.1.213.1.1.3.12"),
+        )
+        e(value_add(observation, "CD"), "originalText").append(reference_element("#dispositif-aucun"))
+    for n, code in enumerate(known):
+        label, system = DEVICES[code]
+        observation = observation_add(
+            section,
+            code=(code, label, system),
+            reference=f"dispositif-{n}",
+            when=when,
+            templates=(*OBSERVATION, "1.2.250.1.213.1.1.3.12"),
+        )
+        value_add(observation, "BL", value="true")
+        e(observation, "targetSiteCode", nullFlavor="NASK")
+
+
+def transfer_section_add(
+    body: etree._Element,
+    *,
+    title: str,
+    head: str,
+    reason: str,
+    reason_code: tuple[str, str],
+    departure: dt.datetime,
+    destination: Organisation,
+) -> None:
+    """The FR-Resultats-evenements section of a transfer (to the emergency department, or back
+    to the EHPAD): its reason and the planned transfer act to ``destination``."""
+    section, text = section_add(
+        body,
+        ("1.3.6.1.4.1.19376.1.5.3.1.1.21.2.9", "1.3.6.1.4.1.19376.1.7.3.1.1.13.7", "1.2.250.1.213.1.1.2.163"),
+        ("42545-4", "Evènements observés"),
+        title,
+    )
+    table_add(
+        text,
+        (head, "Précision"),
+        [
+            ("transfert-motif", "Motif", reason),
+            ("", "Date", moment_text(departure)),
+            ("transfert-ES", "Etablissement", destination.name),
+        ],
+    )
+    observation = observation_add(
+        section,
+        code=(*reason_code, LOINC),
+        reference="transfert-motif",
+        when=departure,
+    )
+    e(value_add(observation, "CD"), "originalText").append(reference_element("#transfert-motif"))
+    # Sent as the resident leaves: the transfer is planned (INT, "normal"), not yet done.
+    act = e(e(section, "entry"), "act", classCode="ACT", moodCode="INT")
+    for template in ("1.3.6.1.4.1.19376.1.5.3.1.1.25.1.4.1", "1.2.250.1.213.1.1.3.28"):
+        e(act, "templateId", root=template)
+    e(act, "id", root=new_id())
+    e(
+        act,
+        "code",
+        code="80413-8",
+        displayName="Transfert du patient",
+        codeSystem=LOINC,
+        codeSystemName="LOINC",
+    )
+    e(e(act, "text"), "reference", value="#transfert-ES")
+    e(act, "statusCode", code="normal")
+    period = e(act, "effectiveTime")
+    e(period, "low", value=ts(departure))
+    participant = e(act, "participant", typeCode="DST")
+    if destination.national_id:
+        e(participant, "templateId", root="1.2.250.1.71.4.2.2", extension=destination.national_id)
+    role = e(participant, "participantRole", classCode="SDLOC")
+    e(role, "id", root=new_id())
+    e(role, "code", code=destination.facility_type or "SA01", codeSystem="1.2.250.1.71.4.2.4")
+    if destination.postcode or destination.city:
+        addr = e(role, "addr")
+        if destination.postcode:
+            e(addr, "postalCode", destination.postcode)
+        if destination.city:
+            e(addr, "city", destination.city)
+    e(e(role, "playingEntity", classCode="ENT"), "name", destination.name)
