@@ -25,6 +25,9 @@ FILES = {
     "J02": "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS.xml",
     "J04": "JDV_J04_XdsPracticeSettingCode_CISIS.xml",
     "J07": "JDV_J07_XdsTypeCode_CISIS.xml",
+    "ChecklistDLU": "JDV_ChecklistDLU_CISIS.xml",  # documents joined to a DLU
+    "ChecklistFLUDR": "JDV_ChecklistFLUDR_CISIS.xml",  # documents joined to a FLUDR
+    "EtatPatient": "JDV_ObservationEtatPatient_CISIS.xml",  # a resident's state (DLU)
 }
 TRE_A03 = "1.2.250.1.213.1.1.4.1"
 CLASSES = {
@@ -65,7 +68,7 @@ class Concept:
 
 @functools.cache
 def value_set(name: str) -> dict[str, Concept]:
-    """The concepts of ``name`` ("J01", "J02", "J04", "J07") by code, in the file's order."""
+    """The concepts of ``name`` (a key of ``FILES``) by code, in the file's order."""
     root = xml_parse((HERE / FILES[name]).read_bytes())
     return {
         node.get("code") or "": Concept(

@@ -8,21 +8,22 @@ judge what it writes (tests)."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import uuid
 from dataclasses import dataclass
 
 from lxml import etree
 
-from .header import XSI, e, header_build, ts
+from .header import e, header_build
 from .model import DocumentRefusedError, DocumentRequest, Organisation, request_check
 from .n3 import (
     CIM10,
     LOINC,
-    OBSERVATION,
-    TA_ASIP,
+    Joined,
+    Medication,
     devices_section_add,
+    joined_section_add,
+    medications_section_add,
     new_id,
     reference_element,
     section_add,
@@ -31,29 +32,12 @@ from .n3 import (
 )
 
 FLUDR_TEMPLATE = "1.2.250.1.213.1.1.1.24"
-CIS = "1.2.250.1.213.2.3.1"
-JOINED_TYPES = {"DLU_020": "Ordonnance de sortie", "DLU_021": "Copie du dossier des urgences"}
 
 
 @dataclass(frozen=True)
 class Diagnosis:
     code: str  # CIM-10
     label: str
-
-
-@dataclass(frozen=True)
-class Medication:
-    name: str
-    start: dt.date
-    end: dt.date | None = None
-    dose: str = ""  # as the prescriber writes it ("1 comprimé matin et soir")
-    cis: str = ""  # its CIS code (the French medicines database), when known
-
-
-@dataclass(frozen=True)
-class Joined:
-    kind: str  # JOINED_TYPES
-    pdf: bytes
 
 
 @dataclass(frozen=True)
@@ -94,9 +78,17 @@ def fludr_build(request: DocumentRequest, sheet: ReturnSheet, *, document_id: st
         destination=sheet.destination,
     )
     _diagnoses_section(body, sheet)
-    _medications_section(body, sheet.medications, sheet.departure)
+    medications_section_add(
+        body,
+        sheet.medications,
+        code=("10183-2", "Traitements à la sortie"),
+        title="Ordonnance de sortie",
+        templates=("1.3.6.1.4.1.19376.1.5.3.1.3.22", "1.2.250.1.213.1.1.2.146"),
+    )
     devices_section_add(body, sheet.devices, sheet.departure)
-    _joined_section(body, sheet.joined, sheet.departure)
+    joined_section_add(
+        body, sheet.joined, sheet.departure, title="Documents annexés à la FLUDR", kinds="ChecklistFLUDR"
+    )
     if sheet.comments:
         _, text = section_add(
             body,
@@ -176,129 +168,6 @@ def _diagnoses_section(body: etree._Element, sheet: ReturnSheet) -> None:
             codeSystemName="CIM10",
         )
         e(value, "originalText").append(reference_element(f"#probleme-{n}"))
-
-
-def _medications_section(
-    body: etree._Element, medications: tuple[Medication, ...], when: dt.datetime
-) -> None:
-    section = e(e(body, "component"), "section")
-    for template in ("1.3.6.1.4.1.19376.1.5.3.1.3.22", "1.2.250.1.213.1.1.2.146"):
-        e(section, "templateId", root=template)
-    e(
-        section,
-        "code",
-        code="10183-2",
-        displayName="Traitements à la sortie",
-        codeSystem=LOINC,
-        codeSystemName="LOINC",
-    )
-    e(section, "title", "Ordonnance de sortie")
-    table = e(e(section, "text"), "table", border="0")
-    head = e(e(table, "thead"), "tr")
-    for cell in ("Date de début", "Date de fin", "Médicament", "Posologie"):
-        e(head, "th", cell)
-    rows = e(table, "tbody")
-    for n, medication in enumerate(medications):
-        row = e(rows, "tr")
-        e(row, "td", medication.start.strftime("%d/%m/%Y"))
-        e(row, "td", medication.end.strftime("%d/%m/%Y") if medication.end else "")
-        e(e(row, "td"), "content", medication.name, ID=f"traitement-{n}")
-        e(row, "td", medication.dose)
-        administration = e(e(section, "entry"), "substanceAdministration", classCode="SBADM", moodCode="INT")
-        for template in (
-            "2.16.840.1.113883.10.20.1.24",
-            "1.3.6.1.4.1.19376.1.5.3.1.4.7",
-            "1.2.250.1.213.1.1.3.42",
-            "1.3.6.1.4.1.19376.1.5.3.1.4.7.1",
-        ):
-            e(administration, "templateId", root=template)
-        e(administration, "id", root=new_id())
-        e(e(administration, "text"), "reference", value=f"#traitement-{n}")
-        e(administration, "statusCode", code="completed")
-        period = e(administration, "effectiveTime", **{f"{{{XSI}}}type": "IVL_TS"})
-        e(period, "low", value=medication.start.strftime("%Y%m%d"))
-        if medication.end:
-            e(period, "high", value=medication.end.strftime("%Y%m%d"))
-        else:
-            e(period, "high", nullFlavor="NA")
-        e(administration, "doseQuantity", nullFlavor="NA")
-        product = e(e(administration, "consumable", typeCode="CSM"), "manufacturedProduct")
-        for template in (
-            "2.16.840.1.113883.10.20.1.53",
-            "1.3.6.1.4.1.19376.1.5.3.1.4.7.2",
-            "1.2.250.1.213.1.1.3.43",
-        ):
-            e(product, "templateId", root=template)
-        material = e(product, "manufacturedMaterial", classCode="MMAT")
-        code = (
-            e(
-                material,
-                "code",
-                code=medication.cis,
-                displayName=medication.name,
-                codeSystem=CIS,
-                codeSystemName="CIS",
-            )
-            if medication.cis
-            else e(material, "code", nullFlavor="UNK")
-        )
-        e(code, "originalText").append(reference_element(f"#traitement-{n}"))
-        e(material, "name", medication.name)
-
-
-def _joined_section(body: etree._Element, joined: tuple[Joined, ...], when: dt.datetime) -> None:
-    section, text = section_add(
-        body, ("1.2.250.1.213.1.1.2.37",), ("55107-7", "Documents ajoutés"), "Documents annexés à la FLUDR"
-    )
-    for n, item in enumerate(joined):
-        label = JOINED_TYPES.get(item.kind, "Document")
-        paragraph = e(text, "paragraph")
-        e(paragraph, "content", label, ID=f"annexe-{n}")
-        e(paragraph, "renderMultiMedia", referencedObject=f"annexe-pdf-{n}")
-        organizer = e(e(section, "entry"), "organizer", classCode="CLUSTER", moodCode="EVN")
-        e(organizer, "templateId", root="1.2.250.1.213.1.1.3.18")
-        e(organizer, "id", root=new_id())
-        e(
-            organizer,
-            "code",
-            code="55107-7",
-            displayName="Document attaché",
-            codeSystem=LOINC,
-            codeSystemName="LOINC",
-        )
-        e(organizer, "statusCode", code="completed")
-        observation = e(e(organizer, "component"), "observation", classCode="OBS", moodCode="EVN")
-        for template in (*OBSERVATION, "1.2.250.1.213.1.1.3.48.18"):
-            e(observation, "templateId", root=template)
-        e(observation, "id", root=new_id())
-        e(
-            observation,
-            "code",
-            code="69764-9",
-            displayName="Type de document",
-            codeSystem=LOINC,
-            codeSystemName="LOINC",
-        )
-        e(e(observation, "text"), "reference", value=f"#annexe-{n}")
-        e(observation, "statusCode", code="completed")
-        e(observation, "effectiveTime", value=ts(when))
-        value_add(
-            observation, "CD", code=item.kind, displayName=label, codeSystem=TA_ASIP, codeSystemName="TA_ASIP"
-        )
-        media = e(
-            e(organizer, "component"),
-            "observationMedia",
-            classCode="OBS",
-            moodCode="EVN",
-            ID=f"annexe-pdf-{n}",
-        )
-        e(
-            media,
-            "value",
-            base64.b64encode(item.pdf).decode("ascii"),
-            mediaType="application/pdf",
-            representation="B64",
-        )
 
 
 __all__ = ["Diagnosis", "Joined", "Medication", "ReturnSheet", "fludr_build"]

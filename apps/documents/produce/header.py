@@ -110,6 +110,7 @@ def header_build(
     templates: tuple[str | tuple[str, str], ...],
     service_event: tuple[str, str, str] | None = None,
     act_start: dt.datetime | None = None,
+    attending: Professional | None = None,
 ) -> etree._Element:
     """The ClinicalDocument with its header, before its body (``component``)."""
     root = etree.Element(f"{{{V3}}}ClinicalDocument", nsmap={None: V3, "xsi": XSI})
@@ -131,6 +132,8 @@ def header_build(
     _author(root, request)
     _custodian(root, request)
     _legal_authenticator(root, request)
+    if attending is not None:
+        _attending(root, attending, request.date)
     _service_event(root, request, code=service_event, start=act_start)
     _encounter(root, request)
     return root
@@ -191,8 +194,29 @@ def _legal_authenticator(root: etree._Element, request: DocumentRequest) -> None
     _person_name(e(entity, "assignedPerson"), request.author)
 
 
-def _service_event(root: etree._Element, request: DocumentRequest, *, code: tuple[str, str, str] | None,
-                   start: dt.datetime | None) -> None:
+def _attending(root: etree._Element, physician: Professional, since: dt.datetime) -> None:
+    """The patient's attending physician (médecin traitant), as the DLU names them."""
+    participant = e(root, "participant", typeCode="INF")
+    e(
+        participant,
+        "functionCode",
+        code="PCP",
+        codeSystem="2.16.840.1.113883.5.88",
+        displayName="Médecin Traitant",
+    )
+    e(e(participant, "time", **{f"{{{XSI}}}type": "IVL_TS"}), "low", value=ts(since))
+    entity = e(participant, "associatedEntity", classCode="PROV")
+    e(entity, "id", root=IDNAT_OID, extension=physician.idnat)
+    _person_name(e(entity, "associatedPerson"), physician)
+
+
+def _service_event(
+    root: etree._Element,
+    request: DocumentRequest,
+    *,
+    code: tuple[str, str, str] | None,
+    start: dt.datetime | None,
+) -> None:
     event = e(e(root, "documentationOf"), "serviceEvent")
     if code is not None:  # a volet names its act (the FLUDT: 28651-8, the transfer)
         e(event, "code", code=code[0], displayName=code[1], codeSystem=code[2])

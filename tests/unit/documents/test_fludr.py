@@ -21,7 +21,8 @@ from apps.documents.produce import (
     PatientTraits,
     Professional,
 )
-from apps.documents.produce.fludr import Diagnosis, Joined, Medication, ReturnSheet, fludr_build
+from apps.documents.produce.fludr import Diagnosis, ReturnSheet, fludr_build
+from apps.documents.produce.n3 import Joined, Medication
 from apps.documents.samples import text_pdf
 from apps.documents.validation import Validator
 from tests.conftest import shared_fixture

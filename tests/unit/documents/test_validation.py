@@ -85,9 +85,10 @@ def test_the_commands_write_the_examples_and_validate_them(tmp_path: Path, capsy
     call_command("document_examples", out=str(tmp_path))
     assert (tmp_path / "N1.xml").is_file() and (tmp_path / "N1_IHE_XDM.zip").is_file()
     call_command("cda_validate", str(tmp_path / "N1.xml"), str(tmp_path / "N1_IHE_XDM.zip"),
-                 str(tmp_path / "FLUDT.xml"), str(tmp_path / "FLUDR.xml"))
+                 str(tmp_path / "DLU.xml"), str(tmp_path / "FLUDT.xml"), str(tmp_path / "FLUDR.xml"))
     printed = capsys.readouterr().out
-    assert printed.count(": OK (XSD, structuration minimale") == 4
+    assert printed.count(": OK (XSD, structuration minimale") == 5
+    assert "CI-SIS_DLU-EHPAD-DLU_2022.01;" in printed
     assert "CI-SIS_DLU-EHPAD-FLUDR_2022.01;" in printed
     assert "CI-SIS_DLU-EHPAD-FLUDT_2022.01;" in printed  # the volet's own schematron ran on it
     with pytest.raises(CommandError):

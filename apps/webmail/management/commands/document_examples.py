@@ -21,8 +21,10 @@ from apps.documents.produce import (
     Professional,
     document_produce,
 )
-from apps.documents.produce.fludr import Diagnosis, Joined, Medication, ReturnSheet, fludr_build
+from apps.documents.produce.dlu import ResidentFile, dlu_build
+from apps.documents.produce.fludr import Diagnosis, ReturnSheet, fludr_build
 from apps.documents.produce.fludt import Transfer, VitalSigns, fludt_build
+from apps.documents.produce.n3 import Joined, Medication
 from apps.documents.samples import text_pdf
 from apps.webmail.services.health_documents import HealthDocumentFields, health_document_request
 
@@ -132,6 +134,20 @@ DEMO_RETURN = ReturnSheet(
 )
 
 
+DEMO_RESIDENT = ResidentFile(
+    preferred_hospital=DEMO_TRANSFER.destination,
+    attending_physician=DEMO_AUTHOR,
+    treatments=(
+        Medication("KARDEGIC 75 mg", dt.date(2025, 3, 1), dose="1 sachet le midi"),
+        Medication("LEVOTHYROX 50 µg", dt.date(2024, 1, 1), dose="1 comprimé le matin"),
+    ),
+    advance_directives=True,
+    directives_where="classeur infirmier, 1er étage",
+    states=(("288575003", True), ("247663003", True), ("161898004", True)),
+    joined=(Joined("DLU_006", text_pdf(["Attestation de la carte vitale"])),),
+)
+
+
 def demo_fields(*, type_code: str = "11502-2", given_names: str = "Jeanne Marie") -> HealthDocumentFields:
     pdf = text_pdf(
         [
@@ -178,8 +194,11 @@ class Command(BaseCommand):
         (out / "N1.xml").write_bytes(produced.cda)
         (out / "N1_IHE_XDM.zip").write_bytes(produced.xdm)
         (out / produced.pdf_name).write_bytes(produced.pdf)
+        (out / "DLU.xml").write_bytes(
+            dlu_build(replace(DEMO_FLUDT_REQUEST, title="DOSSIER DE LIAISON D'URGENCE"), DEMO_RESIDENT)
+        )
         (out / "FLUDT.xml").write_bytes(fludt_build(DEMO_FLUDT_REQUEST, DEMO_TRANSFER))
         (out / "FLUDR.xml").write_bytes(fludr_build(DEMO_FLUDR_REQUEST, DEMO_RETURN))
         self.stdout.write(
-            f"N1.xml, N1_IHE_XDM.zip, {produced.pdf_name}, FLUDT.xml, FLUDR.xml written to {out}"
+            f"N1.xml, N1_IHE_XDM.zip, {produced.pdf_name}, DLU.xml, FLUDT.xml, FLUDR.xml written to {out}"
         )
