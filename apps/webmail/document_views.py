@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from apps.core.crypto import patient_reference
+from apps.documents.results import lab_results
 from apps.mail.mime.message import safe_filename
 
 from .access import request_audit, request_folder, request_is_page_load, request_mail_access, request_mailbox
@@ -54,6 +55,7 @@ def document_page(request: HttpRequest, mailbox_id: int, folder_id: int, uid: in
     return render(request, "webmail/document.html", {
         "mailbox": mailbox, "folder": folder, "summary": summary, "card": card, "document": document,
         "sections": sections, "toc": len(sections) >= TOC_FROM, "file_url": base + "fichier/",
+        "results": lab_results(document.root),
         "message_url": reverse("webmail:message", args=[mailbox.pk, folder.pk, uid])})
 
 
