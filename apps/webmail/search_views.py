@@ -35,11 +35,13 @@ def search(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     extra = message_body_search(access=request_mail_access(request, mailbox), query=query) \
         if query and in_bodies else {}
     searched = bool(len(query) >= 2 or has_attachment or patient or date_from or date_to)
+    folders = folder_list(mailbox=mailbox)
     results = message_search(mailbox=mailbox, query=query, extra_uids=extra or {},
                              has_attachment=has_attachment, patient=patient, date_from=date_from,
-                             date_to=date_to, bodies=settings.MSSANTE_BODY_INDEX) if searched else []
+                             date_to=date_to, bodies=settings.MSSANTE_BODY_INDEX,
+                             folders=folders) if searched else []
     return render(request, "webmail/search.html", {
-        "mailbox": mailbox, "folders": folder_list(mailbox=mailbox), "folder": None,
+        "mailbox": mailbox, "folders": folders, "folder": None,
         "q": query, "in_bodies": in_bodies, "filters": filters, "results": results,
         "searched": searched, "body_error": extra is None, "body_index": settings.MSSANTE_BODY_INDEX,
         "du": request.GET.get("du", ""), "au": request.GET.get("au", "")})

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -20,15 +19,14 @@ from apps.accounts.models import User
 from apps.core.errors import NoMailbox
 from apps.core.prepared import PreparedQuery
 
-from .bodyindex import body_match_sql, search_words
-from .certificate_store import mailbox_certificate_pem
-from .imap import (
+from ..certificate_store import mailbox_certificate_pem
+from ..imap import (
     AuthMode,
     ImapCredentials,
     ImapEndpoint,
 )
-from .imap.summaries import SUSPECT_PATIENT
-from .models import SENDER_SORT_KEY, Delegation, Folder, Mailbox, MessageSummary
+from ..imap.summaries import SUSPECT_PATIENT
+from ..models import SENDER_SORT_KEY, Delegation, Folder, Mailbox, MessageSummary
 
 logger = logging.getLogger(__name__)
 
@@ -345,41 +343,4 @@ def mailbox_imap_credentials(*, mailbox: Mailbox, access_token: str | None,
     return ImapCredentials(username=username, mode=AuthMode.XOAUTH2, secret=access_token or "")
 
 
-def message_search(*, mailbox: Mailbox, query: str = "", has_attachment: bool = False,
-                   patient: bool = False, date_from: dt.date | None = None,
-                   date_to: dt.date | None = None, extra_uids: dict[int, list[int]] | None = None,
-                   bodies: bool = False, limit: int = PAGE_SIZE) -> list[MessageSummary]:
-    """Search the index of every folder of the mailbox: each word must appear in the
-    subject, the sender or the recipients, or (``bodies``) each word must begin a word of
-    the message's text in the local body index. ``extra_uids`` ({folder id: uids}) adds the
-    body matches the IMAP server found, so all land on one result page, newest first."""
-    query_set = MessageSummary.objects.filter(folder__mailbox=mailbox).select_related("folder")
-    # as the list: an INBOX's patients' messages the patients' rule has not looked at yet
-    query_set = query_set.exclude(folder__role=Folder.Role.INBOX, folder__rules_checked_uid__isnull=False,
-                                  uid__gt=F("folder__rules_checked_uid"), patient_ins__gt="")
-    words = [w for w in query.split() if w][:8]
-    matched = Q()
-    for word in words:
-        matched &= (Q(subject__icontains=word) | Q(sender_name__icontains=word)
-                    | Q(sender_address__icontains=word) | Q(recipients__icontains=word)
-                    | Q(to_display__icontains=word))
-    body_words = [w for w in search_words(query) if len(w) >= 2]
-    if bodies and body_words:
-        # Fixed SQL with bound parameters; the words are letters and digits only.
-        matched |= Q(id__in=RawSQL(*body_match_sql(mailbox_id=mailbox.pk, words=body_words)))  # noqa: S611
-    if extra_uids:
-        body = Q()
-        for folder_id, uids in extra_uids.items():
-            body |= Q(folder_id=folder_id, uid__in=uids[:500])
-        matched = matched | body if words else body
-    if words or extra_uids:
-        query_set = query_set.filter(matched)
-    if has_attachment:
-        query_set = query_set.filter(has_attachment=True)
-    if patient:
-        query_set = query_set.exclude(patient_ins="")
-    if date_from:
-        query_set = query_set.filter(date__date__gte=date_from)
-    if date_to:
-        query_set = query_set.filter(date__date__lte=date_to)
-    return list(query_set.order_by("-date", "-uid")[:limit])
+from .search import message_search as message_search  # noqa: E402 - the index search, a concern of its own
