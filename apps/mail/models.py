@@ -64,9 +64,12 @@ class Mailbox(models.Model):
     sync_failures = models.PositiveIntegerField(default=0)
     next_sync_after = models.DateTimeField(null=True, blank=True)
     # What the server last said (shown in the folder pane): its storage quota (IMAP QUOTA,
-    # read at full syncs), and the out-of-office reply set through this site (ManageSieve).
+    # read at a full sync when mail came or went since the last reading, or when that is
+    # old: a server may take long to answer it, see ``apps.mail.services.sync_runs``), and
+    # the out-of-office reply set through this site (ManageSieve).
     quota_used_kb = models.PositiveBigIntegerField(null=True, blank=True)
     quota_limit_kb = models.PositiveBigIntegerField(null=True, blank=True)
+    quota_read_at = models.DateTimeField(null=True, blank=True)  # None: to read at the next full sync
     vacation_enabled = models.BooleanField(_("out-of-office reply"), default=False)
     vacation_start = models.DateField(null=True, blank=True)
     vacation_end = models.DateField(null=True, blank=True)
