@@ -60,7 +60,8 @@ def second_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def running_provider(work: Path, access_token_ttl: int, end_session_origin: str = "") -> Iterator[str]:
+def running_provider(work: Path, access_token_ttl: int, end_session_origin: str = "",
+                     callback: str = CALLBACK, post_logout: str = POST_LOGOUT) -> Iterator[str]:
     node = shutil.which("node")
     assert node, "Node.js is installed by devstack/install.sh"
     assert (SERVER / "node_modules" / "oidc-provider").is_dir(), "run make install (npm ci)"
@@ -78,7 +79,7 @@ def running_provider(work: Path, access_token_ttl: int, end_session_origin: str 
     config = work / "config.json"
     config.write_text(json.dumps({
         "port": port, "issuer": issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        "redirect_uris": [CALLBACK], "post_logout_redirect_uris": [POST_LOGOUT],
+        "redirect_uris": [callback], "post_logout_redirect_uris": [post_logout],
         "signing_jwk": jwk, "cookie_key": secrets.token_hex(16), "identities": identities,
         "access_token_ttl": access_token_ttl,
         "end_session_origin": end_session_origin.replace("PORT", str(port))}))
@@ -103,14 +104,14 @@ def running_provider(work: Path, access_token_ttl: int, end_session_origin: str 
 
 
 @contextlib.contextmanager
-def site_pointed_at(issuer: str) -> Iterator[str]:
+def site_pointed_at(issuer: str, post_logout: str = POST_LOGOUT) -> Iterator[str]:
     """The site pointed at a provider by its issuer alone (discovery does the rest)."""
     endpoints = {f"PSC_{n}_ENDPOINT": "" for n in ("AUTHORIZATION", "TOKEN", "USERINFO", "JWKS",
                                                     "END_SESSION")}
     provider_module._cached = None
     with override_settings(PSC_ISSUER=issuer, PSC_DISCOVERY_URL="", OIDC_RP_CLIENT_ID=CLIENT_ID,
                            OIDC_RP_CLIENT_SECRET=CLIENT_SECRET, PSC_TOKEN_AUTH_METHOD="",
-                           PSC_POST_LOGOUT_REDIRECT_URI=POST_LOGOUT, OIDC_VERIFY_SSL=True,
+                           PSC_POST_LOGOUT_REDIRECT_URI=post_logout, OIDC_VERIFY_SSL=True,
                            **endpoints):
         yield issuer
     provider_module._cached = None
