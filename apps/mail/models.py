@@ -186,6 +186,10 @@ class Folder(models.Model):
     # UIDVALIDITY: a rule acts on each new message once, never again on older ones.
     rules_checked_uid = models.BigIntegerField(null=True, blank=True)
     rules_uidvalidity = models.BigIntegerField(null=True, blank=True)
+    # A rule whose action failed (the server down mid-move) waits before trying again
+    # (``apps.core.backoff``); what it has not acted on stays unlisted meanwhile.
+    rules_failures = models.PositiveIntegerField(default=0)
+    rules_retry_after = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("folder")

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.mail import services
@@ -124,9 +125,11 @@ def test_a_sender_on_the_patient_domain_that_is_not_one_valid_ins_is_held(
 
 
 def test_a_patient_message_the_rule_could_not_move_is_not_listed_until_moved(
-        client: Client, psc_sim: PSCSim, demo_accounts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+        client: Client, psc_sim: PSCSim, demo_accounts: None, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
     """Issue 27, point 1: the row was listed and readable in the INBOX when the move failed
-    (operator down); now it is not listed nor found until the rule has moved it."""
+    (operator down); now it is not listed nor found until the rule has moved it, and the
+    move is retried after a backoff, logged."""
     from apps.core.errors import MailServerUnavailable
     from apps.webmail.services import patient_rule
 
@@ -146,6 +149,15 @@ def test_a_patient_message_the_rule_could_not_move_is_not_listed_until_moved(
     listed = client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/").content.decode()
     found = client.get(f"/bal/{box.pk}/recherche/", {"q": subject.split()[-1]}).content.decode()
     assert subject not in listed and subject not in found  # …but neither listed nor found
+    inbox.refresh_from_db()
+    assert inbox.rules_failures == 1 and inbox.rules_retry_after is not None
+    assert inbox.rules_retry_after > timezone.now() + dt.timedelta(seconds=20)  # backing off…
+    assert "could not be moved" in caplog.text and "retried in 30 s" in caplog.text
     monkeypatch.undo()
-    services.mailbox_sync(access=services.MailAccess(mailbox=box))  # the next sync retries the rule
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))  # …so a sync now leaves it be
+    assert where(subject) == "INBOX"
+    Folder.objects.filter(pk=inbox.pk).update(rules_retry_after=timezone.now() - dt.timedelta(seconds=1))
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))  # the backoff over: retried
     assert where(subject) == PENDING
+    inbox.refresh_from_db()
+    assert inbox.rules_failures == 0 and inbox.rules_retry_after is None

@@ -7,12 +7,16 @@ by the list."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.backoff import backoff_seconds
 from apps.core.errors import ApplicationError
 from apps.mail.imap import ImapCommandError
 from apps.mail.imap.summaries import SUSPECT_PATIENT
@@ -46,12 +50,19 @@ def pending_folder(*, access: MailAccess) -> Folder:
 
 
 def patient_inbox_rule(access: MailAccess) -> None:
+    """The rule as syncs run it: after a failed move, not before its backoff is over."""
+    _patient_rule_apply(access=access, backing_off=True)
+
+
+def _patient_rule_apply(*, access: MailAccess, backing_off: bool) -> None:
     mailbox = access.mailbox
     if mailbox.owner_id is None and mailbox.structure_id is None:
         return  # nobody to decide for it (a technical mailbox): patients' messages stay
     inbox = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.INBOX).first()
     if inbox is None or inbox.uidvalidity is None:
         return
+    if backing_off and inbox.rules_retry_after is not None and inbox.rules_retry_after > timezone.now():
+        return  # the last move failed (logged then): what it did not move stays unlisted
     newest = MessageSummary.objects.filter(folder=inbox).aggregate(top=Max("uid"))["top"] or 0
     if inbox.rules_checked_uid is None or inbox.rules_uidvalidity != inbox.uidvalidity:
         # First look at this INBOX (or its UIDs renumbered): what is already there stays
@@ -65,10 +76,21 @@ def patient_inbox_rule(access: MailAccess) -> None:
                if not habilitation_allows(owner_id=mailbox.owner_id, structure_id=mailbox.structure_id,
                                           mailbox_id=mailbox.pk, matricule=ins)]
     if refused:
-        message_move(access=access, folder=inbox, uids=refused, destination=pending_folder(access=access))
+        try:
+            message_move(access=access, folder=inbox, uids=refused, destination=pending_folder(access=access))
+        except ApplicationError as exc:
+            failures = inbox.rules_failures + 1
+            wait = backoff_seconds(failures=failures, cap=settings.MSSANTE_SYNC_MAX_BACKOFF)
+            Folder.objects.filter(pk=inbox.pk).update(
+                rules_failures=failures, rules_retry_after=timezone.now() + dt.timedelta(seconds=wait))
+            logger.warning("%s: %s message(s) from patients not allowed could not be moved to %r "
+                           "(failure %s in a row, retried in %.0f s): %s", mailbox.address, len(refused),
+                           PENDING, failures, wait, exc.detail)
+            raise
         logger.info("%s: %s message(s) from patients not allowed moved to %r", mailbox.address, len(refused),
                     PENDING)
-    Folder.objects.filter(pk=inbox.pk).update(rules_checked_uid=newest, rules_uidvalidity=inbox.uidvalidity)
+    Folder.objects.filter(pk=inbox.pk).update(rules_checked_uid=newest, rules_uidvalidity=inbox.uidvalidity,
+                                              rules_failures=0, rules_retry_after=None)
 
 
 def patient_message_decide(*, access: MailAccess, user: Any, folder: Folder, summary: MessageSummary,
@@ -92,4 +114,4 @@ def patient_message_decide(*, access: MailAccess, user: Any, folder: Folder, sum
         if allow:
             # Back in the INBOX under a new UID, past the rule's mark: the rule looks at it
             # now (the patient is allowed: it stays, listed) rather than at the next sync.
-            patient_inbox_rule(access)
+            _patient_rule_apply(access=access, backing_off=False)
