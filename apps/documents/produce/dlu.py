@@ -23,9 +23,10 @@ from .n3 import (
     OBSERVATION,
     Joined,
     Medication,
+    entry_add,
     joined_section_add,
+    loinc,
     medications_section_add,
-    new_id,
     section_add,
     table_add,
     value_add,
@@ -104,20 +105,16 @@ def _preferred_hospital_section(body: etree._Element, hospital: Organisation) ->
         with_id=False,
     )
     e(e(text, "paragraph"), "content", hospital.name, ID="es-preference")
-    act = e(e(section, "entry"), "act", classCode="ACT", moodCode="INT")
-    for template in ("1.3.6.1.4.1.19376.1.5.3.1.1.10.4.2", "1.2.250.1.213.1.1.3.97"):
-        e(act, "templateId", root=template)
-    e(act, "id", root=new_id())
-    e(
-        act,
-        "code",
-        code="11302-7",
-        displayName="Etablissement de santé de préférence",
-        codeSystem=LOINC,
-        codeSystemName="LOINC",
+    act = entry_add(
+        e(section, "entry"),
+        "act",
+        "ACT",
+        mood_code="INT",
+        templates=("1.3.6.1.4.1.19376.1.5.3.1.1.10.4.2", "1.2.250.1.213.1.1.3.97"),
+        code=loinc("11302-7", "Etablissement de santé de préférence"),
+        reference="es-preference",
+        status="normal",
     )
-    e(e(act, "text"), "reference", value="#es-preference")
-    e(act, "statusCode", code="normal")
     e(act, "effectiveTime", nullFlavor="NAV")
     for kind in ("RCV", "ORG", "DST"):
         participant = e(act, "participant", typeCode=kind)
@@ -153,25 +150,19 @@ def _directives_section(body: etree._Element, resident: ResidentFile, when: dt.d
         f" ({resident.directives_where})" if resident.advance_directives and resident.directives_where else ""
     )
     e(e(text, "paragraph"), "content", f"Directives anticipées rédigées : {said}{where}", ID="directives")
-    observation = e(e(section, "entry"), "observation", classCode="OBS", moodCode="EVN")
-    for template in (
-        "2.16.840.1.113883.10.20.1.17",
-        "1.3.6.1.4.1.19376.1.5.3.1.4.13",
-        "1.3.6.1.4.1.19376.1.5.3.1.4.13.7",
-        "1.2.250.1.213.1.1.3.54",
-    ):
-        e(observation, "templateId", root=template)
-    e(observation, "id", root=new_id())
-    e(
-        observation,
-        "code",
-        code="42348-3",
-        codeSystem=LOINC,
-        displayName="Directives anticipées",
-        codeSystemName="LOINC",
+    observation = entry_add(
+        e(section, "entry"),
+        "observation",
+        "OBS",
+        templates=(
+            "2.16.840.1.113883.10.20.1.17",
+            "1.3.6.1.4.1.19376.1.5.3.1.4.13",
+            "1.3.6.1.4.1.19376.1.5.3.1.4.13.7",
+            "1.2.250.1.213.1.1.3.54",
+        ),
+        code=loinc("42348-3", "Directives anticipées"),
+        reference="directives",
     )
-    e(e(observation, "text"), "reference", value="#directives")
-    e(observation, "statusCode", code="completed")
     period = e(observation, "effectiveTime")
     e(period, "low", nullFlavor="UNK")
     e(period, "high", nullFlavor="UNK")
@@ -198,20 +189,14 @@ def _states_section(body: etree._Element, states: tuple[tuple[str, bool], ...]) 
     )
     for n, (code, present) in enumerate(chosen or [("288575003", True)]):
         concept = known[code]
-        observation = e(e(section, "entry"), "observation", classCode="OBS", moodCode="EVN")
-        for template in OBSERVATION:
-            e(observation, "templateId", root=template)
-        e(observation, "id", root=new_id())
-        e(
-            observation,
-            "code",
-            code=concept.code,
-            displayName=concept.label,
-            codeSystem=concept.system,
-            codeSystemName="SNOMED CT",
+        observation = entry_add(
+            e(section, "entry"),
+            "observation",
+            "OBS",
+            templates=OBSERVATION,
+            code=(concept.code, concept.label, concept.system, "SNOMED CT"),
+            reference=f"etat-{n}" if chosen else "etat-aucun",
         )
-        e(e(observation, "text"), "reference", value=f"#etat-{n}" if chosen else "#etat-aucun")
-        e(observation, "statusCode", code="completed")
         e(observation, "effectiveTime", nullFlavor="NA")
         if chosen:
             value_add(observation, "BL", value="true" if present else "false")
@@ -232,31 +217,26 @@ def _bacteria_section(body: etree._Element, present: bool) -> None:
         f"Bactérie multirésistante (BMR) : {'oui' if present else 'non'}",
         ID="bmr",
     )
-    procedure = e(e(section, "entry"), "procedure", classCode="PROC", moodCode="EVN")
-    for template in (
-        "1.3.6.1.4.1.19376.1.5.3.1.4.19",
-        "2.16.840.1.113883.10.20.1.29",
-        "1.2.250.1.213.1.1.3.62",
-    ):
-        e(procedure, "templateId", root=template)
-    e(procedure, "id", root=new_id())
-    e(procedure, "code", nullFlavor="NA")
-    e(e(procedure, "text"), "reference", value="#bmr")
-    e(procedure, "statusCode", code="completed")
-    observation = e(e(section, "entry"), "observation", classCode="OBS", moodCode="EVN")
-    for template in OBSERVATION:
-        e(observation, "templateId", root=template)
-    e(observation, "id", root=new_id())
-    e(
-        observation,
-        "code",
-        code="U83.71",
-        displayName="Bactérie multirésistante [BMR]",
-        codeSystem=CIM10,
-        codeSystemName="CIM-10",
+    entry_add(
+        e(section, "entry"),
+        "procedure",
+        "PROC",
+        templates=(
+            "1.3.6.1.4.1.19376.1.5.3.1.4.19",
+            "2.16.840.1.113883.10.20.1.29",
+            "1.2.250.1.213.1.1.3.62",
+        ),
+        code="NA",
+        reference="bmr",
     )
-    e(e(observation, "text"), "reference", value="#bmr")
-    e(observation, "statusCode", code="completed")
+    observation = entry_add(
+        e(section, "entry"),
+        "observation",
+        "OBS",
+        templates=OBSERVATION,
+        code=("U83.71", "Bactérie multirésistante [BMR]", CIM10, "CIM-10"),
+        reference="bmr",
+    )
     e(observation, "effectiveTime", nullFlavor="NASK")
     value_add(observation, "BL", value="true" if present else "false")
 

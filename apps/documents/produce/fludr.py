@@ -19,12 +19,13 @@ from .model import DocumentRefusedError, DocumentRequest, Organisation, request_
 from .n3 import (
     CIM10,
     LOINC,
+    SNOMED,
     Joined,
     Medication,
     devices_section_add,
+    entry_add,
     joined_section_add,
     medications_section_add,
-    new_id,
     reference_element,
     section_add,
     transfer_section_add,
@@ -118,44 +119,34 @@ def _diagnoses_section(body: etree._Element, sheet: ReturnSheet) -> None:
         row = e(rows, "tr")
         e(row, "td", sheet.departure.strftime("%d/%m/%Y"))
         e(e(row, "td"), "content", f"{diagnosis.label} ({diagnosis.code})", ID=f"probleme-{n}")
-        act = e(e(section, "entry"), "act", classCode="ACT", moodCode="EVN")
-        for template in (
-            "2.16.840.1.113883.10.20.1.27",
-            "1.3.6.1.4.1.19376.1.5.3.1.4.5.1",
-            "1.3.6.1.4.1.19376.1.5.3.1.4.5.2",
-            "1.2.250.1.213.1.1.3.39",
-        ):
-            e(act, "templateId", root=template)
-        e(act, "id", root=new_id())
-        e(act, "code", nullFlavor="NA")
-        e(act, "statusCode", code="completed")
+        act = entry_add(
+            e(section, "entry"),
+            "act",
+            "ACT",
+            templates=(
+                "2.16.840.1.113883.10.20.1.27",
+                "1.3.6.1.4.1.19376.1.5.3.1.4.5.1",
+                "1.3.6.1.4.1.19376.1.5.3.1.4.5.2",
+                "1.2.250.1.213.1.1.3.39",
+            ),
+            code="NA",
+        )
         period = e(act, "effectiveTime")
         e(period, "low", value=day)
         e(period, "high", nullFlavor="NA")
-        observation = e(
+        observation = entry_add(
             e(act, "entryRelationship", typeCode="SUBJ", inversionInd="false"),
             "observation",
-            classCode="OBS",
-            moodCode="EVN",
+            "OBS",
             negationInd="false",
+            templates=(
+                "2.16.840.1.113883.10.20.1.28",
+                "1.3.6.1.4.1.19376.1.5.3.1.4.5",
+                "1.2.250.1.213.1.1.3.37",
+            ),
+            code=("282291009", "interprétation diagnostique", SNOMED, "SNOMED CT"),
+            reference=f"probleme-{n}",
         )
-        for template in (
-            "2.16.840.1.113883.10.20.1.28",
-            "1.3.6.1.4.1.19376.1.5.3.1.4.5",
-            "1.2.250.1.213.1.1.3.37",
-        ):
-            e(observation, "templateId", root=template)
-        e(observation, "id", root=new_id())
-        e(
-            observation,
-            "code",
-            code="282291009",
-            codeSystem="2.16.840.1.113883.6.96",
-            codeSystemName="SNOMED CT",
-            displayName="interprétation diagnostique",
-        )
-        e(e(observation, "text"), "reference", value=f"#probleme-{n}")
-        e(observation, "statusCode", code="completed")
         period = e(observation, "effectiveTime")
         e(period, "low", value=day)
         e(period, "high", nullFlavor="NA")

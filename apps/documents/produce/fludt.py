@@ -21,10 +21,13 @@ from .model import DocumentRequest, Organisation, request_check
 from .n3 import (
     CIM10,
     LOINC,
+    MEDICATION,
+    PRODUCT,
     TA_ASIP,
     devices_section_add,
+    entry_add,
+    loinc,
     moment_text,
-    new_id,
     observation_add,
     section_add,
     table_add,
@@ -33,7 +36,6 @@ from .n3 import (
 )
 
 FLUDT_TEMPLATE = "1.2.250.1.213.1.1.1.23"
-SNOMED = "2.16.840.1.113883.6.96"
 VITAL_SIGNS = {  # field: (LOINC, label, UCUM unit)
     "pulse": ("8867-4", "Fréquence cardiaque", "/min"),
     "temperature": ("8310-5", "Température corporelle", "Cel"),
@@ -138,41 +140,34 @@ def _vitals_section(body: etree._Element, vitals: VitalSigns, when: dt.datetime)
             for name, value in measured
         ],
     )
-    organizer = e(e(section, "entry"), "organizer", classCode="CLUSTER", moodCode="EVN")
-    for template in (
-        "2.16.840.1.113883.10.20.1.32",
-        "2.16.840.1.113883.10.20.1.35",
-        "1.3.6.1.4.1.19376.1.5.3.1.4.13.1",
-        "1.2.250.1.213.1.1.3.49",
-    ):
-        e(organizer, "templateId", root=template)
-    e(organizer, "id", root=new_id())
-    e(
-        organizer,
-        "code",
-        code="85353-1",
-        displayName="Signes vitaux",
-        codeSystem=LOINC,
-        codeSystemName="LOINC",
+    organizer = entry_add(
+        e(section, "entry"),
+        "organizer",
+        "CLUSTER",
+        templates=(
+            "2.16.840.1.113883.10.20.1.32",
+            "2.16.840.1.113883.10.20.1.35",
+            "1.3.6.1.4.1.19376.1.5.3.1.4.13.1",
+            "1.2.250.1.213.1.1.3.49",
+        ),
+        code=loinc("85353-1", "Signes vitaux"),
     )
-    e(organizer, "statusCode", code="completed")
     e(organizer, "effectiveTime", value=ts(when))
     for name, value in measured:
-        loinc, label, unit = VITAL_SIGNS[name]
-        observation = e(
-            e(organizer, "component", typeCode="COMP"), "observation", classCode="OBS", moodCode="EVN"
+        code, label, unit = VITAL_SIGNS[name]
+        observation = entry_add(
+            e(organizer, "component", typeCode="COMP"),
+            "observation",
+            "OBS",
+            templates=(
+                "2.16.840.1.113883.10.20.1.31",
+                "1.3.6.1.4.1.19376.1.5.3.1.4.13",
+                "1.3.6.1.4.1.19376.1.5.3.1.4.13.2",
+                "1.2.250.1.213.1.1.3.50",
+            ),
+            code=loinc(code, label),
+            reference=f"vital-{name}",
         )
-        for template in (
-            "2.16.840.1.113883.10.20.1.31",
-            "1.3.6.1.4.1.19376.1.5.3.1.4.13",
-            "1.3.6.1.4.1.19376.1.5.3.1.4.13.2",
-            "1.2.250.1.213.1.1.3.50",
-        ):
-            e(observation, "templateId", root=template)
-        e(observation, "id", root=new_id())
-        e(observation, "code", code=loinc, displayName=label, codeSystem=LOINC, codeSystemName="LOINC")
-        e(e(observation, "text"), "reference", value=f"#vital-{name}")
-        e(observation, "statusCode", code="completed")
         e(observation, "effectiveTime", value=ts(when))
         if value is None:
             value_add(observation, "PQ", nullFlavor="NI")
@@ -196,17 +191,19 @@ def _observations_section(body: etree._Element, transfer: Transfer, when: dt.dat
         ("douleur", "Douleurs récentes", transfer.pain or "Aucune signalée"),
     ]
     table_add(text, ("Observation", "Résultat"), rows)
-    procedure = e(e(section, "entry"), "procedure", classCode="PROC", moodCode="EVN")
-    for template in (
-        "2.16.840.1.113883.10.20.1.29",
-        "1.3.6.1.4.1.19376.1.5.3.1.4.19",
-        "1.2.250.1.213.1.1.3.62",
-    ):
-        e(procedure, "templateId", root=template)
-    e(procedure, "id", root=new_id())
-    e(procedure, "code", nullFlavor="NA")
-    e(e(procedure, "text"), "reference", value="#etat-conscience")
-    e(procedure, "statusCode", code="cancelled")
+    procedure = entry_add(
+        e(section, "entry"),
+        "procedure",
+        "PROC",
+        templates=(
+            "2.16.840.1.113883.10.20.1.29",
+            "1.3.6.1.4.1.19376.1.5.3.1.4.19",
+            "1.2.250.1.213.1.1.3.62",
+        ),
+        code="NA",
+        reference="etat-conscience",
+        status="cancelled",
+    )
     e(procedure, "effectiveTime", value=ts(when))
     observation = observation_add(
         section, code=("DLU_002", "Conscient et éveillé", TA_ASIP), reference="etat-conscience", when=when
@@ -228,18 +225,14 @@ def _treatment_section(body: etree._Element, last: dt.datetime | None) -> None:
         with_id=False,
     )
     e(e(text, "paragraph"), "content", moment_text(last) if last else "Non renseignée", ID="derniere-prise")
-    administration = e(e(section, "entry"), "substanceAdministration", classCode="SBADM", moodCode="EVN")
-    for template in (
-        "2.16.840.1.113883.10.20.1.24",
-        "1.3.6.1.4.1.19376.1.5.3.1.4.7",
-        "1.2.250.1.213.1.1.3.42",
-        "1.3.6.1.4.1.19376.1.5.3.1.4.7.1",
-    ):
-        e(administration, "templateId", root=template)
-    e(administration, "id", root=new_id())
-    e(administration, "code", nullFlavor="NA")
-    e(e(administration, "text"), "reference", value="#derniere-prise")
-    e(administration, "statusCode", code="completed")
+    administration = entry_add(
+        e(section, "entry"),
+        "substanceAdministration",
+        "SBADM",
+        templates=MEDICATION,
+        code="NA",
+        reference="derniere-prise",
+    )
     period = e(administration, "effectiveTime", **{f"{{{XSI}}}type": "IVL_TS"})
     if last:
         e(period, "low", value=ts(last))
@@ -250,11 +243,7 @@ def _treatment_section(body: etree._Element, last: dt.datetime | None) -> None:
     e(administration, "effectiveTime", operator="A")
     e(administration, "routeCode", nullFlavor="NA")
     product = e(e(administration, "consumable"), "manufacturedProduct")
-    for template in (
-        "2.16.840.1.113883.10.20.1.53",
-        "1.3.6.1.4.1.19376.1.5.3.1.4.7.2",
-        "1.2.250.1.213.1.1.3.43",
-    ):
+    for template in PRODUCT:
         e(product, "templateId", root=template)
     material = e(product, "manufacturedMaterial")
     e(material, "code", nullFlavor="UNK")

@@ -21,7 +21,15 @@ LOINC = "2.16.840.1.113883.6.1"
 TA_ASIP = "1.2.250.1.213.1.1.4.322"
 EMDN = "1.2.250.1.213.2.68"
 CIM10 = "2.16.840.1.113883.6.3"
+SNOMED = "2.16.840.1.113883.6.96"
 OBSERVATION = ("1.3.6.1.4.1.19376.1.5.3.1.4.13", "1.2.250.1.213.1.1.3.48")
+MEDICATION = (
+    "2.16.840.1.113883.10.20.1.24",
+    "1.3.6.1.4.1.19376.1.5.3.1.4.7",
+    "1.2.250.1.213.1.1.3.42",
+    "1.3.6.1.4.1.19376.1.5.3.1.4.7.1",
+)  # FR-Traitement
+PRODUCT = ("2.16.840.1.113883.10.20.1.53", "1.3.6.1.4.1.19376.1.5.3.1.4.7.2", "1.2.250.1.213.1.1.3.43")
 DEVICES = {  # JDV_ProtheseObjetPersonnel: code → (label, code system)
     "Q021003": ("LUNETTES PRÊTES À PORTER (OU LUNETTES MONTÉES)", EMDN),
     "P0102": ("PROTHÈSES DENTAIRES", EMDN),
@@ -29,8 +37,52 @@ DEVICES = {  # JDV_ProtheseObjetPersonnel: code → (label, code system)
 }
 
 
+# A coded concept: code, label, code system, the system's name (None: not written).
+Code = tuple[str, str, str, str | None]
+
+
 def new_id() -> str:
     return str(uuid.uuid4()).upper()
+
+
+def loinc(code: str, label: str) -> Code:
+    return (code, label, LOINC, "LOINC")
+
+
+def entry_add(
+    parent: etree._Element,
+    tag: str,
+    class_code: str,
+    *,
+    templates: tuple[str, ...],
+    code: Code | str | None,
+    reference: str | None = None,
+    status: str = "completed",
+    mood_code: str = "EVN",
+    **attributes: str,
+) -> etree._Element:
+    """A clinical statement as every N3 entry begins it, in CDA's order: its templates, a new
+    id, its code (a ``Code``; a string: that nullFlavor; None: no code), the narrative it
+    points at (a content ID), its status. The caller adds what follows (times, values...)."""
+    element = e(parent, tag, classCode=class_code, moodCode=mood_code, **attributes)
+    for template in templates:
+        e(element, "templateId", root=template)
+    e(element, "id", root=new_id())
+    if isinstance(code, str):
+        e(element, "code", nullFlavor=code)
+    elif code is not None:
+        e(
+            element,
+            "code",
+            code=code[0],
+            displayName=code[1],
+            codeSystem=code[2],
+            codeSystemName=code[3] or "",
+        )
+    if reference:
+        e(e(element, "text"), "reference", value=f"#{reference}")
+    e(element, "statusCode", code=status)
+    return element
 
 
 def section_add(
@@ -72,13 +124,9 @@ def observation_add(
     when: dt.datetime,
     templates: tuple[str, ...] = OBSERVATION,
 ) -> etree._Element:
-    observation = e(e(parent, "entry"), "observation", classCode="OBS", moodCode="EVN")
-    for template in templates:
-        e(observation, "templateId", root=template)
-    e(observation, "id", root=new_id())
-    e(observation, "code", code=code[0], displayName=code[1], codeSystem=code[2])
-    e(e(observation, "text"), "reference", value=f"#{reference}")
-    e(observation, "statusCode", code="completed")
+    observation = entry_add(
+        e(parent, "entry"), "observation", "OBS", templates=templates, code=(*code, None), reference=reference
+    )
     e(observation, "effectiveTime", value=ts(when))
     return observation
 
@@ -166,20 +214,16 @@ def transfer_section_add(
     )
     e(value_add(observation, "CD"), "originalText").append(reference_element("#transfert-motif"))
     # Sent as the resident leaves: the transfer is planned (INT, "normal"), not yet done.
-    act = e(e(section, "entry"), "act", classCode="ACT", moodCode="INT")
-    for template in ("1.3.6.1.4.1.19376.1.5.3.1.1.25.1.4.1", "1.2.250.1.213.1.1.3.28"):
-        e(act, "templateId", root=template)
-    e(act, "id", root=new_id())
-    e(
-        act,
-        "code",
-        code="80413-8",
-        displayName="Transfert du patient",
-        codeSystem=LOINC,
-        codeSystemName="LOINC",
+    act = entry_add(
+        e(section, "entry"),
+        "act",
+        "ACT",
+        mood_code="INT",
+        templates=("1.3.6.1.4.1.19376.1.5.3.1.1.25.1.4.1", "1.2.250.1.213.1.1.3.28"),
+        code=loinc("80413-8", "Transfert du patient"),
+        reference="transfert-ES",
+        status="normal",
     )
-    e(e(act, "text"), "reference", value="#transfert-ES")
-    e(act, "statusCode", code="normal")
     period = e(act, "effectiveTime")
     e(period, "low", value=ts(departure))
     participant = e(act, "participant", typeCode="DST")
@@ -225,19 +269,8 @@ def medications_section_add(
 ) -> None:
     """A medications section (FR-Traitements…): the table, then one FR-Traitement entry per
     medicine, its CIS code when known."""
-    section = e(e(body, "component"), "section")
-    for template in templates:
-        e(section, "templateId", root=template)
-    e(
-        section,
-        "code",
-        code=code[0],
-        displayName=code[1],
-        codeSystem=LOINC,
-        codeSystemName="LOINC",
-    )
-    e(section, "title", title)
-    table = e(e(section, "text"), "table", border="0")
+    section, text = section_add(body, templates, code, title, with_id=False)
+    table = e(text, "table", border="0")
     head = e(e(table, "thead"), "tr")
     for cell in ("Date de début", "Date de fin", "Médicament", "Posologie"):
         e(head, "th", cell)
@@ -248,17 +281,15 @@ def medications_section_add(
         e(row, "td", medication.end.strftime("%d/%m/%Y") if medication.end else "")
         e(e(row, "td"), "content", medication.name, ID=f"traitement-{n}")
         e(row, "td", medication.dose)
-        administration = e(e(section, "entry"), "substanceAdministration", classCode="SBADM", moodCode="INT")
-        for template in (
-            "2.16.840.1.113883.10.20.1.24",
-            "1.3.6.1.4.1.19376.1.5.3.1.4.7",
-            "1.2.250.1.213.1.1.3.42",
-            "1.3.6.1.4.1.19376.1.5.3.1.4.7.1",
-        ):
-            e(administration, "templateId", root=template)
-        e(administration, "id", root=new_id())
-        e(e(administration, "text"), "reference", value=f"#traitement-{n}")
-        e(administration, "statusCode", code="completed")
+        administration = entry_add(
+            e(section, "entry"),
+            "substanceAdministration",
+            "SBADM",
+            mood_code="INT",
+            templates=MEDICATION,
+            code=None,
+            reference=f"traitement-{n}",
+        )
         period = e(administration, "effectiveTime", **{f"{{{XSI}}}type": "IVL_TS"})
         e(period, "low", value=medication.start.strftime("%Y%m%d"))
         if medication.end:
@@ -267,11 +298,7 @@ def medications_section_add(
             e(period, "high", nullFlavor="NA")
         e(administration, "doseQuantity", nullFlavor="NA")
         product = e(e(administration, "consumable", typeCode="CSM"), "manufacturedProduct")
-        for template in (
-            "2.16.840.1.113883.10.20.1.53",
-            "1.3.6.1.4.1.19376.1.5.3.1.4.7.2",
-            "1.2.250.1.213.1.1.3.43",
-        ):
+        for template in PRODUCT:
             e(product, "templateId", root=template)
         material = e(product, "manufacturedMaterial", classCode="MMAT")
         code = (
@@ -295,40 +322,27 @@ def joined_section_add(
 ) -> None:
     """The documents joined (FR-Documents-ajoutes): each with its type from the volet's
     checklist value set (``kinds``: a ``valuesets`` name) and its PDF in the document."""
-    section, text = section_add(
-        body, ("1.2.250.1.213.1.1.2.37",), ("55107-7", "Documents ajoutés"), title
-    )
+    section, text = section_add(body, ("1.2.250.1.213.1.1.2.37",), ("55107-7", "Documents ajoutés"), title)
     for n, item in enumerate(joined):
         label = value_set(kinds)[item.kind].label
         paragraph = e(text, "paragraph")
         e(paragraph, "content", label, ID=f"annexe-{n}")
         e(paragraph, "renderMultiMedia", referencedObject=f"annexe-pdf-{n}")
-        organizer = e(e(section, "entry"), "organizer", classCode="CLUSTER", moodCode="EVN")
-        e(organizer, "templateId", root="1.2.250.1.213.1.1.3.18")
-        e(organizer, "id", root=new_id())
-        e(
-            organizer,
-            "code",
-            code="55107-7",
-            displayName="Document attaché",
-            codeSystem=LOINC,
-            codeSystemName="LOINC",
+        organizer = entry_add(
+            e(section, "entry"),
+            "organizer",
+            "CLUSTER",
+            templates=("1.2.250.1.213.1.1.3.18",),
+            code=loinc("55107-7", "Document attaché"),
         )
-        e(organizer, "statusCode", code="completed")
-        observation = e(e(organizer, "component"), "observation", classCode="OBS", moodCode="EVN")
-        for template in (*OBSERVATION, "1.2.250.1.213.1.1.3.48.18"):
-            e(observation, "templateId", root=template)
-        e(observation, "id", root=new_id())
-        e(
-            observation,
-            "code",
-            code="69764-9",
-            displayName="Type de document",
-            codeSystem=LOINC,
-            codeSystemName="LOINC",
+        observation = entry_add(
+            e(organizer, "component"),
+            "observation",
+            "OBS",
+            templates=(*OBSERVATION, "1.2.250.1.213.1.1.3.48.18"),
+            code=loinc("69764-9", "Type de document"),
+            reference=f"annexe-{n}",
         )
-        e(e(observation, "text"), "reference", value=f"#annexe-{n}")
-        e(observation, "statusCode", code="completed")
         e(observation, "effectiveTime", value=ts(when))
         value_add(
             observation, "CD", code=item.kind, displayName=label, codeSystem=TA_ASIP, codeSystemName="TA_ASIP"

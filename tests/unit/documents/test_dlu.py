@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -25,7 +24,6 @@ from apps.documents.produce.dlu import ResidentFile, dlu_build
 from apps.documents.produce.n3 import Joined, Medication
 from apps.documents.samples import text_pdf
 from apps.documents.validation import Validator
-from tests.conftest import shared_fixture
 
 TZ = dt.timezone(dt.timedelta(hours=1))
 REQUEST = DocumentRequest(
@@ -54,13 +52,6 @@ MINIMAL = ResidentFile(preferred_hospital=Organisation(name="Centre hospitalier"
                        treatments=(Medication("PARACETAMOL 500 mg", dt.date(2026, 1, 1)),), advance_directives=False,
                        joined=(Joined("DLU_006", text_pdf(["Carte vitale"])),))
 
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    from django.conf import settings
-
-    return Validator(material=shared_fixture("cda", "ans-TestContenuCDA-3-0-validation"),
-                     cache=Path(settings.MSSANTE_CDA_VALIDATION_CACHE))
 
 
 @pytest.mark.parametrize("resident", [FULL, MINIMAL], ids=["everything", "minimum"])

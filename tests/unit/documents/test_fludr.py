@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -25,7 +24,6 @@ from apps.documents.produce.fludr import Diagnosis, ReturnSheet, fludr_build
 from apps.documents.produce.n3 import Joined, Medication
 from apps.documents.samples import text_pdf
 from apps.documents.validation import Validator
-from tests.conftest import shared_fixture
 
 TZ = dt.timezone(dt.timedelta(hours=1))
 REQUEST = DocumentRequest(
@@ -51,13 +49,6 @@ MINIMAL = ReturnSheet(reason="Retour", departure=dt.datetime(2026, 12, 7, 9, 0, 
                       medications=(Medication("PARACETAMOL 500 mg", dt.date(2026, 12, 7)),),
                       joined=(Joined("DLU_021", text_pdf(["Copie du dossier des urgences"])),))
 
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    from django.conf import settings
-
-    return Validator(material=shared_fixture("cda", "ans-TestContenuCDA-3-0-validation"),
-                     cache=Path(settings.MSSANTE_CDA_VALIDATION_CACHE))
 
 
 @pytest.mark.parametrize("sheet", [FULL, MINIMAL], ids=["everything", "minimum"])

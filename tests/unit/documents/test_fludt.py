@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -16,7 +15,6 @@ from apps.documents.cda import cda_read
 from apps.documents.produce import DocumentRequest, Organisation, PatientTraits, Professional
 from apps.documents.produce.fludt import Transfer, VitalSigns, fludt_build
 from apps.documents.validation import Validator
-from tests.conftest import shared_fixture
 
 TZ = dt.timezone(dt.timedelta(hours=1))
 REQUEST = DocumentRequest(
@@ -41,13 +39,6 @@ FULL = Transfer(reason="Chute nocturne, douleur de hanche droite", departure=dt.
 MINIMAL = Transfer(reason="Malaise", departure=dt.datetime(2026, 12, 7, 3, 0, tzinfo=TZ),
                    destination=Organisation(name="Service des urgences"), conscious=False)
 
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    from django.conf import settings
-
-    return Validator(material=shared_fixture("cda", "ans-TestContenuCDA-3-0-validation"),
-                     cache=Path(settings.MSSANTE_CDA_VALIDATION_CACHE))
 
 
 @pytest.mark.parametrize("transfer", [FULL, MINIMAL], ids=["everything", "minimum"])

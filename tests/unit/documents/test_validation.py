@@ -25,13 +25,6 @@ BROKEN = Path(__file__).resolve().parents[2] / "fixtures" / "cda" / "broken-n1.x
 NOW = dt.datetime(2026, 11, 28, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 
 
-@pytest.fixture(scope="module")
-def validator(tmp_path_factory: pytest.TempPathFactory) -> Validator:
-    from django.conf import settings
-
-    material = shared_fixture("cda", "ans-TestContenuCDA-3-0-validation")
-    return Validator(material=material, cache=Path(settings.MSSANTE_CDA_VALIDATION_CACHE))
-
 
 @pytest.mark.parametrize("name", ["DOC_NON_STRUCTURE_CDA-R2-N1.xml", "BIO-CR-BIO_2021.01_CDA-R2-Niveau-1.xml",
                                   "IMG_CR_IMG_2024.01_CDA-R2-Niveau-1.xml", "DLU-EHPAD-FLUDT_2022.01.xml"])
