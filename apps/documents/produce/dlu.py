@@ -9,20 +9,20 @@ require. Pure Python; the agency's validators judge what it writes (tests)."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 
 from lxml import etree
 
 from ..valuesets import value_set
-from .header import e, header_build
+from .header import e
 from .model import DocumentRefusedError, DocumentRequest, Organisation, Professional, request_check
 from .n3 import (
     CIM10,
-    LOINC,
     OBSERVATION,
     Joined,
     Medication,
+    comments_section_add,
+    document_start,
     entry_add,
     joined_section_add,
     loinc,
@@ -56,15 +56,13 @@ def dlu_build(request: DocumentRequest, resident: ResidentFile, *, document_id: 
     if not resident.treatments or not resident.joined:
         # the volet requires the treatments and at least one joined document
         raise DocumentRefusedError("volet", "a DLU needs its treatments and a joined document")
-    root = header_build(
+    root, body = document_start(
         request,
-        document_id=document_id or uuid.uuid4().hex,
-        set_id=uuid.uuid4().hex,
-        templates=((DLU_TEMPLATE, "2022.01"),),
-        service_event=("34117-2", "Historique et clinique", LOINC),
+        volet=DLU_TEMPLATE,
+        service_event=("34117-2", "Historique et clinique"),
+        document_id=document_id,
         attending=resident.attending_physician,
     )
-    body = e(e(root, "component"), "structuredBody")
     when = request.date
     _preferred_hospital_section(body, resident.preferred_hospital)
     medications_section_add(
@@ -85,14 +83,7 @@ def dlu_build(request: DocumentRequest, resident: ResidentFile, *, document_id: 
         body, resident.joined, when, title="Checklist des documents annexés au DLU", kinds="ChecklistDLU"
     )
     if resident.comments:
-        _, text = section_add(
-            body,
-            ("2.16.840.1.113883.10.12.201", "1.3.6.1.4.1.19376.1.4.1.2.16", "1.2.250.1.213.1.1.2.73"),
-            ("55112-7", "Commentaire"),
-            "Commentaires",
-            with_id=False,
-        )
-        e(text, "paragraph", resident.comments)
+        comments_section_add(body, resident.comments)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 

@@ -9,20 +9,20 @@ judge what it writes (tests)."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 
 from lxml import etree
 
-from .header import e, header_build
+from .header import e
 from .model import DocumentRefusedError, DocumentRequest, Organisation, request_check
 from .n3 import (
     CIM10,
-    LOINC,
     SNOMED,
     Joined,
     Medication,
+    comments_section_add,
     devices_section_add,
+    document_start,
     entry_add,
     joined_section_add,
     medications_section_add,
@@ -60,15 +60,13 @@ def fludr_build(request: DocumentRequest, sheet: ReturnSheet, *, document_id: st
     if not sheet.diagnoses or not sheet.medications or not sheet.joined:
         # the volet requires a diagnosis, a discharge treatment and a joined document
         raise DocumentRefusedError("volet", "a FLUDR needs a diagnosis, a treatment and a joined document")
-    root = header_build(
+    root, body = document_start(
         request,
-        document_id=document_id or uuid.uuid4().hex,
-        set_id=uuid.uuid4().hex,
-        templates=((FLUDR_TEMPLATE, "2022.01"),),
-        service_event=("28651-8", "Retour du résident à l'EHPAD", LOINC),
+        volet=FLUDR_TEMPLATE,
+        service_event=("28651-8", "Retour du résident à l'EHPAD"),
+        document_id=document_id,
         act_start=sheet.departure,
     )
-    body = e(e(root, "component"), "structuredBody")
     transfer_section_add(
         body,
         title="Retour du patient à l'EHPAD",
@@ -91,14 +89,7 @@ def fludr_build(request: DocumentRequest, sheet: ReturnSheet, *, document_id: st
         body, sheet.joined, sheet.departure, title="Documents annexés à la FLUDR", kinds="ChecklistFLUDR"
     )
     if sheet.comments:
-        _, text = section_add(
-            body,
-            ("2.16.840.1.113883.10.12.201", "1.3.6.1.4.1.19376.1.4.1.2.16", "1.2.250.1.213.1.1.2.73"),
-            ("55112-7", "Commentaire"),
-            "Commentaires",
-            with_id=False,
-        )
-        e(text, "paragraph", sheet.comments)
+        comments_section_add(body, sheet.comments)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 

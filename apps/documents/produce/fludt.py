@@ -10,21 +10,21 @@ what it writes (tests)."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from lxml import etree
 
-from .header import XSI, e, header_build, ts
+from .header import XSI, e, ts
 from .model import DocumentRequest, Organisation, request_check
 from .n3 import (
     CIM10,
-    LOINC,
     MEDICATION,
     PRODUCT,
     TA_ASIP,
+    comments_section_add,
     devices_section_add,
+    document_start,
     entry_add,
     loinc,
     moment_text,
@@ -74,15 +74,13 @@ class Transfer:
 def fludt_build(request: DocumentRequest, transfer: Transfer, *, document_id: str | None = None) -> bytes:
     """The FLUDT of ``transfer`` for ``request``'s patient, author and EHPAD."""
     request_check(request)
-    root = header_build(
+    root, body = document_start(
         request,
-        document_id=document_id or uuid.uuid4().hex,
-        set_id=uuid.uuid4().hex,
-        templates=((FLUDT_TEMPLATE, "2022.01"),),
-        service_event=("28651-8", "Transfert du patient au service des urgences", LOINC),
+        volet=FLUDT_TEMPLATE,
+        service_event=("28651-8", "Transfert du patient au service des urgences"),
+        document_id=document_id,
         act_start=transfer.departure,
     )
-    body = e(e(root, "component"), "structuredBody")
     when = transfer.departure
     _transfer_section(body, transfer)
     _vitals_section(body, transfer.vitals, when)
@@ -90,14 +88,7 @@ def fludt_build(request: DocumentRequest, transfer: Transfer, *, document_id: st
     _treatment_section(body, transfer.last_treatment)
     _meal_section(body, transfer.last_meal)
     devices_section_add(body, transfer.devices, when)
-    _, text = section_add(
-        body,
-        ("2.16.840.1.113883.10.12.201", "1.3.6.1.4.1.19376.1.4.1.2.16", "1.2.250.1.213.1.1.2.73"),
-        ("55112-7", "Commentaire"),
-        "Commentaires",
-        with_id=False,
-    )
-    e(text, "paragraph", transfer.comments or "Aucun commentaire.")
+    comments_section_add(body, transfer.comments or "Aucun commentaire.")
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ..valuesets import value_set
-from .header import XSI, e, ts
-from .model import Organisation
+from .header import XSI, e, header_build, ts
+from .model import DocumentRequest, Organisation, Professional
 
 LOINC = "2.16.840.1.113883.6.1"
 TA_ASIP = "1.2.250.1.213.1.1.4.322"
@@ -43,6 +43,41 @@ Code = tuple[str, str, str, str | None]
 
 def new_id() -> str:
     return str(uuid.uuid4()).upper()
+
+
+def document_start(
+    request: DocumentRequest,
+    *,
+    volet: str,
+    service_event: tuple[str, str],
+    document_id: str | None,
+    act_start: dt.datetime | None = None,
+    attending: Professional | None = None,
+) -> tuple[etree._Element, etree._Element]:
+    """An N3 document of a 2022.01 volet: its header (a new set id; the act a LOINC code) and
+    its empty structured body, returned with the root."""
+    root = header_build(
+        request,
+        document_id=document_id or uuid.uuid4().hex,
+        set_id=uuid.uuid4().hex,
+        templates=((volet, "2022.01"),),
+        service_event=(*service_event, LOINC),
+        act_start=act_start,
+        attending=attending,
+    )
+    return root, e(e(root, "component"), "structuredBody")
+
+
+def comments_section_add(body: etree._Element, comments: str) -> None:
+    """The free comments (FR-Commentaire-non-code)."""
+    _, text = section_add(
+        body,
+        ("2.16.840.1.113883.10.12.201", "1.3.6.1.4.1.19376.1.4.1.2.16", "1.2.250.1.213.1.1.2.73"),
+        ("55112-7", "Commentaire"),
+        "Commentaires",
+        with_id=False,
+    )
+    e(text, "paragraph", comments)
 
 
 def loinc(code: str, label: str) -> Code:
