@@ -31,6 +31,29 @@ IDENTITIES = {i["key"]: i for i in stack.IDENTITIES["identities"]}
 SHARED_FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
 
 
+def _flush_past_the_audit_guard() -> None:
+    """Django's test flush empties every table with one TRUNCATE, which the audit table
+    refuses on PostgreSQL (its append-only guard, issue 27). The test database's role owns
+    the tables, so the flush, and only the flush, sets that trigger aside for its own
+    transaction; the application never runs this."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    plain = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: DatabaseOperations, sql_list: list[str]) -> None:
+        if any("audit_auditevent" in sql for sql in sql_list):
+            sql_list = ["ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_truncate", *sql_list,
+                        "ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_no_truncate"]
+        plain(self, sql_list)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign,assignment]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
+        _flush_past_the_audit_guard()
+
+
 @pytest.fixture(scope="session")
 def devstack() -> dict[str, str]:
     if not stack.status_quiet(PROFILE):

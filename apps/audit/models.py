@@ -2,8 +2,9 @@
 
 No foreign key: an event outlives the user, mailbox or message it names. Rows are never
 changed or deleted through the ORM (``save`` of an existing row and ``delete`` raise); on
-PostgreSQL a trigger refuses UPDATE, and DELETE except inside the retention purge
-(``manage.py audit_purge``), even in raw SQL; on SQLite a trigger refuses UPDATE."""
+PostgreSQL triggers refuse UPDATE and TRUNCATE, and DELETE except from the retention purge's
+function (``guards``: it runs as the migration role, never inside 30 days), even in raw SQL;
+on SQLite a trigger refuses UPDATE."""
 
 from __future__ import annotations
 

@@ -50,15 +50,17 @@ def audit_log(*, event: str, actor: str = "", structure_id: int | None = None, *
 
 
 def audit_purge(*, now: dt.datetime | None = None) -> int:
-    """Delete the events older than ``MSSANTE_AUDIT_RETENTION_DAYS``, and nothing else:
-    the only deletion the audit table allows (on PostgreSQL, the guard trigger lets it
-    through inside this transaction only, and never for an event younger than the 30-day
-    floor, flag or not)."""
+    """Delete the events older than ``MSSANTE_AUDIT_RETENTION_DAYS``, and nothing else.
+    On PostgreSQL through ``audit_purge_before``, the only deletion the database allows: it
+    runs as the migration role, which the site's own role cannot become, and refuses a
+    cutoff inside the 30-day floor (``guards``). On SQLite the model layer is the guard."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.MSSANTE_AUDIT_RETENTION_DAYS)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL mssweb.audit_purge = 'on'")
-        cursor.execute("DELETE FROM audit_auditevent WHERE at < %s", [cutoff])
-        deleted = cursor.rowcount
+            cursor.execute("SELECT audit_purge_before(%s)", [cutoff])
+            deleted = cursor.fetchone()[0]
+        else:
+            cursor.execute("DELETE FROM audit_auditevent WHERE at < %s", [cutoff])
+            deleted = cursor.rowcount
     logger.info("audit purge: %s events older than %s deleted", deleted, cutoff.isoformat())
     return int(deleted)

@@ -84,6 +84,42 @@ def test_no_session_deletes_a_recent_event_even_with_the_purge_flag() -> None:
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
+def test_the_sites_role_deletes_only_through_the_purge_function() -> None:
+    """Issue 27, point 10: the purge's flag was a setting any session could switch on from
+    SQL, and TRUNCATE was not covered. A role that is not the migration role (the site's, in
+    the documented deployment), granted every table privilege, still deletes nothing but
+    through ``audit_purge_before``, and that function never past the 30-day floor."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite: DELETE is refused by the model layer only (Django's test flush deletes rows there)")
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for days, actor in ((40, "old-one"), (35, "old-two"), (5, "recent")):
+            cursor.execute("INSERT INTO audit_auditevent (at, event, actor, mailbox, target, outcome, details) "
+                           "VALUES (%s, 'signin', %s, '', '', '', '{}')", [now - dt.timedelta(days=days), actor])
+
+    def refused(cursor: object, sql: str, params: list[object] | None = None) -> None:
+        with pytest.raises(DatabaseError, match="append-only|purge refused"), transaction.atomic():
+            cursor.execute(sql, params or [])  # type: ignore[attr-defined]
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE mssweb_test_site NOLOGIN")  # rolled back with the test
+        cursor.execute("GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON audit_auditevent TO mssweb_test_site")
+        cursor.execute("GRANT EXECUTE ON FUNCTION audit_purge_before(timestamptz) TO mssweb_test_site")
+        cursor.execute("SET LOCAL ROLE mssweb_test_site")
+        cursor.execute("SET LOCAL mssweb.audit_purge = 'on'")
+        refused(cursor, "DELETE FROM audit_auditevent WHERE actor = 'old-one'")
+        refused(cursor, "TRUNCATE audit_auditevent")
+        refused(cursor, "SELECT audit_purge_before(%s)", [now - dt.timedelta(days=10)])
+        cursor.execute("SELECT audit_purge_before(%s)", [now - dt.timedelta(days=38)])
+        assert cursor.fetchone()[0] == 1
+        cursor.execute("RESET ROLE")
+    # The tables' owner cannot TRUNCATE either (it could only drop the trigger first).
+    with connection.cursor() as cursor:
+        refused(cursor, "TRUNCATE audit_auditevent")
+    assert sorted(AuditEvent.objects.filter(actor__in=["old-one", "old-two", "recent"])
+                  .values_list("actor", flat=True)) == ["old-two", "recent"]
+
+
 def test_the_purge_deletes_only_what_is_past_the_retention(settings: object) -> None:
     settings.MSSANTE_AUDIT_RETENTION_DAYS = 30  # type: ignore[attr-defined]
     now = timezone.now()
