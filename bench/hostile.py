@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from apps.mail.mime import headers  # noqa: E402
-from apps.mail.mime.compose_html import compose_html_clean  # noqa: E402
-from apps.mail.mime.sanitize import sanitize_html  # noqa: E402
+from mailproto.mime import headers  # noqa: E402
+from mailproto.mime.compose_html import compose_html_clean  # noqa: E402
+from mailproto.mime.sanitize import sanitize_html  # noqa: E402
 
 KB = 1024
 HEADER_SIZES = [1 * KB, 4 * KB, 16 * KB, 64 * KB]  # the last ones past the cap: cut to it

@@ -20,14 +20,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from apps.mail.imap import (  # noqa: E402
+from devstack import seed, stack  # noqa: E402
+from mailproto.imap import (  # noqa: E402
     AuthMode,
     ImapCredentials,
     ImapEndpoint,
     imap_connect,
 )
-from apps.mail.imap.session import ImapSession  # noqa: E402
-from devstack import seed, stack  # noqa: E402
+from mailproto.imap.session import ImapSession  # noqa: E402
 
 RUNS = 30
 PROFILE = os.environ.get("MSSANTE_DEVSTACK_PROFILE", "test")

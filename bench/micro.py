@@ -5,7 +5,7 @@ SQLite, the sanitiser. Each figure is the median of several timed repetitions; t
 line is one JSON object.
 
 - imapclient parsing a list's FETCH answer vs this project's summary parser, per message
-  (why ``apps/mail/imap/summaries`` reads raw units);
+  (why ``mailproto/imap/summaries`` reads raw units);
 - a SummaryRecord built with keywords vs positionally;
 - sqlite3 binding a bool vs an int, a datetime's isoformat vs epoch seconds
   (``apps/mail/sync/writes``);
@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from apps.mail.imap import wire  # noqa: E402
-from apps.mail.imap.summaries import SummaryRecord, parse_summary_units  # noqa: E402
-from apps.mail.mime.sanitize import sanitize_html  # noqa: E402
+from mailproto.imap import wire  # noqa: E402
+from mailproto.imap.summaries import SummaryRecord, parse_summary_units  # noqa: E402
+from mailproto.mime.sanitize import sanitize_html  # noqa: E402
 
 MESSAGES = 2000
 RUNS = 7

@@ -84,8 +84,8 @@ import json, os, sys, time, django
 sys.path.insert(0, sys.argv[1])
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mssante_web.settings")
 django.setup()
-from apps.mail.imap import AuthMode, ImapCredentials, ImapEndpoint, imap_connect
-from apps.mail.imap.session import ImapSession
+from mailproto.imap import AuthMode, ImapCredentials, ImapEndpoint, imap_connect
+from mailproto.imap.session import ImapSession
 from apps.mail.services.watching import InboxWatcher
 from devstack import stack
 

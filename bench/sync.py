@@ -55,7 +55,7 @@ def raw_fetch(address: str, items: bytes) -> tuple[float, int]:
     """Seconds and bytes for `UID FETCH 1:* items`, read without any parsing."""
     import imapclient
 
-    from apps.mail.imap import wire
+    from mailproto.imap import wire
 
     env = stack.env_vars(PROFILE)
     context = ssl.create_default_context(cafile=env["MSSANTE_TLS_CA_FILE"])
@@ -97,10 +97,10 @@ def child(address: str, twin: str, count: int, database: str) -> dict[str, objec
     from django.core.management import call_command
     from django.db import connection
 
-    from apps.mail.imap.summaries import summary_items
     from apps.mail.models import Folder, Mailbox, MessageSummary
     from apps.mail.services import POOL, MailAccess, mailbox_sync
     from apps.mail.sync import TUNING
+    from mailproto.imap.summaries import summary_items
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:  # what an earlier run left (one statement, not the ORM's)

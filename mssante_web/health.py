@@ -20,8 +20,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from apps.mail.imap import ImapEndpoint, imap_greeting_check
 from apps.trust.selectors import whitelist_status
+from mailproto.imap import ImapEndpoint, imap_greeting_check
 
 logger = logging.getLogger(__name__)
 

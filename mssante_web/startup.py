@@ -14,7 +14,7 @@ def refuse_unsafe_configuration() -> None:
     the sweep of decrypted key files a killed process may have left in /dev/shm."""
     from django.core import checks
 
-    from apps.mail.imap.client import stale_key_files_sweep
+    from mailproto.imap.client import stale_key_files_sweep
 
     stale_key_files_sweep()
     serious = [m for m in checks.run_checks(include_deployment_checks=False)

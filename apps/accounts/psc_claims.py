@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from apps.core.identifiers import InvalidIdNat, idnat_parse
 from apps.structures.activities import Activity
+from mailproto.identifiers import InvalidIdNat, idnat_parse
 
 from .professions import Profession, ProfessionFamily, profession_lookup
 

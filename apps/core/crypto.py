@@ -51,7 +51,7 @@ INS_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[0-9]{5}(?:[0-9]{2}|2[AaBb])[0-9]{8}(
 
 def ins_pseudonymised(text: str) -> str:
     """``text`` with every valid INS replaced by its ``patient_reference``."""
-    from .identifiers import ins_valid
+    from mailproto.identifiers import ins_valid
 
     def replaced(found: re.Match[str]) -> str:
         return patient_reference(found.group(0)) if ins_valid(found.group(0)) else found.group(0)

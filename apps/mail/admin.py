@@ -13,8 +13,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_scope import StructureScopedAdmin, is_superuser
+from mailproto.certificates import P12_MAX_BYTES, CertificateUnreadable, p12_read
 
-from .certificates import P12_MAX_BYTES, CertificateUnreadable, p12_read
 from .models import Delegation, Mailbox
 from .services.certificates import CERTIFICATE_REFUSED, mailbox_certificate_set
 from .services.delegations import delegation_revoke, delegation_save

@@ -2,7 +2,7 @@
 
 A matricule is 15 characters: 13 (the NIR, or a NIA for people waiting for one) and a
 2-digit key = 97 − (the 13 as a number mod 97), Corsica's ``2A``/``2B`` counted as 19/18
-(apps.core.identifiers.ins_valid). Its OID says which register and whether it is real:
+(mailproto.identifiers.ins_valid). Its OID says which register and whether it is real:
 NIR ``1.2.250.1.213.1.4.8``, NIA ``.9``, NIR test ``.10``, NIR demo ``.11``. Test and demo
 identities never pass as real ones where production settings forbid them. An INS is
 *qualified* only when the INSi teleservice verified it: the flag travels with it.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from apps.core.identifiers import ascii_digits, ins_valid
+from mailproto.identifiers import ascii_digits, ins_valid
 
 NIR_OID = "1.2.250.1.213.1.4.8"
 NIA_OID = "1.2.250.1.213.1.4.9"

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from apps.core.identifiers import ascii_digits
 from apps.core.search import prefix_q, word_q
 from apps.core.text import search_key
+from mailproto.identifiers import ascii_digits
 
 from .models import Patient
 

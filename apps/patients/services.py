@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.core.crypto import patient_reference
-from apps.core.identifiers import ascii_digits
+from mailproto.identifiers import ascii_digits
 
 from .models import Habilitation, Patient, PatientInformed
 from .registry_csv import PatientRow, RefusedLine, registry_rows

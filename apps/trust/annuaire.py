@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from apps.core.identifiers import ascii_digits
 from apps.core.text import search_key
+from mailproto.identifiers import ascii_digits
 
 COLUMNS = (
     "Type de BAL", "Adresse BAL", "Type Identifiant PP", "Identifiant PP",

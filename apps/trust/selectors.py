@@ -17,9 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.core.identifiers import ascii_digits, ins_valid
 from apps.core.prepared import PreparedQuery
 from apps.core.search import prefix_q, word_q
+from mailproto.identifiers import ascii_digits, ins_valid
 
 from .annuaire import search_key
 from .models import DirectoryEntry, DirectoryImport, WhitelistDomain, WhitelistImport

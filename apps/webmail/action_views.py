@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.core.identifiers import ascii_digits
 from apps.mail.services import folder_create
+from mailproto.identifiers import ascii_digits
 
 from .access import request_audit, request_folder, request_mail_access, request_mailbox
 from .errors import mail_errors

@@ -16,10 +16,10 @@ from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError, MessageGone, NoMailbox
 from apps.documents.types import document_types
-from apps.mail.mime.replies import with_signature
 from apps.mail.models import Mailbox, OutboxMessage
 from apps.mail.services import outbox_retry
 from apps.trust.selectors import recipients_check
+from mailproto.mime.replies import with_signature
 
 from .access import request_access_for
 from .forms import RECIPIENT_FIELDS, ComposeForm, compose_form_from_post, drafts_owned_add, uploaded_files

@@ -13,7 +13,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from apps.core.crypto import patient_reference
 from apps.documents.results import lab_results
-from apps.mail.mime.message import safe_filename
+from mailproto.mime.message import safe_filename
 
 from .access import request_audit, request_folder, request_is_page_load, request_mail_access, request_mailbox
 from .errors import mail_errors

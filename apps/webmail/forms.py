@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
-from apps.core.identifiers import ascii_digits
-from apps.mail.mime.compose_html import compose_html_clean, html_to_text
-from apps.mail.mime.message import safe_filename
 from apps.mail.models import Mailbox
 from apps.mail.services import OutgoingFile
-from apps.mail.sieve import Vacation
+from mailproto.identifiers import ascii_digits
+from mailproto.mime.compose_html import compose_html_clean, html_to_text
+from mailproto.mime.message import safe_filename
+from mailproto.sieve import Vacation
 
 from .services.health_documents import PDF_MAX_BYTES, HealthDocumentFields
 

@@ -25,7 +25,7 @@ django.setup()
 
 from celery.exceptions import SoftTimeLimitExceeded  # noqa: E402
 
-from apps.mail.imap import summaries  # noqa: E402
+from mailproto.imap import summaries  # noqa: E402
 from mssante_web.celery import app  # noqa: E402
 
 real_parse = summaries.parse_summary_unit

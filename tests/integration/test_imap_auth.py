@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from apps.mail.imap import (
+from devstack import stack
+from mailproto.imap import (
     AuthMode,
     ImapAuthError,
     ImapCredentials,
@@ -15,8 +16,7 @@ from apps.mail.imap import (
     ImapUnavailable,
     imap_connect,
 )
-from apps.mail.imap.session import ImapSession
-from devstack import stack
+from mailproto.imap.session import ImapSession
 from tests.conftest import ENV, IDENTITIES, PORTS, PSCSim
 
 pytestmark = pytest.mark.integration

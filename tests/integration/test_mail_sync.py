@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from apps.core.errors import IndexUnavailable, MailServerUnavailable
 from apps.mail import services, sync
-from apps.mail.imap import summaries, wire
-from apps.mail.imap.session import ImapSession
-from apps.mail.imap.summaries import thread_key
 from apps.mail.models import Folder, Mailbox, MessageSummary
+from mailproto.imap import summaries, wire
+from mailproto.imap.session import ImapSession
+from mailproto.imap.summaries import thread_key
 from tests.conftest import IDENTITIES, PSCSim, imap_plain
 from tests.integration.mail_server import append, index_state, reset_mailbox, server_state
 
@@ -161,7 +161,7 @@ def test_statuses_of_a_known_mailbox_match_list_status_and_follow_folder_changes
     """The pipelined STATUS-INBOX-first form gives what LIST-STATUS gives, in one round
     trip, with the INBOX asked before anything else (Dovecot's slow path comes after);
     a known folder deleted meanwhile disappears without an error, a new one gets a status."""
-    from apps.mail.imap import AuthMode, ImapCredentials, ImapEndpoint, imap_connect
+    from mailproto.imap import AuthMode, ImapCredentials, ImapEndpoint, imap_connect
     from tests.conftest import ENV, PORTS
 
     append(ADDRESS, subject="un")
@@ -386,7 +386,7 @@ def test_index_writes_skip_rows_already_stored(mailbox: Mailbox, caplog: pytest.
     batch goes through INSERT ... ON CONFLICT DO NOTHING."""
     from django.db import connection, transaction
 
-    from apps.mail.imap.summaries import SummaryRecord
+    from mailproto.imap.summaries import SummaryRecord
     box_folder = Folder.objects.create(mailbox=mailbox, name="Lot")
     when = dt.datetime(2026, 11, 20, 8, 30, tzinfo=dt.UTC)
     records = [SummaryRecord(uid, 0, f"<{uid}@x>", "", "", f"t{uid}", when, "A", "a@x", "", "", f"n° {uid}",
@@ -579,8 +579,8 @@ def test_pooled_session_checks_with_one_noop_and_still_sees_every_change(mailbox
 def test_idle_wakes_up_when_mail_arrives_over_smtp(mailbox: Mailbox) -> None:
     import smtplib
 
-    from apps.mail.imap import AuthMode, ImapCredentials, ImapEndpoint, imap_connect
-    from apps.mail.imap.idle import idle_wait
+    from mailproto.imap import AuthMode, ImapCredentials, ImapEndpoint, imap_connect
+    from mailproto.imap.idle import idle_wait
     from tests.conftest import ENV, PORTS
 
     session = ImapSession(imap_connect(
@@ -602,7 +602,7 @@ def test_idle_wakes_up_when_mail_arrives_over_smtp(mailbox: Mailbox) -> None:
 def test_streamed_fetches_stop_early_and_leave_the_connection_ready(mailbox: Mailbox) -> None:
     """The reader thread keeps two FETCHes in flight: a caller that stops after the first
     answer must still find the connection in step (every in-flight answer read)."""
-    from apps.mail.imap import wire
+    from mailproto.imap import wire
 
     for i in range(4):
         append(ADDRESS, subject=f"flux {i}")

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from apps.mail.imap.session import ImapSession
-from apps.mail.mime import message as mime_message
 from apps.mail.models import MessageSummary
 from apps.mail.services.message_cache import MESSAGES
+from mailproto.imap.session import ImapSession
+from mailproto.mime import message as mime_message
 from tests.conftest import PSCSim, django_signin, imap_plain
 from tests.integration.mail_server import reset_mailbox, synchro_inbox
 

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from apps.mail import services
-from apps.mail.imap import summaries
 from apps.mail.models import Folder, MessageSummary
+from mailproto.imap import summaries
 from tests.conftest import PSCSim, django_signin
 from tests.integration.mail_server import append, synchro_mailbox
 

@@ -13,10 +13,10 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from apps.mail import services
-from apps.mail.imap import wire
 from apps.mail.models import Folder, Mailbox
 from apps.mail.services import POOL
 from devstack import stack
+from mailproto.imap import wire
 from tests.conftest import IDENTITIES, PROFILE, PSCSim, django_signin, expire_access_token, session_tokens
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

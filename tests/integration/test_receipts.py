@@ -9,8 +9,8 @@ import uuid
 import pytest
 from django.test import Client
 
-from apps.mail.mime.receipts import mdn_build, parse_report
 from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
+from mailproto.mime.receipts import mdn_build, parse_report
 from tests.conftest import IDENTITIES, PSCSim, django_signin, imap_plain, navigating_client
 from tests.integration.mail_server import outbox_send_pending, raw_with_subject, wait_for_subject
 

@@ -14,10 +14,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from apps.mail.imap import AuthMode, ImapCredentials
 from apps.mail.models import Mailbox
-from apps.mail.sieve import SieveEndpoint, sieve_connect
 from devstack import stack
+from mailproto.imap import AuthMode, ImapCredentials
+from mailproto.sieve import SieveEndpoint, sieve_connect
 from tests.conftest import ENV, IDENTITIES, PORTS, PSCSim, django_signin
 from tests.integration.mail_server import raw_with_subject, uids_with_subject, wait_for_subject
 

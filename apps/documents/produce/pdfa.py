@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from apps.core.identifiers import ascii_digits
+from mailproto.identifiers import ascii_digits
 
 from ..errors import DocumentUnreadable
 

@@ -18,14 +18,14 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.core.errors import NoMailbox
 from apps.core.prepared import PreparedQuery
-
-from ..certificate_store import mailbox_certificate_pem
-from ..imap import (
+from mailproto.imap import (
     AuthMode,
     ImapCredentials,
     ImapEndpoint,
 )
-from ..imap.summaries import SUSPECT_PATIENT
+from mailproto.imap.summaries import SUSPECT_PATIENT
+
+from ..certificate_store import mailbox_certificate_pem
 from ..models import SENDER_SORT_KEY, Delegation, Folder, Mailbox, MessageSummary
 
 logger = logging.getLogger(__name__)

@@ -28,9 +28,9 @@ from django.contrib.sessions.backends.base import SessionBase
 from apps.accounts.selectors import session_user_get
 from apps.accounts.services import psc_access_token_for_session_key, psc_access_token_get
 from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
+from mailproto.imap import ImapAuthError, ImapCredentials, ImapError, ImapUnavailable, imap_connect
+from mailproto.imap.session import ImapSession
 
-from ..imap import ImapAuthError, ImapCredentials, ImapError, ImapUnavailable, imap_connect
-from ..imap.session import ImapSession
 from ..models import Mailbox
 from ..selectors import mailbox_imap_credentials, mailbox_imap_endpoint, mailbox_open_to
 from .pool import POOL

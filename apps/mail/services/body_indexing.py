@@ -16,10 +16,10 @@ from apps.core.crypto import session_reference
 from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
 from apps.core.locks import shared_lock
 from apps.core.queue import task_enqueue
+from mailproto.imap.prefixes import message_prefixes
+from mailproto.mime.searchable import PREFIX, searchable_text
 
 from ..bodyindex import bodies_pending, bodies_store
-from ..imap.prefixes import message_prefixes
-from ..mime.searchable import PREFIX, searchable_text
 from ..models import Folder, Mailbox, MessageSummary
 from .access import MailAccess, mail_access_for_session_key, mailbox_session
 

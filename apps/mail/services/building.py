@@ -12,7 +12,8 @@ from email.utils import formataddr, formatdate, make_msgid
 
 from django.conf import settings
 
-from ..mime.headers import one_line
+from mailproto.mime.headers import one_line
+
 from ..models import Mailbox
 
 

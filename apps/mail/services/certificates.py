@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.audit.services import audit_log
 from apps.core.errors import ApplicationError
+from mailproto.certificates import CertificateUnreadable, p12_read
 
 from ..certificate_store import certificate_cipher
-from ..certificates import CertificateUnreadable, p12_read
 from ..models import Mailbox
 
 logger = logging.getLogger(__name__)

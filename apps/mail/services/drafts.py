@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from email.message import EmailMessage
 
-from ..imap import ImapUnavailable
+from mailproto.imap import ImapUnavailable
+
 from ..models import Folder, MessageSummary
 from ..sync import mailbox_index_sync
 from .access import MailAccess, mailbox_session

@@ -19,7 +19,7 @@ from email.message import Message
 
 from django.conf import settings
 
-from ..mime.message import (
+from mailproto.mime.message import (
     ParsedMessage,
     message_tree,
     parse_message,

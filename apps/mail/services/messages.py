@@ -13,8 +13,8 @@ from django.db import transaction
 
 from apps.core.crypto import fernet_cipher
 from apps.core.errors import ApplicationError, MessageGone
+from mailproto.imap import ImapError
 
-from ..imap import ImapError
 from ..models import Folder, MessageSummary
 from .access import MailAccess, mailbox_session
 from .message_cache import MESSAGES, RAW_CACHE_SECONDS, CachedMessage

@@ -20,11 +20,11 @@ from apps.core.backoff import backoff_seconds
 from apps.core.crypto import session_key_from_reference, session_reference
 from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
 from apps.core.queue import task_enqueue
+from mailproto.imap import ImapUnavailable
+from mailproto.smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
 
-from ..imap import ImapUnavailable
 from ..models import Delegation, Folder, Mailbox, OutboxMessage
 from ..selectors import delegations_in_force
-from ..smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
 from ..sync import mailbox_index_sync
 from .access import MailAccess, mail_access_for_session_key, mailbox_session, with_credentials
 

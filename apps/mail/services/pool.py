@@ -10,9 +10,8 @@ from collections.abc import Callable
 from django.conf import settings
 
 from apps.core.errors import MailServerUnavailable
-
-from ..imap import ImapError
-from ..imap.session import ImapSession
+from mailproto.imap import ImapError
+from mailproto.imap.session import ImapSession
 
 PoolKey = tuple[int, str]
 

@@ -6,7 +6,8 @@ import datetime as dt
 
 from django.core.cache import cache
 
-from ..mime.receipts import Report, parse_report
+from mailproto.mime.receipts import Report, parse_report
+
 from ..models import Folder, MessageSummary
 from .access import MailAccess, mailbox_session
 

@@ -40,10 +40,10 @@ from apps.core.errors import (
 )
 from apps.core.locks import redis_client, shared_lock
 from apps.core.queue import task_enqueue
+from mailproto.imap.errors import ImapCommandError
+from mailproto.imap.quota import Quota, quota_get
+from mailproto.imap.session import ImapSession
 
-from ..imap.errors import ImapCommandError
-from ..imap.quota import Quota, quota_get
-from ..imap.session import ImapSession
 from ..models import Folder, Mailbox
 from ..selectors import delegations_in_force
 from ..sync import IndexWriterFailed, SyncReport, mailbox_index_sync

@@ -1,5 +1,5 @@
 """The out-of-office reply, kept where the operator's server runs it: a Sieve script put
-over ManageSieve (``apps.mail.sieve``). The mailbox row remembers whether it is on and its
+over ManageSieve (``mailproto.sieve``). The mailbox row remembers whether it is on and its
 dates, for the folder pane; the server's script is what is read when the page opens."""
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from apps.core.errors import MailServerUnavailable
-
-from ..models import Mailbox
-from ..sieve import (
+from mailproto.sieve import (
     SCRIPT_NAME,
     SieveAuthError,
     SieveEndpoint,
@@ -26,6 +24,8 @@ from ..sieve import (
     vacation_from_script,
     vacation_script,
 )
+
+from ..models import Mailbox
 from .access import MailAccess, authenticated_open
 
 logger = logging.getLogger(__name__)

@@ -27,10 +27,10 @@ from django.db import close_old_connections
 
 from apps.core.backoff import backoff_seconds
 from apps.core.errors import ApplicationError
+from mailproto.imap import ImapError
+from mailproto.imap.idle import idle_begin, idle_end, idle_ready, session_fileno
+from mailproto.imap.session import ImapSession
 
-from ..imap import ImapError
-from ..imap.idle import idle_begin, idle_end, idle_ready, session_fileno
-from ..imap.session import ImapSession
 from ..models import Folder, Mailbox
 from .access import mail_access_for_session_key, mailbox_session_open
 from .sync_runs import mailbox_sync_enqueue, mailboxes_with_live_session

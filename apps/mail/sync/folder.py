@@ -11,9 +11,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..imap import summaries
-from ..imap.session import FolderStatus, ImapSession
-from ..imap.summaries import SummaryRecord
+from mailproto.imap import summaries
+from mailproto.imap.session import FolderStatus, ImapSession
+from mailproto.imap.summaries import SummaryRecord
+
 from ..models import Folder, MessageSummary
 from . import writers, writes
 from .reports import FolderReport

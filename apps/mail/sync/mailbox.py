@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..imap.session import FolderStatus, ImapSession
+from mailproto.imap.session import FolderStatus, ImapSession
+
 from ..models import Folder, Mailbox
 from .folder import folder_sync
 from .reports import FolderReport, SyncReport

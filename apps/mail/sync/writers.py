@@ -27,8 +27,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, connections, transaction
 
-from ..imap import summaries
-from ..imap.summaries import SummaryRecord
+from mailproto.imap import summaries
+from mailproto.imap.summaries import SummaryRecord
+
 from . import writes
 from .tuning import TUNING
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from django.db import DataError, IntegrityError, connection, transaction
 
-from ..imap.summaries import FlagsRecord, SummaryRecord
+from mailproto.imap.summaries import FlagsRecord, SummaryRecord
+
 from ..models import Folder, MessageSummary
 from .tuning import TUNING
 

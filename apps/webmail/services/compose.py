@@ -14,14 +14,6 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, MessageGone
-from apps.mail.mime.message import Attachment, parse_message, safe_filename
-from apps.mail.mime.replies import (
-    Prefill,
-    QuoteTexts,
-    draft_prefill,
-    forward_prefill,
-    reply_prefill,
-)
 from apps.mail.models import Folder, Mailbox
 from apps.mail.services import (
     MailAccess,
@@ -31,6 +23,14 @@ from apps.mail.services import (
     message_build,
 )
 from apps.mail.services.messages import message_cached_get
+from mailproto.mime.message import Attachment, parse_message, safe_filename
+from mailproto.mime.replies import (
+    Prefill,
+    QuoteTexts,
+    draft_prefill,
+    forward_prefill,
+    reply_prefill,
+)
 
 from ..forms import RECIPIENT_FIELDS, ComposeForm, Uploads, compose_origin
 from .health_documents import DocumentRefused, health_document_build

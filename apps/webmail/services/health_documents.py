@@ -21,7 +21,6 @@ from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError
-from apps.core.identifiers import ins_valid
 from apps.documents.errors import DocumentUnreadable
 from apps.documents.produce import (
     DocumentRequest,
@@ -35,6 +34,7 @@ from apps.documents.types import document_type_label
 from apps.mail.services import OutgoingFile
 from apps.patients.models import Patient
 from apps.structures.selectors import membership_list_for_user
+from mailproto.identifiers import ins_valid
 
 logger = logging.getLogger(__name__)
 INS_KINDS = {"NIR": "1.2.250.1.213.1.4.8", "NIA": "1.2.250.1.213.1.4.9", "TEST": "1.2.250.1.213.1.4.10"}

@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 
 from apps.core.backoff import backoff_seconds
 from apps.core.errors import ApplicationError
-from apps.mail.imap import ImapCommandError
-from apps.mail.imap.summaries import SUSPECT_PATIENT
 from apps.mail.models import Folder, MessageSummary
 from apps.mail.services import MailAccess, mailbox_session, message_move
 from apps.patients.selectors import habilitation_allows
 from apps.patients.services import habilitation_grant
+from mailproto.imap import ImapCommandError
+from mailproto.imap.summaries import SUSPECT_PATIENT
 
 logger = logging.getLogger(__name__)
 PENDING = "Patients – à valider"

@@ -12,13 +12,13 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError, MessageGone
-from apps.mail.mime.message import ParsedMessage
-from apps.mail.mime.receipts import Report
-from apps.mail.mime.sanitize import POLICY_VERSION, sanitize_html, text_to_html
 from apps.mail.models import Folder, MessageSummary
 from apps.mail.services import MailAccess, message_reports
 from apps.mail.services.message_cache import MESSAGES, CachedMessage
 from apps.mail.services.messages import message_cached_get, message_version_key
+from mailproto.mime.message import ParsedMessage
+from mailproto.mime.receipts import Report
+from mailproto.mime.sanitize import POLICY_VERSION, sanitize_html, text_to_html
 
 logger = logging.getLogger(__name__)
 CLEAN_CACHE_SECONDS = 600  # sanitising is costly (bench/micro.py): once per message version

@@ -10,11 +10,11 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
-from apps.mail.mime.message import ParsedMessage
-from apps.mail.mime.receipts import mdn_build
 from apps.mail.models import Folder, Mailbox, MessageSummary
 from apps.mail.services import MailAccess, message_keyword_set, outbox_enqueue
 from apps.trust.selectors import recipients_check
+from mailproto.mime.message import ParsedMessage
+from mailproto.mime.receipts import mdn_build
 
 from .sending import RecipientsRefused
 

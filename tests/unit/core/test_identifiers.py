@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.core.identifiers import InvalidIdNat, idnat_parse, luhn_valid
+from mailproto.identifiers import InvalidIdNat, idnat_parse, luhn_valid
 
 
 def test_luhn() -> None:

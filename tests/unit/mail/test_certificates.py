@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from apps.mail.certificates import P12_MAX_BYTES, CertificateUnreadable, p12_read
+from mailproto.certificates import P12_MAX_BYTES, CertificateUnreadable, p12_read
 
 
 def make_p12(passphrase: str, cn: str = "laboratoire@hopital.mssante.test") -> bytes:

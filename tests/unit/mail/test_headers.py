@@ -8,7 +8,7 @@ import email.utils
 
 import pytest
 
-from apps.mail.mime.headers import decode_text, parse_date, split_headers
+from mailproto.mime.headers import decode_text, parse_date, split_headers
 
 USUAL_DATES = [
     b"Wed, 01 Jan 2025 00:00:00 +0000",

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.mail.mime import headers
-from apps.mail.mime.headers import addresses, decode_text, message_ids, name_and_address, parse_date
+from mailproto.mime import headers
+from mailproto.mime.headers import addresses, decode_text, message_ids, name_and_address, parse_date
 
 SPACES = "\u00a0\u2000\u2003\u2028\u3000\t \x0b\x0c\u200b\u202f\ufeff"
 
@@ -92,7 +92,7 @@ def test_any_hostile_header_is_quick(value: str) -> None:
 
 
 def test_escape_and_transform_codecs_named_by_a_sender_read_as_utf8() -> None:
-    from apps.mail.mime.headers import decode_text
+    from mailproto.mime.headers import decode_text
 
     assert decode_text(b"=?unicode_escape?q?a\\x41?=") == "a\\x41"  # not "aA"
     assert decode_text(b"=?zlib?q?abc?=") == "abc"

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.mail.imap import wire
-from apps.mail.imap.answers import is_notification
-from apps.mail.imap.summaries import UNKNOWN_DATE, attachment_kinds, parse_flags_unit, parse_summary_unit
-from apps.mail.imap.uids import parse_uid_set, uid_set
+from mailproto.imap import wire
+from mailproto.imap.answers import is_notification
+from mailproto.imap.summaries import UNKNOWN_DATE, attachment_kinds, parse_flags_unit, parse_summary_unit
+from mailproto.imap.uids import parse_uid_set, uid_set
 
 HEADER = (b"From: =?iso-8859-1?q?Sophie_B=E9rnard?= <Sophie.Bernard@pharmacie.mssante.test>\r\n"
           b"To: Claire <claire.martin@medecin.mssante.test>,\r\n secretariat@medecin.mssante.test\r\n"
@@ -199,7 +199,7 @@ def test_what_counts_as_the_server_telling_us_the_folder_changed(head: bytes, ex
 
 def test_a_unit_that_cannot_be_parsed_is_listed_unreadable_and_the_rest_goes_on(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from apps.mail.imap import summaries
+    from mailproto.imap import summaries
 
     def unit(uid: int) -> list[bytes]:
         return [b"* %d FETCH (UID %d FLAGS (\\Seen) RFC822.SIZE 2048 INTERNALDATE \"24-Nov-2026 10:00:00 +0100\" "
@@ -230,7 +230,7 @@ def _unit(subject: bytes) -> list[bytes]:
 
 
 def test_a_time_limit_during_an_ordinary_parse_passes_through(monkeypatch: pytest.MonkeyPatch) -> None:
-    from apps.mail.imap import summaries
+    from mailproto.imap import summaries
 
     def interrupted(unit: list[bytes], patient_domain: str = "") -> None:
         raise Interrupted
@@ -243,7 +243,7 @@ def test_a_time_limit_during_an_ordinary_parse_passes_through(monkeypatch: pytes
 
 
 def test_a_time_limit_cutting_a_slow_parse_isolates_that_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    from apps.mail.imap import summaries
+    from mailproto.imap import summaries
 
     clock = [100.0]
 

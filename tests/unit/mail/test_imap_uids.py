@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apps.mail.imap.uids import MovedUids, parse_copyuid, parse_uid_set, uid_set
+from mailproto.imap.uids import MovedUids, parse_copyuid, parse_uid_set, uid_set
 
 
 def test_uid_sets_round_trip() -> None:

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from apps.mail.imap import wire
+from mailproto.imap import wire
 
 
 class Server:

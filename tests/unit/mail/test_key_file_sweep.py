@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from apps.mail.imap.client import KEY_FILE_PREFIX, stale_key_files_sweep
+from mailproto.imap.client import KEY_FILE_PREFIX, stale_key_files_sweep
 
 
 def test_stale_key_files_are_swept_fresh_ones_and_others_kept(tmp_path: Path) -> None:
@@ -28,6 +28,6 @@ def test_the_startup_sweeps(monkeypatch: object) -> None:
     from mssante_web import startup
 
     called = []
-    monkeypatch.setattr("apps.mail.imap.client.stale_key_files_sweep", lambda **_: called.append(1) or 0)  # type: ignore[attr-defined]
+    monkeypatch.setattr("mailproto.imap.client.stale_key_files_sweep", lambda **_: called.append(1) or 0)  # type: ignore[attr-defined]
     startup.refuse_unsafe_configuration()
     assert called == [1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apps.mail.mime.message import parse_message, part_payload, safe_filename
+from mailproto.mime.message import parse_message, part_payload, safe_filename
 
 
 def test_latin1_windows1252_and_encoded_words() -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import email
 import email.policy
 
-from apps.mail.mime.headers import one_line
-from apps.mail.mime.message import parse_message
-from apps.mail.mime.receipts import mdn_build
-from apps.mail.mime.replies import QuoteTexts, forward_prefill, reply_prefill
 from apps.mail.models import Mailbox
 from apps.mail.services import message_build
+from mailproto.mime.headers import one_line
+from mailproto.mime.message import parse_message
+from mailproto.mime.receipts import mdn_build
+from mailproto.mime.replies import QuoteTexts, forward_prefill, reply_prefill
 
 RAW = (b"From: =?utf-8?q?Dr_X=0D=0ABcc:_evil@x.fr?= <a@x.fr>\r\nTo: b@y.fr\r\n"
        b"Subject: =?utf-8?q?Bonjour=0D=0ABcc:_evil@x.fr?=\r\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.mail.imap.summaries import SUSPECT_PATIENT, patient_sender
+from mailproto.imap.summaries import SUSPECT_PATIENT, patient_sender
 
 DOMAIN = "patient.mssante.fr"
 INS = "279035121518989"

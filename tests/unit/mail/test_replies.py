@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from apps.mail.mime.message import Attachment, ParsedMessage
-from apps.mail.mime.replies import (
+from mailproto.mime.message import Attachment, ParsedMessage
+from mailproto.mime.replies import (
     QuoteTexts,
     draft_prefill,
     forward_prefill,
@@ -120,7 +120,7 @@ def test_a_draft_resumes_with_its_recipients_chain_and_cleaned_html() -> None:
 
 
 def test_signature_goes_above_the_quote_with_the_standard_delimiter() -> None:
-    from apps.mail.mime.replies import with_signature
+    from mailproto.mime.replies import with_signature
 
     assert with_signature("\n\n> cité", "Dr Martin\nCabinet\n") == "\n\n-- \nDr Martin\nCabinet\n\n\n> cité"
     assert with_signature("texte", "  \n") == "texte"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.mail.mime.sanitize import RAW_ELEMENTS, clean_style, drop_raw_elements, sanitize_html, text_to_html
+from mailproto.mime.sanitize import RAW_ELEMENTS, clean_style, drop_raw_elements, sanitize_html, text_to_html
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -193,7 +193,7 @@ def test_a_usual_newsletter_is_well_within_the_budget() -> None:
 
 
 def test_the_compose_cleaner_has_the_same_budget() -> None:
-    from apps.mail.mime import compose_html
+    from mailproto.mime import compose_html
 
     started = time.perf_counter()
     assert compose_html.compose_html_clean("<div>" * 40_000) == ""

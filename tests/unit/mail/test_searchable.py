@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from email.message import EmailMessage
 
-from apps.mail.mime.searchable import MAX_CHARS, PREFIX, searchable_text
+from mailproto.mime.searchable import MAX_CHARS, PREFIX, searchable_text
 
 
 def message(text: str | None = None, html: str | None = None, attachment: str = "") -> bytes:

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from apps.mail.sieve import (
+from mailproto.sieve import (
     SieveRefused,
     SieveSession,
     SieveUnavailable,

@@ -22,7 +22,7 @@ import email.utils
 import functools
 import re
 
-from apps.core.identifiers import ascii_digits
+from mailproto.identifiers import ascii_digits
 
 HEADER_MAX = 16 * 1024  # bytes (or characters) of one header value ever looked at
 DATE_MAX = 200  # a date is ~31 bytes; comments and zone names make some longer

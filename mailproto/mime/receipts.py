@@ -15,7 +15,7 @@ import email.utils
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
 
-from apps.core.identifiers import ascii_digits
+from mailproto.identifiers import ascii_digits
 
 from .headers import one_line
 

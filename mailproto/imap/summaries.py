@@ -16,8 +16,8 @@ import re
 import time
 from typing import NamedTuple
 
-from apps.core.identifiers import ins_valid
-from apps.mail.mime.headers import (
+from mailproto.identifiers import ins_valid
+from mailproto.mime.headers import (
     addresses_text,
     decode_text,
     message_ids,
@@ -25,7 +25,7 @@ from apps.mail.mime.headers import (
     parse_date,
     split_headers,
 )
-from apps.mail.mime.receipts import is_report_structure
+from mailproto.mime.receipts import is_report_structure
 
 logger = logging.getLogger(__name__)
 UNKNOWN_DATE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

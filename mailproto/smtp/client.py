@@ -9,7 +9,7 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from apps.mail.imap.client import AuthMode, ImapCredentials, sasl_initial_response, tls_context
+from mailproto.imap.client import AuthMode, ImapCredentials, sasl_initial_response, tls_context
 
 
 class SmtpError(Exception):

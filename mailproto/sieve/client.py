@@ -14,7 +14,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from apps.core.identifiers import ascii_digits
+from mailproto.identifiers import ascii_digits
 
 from ..imap.client import ImapCredentials, sasl_initial_response, tls_context
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from apps.core.identifiers import ascii_digits
+from mailproto.identifiers import ascii_digits
 
 from .errors import ImapUnavailable
 
