@@ -59,7 +59,7 @@ def page_path(data: bytes) -> str:
     """The document page's own work: read, header details, sections, templates."""
     from django.template.loader import render_to_string
 
-    from apps.webmail.services.documents import DocumentCard, document_sections_html
+    from apps.flows.documents import DocumentCard, document_sections_html
 
     document = cda_read(data)
     card = DocumentCard(key="2-1", filename="DOC0001.XML", document=document)

@@ -291,8 +291,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MSSANTE_MAX_MESSAGE_SIZE + 1024 * 1024
 # Opened messages kept per process (apps.mail.services.message_cache), in MB of memory:
 # a message and its parsed tree count twice its size.
 MSSANTE_MESSAGE_CACHE_MB = env.int("MSSANTE_MESSAGE_CACHE_MB", default=64)
-# Uploads are capped at the operator's limit before anything is kept (apps.webmail.uploads).
-FILE_UPLOAD_HANDLERS = ["apps.webmail.uploads.CappedUploadHandler",
+# Uploads are capped at the operator's limit before anything is kept (apps.flows.uploads).
+FILE_UPLOAD_HANDLERS = ["apps.flows.uploads.CappedUploadHandler",
                         "django.core.files.uploadhandler.MemoryFileUploadHandler",
                         "django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 # Patients' mailboxes (Mon espace santé): <INS>@this domain.

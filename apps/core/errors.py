@@ -75,6 +75,11 @@ class ReadOnlyMailbox(ApplicationError):
         "your delegation is read-only. Ask your structure's administrator for more.")
 
 
+class NotFound(ApplicationError):
+    """What a URL names is not the user's, or not there (a mailbox, a folder, a message's
+    row, an outbox entry): pages answer 404, as for anything that does not exist."""
+
+
 class MessageGone(ApplicationError):
     """The message is no longer on the operator's server (moved or deleted elsewhere):
     pages answer 404, a forward or draft that carried it says so in its own words."""

@@ -318,3 +318,37 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} ({self.status})"
+
+
+class Signature(models.Model):
+    """The signature a user puts under what they write from one mailbox (a GP signs
+    differently from the practice's shared mailbox). Its table keeps the name it had in the
+    webmail app (moved here with issue 24: the use cases that read it sit below the pages)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signatures")
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="signatures")
+    text = models.TextField(_("signature"), max_length=2000, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "webmail_signature"
+        constraints = [models.UniqueConstraint(fields=["user", "mailbox"], name="signature_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} / {self.mailbox_id}"
+
+
+class ImageSender(models.Model):
+    """A sender whose remote images this user always shows ("toujours pour cet expéditeur")."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="image_senders")
+    address = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "webmail_imagesender"
+        constraints = [models.UniqueConstraint(fields=["user", "address"], name="image_sender_unique")]
+        ordering = ["address"]
+
+    def __str__(self) -> str:
+        return self.address

@@ -169,6 +169,11 @@ def directory_entry_get(*, address: str) -> DirectoryEntry | None:
     return _ENTRY.first(address=address.lower()) if address else None
 
 
+def directory_entry_by_pk(*, pk: int) -> DirectoryEntry | None:
+    """The directory's entry a contact card names, or None."""
+    return DirectoryEntry.objects.filter(pk=pk).first()
+
+
 def directory_search(*, query: str, profession: str = "", city: str = "",
                      limit: int = 20) -> list[DirectoryEntry]:
     """Autocomplete and directory search, accent- and case-insensitive.

@@ -15,6 +15,7 @@ from apps.core.errors import (
     MailAuthError,
     MailServerUnavailable,
     MessageGone,
+    NotFound,
     ReadOnlyMailbox,
     SessionExpired,
 )
@@ -31,14 +32,14 @@ def error_page(request: HttpRequest, error: ApplicationError, status: int) -> Ht
 def mail_errors(view: View) -> View:
     """Every mail error ends on the French error page with a fitting status, never a 500:
     401 when the PSC session is over, 503 when the operator fails, 404 for a message
-    gone from the server. The service that raised
+    gone from the server or anything the URL names that is not the user's. The service that raised
     already logged the detail for the operator."""
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except MessageGone:
-            raise Http404("message gone") from None
+        except (MessageGone, NotFound):
+            raise Http404("message gone or not found") from None
         except SessionExpired as exc:
             return error_page(request, exc, 401)
         except (MailServerUnavailable, MailAuthError, IndexUnavailable) as exc:

@@ -5,20 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
+from apps.flows.account_pages import VacationPost
+from apps.flows.health_documents import PDF_MAX_BYTES, HealthDocumentFields
+from apps.flows.inputs import RECIPIENT_FIELDS, ComposeForm, Uploads
 from apps.mail.models import Mailbox
 from apps.mail.services import OutgoingFile
 from mailproto.identifiers import ascii_digits
 from mailproto.mime.compose_html import compose_html_clean, html_to_text
 from mailproto.mime.message import safe_filename
 from mailproto.sieve import Vacation
-
-from .services.health_documents import PDF_MAX_BYTES, HealthDocumentFields
 
 logger = logging.getLogger(__name__)
 
@@ -27,36 +27,7 @@ MAX_UPLOADS = 50
 MAX_SELECTED = 5000
 
 
-RECIPIENT_FIELDS = ("to", "cc", "bcc")  # À, Cc, Cci: the form's names, in the page's order
 
-
-@dataclass
-class ComposeForm:
-    to: list[str]
-    mailbox: int
-    cc: list[str] = field(default_factory=list)
-    bcc: list[str] = field(default_factory=list)  # envelope only when sent; kept in drafts
-    subject: str = ""
-    body: str = ""
-    in_reply_to: str = ""
-    references: str = ""
-    draft_uid: int | None = None
-    origin: str = ""  # "mailbox:folder:uid" of the message forwarded
-    forward: str = ""  # "inline" (its attachments kept) or "attached" (the whole .eml)
-    keep: list[str] = field(default_factory=list)  # part ids of the attachments kept
-    read_receipt: bool = False
-    dsn: bool = False
-    html: str = ""  # from the rich-text editor, cleaned; ``body`` is then its text version
-    # Addresses left in each recipient field's text input ("to", "cc", "bcc").
-    typed: dict[str, list[str]] = field(default_factory=dict)
-    drop: str = ""  # a chip's "×" pressed without JavaScript: "field:address" goes
-    document: HealthDocumentFields | None = None  # "Joindre un document de santé"
-    no_reply: bool = False  # to a patient: "le patient ne peut pas répondre" (X-MSS-MES: FIN)
-    patient_informed: bool = False  # the professional confirms the patient was informed (R1110-4)
-
-    def recipients(self, name: str) -> list[str]:
-        """The chips of field ``name`` ("to", "cc" or "bcc")."""
-        return list(getattr(self, name))
 
 
 def typed_addresses(text: str) -> list[str]:
@@ -144,15 +115,6 @@ def health_document_from_post(request: HttpRequest) -> HealthDocumentFields | No
         act_date=post.get("doc_act_date", "")[:10])
 
 
-@dataclass(frozen=True)
-class Uploads:
-    """The files chosen in the form: their size as declared (or as far as the capped upload
-    handler let them come), known before anything is read, and how to read them."""
-
-    declared: int
-    read: Callable[[], list[OutgoingFile]]
-
-
 def uploaded_files(request: HttpRequest) -> Uploads:
     uploads = request.FILES.getlist("attachments")[:MAX_UPLOADS]
 
@@ -160,7 +122,7 @@ def uploaded_files(request: HttpRequest) -> Uploads:
         return [OutgoingFile(filename=safe_filename(f.name or ""), data=f.read(),
                              content_type=f.content_type or "application/octet-stream") for f in uploads]
 
-    refused = getattr(request, "upload_refused", 0)  # apps.webmail.uploads stopped the upload
+    refused = getattr(request, "upload_refused", 0)  # apps.flows.uploads stopped the upload
     return Uploads(declared=refused or sum(f.size or 0 for f in uploads), read=read)
 
 
@@ -178,28 +140,12 @@ def local_url(value: str) -> str:
     return value if value.startswith("/") and not value.startswith("//") else ""
 
 
-def compose_origin(value: str) -> tuple[int, int, int] | None:
-    """"mailbox:folder:uid" of the message a reply, forward or draft starts from."""
-    try:
-        mailbox_id, folder_id, uid = (int(x) for x in value.split(":"))
-    except ValueError:
-        return None
-    return mailbox_id, folder_id, uid
-
-
-@dataclass(frozen=True)
-class VacationForm:
-    """The out-of-office form as posted: the reply, or ``errors`` (French) to show."""
-
-    vacation: Vacation | None
-    errors: list[str]
-    values: dict[str, str]
-
-
-def vacation_form_from_post(request: HttpRequest, *, today: dt.date) -> VacationForm:
-    """Dates (optional, the end not before the start nor in the past), subject and text
-    (required, bounded), a reply per sender every 1 to 30 days."""
+def vacation_form_from_post(request: HttpRequest, *, today: dt.date) -> VacationPost:
+    """Turned off, or on with: dates (optional, the end not before the start nor in the
+    past), subject and text (required, bounded), a reply per sender every 1 to 30 days."""
     post = request.POST
+    if post.get("action") != "on":
+        return VacationPost(on=False)
     values = {name: post.get(name, "")[:limit] for name, limit in
               (("start", 10), ("end", 10), ("subject", 200), ("text", 4000), ("days", 2))}
     errors: list[str] = []
@@ -222,4 +168,4 @@ def vacation_form_from_post(request: HttpRequest, *, today: dt.date) -> Vacation
     days = int(values["days"]) if ascii_digits(values["days"]) and 1 <= int(values["days"]) <= 30 else 7
     vacation = None if errors else Vacation(subject=values["subject"].strip(), text=values["text"].strip(),
                                             start=start, end=end, days=days)
-    return VacationForm(vacation=vacation, errors=errors, values=values)
+    return VacationPost(on=True, vacation=vacation, errors=errors, values=values)

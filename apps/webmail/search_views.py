@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from apps.mail.selectors import folder_list, message_search
-from apps.mail.services import message_body_search
+from apps.flows.listing import search_page_get
 
-from .access import request_mail_access, request_mailbox
+from .access import request_actor
+from .errors import mail_errors
+from .rendering import page_context
 
 
 def _date(value: str) -> dt.date | None:
@@ -24,24 +24,13 @@ def _date(value: str) -> dt.date | None:
 
 
 @login_required
+@mail_errors
 def search(request: HttpRequest, mailbox_id: int) -> HttpResponse:
-    mailbox = request_mailbox(request, mailbox_id)
-    query = request.GET.get("q", "").strip()[:200]
-    in_bodies = request.GET.get("corps") == "1"
-    has_attachment = request.GET.get("pj") == "1"
-    patient = request.GET.get("patient") == "1"
-    date_from, date_to = _date(request.GET.get("du", "")), _date(request.GET.get("au", ""))
-    filters = {"has_attachment": has_attachment, "patient": patient}
-    extra = message_body_search(access=request_mail_access(request, mailbox), query=query) \
-        if query and in_bodies else {}
-    searched = bool(len(query) >= 2 or has_attachment or patient or date_from or date_to)
-    folders = folder_list(mailbox=mailbox)
-    results = message_search(mailbox=mailbox, query=query, extra_uids=extra or {},
-                             has_attachment=has_attachment, patient=patient, date_from=date_from,
-                             date_to=date_to, bodies=settings.MSSANTE_BODY_INDEX,
-                             folders=folders) if searched else []
-    return render(request, "webmail/search.html", {
-        "mailbox": mailbox, "folders": folders, "folder": None,
-        "q": query, "in_bodies": in_bodies, "filters": filters, "results": results,
-        "searched": searched, "body_error": extra is None, "body_index": settings.MSSANTE_BODY_INDEX,
-        "du": request.GET.get("du", ""), "au": request.GET.get("au", "")})
+    get = request.GET
+    query, in_bodies = get.get("q", "").strip()[:200], get.get("corps") == "1"
+    filters = {"has_attachment": get.get("pj") == "1", "patient": get.get("patient") == "1"}
+    page = search_page_get(actor=request_actor(request), mailbox_id=mailbox_id, query=query,
+                           in_bodies=in_bodies, date_from=_date(get.get("du", "")),
+                           date_to=_date(get.get("au", "")), **filters)
+    return render(request, "webmail/search.html", page_context(
+        page, q=query, in_bodies=in_bodies, filters=filters, du=get.get("du", ""), au=get.get("au", "")))

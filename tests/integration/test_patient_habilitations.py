@@ -15,9 +15,9 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.mail import services
 from apps.mail.models import Folder, MessageSummary
+from apps.patients.inbox_rule import PENDING
 from apps.patients.models import Habilitation
 from apps.patients.services import habilitation_grant, habilitation_revoke
-from apps.webmail.services.patient_rule import PENDING
 from devstack import stack
 from tests.conftest import PSCSim, django_signin, imap_plain
 from tests.integration.mail_server import (
@@ -131,7 +131,7 @@ def test_a_patient_message_the_rule_could_not_move_is_not_listed_until_moved(
     (operator down); now it is not listed nor found until the rule has moved it, and the
     move is retried after a backoff, logged."""
     from apps.core.errors import MailServerUnavailable
-    from apps.webmail.services import patient_rule
+    from apps.patients import inbox_rule as patient_rule
 
     fresh_patient_list("899700123450")
     reset_mailbox(SYNCHRO)

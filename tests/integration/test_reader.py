@@ -160,7 +160,7 @@ def test_an_unexpected_error_gives_the_french_500_page(client: Client, psc_sim: 
     def broken(**kwargs: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr("apps.webmail.views.folder_list", broken)
+    monkeypatch.setattr("apps.flows.actor.folder_list", broken)
     client.raise_request_exception = False
     page = client.get(f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/")
     assert page.status_code == 500 and "Une erreur est survenue" in page.content.decode()

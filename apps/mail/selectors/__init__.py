@@ -107,6 +107,20 @@ def folder_get(*, mailbox: Mailbox, folder_id: int) -> Folder | None:
     return folder
 
 
+def message_from_patient_get(*, folder: Folder, uid: int) -> MessageSummary | None:
+    """The row of a message a patient sent (its From an INS address), or None."""
+    return MessageSummary.objects.filter(folder=folder, uid=uid).exclude(patient_ins="").first()
+
+
+def folder_inbox_get(*, mailbox: Mailbox) -> Folder | None:
+    """The mailbox's INBOX, once a sync has made it."""
+    return Folder.objects.filter(mailbox=mailbox, role=Folder.Role.INBOX).first()
+
+
+def folder_named_get(*, mailbox: Mailbox, name: str) -> Folder | None:
+    return Folder.objects.filter(mailbox=mailbox, name=name).first() if name else None
+
+
 def message_summary_get(*, folder: Folder, uid: int) -> MessageSummary | None:
     """The index row of one message (a reader's every open), or None."""
     summary = _SUMMARY.first(folder_id=folder.pk, uid=uid)

@@ -7,9 +7,10 @@ from typing import Any
 
 from django import template
 
+from apps.flows.actor import actor_mailboxes
 from apps.mail.models import Mailbox
 
-from ..access import request_user_mailboxes
+from ..access import request_actor
 
 register = template.Library()
 
@@ -20,4 +21,4 @@ def user_mailboxes(context: dict[str, Any]) -> list[Mailbox]:
     user = getattr(request, "user", None)
     if request is None or user is None or not user.is_authenticated:
         return []
-    return request_user_mailboxes(request)
+    return actor_mailboxes(request_actor(request))

@@ -46,7 +46,7 @@ def test_no_unicode_string_breaks_an_ins_entry_point(text: str) -> None:
         assert ins.matricule.isascii()
     hl7_time(text)  # a CDA timestamp is sender text too
     # compose's "Joindre un document de santé": a French refusal, never an exception
-    from apps.webmail.services.health_documents import DocumentRefused, health_document_request
+    from apps.flows.health_documents import DocumentRefused, health_document_request
 
     fields = demo_fields()
     try:

@@ -21,7 +21,7 @@ from lxml import html as lxml_html
 
 from apps.documents.cda import cda_read
 from apps.documents.narrative import media_index, narrative_html
-from apps.webmail.services.documents import DocumentCard, document_media_get, document_sections_html
+from apps.flows.documents import DocumentCard, document_media_get, document_sections_html
 from tests.conftest import SHARED_FIXTURES, shared_fixture
 from tests.unit.documents import builders
 
@@ -132,7 +132,7 @@ def _section(narrative: str) -> bytes:
 def test_a_table_too_large_for_markup_shows_its_text_and_a_notice(caplog: pytest.LogCaptureFixture) -> None:
     rows = "".join(f"<tr><td>Ligne {n}</td><td>{n * 3} mg</td></tr>" for n in range(20_000))
     data = _section(f"<table><tbody>{rows}</tbody></table>")
-    with caplog.at_level(logging.INFO, logger="apps.webmail.services.documents"):
+    with caplog.at_level(logging.INFO, logger="apps.flows.documents"):
         page, sections = _page(data)
     assert sections[0].html == "" and "Ligne 19999 59997 mg" in sections[0].text
     assert "trop volumineuse pour être mise en page" in page and "Ligne 0 0 mg" in page

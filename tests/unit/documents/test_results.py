@@ -15,7 +15,7 @@ from lxml import html as lxml_html
 
 from apps.documents.cda import cda_read
 from apps.documents.results import LAB_OBSERVATION, lab_results
-from apps.webmail.services.documents import DocumentCard
+from apps.flows.documents import DocumentCard
 from tests.conftest import SHARED_FIXTURES
 
 EXAMPLES = sorted((SHARED_FIXTURES / "cda" / "ans-TestContenuCDA-3-0").glob("BIO-*.xml")) \

@@ -17,8 +17,8 @@ from django.core.management.base import CommandError
 from apps.documents.produce import document_produce
 from apps.documents.types import OFFERED
 from apps.documents.validation import Validator
+from apps.flows.health_documents import health_document_request
 from apps.webmail.management.commands.document_examples import DEMO_AUTHOR, DEMO_ORGANISATION, demo_fields
-from apps.webmail.services.health_documents import health_document_request
 from tests.conftest import shared_fixture
 
 BROKEN = Path(__file__).resolve().parents[2] / "fixtures" / "cda" / "broken-n1.xml"

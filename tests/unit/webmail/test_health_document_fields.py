@@ -9,9 +9,9 @@ import pytest
 from django.utils import translation
 
 from apps.accounts.models import ProfessionalExercise, User
+from apps.flows.health_documents import DocumentRefused, health_document_build
 from apps.patients.models import Patient
 from apps.webmail.management.commands.document_examples import demo_fields
-from apps.webmail.services.health_documents import DocumentRefused, health_document_build
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from apps.flows.reading import attached_cache_key, body_cache_key
 from apps.mail.models import Folder, Mailbox
-from apps.webmail.services.reading import attached_cache_key, body_cache_key
 
 
 def folder(uidvalidity: int = 7) -> Folder:

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import pytest
 from django.test import override_settings
 
+from apps.flows import compose_submit, draft_autosave
+from apps.flows.uploads import CappedUploadHandler
 from apps.mail.models import Mailbox
 from apps.webmail.forms import ComposeForm, Uploads
-from apps.webmail.services import compose_submit, draft_autosave
-from apps.webmail.uploads import CappedUploadHandler
 
 
 def never_read() -> list[object]:
@@ -42,7 +42,7 @@ def test_declared_sizes_are_checked_before_anything_is_read(service: str) -> Non
         assert outcome.status == 413 and "accepte des messages jusqu" in (outcome.error or "")
         assert outcome.form.body == "texte gardé"
     else:
-        from apps.webmail.services import AttachmentsTooLarge
+        from apps.flows import AttachmentsTooLarge
 
         with pytest.raises(AttachmentsTooLarge):
             draft_autosave(access_for=lambda m: None, user=user, form=form,  # type: ignore[arg-type,return-value]

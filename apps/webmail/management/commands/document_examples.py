@@ -26,7 +26,7 @@ from apps.documents.produce.fludr import Diagnosis, ReturnSheet, fludr_build
 from apps.documents.produce.fludt import Transfer, VitalSigns, fludt_build
 from apps.documents.produce.n3 import Joined, Medication
 from apps.documents.samples import text_pdf
-from apps.webmail.services.health_documents import HealthDocumentFields, health_document_request
+from apps.flows.health_documents import HealthDocumentFields, health_document_request
 
 # The demo's people (devstack/identities.json): Claire MARTIN, GP at the Cabinet médical des
 # Tilleuls, writes about Jeanne DUPONT (a test INS).

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from apps.accounts.models import User
-from apps.mail.models import Mailbox
-
-from ..models import ImageSender, Signature
+from apps.mail.models import ImageSender, Mailbox, Signature
 
 
 def signature_set(*, user: User, mailbox: Mailbox, text: str) -> None:

@@ -2,16 +2,23 @@
 idNat (issue 15): every PER mailbox listed under it becomes theirs, so that a first
 sign-in opens the mailbox instead of "Aucune boîte". The directory lists every MSSanté
 mailbox, RPPS+ social professionals' included. A structure administrator's sign-in also
-brings their structures' organisational mailboxes, which they then delegate."""
+brings their structures' organisational mailboxes, which they then delegate. Then a worker
+starts syncing them while the page loads (``sync_at_sign_in``, connected by the app)."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, transaction
+from django.dispatch import receiver
+from django.http import HttpRequest
 
 from apps.accounts.models import User
 from apps.mail.models import Mailbox
+from apps.mail.selectors import mailbox_list_for_user
+from apps.mail.services import mailbox_sync_enqueue
 from apps.structures.models import Structure
 from apps.structures.selectors import structure_ids_administered
 from apps.trust.models import DirectoryEntry
@@ -67,3 +74,16 @@ def structure_mailboxes_from_directory_link(*, user: User) -> list[str]:
                             structure.pk)
                 found.append(mailbox.address)
     return found
+
+
+@receiver(user_logged_in)
+def sync_at_sign_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    if not getattr(user, "idnat", None):
+        return  # staff password sign-in to the admin
+    mailboxes_from_directory_link(user=user)  # the directory's PER mailboxes of this idNat
+    structure_mailboxes_from_directory_link(user=user)  # an administrator's structures' ORG ones
+    # The worker reads the PSC tokens from the stored session: store it before queueing.
+    request.session.save()
+    for mailbox in mailbox_list_for_user(user=user):
+        mailbox_sync_enqueue(mailbox=mailbox, session_key=request.session.session_key,
+                             despite_backoff=True)

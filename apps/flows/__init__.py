@@ -1,6 +1,9 @@
-"""The pages' services, by concern: sending (trust-space and size checks, the outbox),
-the compose flow, the reader's reads, the buttons' actions, read receipts asked of the
-user, and the user's preferences."""
+"""The use cases (issue 24): what a page, or an API call, does, as functions with typed
+input (``inputs``) and output, between the pages (``apps.webmail``: parse, call, render) and
+the domains (mail, documents, patients, trust, accounts, structures). By concern: sending
+(trust-space and size checks, the outbox), the compose flow, the reader's reads, the
+buttons' actions, read receipts asked of the user, health documents, the user's
+preferences, and what a sign-in sets going (``signin``)."""
 
 from .actions import folder_manage_apply, folder_name_available, message_action_apply
 from .compose import (

@@ -32,8 +32,8 @@ from mailproto.mime.replies import (
     reply_prefill,
 )
 
-from ..forms import RECIPIENT_FIELDS, ComposeForm, Uploads, compose_origin
 from .health_documents import DocumentRefused, health_document_build
+from .inputs import RECIPIENT_FIELDS, ComposeForm, Uploads, compose_origin
 from .patients import PatientRefused, patients_check
 from .sending import (
     AttachmentsTooLarge,

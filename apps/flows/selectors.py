@@ -10,14 +10,12 @@ from django.conf import settings
 
 from apps.accounts.models import User
 from apps.core.prepared import PreparedQuery
-from apps.mail.models import Folder, Mailbox, MessageSummary, OutboxMessage
+from apps.mail.models import Folder, ImageSender, Mailbox, MessageSummary, OutboxMessage, Signature
 from apps.mail.selectors import LIST_FILTERS, LIST_SORTS, PAGE_SIZE, mailbox_list_for_user, message_page
 from apps.patients.models import Patient
 from apps.trust.models import DirectoryEntry
 from apps.trust.selectors import RecipientKind, recipients_check
 from mailproto.identifiers import ascii_digits
-
-from .models import ImageSender, Signature
 
 
 def signatures_for_user(*, user: User, mailboxes: Iterable[Mailbox]) -> dict[int, str]:

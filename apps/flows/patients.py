@@ -12,7 +12,7 @@ from apps.accounts.models import User
 from apps.core.errors import ApplicationError
 from apps.patients.services import patient_informed_record, patient_recipients
 
-from ..forms import ComposeForm
+from .inputs import ComposeForm
 
 
 class PatientRefused(ApplicationError):
