@@ -86,7 +86,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mssante_web.settings")
 django.setup()
 from mailproto.imap import AuthMode, ImapCredentials, ImapEndpoint, imap_connect
 from mailproto.imap.session import ImapSession
-from apps.mail.services.watching import InboxWatcher
+from apps.mail.engine.watching import InboxWatcher
 from devstack import stack
 
 def rss_kb():

@@ -43,9 +43,9 @@ def main() -> int:
 
     from apps.accounts.models import User
     from apps.documents.produce import DocumentRequest, PatientTraits, Professional, cda_n1_build, xdm_pack
+    from apps.mail.engine.message_cache import MESSAGES
     from apps.mail.models import Folder, Mailbox, MessageSummary
     from apps.mail.services import MailAccess, mailbox_session, mailbox_sync
-    from apps.mail.services.message_cache import MESSAGES
     from tests.integration.mail_server import reset_mailbox
 
     call_command("migrate", verbosity=0)

@@ -288,7 +288,7 @@ MSSANTE_CDA_VALIDATION_CACHE = env.path("MSSANTE_CDA_VALIDATION_CACHE",
 # No national limit: each operator sets its own (bytes, as sent, attachments encoded).
 MSSANTE_MAX_MESSAGE_SIZE = env.int("MSSANTE_MAX_MESSAGE_SIZE", default=25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MSSANTE_MAX_MESSAGE_SIZE + 1024 * 1024
-# Opened messages kept per process (apps.mail.services.message_cache), in MB of memory:
+# Opened messages kept per process (apps.mail.engine.message_cache), in MB of memory:
 # a message and its parsed tree count twice its size.
 MSSANTE_MESSAGE_CACHE_MB = env.int("MSSANTE_MESSAGE_CACHE_MB", default=64)
 # Uploads are capped at the operator's limit before anything is kept (apps.flows.uploads).

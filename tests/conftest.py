@@ -73,8 +73,8 @@ def _no_pooled_imap_sessions_left() -> Iterator[None]:
     import django.apps
 
     if django.apps.apps.ready:
+        from apps.mail.engine.message_cache import MESSAGES
         from apps.mail.services import POOL
-        from apps.mail.services.message_cache import MESSAGES
         from apps.trust.services import WHITELIST_LOCAL
 
         POOL.clear()
@@ -292,7 +292,7 @@ def celery_worker(devstack: dict[str, str], tmp_path: Path) -> Iterator[subproce
 def watcher(devstack: dict[str, str]) -> Iterator[Any]:
     """The site's watcher (live sessions, tokens from them, syncs asked of a worker), in a
     thread of the test process, reading who is signed in every 0.2 s."""
-    from apps.mail.services.watching import InboxWatcher
+    from apps.mail.engine.watching import InboxWatcher
 
     running = InboxWatcher(refresh_seconds=0.2)
     stop = threading.Event()

@@ -12,9 +12,9 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError, MessageGone
+from apps.mail.engine.message_cache import MESSAGES, CachedMessage
 from apps.mail.models import Folder, MessageSummary
 from apps.mail.services import MailAccess, message_reports
-from apps.mail.services.message_cache import MESSAGES, CachedMessage
 from apps.mail.services.messages import message_cached_get, message_version_key
 from mailproto.mime.message import ParsedMessage
 from mailproto.mime.receipts import Report

@@ -9,7 +9,7 @@ class MailConfig(AppConfig):
     def ready(self) -> None:
         from apps.accounts.signals import psc_session_ended
 
-        from .services.pool import psc_session_connections_close
+        from .engine.pool import psc_session_connections_close
 
         psc_session_ended.connect(psc_session_connections_close,
                                   dispatch_uid="mail.psc_session_connections_close")

@@ -2,7 +2,7 @@
 SQLite FTS5 (the embedded default) or PostgreSQL's tsvector with a French configuration
 that ignores accents (``unaccent``, when the extension could be created). One row per
 indexed message summary, gone with it (a trigger on SQLite, a cascading key on
-PostgreSQL); the text is written by the body indexer (``services.body_indexing``).
+PostgreSQL); the text is written by the body indexer (``engine.body_indexing``).
 
 Vendor SQL lives here only. Queries are built from the words a user typed, each reduced
 to letters and digits, so that no search syntax of either engine can be injected.

@@ -65,7 +65,7 @@ class Mailbox(models.Model):
     next_sync_after = models.DateTimeField(null=True, blank=True)
     # What the server last said (shown in the folder pane): its storage quota (IMAP QUOTA,
     # read at a full sync when mail came or went since the last reading, or when that is
-    # old: a server may take long to answer it, see ``apps.mail.services.sync_runs``), and
+    # old: a server may take long to answer it, see ``apps.mail.engine.sync_runs``), and
     # the out-of-office reply set through this site (ManageSieve).
     quota_used_kb = models.PositiveBigIntegerField(null=True, blank=True)
     quota_limit_kb = models.PositiveBigIntegerField(null=True, blank=True)
@@ -182,7 +182,7 @@ class Folder(models.Model):
     total = models.PositiveIntegerField(default=0)
     unread = models.PositiveIntegerField(default=0)
     last_sync_at = models.DateTimeField(null=True, blank=True)
-    # Inbox rules (services.inbox_rules) have seen the messages up to this UID, for this
+    # Inbox rules (engine.inbox_rules) have seen the messages up to this UID, for this
     # UIDVALIDITY: a rule acts on each new message once, never again on older ones.
     rules_checked_uid = models.BigIntegerField(null=True, blank=True)
     rules_uidvalidity = models.BigIntegerField(null=True, blank=True)

@@ -8,7 +8,7 @@ class PatientsConfig(AppConfig):
 
     def ready(self) -> None:
         """The patients' rule runs in every INBOX sync (mail's inbox-rule hook)."""
-        from apps.mail.services.inbox_rules import inbox_rule_register
+        from apps.mail.engine.inbox_rules import inbox_rule_register
 
         from .inbox_rule import patient_inbox_rule
 

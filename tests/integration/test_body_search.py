@@ -89,7 +89,7 @@ def test_search_words_cannot_inject_engine_syntax() -> None:
 
 def test_the_worker_indexes_after_its_sync(indexed: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker's sync asks for the indexing run (the mailbox starts as not indexed)."""
-    from apps.mail.services import sync_runs
+    from apps.mail.engine import sync_runs
 
     asked: list[str] = []
     box = indexed
@@ -127,7 +127,7 @@ def test_a_first_pass_runs_in_slices_that_each_move_forward(psc_sim: PSCSim, dem
     """A long first pass is cut in runs (new-mail syncs queued meanwhile go between two),
     each indexing at least one batch however short its budget, and the whole is indexed
     once, the INBOX first."""
-    from apps.mail.services import body_indexing
+    from apps.mail.engine import body_indexing
 
     monkeypatch.setattr(body_indexing, "BATCH", 4)
     reset_mailbox(SYNCHRO)

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from apps.mail.engine.message_cache import MESSAGES
 from apps.mail.models import MessageSummary
-from apps.mail.services.message_cache import MESSAGES
 from mailproto.imap.session import ImapSession
 from mailproto.mime import message as mime_message
 from tests.conftest import PSCSim, django_signin, imap_plain
@@ -68,7 +68,7 @@ def test_a_large_message_is_fetched_and_parsed_once(client: Client, psc_sim: PSC
         parses.append(len(data))
         return real_tree(data)
 
-    monkeypatch.setattr("apps.mail.services.message_cache.message_tree", counted_tree)
+    monkeypatch.setattr("apps.mail.engine.message_cache.message_tree", counted_tree)
     MESSAGES.clear()
     base = f"/bal/{box.pk}/dossier/{inbox.pk}/message/{row.uid}/"
     page = client.get(base).content.decode()
@@ -88,7 +88,7 @@ def test_a_large_message_is_fetched_and_parsed_once(client: Client, psc_sim: PSC
 
 
 def test_the_cache_is_bounded_in_bytes_and_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    from apps.mail.services.message_cache import CachedMessage, MessageCache
+    from apps.mail.engine.message_cache import CachedMessage, MessageCache
 
     cache = MessageCache(max_bytes=10_000, ttl=60)
     for number in range(5):
@@ -98,7 +98,7 @@ def test_the_cache_is_bounded_in_bytes_and_time(monkeypatch: pytest.MonkeyPatch)
     huge = CachedMessage(b"x" * 20_000)
     assert cache.put("huge", huge) is huge and cache.get("huge") is None  # served, not kept
     clock = [1000.0]
-    monkeypatch.setattr("apps.mail.services.message_cache.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("apps.mail.engine.message_cache.time.monotonic", lambda: clock[0])
     cache.put("short", CachedMessage(b"y"))
     clock[0] += 61
     assert cache.get("short") is None

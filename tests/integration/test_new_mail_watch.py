@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from apps.mail.engine.watching import InboxWatcher
 from apps.mail.models import Mailbox, MessageSummary
-from apps.mail.services.watching import InboxWatcher
 from tests.conftest import IDENTITIES, PORTS, PSCSim, django_signin
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

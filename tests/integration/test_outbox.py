@@ -142,8 +142,8 @@ def test_sync_requests_inside_the_debounce_window_are_deferred_not_dropped(
     """The first request of a window is queued at once, one more at the window's end (a
     change arriving while the first sync runs is not lost: new mail on IDLE), no third."""
     from apps.core.locks import redis_client
+    from apps.mail.engine import sync_runs
     from apps.mail.models import Mailbox
-    from apps.mail.services import sync_runs
 
     asked: list[tuple[list[object], float | None]] = []
 

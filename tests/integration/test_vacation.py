@@ -164,7 +164,7 @@ def test_the_quota_is_read_again_only_when_mail_came_or_went_or_the_reading_is_o
     nothing): a full sync asks it when mail came or went (in it or in a partial sync
     since), or when the last reading is older than QUOTA_MAX_AGE."""
     from apps.mail import services
-    from apps.mail.services.sync_runs import QUOTA_MAX_AGE
+    from apps.mail.engine.sync_runs import QUOTA_MAX_AGE
     from tests.integration.mail_server import append, synchro_mailbox
 
     mailbox = synchro_mailbox(1)

@@ -34,6 +34,7 @@ def test_import_contracts_are_kept() -> None:
     ("mailproto/imap/errors.py", "import django.conf", "no Django"),
     ("mailproto/mime/headers.py", "from apps.core.errors import ApplicationError", "nothing from the apps"),
     ("apps/trust/whitelist.py", "import django.conf", "imports no Django"),
+    ("apps/mail/engine/pool.py", "from apps.mail.services import outbox", "does not reach"),
 ])
 def test_a_forbidden_import_breaks_a_contract(tmp_path: Path, module: str, line: str,
                                               contract: str) -> None:
@@ -215,7 +216,8 @@ def test_view_size_is_measured_on_the_body() -> None:
 def test_tasks_enqueued_by_name_exist() -> None:
     """Services queue Celery tasks by name (tasks import services, not the other way): a
     renamed task must not leave them sending to nobody."""
-    from apps.mail.services import outbox, sync_runs
+    from apps.mail.engine import sync_runs
+    from apps.mail.services import outbox
     from mssante_web.celery import app
 
     app.loader.import_default_modules()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from apps.mail.services import sync_runs
+from apps.mail.engine import sync_runs
 from mssante_web.celery import app
 
 

@@ -2,7 +2,7 @@
 (``sync_runs``), message actions and bodies (``messages``), folders, drafts, building new
 messages (``building``), receipts and the outbox. Everything a caller needs is here."""
 
-from .access import (
+from ..engine.access import (
     MailAccess,
     TokenProvider,
     mail_access_for_certificate,
@@ -12,7 +12,16 @@ from .access import (
     mailbox_session_open,
     with_credentials,
 )
-from .body_indexing import mailbox_bodies_index, mailbox_bodies_index_in_worker
+from ..engine.body_indexing import mailbox_bodies_index, mailbox_bodies_index_in_worker
+from ..engine.pool import POOL, SessionPool
+from ..engine.sync_runs import (
+    mailbox_first_screen,
+    mailbox_sync,
+    mailbox_sync_candidates,
+    mailbox_sync_enqueue,
+    mailbox_sync_in_worker,
+    mailbox_sync_lock,
+)
 from .building import OutgoingFile, message_build
 from .drafts import draft_discard, draft_save
 from .folders import folder_create, folder_delete, folder_empty, folder_rename
@@ -35,16 +44,7 @@ from .outbox import (
     outbox_process,
     outbox_retry,
 )
-from .pool import POOL, SessionPool
 from .receipts import message_reports
-from .sync_runs import (
-    mailbox_first_screen,
-    mailbox_sync,
-    mailbox_sync_candidates,
-    mailbox_sync_enqueue,
-    mailbox_sync_in_worker,
-    mailbox_sync_lock,
-)
 from .vacation import VacationRefused, vacation_available, vacation_get, vacation_set
 
 __all__ = [

@@ -12,8 +12,8 @@ from django.db import transaction
 
 from apps.audit.services import audit_log
 
+from ..engine.pool import POOL
 from ..models import Delegation
-from .pool import POOL
 
 
 def _record(*, delegation: Delegation, change: str, by: Any, client_ip: str) -> None:

@@ -7,9 +7,9 @@ from email.message import EmailMessage
 
 from mailproto.imap import ImapUnavailable
 
+from ..engine.access import MailAccess, mailbox_session
 from ..models import Folder, MessageSummary
 from ..sync import mailbox_index_sync
-from .access import MailAccess, mailbox_session
 from .messages import folder_counts_refresh
 
 logger = logging.getLogger(__name__)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from ..engine.access import MailAccess, mailbox_session
 from ..models import Folder, MessageSummary
-from .access import MailAccess, mailbox_session
 from .messages import folder_counts_refresh
 
 

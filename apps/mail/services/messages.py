@@ -15,9 +15,9 @@ from apps.core.crypto import fernet_cipher
 from apps.core.errors import ApplicationError, MessageGone
 from mailproto.imap import ImapError
 
+from ..engine.access import MailAccess, mailbox_session
+from ..engine.message_cache import MESSAGES, RAW_CACHE_SECONDS, CachedMessage
 from ..models import Folder, MessageSummary
-from .access import MailAccess, mailbox_session
-from .message_cache import MESSAGES, RAW_CACHE_SECONDS, CachedMessage
 
 logger = logging.getLogger(__name__)
 

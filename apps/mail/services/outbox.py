@@ -23,10 +23,10 @@ from apps.core.queue import task_enqueue
 from mailproto.imap import ImapUnavailable
 from mailproto.smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
 
+from ..engine.access import MailAccess, mail_access_for_session_key, mailbox_session, with_credentials
 from ..models import Delegation, Folder, Mailbox, OutboxMessage
 from ..selectors import delegations_in_force
 from ..sync import mailbox_index_sync
-from .access import MailAccess, mail_access_for_session_key, mailbox_session, with_credentials
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from django.core.cache import cache
 
 from mailproto.mime.receipts import Report, parse_report
 
+from ..engine.access import MailAccess, mailbox_session
 from ..models import Folder, MessageSummary
-from .access import MailAccess, mailbox_session
 
 REPORT_WINDOW = dt.timedelta(days=1)  # a report is never older than what it reports on
 REPORT_CACHE_SECONDS = 7 * 24 * 3600  # a report never changes

@@ -25,8 +25,8 @@ from mailproto.sieve import (
     vacation_script,
 )
 
+from ..engine.access import MailAccess, authenticated_open
 from ..models import Mailbox
-from .access import MailAccess, authenticated_open
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 from django.test import override_settings
 
-from apps.mail.services import sync_runs
+from apps.mail.engine import sync_runs
 
 
 @override_settings(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens there

@@ -1,5 +1,5 @@
 """``manage.py mail_watch``: the new-mail watcher, a long-running process type beside the
-web and the Celery workers (``apps.mail.services.watching``). Stops cleanly on SIGTERM
+web and the Celery workers (``apps.mail.engine.watching``). Stops cleanly on SIGTERM
 (LOGOUT on every connection); Django's system checks run first, so it refuses to start on
 a configuration the checks call an error, as the other processes do."""
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from apps.mail.services.watching import InboxWatcher
+from apps.mail.engine.watching import InboxWatcher
 
 logger = logging.getLogger("apps.mail.watch")
 
