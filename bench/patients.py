@@ -28,7 +28,7 @@ GIVEN = ["Jeanne", "Marie", "Paul", "Louis", "Hélène", "Léa", "Hugo", "Emma",
 
 
 def csv_text(count: int, seed: int) -> str:
-    from apps.patients.ins import ins_key
+    from mss.ins import ins_key
 
     rng = random.Random(seed)
     lines = ["INS;Type INS;Nom naissance;Prénoms;Date naissance;Sexe"]

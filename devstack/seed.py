@@ -50,12 +50,13 @@ def biology_report(pdf: bytes, when: dt.datetime) -> tuple[bytes, bytes, str]:
         Professional,
         document_produce,
     )
+    from mss.ins import TEST_OID
 
     lab = IDS["nurse"]["activities"][0]
     request = DocumentRequest(
         pdf=pdf, type_code="11502-2", title="Compte rendu de biologie", date=when, act_date=when,
         source_oid="1.2.250.1.999.1",
-        patient=PatientTraits(ins=PATIENT["ins"], ins_oid="1.2.250.1.213.1.4.10", birth_name=PATIENT["family_name"],
+        patient=PatientTraits(ins=PATIENT["ins"], ins_oid=TEST_OID, birth_name=PATIENT["family_name"],
                               given_names=(PATIENT["given_name"],), birth_date=dt.date.fromisoformat(
                                   PATIENT["birth_date"]), sex="F", birth_place="69123"),
         author=Professional(idnat="810100987654", given_name="Hélène", family_name="ROCHE", profession_code="10",

@@ -24,11 +24,11 @@ def seed_demo(*, profile: str, no_mail: bool = False, say: Callable[[str], None]
     from apps.accounts.models import User
     from apps.core.text import search_key
     from apps.mail.models import Mailbox
-    from apps.patients.ins import NIR_OID
     from apps.patients.models import Habilitation, Patient
     from apps.structures.models import Membership, Structure
     from apps.trust.services import annuaire_import, whitelist_refresh
     from devstack import annuaire_synth, seed, stack
+    from mss.ins import NIR_OID
 
     with transaction.atomic():
         for identity in stack.IDENTITIES["identities"]:

@@ -13,6 +13,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .events import Event
+
 
 class AppendOnly(Exception):
     """An attempt to change or delete an audit event."""
@@ -28,7 +30,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
 class AuditEvent(models.Model):
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
-    event = models.CharField(_("event"), max_length=40, db_index=True)
+    event = models.CharField(_("event"), max_length=40, db_index=True, choices=Event.choices)
     actor = models.CharField(_("actor (idNat)"), max_length=64, blank=True, db_index=True)
     mailbox = models.CharField(_("mailbox"), max_length=254, blank=True)
     target = models.CharField(_("target"), max_length=500, blank=True)

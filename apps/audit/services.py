@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.core.crypto import ins_pseudonymised
 from apps.core.request_id import current_request_id
 
+from .events import Event
 from .models import AuditEvent
 
 logger = logging.getLogger("mssante.audit")
@@ -26,7 +27,11 @@ def audit_log(*, event: str, actor: str = "", structure_id: int | None = None, *
     """Record ``event`` by ``actor`` (an idNat, or a staff user name); ``mailbox``,
     ``target`` (Message-ID, folder, patient, document), ``outcome``, ``client_ip``,
     ``delegation`` (the rights used, when acting through one) and ``structure_id`` get their
-    own columns, anything else goes in ``details``. The request id is the current request's."""
+    own columns, anything else goes in ``details``. The request id is the current request's.
+    ``event`` must be one of the catalogue (``events.Event``): a ``ValueError`` otherwise, a
+    programming error the tests catch, never an event stored under a free name."""
+    if event not in Event.values:
+        raise ValueError(f"audit event {event!r} is not in the catalogue (apps.audit.events.Event)")
     details.setdefault("request_id", current_request_id())
     # No INS in the trail nor the logs (data minimisation): whatever the caller passed, a
     # valid INS in a text value becomes its pseudonymous patient reference.

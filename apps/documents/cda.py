@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from mss import ins
+
 from .errors import DocumentUnreadable
 from .parties import HeaderDetails, header_details, person_name
 from .safexml import xml_parse
@@ -23,8 +25,8 @@ from .timestamps import hl7_time
 
 V3 = "urn:hl7-org:v3"
 H = f"{{{V3}}}"
-INS_OIDS = {"1.2.250.1.213.1.4.8": "NIR", "1.2.250.1.213.1.4.9": "NIA"}
-INS_TEST_OIDS = {"1.2.250.1.213.1.4.10": "NIR", "1.2.250.1.213.1.4.11": "NIA", "1.2.250.1.213.1.4.12": "NIR"}
+INS_OIDS = ins.REAL_OIDS  # by OID, the register: NIR, NIA
+INS_TEST_OIDS = ins.TEST_OIDS  # test and demonstration INS (until issue 25 the demo NIR was read as a NIA)
 IDNAT_OID = "1.2.250.1.71.4.2.1"
 BODY_MAX_BYTES = 30 * 1024 * 1024
 LEGAL_AUTHENTICATOR = "h:legalAuthenticator/h:assignedEntity/h:assignedPerson/h:name"

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from mss import ins
+
 from .contacts import (
     PARTICIPANT_ROLES,
     _contacts,
@@ -246,13 +248,7 @@ def header_details(root: etree._Element) -> HeaderDetails:
     birth_place = " ".join(
         x for x in (city or _t(_f(place, "h:name")), f"(code INSEE {county})" if county else "") if x
     )
-    ins_roots = (
-        "1.2.250.1.213.1.4.8",
-        "1.2.250.1.213.1.4.9",
-        "1.2.250.1.213.1.4.10",
-        "1.2.250.1.213.1.4.11",
-        "1.2.250.1.213.1.4.12",
-    )
+    ins_roots = tuple(ins.OIDS)
     patient_ids = tuple(
         i
         for i, element in zip(_ids(role), (x for x in _fa(role, "h:id") if x.get("extension")), strict=True)

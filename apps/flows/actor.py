@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
 
@@ -101,6 +102,14 @@ def actor_access_for(actor: Actor) -> Callable[[Mailbox], MailAccess]:
     """For flows that may reach several of the user's mailboxes (a forward's original may
     be in another one)."""
     return lambda mailbox: actor_access(actor, mailbox)
+
+
+def actor_audit_opened(actor: Actor, *, event: str, mailbox: Mailbox, folder: Folder, uid: int,
+                       message_id: str, **details: Any) -> None:
+    """A message, or something in it, opened by the person (the caller checked
+    ``actor.page_load``): the message named by its Message-ID, else its uid."""
+    actor_audit(actor, event=event, mailbox=mailbox, target=message_id or f"uid:{uid}", folder=folder.name,
+                **details)
 
 
 def actor_audit(

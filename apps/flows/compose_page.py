@@ -205,7 +205,7 @@ def outbox_page_get(*, actor: Actor) -> OutboxPage:
 
 def outbox_retry_run(*, actor: Actor, pk: int) -> None:
     """The user's "Réessayer" on one of their outgoing messages."""
-    outgoing = next((o for o in OutboxMessage.objects.filter(user=actor.user.pk, pk=pk)), None)
+    outgoing = OutboxMessage.objects.filter(user=actor.user.pk, pk=pk).first()
     if outgoing is None:
         raise NotFound(f"outbox {pk}")
     outbox_retry(outgoing=outgoing, session_key=actor.session_key)

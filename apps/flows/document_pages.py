@@ -13,7 +13,7 @@ from apps.documents.cda import ClinicalDocument
 from apps.documents.results import lab_results
 from apps.mail.models import Folder, Mailbox, MessageSummary
 
-from .actor import Actor, actor_access, actor_audit, actor_folder
+from .actor import Actor, actor_access, actor_audit_opened, actor_folder
 from .documents import (
     DocumentCard,
     SectionView,
@@ -55,12 +55,13 @@ def document_page_get(
     document = card.document
     assert document is not None  # message_document_get gives readable documents only
     if actor.page_load:
-        actor_audit(
+        actor_audit_opened(
             actor,
             event="document_opened",
             mailbox=mailbox,
-            target=summary.message_id or f"uid:{uid}",
-            folder=folder.name,
+            folder=folder,
+            uid=uid,
+            message_id=summary.message_id,
             document=document.id,
             type=document.type.code,
             patient=patient_reference(document.patient.ins) if document.patient.ins else "",

@@ -24,6 +24,7 @@ from apps.documents.xdm import looks_like_xdm, xdm_read
 from apps.mail.models import Folder, MessageSummary
 from apps.mail.services import MailAccess
 from apps.mail.services.messages import message_cached_get
+from mss import headers
 
 logger = logging.getLogger(__name__)
 
@@ -224,14 +225,14 @@ def _qualified(patient: Any) -> bool:
 def _ins_header_checked(cards: list[DocumentCard], tree: Any) -> list[DocumentCard]:
     """X-MSS-INS says whether the package holds a qualified INS ("O") or not ("N"): a
     warning on the documents when what they hold says otherwise."""
-    said = str(tree.get("X-MSS-INS", "") if tree is not None else "").strip().upper()[:1]
+    said = headers.ins_qualified_read(str(tree.get(headers.INS, "") if tree is not None else ""))
     documents = [c for c in cards if c.document is not None]
-    if said not in ("O", "N") or not documents:
+    if said is None or not documents:
         return cards
     qualified = any(_qualified(c.document.patient) for c in documents if c.document)
-    if (said == "O") == qualified:
+    if said == qualified:
         return cards
     warning = (_("The message says the patient's INS is qualified (X-MSS-INS: O), but no document "
-                 "carries a qualified INS.") if said == "O" else
+                 "carries a qualified INS.") if said else
                _("The message says there is no qualified INS (X-MSS-INS: N), but a document carries one."))
     return [replace(c, warnings=(*c.warnings, warning)) if c.document is not None else c for c in cards]

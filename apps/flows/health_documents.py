@@ -35,9 +35,10 @@ from apps.mail.services import OutgoingFile
 from apps.patients.models import Patient
 from apps.structures.selectors import membership_list_for_user
 from mailproto.identifiers import ins_valid
+from mss.ins import KIND_OIDS
 
 logger = logging.getLogger(__name__)
-INS_KINDS = {"NIR": "1.2.250.1.213.1.4.8", "NIA": "1.2.250.1.213.1.4.9", "TEST": "1.2.250.1.213.1.4.10"}
+INS_KINDS = KIND_OIDS
 PDF_MAX_BYTES = 20 * 1024 * 1024
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError
 from apps.patients.services import patient_informed_record, patient_recipients
+from mss import headers
 
 from .inputs import ComposeForm
 
@@ -36,4 +37,4 @@ def patients_check(*, user: User, form: ComposeForm) -> dict[str, str]:
         raise PatientRefused(message, user_message=message)
     if found.uninformed:
         patient_informed_record(owner=user, matricules=found.uninformed)
-    return {"X-MSS-MES": "FIN"} if form.no_reply else {}
+    return headers.end_of_exchange_headers() if form.no_reply else {}

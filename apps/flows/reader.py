@@ -17,7 +17,7 @@ from apps.trust.selectors import directory_entry_get
 from mailproto.mime.message import Attachment, ParsedMessage
 from mailproto.mime.receipts import Report
 
-from .actor import Actor, actor_access, actor_audit, actor_folder, actor_mailbox, folder_of
+from .actor import Actor, actor_access, actor_audit_opened, actor_folder, actor_mailbox, folder_of
 from .documents import DocumentCard, message_documents
 from .preferences import image_sender_add
 from .reading import (
@@ -77,13 +77,8 @@ def message_page_get(
     summary = summary_of(folder, uid)
     parsed = message_parsed_get(access=access, folder=folder, uid=uid)
     if actor.page_load:  # never from an image, a prefetch or a script's fetch
-        actor_audit(
-            actor,
-            event="message_read",
-            mailbox=mailbox,
-            target=summary.message_id or f"uid:{uid}",
-            folder=folder.name,
-        )
+        actor_audit_opened(actor, event="message_read", mailbox=mailbox, folder=folder, uid=uid,
+                           message_id=summary.message_id)
         if not summary.seen:
             message_flag_set(access=access, folder=folder, uids=[uid], flag="seen", value=True)
     remote_images = (
@@ -181,15 +176,8 @@ def message_part_open(
         access=actor_access(actor, mailbox), folder=folder, uid=uid, part_id=part_id, cid=cid
     )
     if not cid and actor.page_load:
-        actor_audit(
-            actor,
-            event="attachment_downloaded",
-            mailbox=mailbox,
-            target=summary_of(folder, uid).message_id or f"uid:{uid}",
-            folder=folder.name,
-            filename=filename,
-            preview=preview,
-        )
+        actor_audit_opened(actor, event="attachment_downloaded", mailbox=mailbox, folder=folder, uid=uid,
+                           message_id=summary_of(folder, uid).message_id, filename=filename, preview=preview)
     return MessagePart(data=data, content_type=content_type, filename=filename)
 
 

@@ -15,6 +15,7 @@ from apps.mail.services import MailAccess, message_keyword_set, outbox_enqueue
 from apps.trust.selectors import recipients_check
 from mailproto.mime.message import ParsedMessage
 from mailproto.mime.receipts import mdn_build
+from mss import headers
 
 from .sending import RecipientsRefused
 
@@ -56,7 +57,7 @@ def receipt_respond(*, access: MailAccess, user: User, folder: Folder, summary: 
                           "guarantee that it was read or understood.\n") % {
                 "subject": parsed.subject, "reader": mailbox.address},
             message_id=make_msgid(domain=mailbox.address.split("@")[1]))
-        mdn["X-MSS-NIL"] = settings.MSSANTE_NIL
+        mdn[headers.NIL] = settings.MSSANTE_NIL
         outbox_enqueue(mailbox=mailbox, user=user, message=mdn, recipients=[asker],
                        session_key=session_key)
     message_keyword_set(access=access, folder=folder, uid=summary.uid, keyword=MDN_SENT)

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .ins import Ins
+from mss.ins import Ins
 
 
 class Patient(models.Model):

@@ -16,8 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from apps.core.text import search_key
-
-from .ins import DEMO_OID, NIA_OID, NIR_OID, TEST_OID, InsInvalid, ins_parse
+from mss.ins import DEMO_OID, NIA_OID, NIR_OID, TEST_OID, InsInvalid, ins_parse
 
 MAX_LINES = 200_000
 KINDS = {"NIR": NIR_OID, "NIA": NIA_OID, "TEST": TEST_OID, "DEMO": DEMO_OID}

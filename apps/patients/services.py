@@ -74,7 +74,7 @@ class PatientRecipients:
 
 def patient_recipients(*, owner: Any, addresses: list[str], domain: str) -> PatientRecipients:
     """The patients among ``addresses`` (mailboxes of the patients' domain with a valid INS)."""
-    from .ins import ins_from_address
+    from mss.ins import ins_from_address
 
     found = [ins.matricule for a in addresses if (ins := ins_from_address(a, domain)) is not None]
     matricules = tuple(dict.fromkeys(found))

@@ -30,10 +30,12 @@ class Report:
     recipient: str
     outcome: str  # mdn: displayed / deleted / processed...; dsn: delivered / failed / delayed / ...
     date: dt.datetime | None
-    # An MSSanté integration answer ("processed/Error: 902^Patient inconnu"): the code
-    # (900-906) and the receiving software's own words.
+    # An MSSanté integration answer: the code (900-906) and the receiving software's own
+    # words, from "processed/Error: 902^Patient inconnu" (before v1.1.3 of the ANS guide) or
+    # "processed/error" with a separate "Error: 902^Patient inconnu" field (v1.1.3 on).
     error_code: str = ""
     error_label: str = ""
+    failed: bool = False  # an integration error, even one that names no code nor words
 
 
 def is_report_structure(bodystructure_lower: bytes) -> bool:
@@ -104,10 +106,11 @@ def parse_report(raw: bytes) -> Report | None:
     if report_type == "disposition-notification" or "disposition" in status:
         disposition = status.get("disposition", "").rpartition(";")[2].strip()
         kind, _, modifier = disposition.partition("/")
-        code, label = _integration_error(modifier)
+        v113 = modifier.strip().lower() == "error"  # the code in its own "Error:" field
+        code, label = _integration_error(f"Error: {status.get('error', '')}" if v113 else modifier)
         return Report("mdn", status.get("original-message-id", "") or returned_id,
                       _address(status.get("final-recipient", "")), kind.strip().lower() or "displayed", date,
-                      error_code=code, error_label=label)
+                      error_code=code, error_label=label, failed=v113 or bool(code or label))
     action = status.get("action", "").lower() or "unknown"
     envelope = status.get("original-envelope-id", "")
     original = returned_id or (envelope if envelope.startswith("<") else "")

@@ -116,8 +116,31 @@ def test_integration_answers_are_read_with_their_error_code() -> None:
     assert odd is not None and odd.error_code == "" and len(odd.error_label) <= 200
 
 
-def test_an_integration_error_is_shown_in_french_on_the_sent_message(client: Client, psc_sim: PSCSim,
-                                                                     demo_accounts: None, trust_data: None) -> None:
+def test_integration_answers_in_the_v113_form_are_read_too() -> None:
+    """Issue 25: since v1.1.3 of the ANS guide the MDN says "processed/error" and gives the
+    code in a separate "Error:" field (the older form broke RFC 8098); both are read."""
+    original = "<doc-2@medecin.mssante.test>"
+    answer = integration_answer(reporter="dpi@hopital.test", to=GP, original=original,
+                                disposition="processed/error").replace(
+        b"\r\n--b--", b"\r\nError: 902^Patient inconnu\r\n--b--")
+    report = parse_report(answer)
+    assert report is not None and (report.outcome, report.error_code, report.error_label, report.failed) == (
+        "processed", "902", "Patient inconnu", True)
+    bare = parse_report(integration_answer(reporter="dpi@hopital.test", to=GP, original=original,
+                                           disposition="processed/error"))
+    assert bare is not None and (bare.error_code, bare.failed) == ("", True)  # failed, no code given
+    fine = parse_report(integration_answer(reporter="dpi@hopital.test", to=GP, original=original,
+                                           disposition="processed"))
+    assert fine is not None and not fine.failed
+
+
+@pytest.mark.parametrize(("disposition", "error_field", "shown_as"), [
+    ("processed/Error: 904^INS non concordant", "", "l'INS du patient ne correspond pas (904)"),
+    ("processed/error", "Error: 902^Patient inconnu", "patient inconnu (902)"),  # v1.1.3 (issue 25)
+])
+def test_an_integration_error_is_shown_in_french_on_the_sent_message(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None, disposition: str,
+        error_field: str, shown_as: str) -> None:
     subject = f"CR de biologie DUPONT {uuid.uuid4().hex[:6]}"
     django_signin(client, "gp")
     client.post("/ecrire/", {"to": [EDUCATOR], "subject": subject, "body": "Ci-joint.", "read_receipt": "1"})
@@ -131,12 +154,13 @@ def test_an_integration_error_is_shown_in_french_on_the_sent_message(client: Cli
     context = ssl.create_default_context(cafile=ENV["MSSANTE_TLS_CA_FILE"])
     with smtplib.SMTP("127.0.0.1", int(ENV["MSSANTE_SMTP_INBOUND_PORT"]), timeout=10) as smtp:
         smtp.starttls(context=context)
-        smtp.sendmail(EDUCATOR, [GP], integration_answer(
-            reporter=EDUCATOR, to=GP, original=sent_id, disposition="processed/Error: 904^INS non concordant"))
+        answer = integration_answer(reporter=EDUCATOR, to=GP, original=sent_id, disposition=disposition)
+        if error_field:
+            answer = answer.replace(b"\r\n--b--", f"\r\n{error_field}\r\n--b--".encode())
+        smtp.sendmail(EDUCATOR, [GP], answer)
     assert wait_for_subject(GP, "INBOX", "Accusé de lecture")
     open_folder(client, GP, "inbox")
     sent = open_folder(client, GP, "sent")
     mine = MessageSummary.objects.get(folder=sent, subject=subject)
     shown = client.get(f"/bal/{sent.mailbox_id}/dossier/{sent.pk}/message/{mine.uid}/").content.decode()
-    assert (f"{EDUCATOR} n'a pas pu intégrer le document : l'INS du patient ne correspond pas (904)"
-            in shown.replace("&#x27;", "'"))
+    assert f"{EDUCATOR} n'a pas pu intégrer le document : {shown_as}" in shown.replace("&#x27;", "'")

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from mss import headers as mss_headers
+from mss.subjects import XDM_PREFIX
+
 from ..cda import INS_OIDS
 from .header import XDS_SD, e, header_build, type_concept
 from .metadata import metadata_build, patient_id
@@ -46,7 +49,6 @@ __all__ = [
     "xdm_pack",
 ]
 
-XDM_PREFIX = "XDM/1.0/DDM+"
 
 
 def cda_n1_build(
@@ -133,7 +135,7 @@ def document_produce(request: DocumentRequest) -> ProducedDocument:
     # X-MSS-INS says "O" only for a qualified INS: a real NIR or NIA with its traits; a
     # test or demonstration INS never is.
     qualified = request.patient.ins_oid in INS_OIDS
-    headers = {"X-MSS-CODECDA": request.type_code, "X-MSS-INS": "O" if qualified else "N"}
+    headers = mss_headers.document_headers(type_code=request.type_code, qualified=qualified)
     patient = request.patient
     subject = (
         f"{XDM_PREFIX}{type_concept(request.type_code).label} {patient.birth_name} {patient.given_names[0]} "

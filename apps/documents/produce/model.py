@@ -8,15 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from mss import ins
+
 from ..errors import DocumentUnreadable
 
-INS_OIDS_ALL = (
-    "1.2.250.1.213.1.4.8",
-    "1.2.250.1.213.1.4.9",
-    "1.2.250.1.213.1.4.10",
-    "1.2.250.1.213.1.4.11",
-    "1.2.250.1.213.1.4.12",
-)
+INS_OIDS_ALL = tuple(ins.OIDS)
 
 
 class DocumentRefusedError(DocumentUnreadable):
@@ -28,7 +24,7 @@ class PatientTraits:
     """The INS and its identity traits, as the INS referential has them."""
 
     ins: str  # 15 characters: the NIR or NIA with its key
-    ins_oid: str  # 1.2.250.1.213.1.4.8 (NIR), .9 (NIA), or a test OID (.10, .11, .12)
+    ins_oid: str  # one of ``mss.ins.OIDS``: NIR, NIA, or a test or demonstration NIR
     birth_name: str
     given_names: tuple[str, ...]  # birth given names, in the order of the birth certificate
     birth_date: dt.date

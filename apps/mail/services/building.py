@@ -13,6 +13,7 @@ from email.utils import formataddr, formatdate, make_msgid
 from django.conf import settings
 
 from mailproto.mime.headers import one_line
+from mss import headers as mss_headers_names
 
 from ..models import Mailbox
 
@@ -51,9 +52,9 @@ def message_build(*, mailbox: Mailbox, sender_name: str, to: Sequence[str], subj
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=mailbox.address.split("@")[1])
-    message["X-MSS-NIL"] = settings.MSSANTE_NIL
-    for name, value in (mss_headers or {}).items():  # X-MSS-CODECDA, X-MSS-INS of a health document
-        if name.upper().startswith("X-MSS-") and name.upper() != "X-MSS-NIL":
+    message[mss_headers_names.NIL] = settings.MSSANTE_NIL
+    for name, value in (mss_headers or {}).items():  # those of a health document, or to a patient
+        if mss_headers_names.is_mss_header(name) and name.upper() != mss_headers_names.NIL.upper():
             message[one_line(name)] = one_line(value)
     if in_reply_to:  # threading (RFC 5322 §3.6.4): the parent, then the whole chain
         message["In-Reply-To"] = in_reply_to

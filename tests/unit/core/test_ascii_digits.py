@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apps.documents.timestamps import hl7_time
-from apps.patients.ins import InsInvalid, ins_parse
 from apps.patients.registry_csv import RefusedLine, registry_rows
 from apps.webmail.management.commands.document_examples import DEMO_AUTHOR, demo_fields
 from mailproto.identifiers import ascii_digits, ins_valid, luhn_valid
+from mss.ins import InsInvalid, ins_parse
 
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 FULLWIDTH = "２７９０３５１２１５１８９８９"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apps.patients.ins import (
+from mss.ins import (
     DEMO_OID,
     NIA_OID,
     NIR_OID,

@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 
 from apps.accounts.models import User
-from apps.patients.ins import ins_key
 from apps.patients.models import Patient
 from apps.patients.selectors import patient_search
 from apps.patients.services import patient_import_csv
+from mss.ins import ins_key
 
 pytestmark = pytest.mark.django_db
 

@@ -27,6 +27,7 @@ from apps.documents.produce.fludt import Transfer, VitalSigns, fludt_build
 from apps.documents.produce.n3 import Joined, Medication
 from apps.documents.samples import text_pdf
 from apps.flows.health_documents import HealthDocumentFields, health_document_request
+from mss.ins import TEST_OID
 
 # The demo's people (devstack/identities.json): Claire MARTIN, GP at the Cabinet médical des
 # Tilleuls, writes about Jeanne DUPONT (a test INS).
@@ -61,7 +62,7 @@ DEMO_FLUDT_REQUEST = DocumentRequest(
     date=dt.datetime(2026, 11, 28, 3, 10, tzinfo=dt.timezone(dt.timedelta(hours=1))),
     patient=PatientTraits(
         ins="280017512345610",
-        ins_oid="1.2.250.1.213.1.4.10",
+        ins_oid=TEST_OID,
         birth_name="DUPONT",
         given_names=("Jeanne",),
         birth_date=dt.date(1980, 1, 17),

@@ -31,6 +31,11 @@ OIDS: dict[str, tuple[str, Usage]] = {
     NIR_OID: ("NIR", Usage.REAL), NIA_OID: ("NIA", Usage.REAL),
     TEST_OID: ("NIR", Usage.TEST), DEMO_OID: ("NIR", Usage.DEMO),
 }
+# By register, for readers: the real ones, and the test and demonstration ones (shown as such).
+REAL_OIDS = {oid: register for oid, (register, usage) in OIDS.items() if usage is Usage.REAL}
+TEST_OIDS = {oid: register for oid, (register, usage) in OIDS.items() if usage is not Usage.REAL}
+# What compose offers to choose ("NIR", "NIA", and "TEST" where test INS are allowed).
+KIND_OIDS = {"NIR": NIR_OID, "NIA": NIA_OID, "TEST": TEST_OID}
 
 
 class InsInvalid(ValueError):
