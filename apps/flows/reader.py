@@ -187,9 +187,11 @@ def message_source_get(*, actor: Actor, mailbox_id: int, folder_id: int, uid: in
     return message_raw_get(access=actor_access(actor, mailbox), folder=folder, uid=uid)
 
 
-def receipt_answer(*, actor: Actor, mailbox_id: int, folder_id: int, uid: int, send: bool) -> None:
+def receipt_answer(*, actor: Actor, mailbox_id: int, folder_id: int, uid: int, send: bool,
+                   integration: str = "") -> None:
     """The user's answer to a read-receipt request: send it (``RecipientsRefused`` when
-    the asker is outside the trust space), or decline."""
+    the asker is outside the trust space), or decline; for a health document, saying
+    whether it was integrated (``integration``: "ok" or a code 900–906)."""
     mailbox, folder = actor_folder(actor, mailbox_id, folder_id, write=True)
     access = actor_access(actor, mailbox)
     summary = summary_of(folder, uid)
@@ -201,6 +203,7 @@ def receipt_answer(*, actor: Actor, mailbox_id: int, folder_id: int, uid: int, s
         parsed=message_parsed_get(access=access, folder=folder, uid=uid),
         send=send,
         session_key=actor.session_key,
+        integration=integration,
     )
 
 

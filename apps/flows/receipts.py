@@ -16,6 +16,7 @@ from apps.trust.selectors import recipients_check
 from mailproto.mime.message import ParsedMessage
 from mailproto.mime.receipts import mdn_build
 from mss import headers
+from mss import integration as integration_codes
 
 from .sending import RecipientsRefused
 
@@ -34,11 +35,35 @@ def receipt_requested(*, mailbox: Mailbox, folder: Folder, summary: MessageSumma
     return asker
 
 
+INTEGRATED = "ok"  # the answer's value for "document intégré"
+
+
+def _integration_answer(integration: str, subject: str, reader: str) -> tuple[str, str, str]:
+    """(disposition, Error field, the words a person reads) of a read receipt that also
+    says what became of the health document (ANS IG v1.1.3): "" for a plain receipt,
+    ``INTEGRATED``, or one of the codes 900–906."""
+    if integration == INTEGRATED:
+        return "processed", "", _("Your message “%(subject)s” was received by %(reader)s and its document "
+                                  "integrated.\n") % {"subject": subject, "reader": reader}
+    label = integration_codes.APPLICATION_ERRORS.get(integration)
+    if label:
+        reason = _(label)
+        return "processed/error", f"{integration}^{reason}", _(
+            "Your message “%(subject)s” was received by %(reader)s, who could not integrate its document: "
+            "%(reason)s (%(code)s).\n") % {"subject": subject, "reader": reader, "reason": reason,
+                                            "code": integration}
+    return "displayed", "", _("Your message “%(subject)s” was displayed by %(reader)s. This does not "
+                              "guarantee that it was read or understood.\n") % {
+        "subject": subject, "reader": reader}
+
+
 def receipt_respond(*, access: MailAccess, user: User, folder: Folder, summary: MessageSummary,
-                    parsed: ParsedMessage, send: bool, session_key: str | None) -> None:
+                    parsed: ParsedMessage, send: bool, session_key: str | None,
+                    integration: str = "") -> None:
     """The user's answer to a read-receipt request: the MDN goes through the outbox (only
     inside the trust space, like any message) or is declined; either way $MDNSent is set
-    so the question is never asked again, on any client."""
+    so the question is never asked again, on any client. ``integration``: for a message
+    carrying a health document, whether it was integrated ("ok") or the code saying why not."""
     mailbox = access.mailbox
     asker = receipt_requested(mailbox=mailbox, folder=folder, summary=summary, parsed=parsed)
     if not asker:
@@ -49,14 +74,13 @@ def receipt_respond(*, access: MailAccess, user: User, folder: Folder, summary: 
             logger.warning("read receipt from %s to %s refused: outside the trust space",
                            mailbox.address, asker)
             raise RecipientsRefused(verdicts)
+        disposition, error, explanation = _integration_answer(integration, parsed.subject, mailbox.address)
         mdn = mdn_build(
             reporter=mailbox.address, reporter_name=user.display_name, to=asker,
             original_message_id=parsed.message_id,
             subject=_("Read receipt: %(subject)s") % {"subject": parsed.subject},
-            explanation=_("Your message “%(subject)s” was displayed by %(reader)s. This does not "
-                          "guarantee that it was read or understood.\n") % {
-                "subject": parsed.subject, "reader": mailbox.address},
-            message_id=make_msgid(domain=mailbox.address.split("@")[1]))
+            explanation=explanation, message_id=make_msgid(domain=mailbox.address.split("@")[1]),
+            disposition=disposition, error=error)
         mdn[headers.NIL] = settings.MSSANTE_NIL
         outbox_enqueue(mailbox=mailbox, user=user, message=mdn, recipients=[asker],
                        session_key=session_key)

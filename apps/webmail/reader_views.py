@@ -77,7 +77,7 @@ def receipt_respond_view(request: HttpRequest, mailbox_id: int, folder_id: int,
     send = request.POST.get("action") == "send"
     try:
         receipt_answer(actor=request_actor(request), mailbox_id=mailbox_id, folder_id=folder_id, uid=uid,
-                       send=send)
+                       send=send, integration=request.POST.get("integration", "")[:8])
     except RecipientsRefused as exc:
         messages.error(request, _("No receipt was sent: %(reason)s") % {"reason": exc.user_message})
     else:

@@ -120,10 +120,13 @@ def parse_report(raw: bytes) -> Report | None:
 
 def mdn_build(*, reporter: str, reporter_name: str, to: str, original_message_id: str,
               subject: str, explanation: str, message_id: str,
-              user_agent: str = "mssante-web") -> EmailMessage:
+              user_agent: str = "mssante-web", disposition: str = "displayed",
+              error: str = "") -> EmailMessage:
     """The MDN for a message displayed to ``reporter`` (RFC 8098 §3), sent because the user
     chose to ("manual-action/MDN-sent-manually"). ``subject`` and ``explanation`` (the part
-    a person reads) come translated from the caller."""
+    a person reads) come translated from the caller. For a health document, the answer of
+    its integration (ANS IG v1.1.3): ``disposition`` "processed", or "processed/error" with
+    ``error`` as "<code>^<label>" in its own "Error:" field."""
     reporter_name, subject, original_message_id = (
         one_line(reporter_name), one_line(subject), one_line(original_message_id).strip())
     mdn = EmailMessage()
@@ -141,7 +144,9 @@ def mdn_build(*, reporter: str, reporter_name: str, to: str, original_message_id
     lines = [f"Reporting-UA: {user_agent}", f"Final-Recipient: rfc822;{reporter}"]
     if original_message_id:
         lines.append(f"Original-Message-ID: {original_message_id}")
-    lines.append("Disposition: manual-action/MDN-sent-manually; displayed")
+    lines.append(f"Disposition: manual-action/MDN-sent-manually; {one_line(disposition)}")
+    if error:
+        lines.append(f"Error: {one_line(error)[:200]}")
     notification.set_content("\r\n".join(lines) + "\r\n", subtype="plain", cte="7bit")
     notification.replace_header("Content-Type", "message/disposition-notification")
     del notification["MIME-Version"]

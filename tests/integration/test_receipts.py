@@ -164,3 +164,37 @@ def test_an_integration_error_is_shown_in_french_on_the_sent_message(
     mine = MessageSummary.objects.get(folder=sent, subject=subject)
     shown = client.get(f"/bal/{sent.mailbox_id}/dossier/{sent.pk}/message/{mine.uid}/").content.decode()
     assert f"{EDUCATOR} n'a pas pu intégrer le document : {shown_as}" in shown.replace("&#x27;", "'")
+
+
+@pytest.mark.parametrize(("integration", "shown_as"), [
+    ("ok", "Document intégré par {who}"),
+    ("904", "{who} n'a pas pu intégrer le document : l'INS du patient ne correspond pas (904)"),
+])
+def test_answering_a_receipt_says_whether_the_document_was_integrated(
+        client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None, integration: str,
+        shown_as: str) -> None:
+    """Issue 25: the receipt of a received document can say "intégré", or why not with the
+    agency's code (v1.1.3: "processed/error" and its own "Error:" field); what is sent is an
+    MDN any client parses, and the sender's page says it in French."""
+    subject = f"CR de biologie ROUX {uuid.uuid4().hex[:6]}"
+    django_signin(client, "gp")
+    client.post("/ecrire/", {"to": [EDUCATOR], "subject": subject, "body": "Ci-joint.", "read_receipt": "1"})
+    outbox_send_pending()
+    assert wait_for_subject(EDUCATOR, "INBOX", subject)
+    other = navigating_client()
+    django_signin(other, "educator")
+    inbox = open_folder(other, EDUCATOR, "inbox")
+    received = MessageSummary.objects.get(folder=inbox, subject=subject)
+    url = f"/bal/{inbox.mailbox_id}/dossier/{inbox.pk}/message/{received.uid}/"
+    answer = other.post(url + "accuse/", {"action": "send", "integration": integration}, follow=True)
+    assert "Accusé de lecture envoyé." in answer.content.decode()
+    outbox_send_pending()
+    assert wait_for_subject(GP, "INBOX", f"Accusé de lecture : {subject}")
+    report = parse_report(raw_with_subject(GP, "INBOX", f"Accusé de lecture : {subject}", "BODY.PEEK[]"))
+    assert report is not None and report.outcome == "processed"
+    assert (report.error_code, report.failed) == (("", False) if integration == "ok" else ("904", True))
+    open_folder(client, GP, "inbox")
+    sent = open_folder(client, GP, "sent")
+    mine = MessageSummary.objects.get(folder=sent, subject=subject)
+    shown = client.get(f"/bal/{sent.mailbox_id}/dossier/{sent.pk}/message/{mine.uid}/").content.decode()
+    assert shown_as.format(who=EDUCATOR) in shown.replace("&#x27;", "'")

@@ -22,3 +22,9 @@ def integration_reason(report: object) -> str:
     if known:
         return _(known)
     return getattr(report, "error_label", "") or _(integration.APPLICATION_ERRORS[integration.OTHER])
+
+
+@register.simple_tag
+def integration_answers() -> list[tuple[str, str]]:
+    """The codes a read receipt may give for a document not integrated, with their words."""
+    return [(code, _(label)) for code, label in integration.APPLICATION_ERRORS.items()]
