@@ -87,21 +87,23 @@ def document_file_get(
     return document
 
 
+def _part(found: tuple[bytes, str] | None, filename: str, missing: str) -> MessagePart:
+    if found is None:
+        raise NotFound(missing)
+    return MessagePart(data=found[0], content_type=found[1], filename=filename)
+
+
 def document_image_get(
     *, actor: Actor, mailbox_id: int, folder_id: int, uid: int, key: str, ref: str
 ) -> MessagePart:
     """An image or a PDF the document's narrative shows."""
-    found = document_media_get(card=_card(actor, mailbox_id, folder_id, uid, key)[2], ref=ref)
-    if found is None:
-        raise NotFound(f"image {ref}")
-    return MessagePart(data=found[0], content_type=found[1], filename=ref)
+    card = _card(actor, mailbox_id, folder_id, uid, key)[2]
+    return _part(document_media_get(card=card, ref=ref), ref, f"image {ref}")
 
 
 def document_package_file_open(
     *, actor: Actor, mailbox_id: int, folder_id: int, uid: int, key: str, name: str
 ) -> MessagePart:
     """A file of the document's package its narrative links to (type "" when unknown)."""
-    found = document_package_file_get(card=_card(actor, mailbox_id, folder_id, uid, key)[2], name=name)
-    if found is None:
-        raise NotFound(f"no file {name} in the package")
-    return MessagePart(data=found[0], content_type=found[1], filename=name)
+    card = _card(actor, mailbox_id, folder_id, uid, key)[2]
+    return _part(document_package_file_get(card=card, name=name), name, f"no file {name} in the package")
