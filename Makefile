@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export DJANGO_SETTINGS_MODULE := mssante_web.settings
 
-.PHONY: install messages demo test bench lint stack-start stack-stop docker-deps-check clean
+.PHONY: install messages demo test conformance bench lint stack-start stack-stop docker-deps-check clean
 
 install:
 	@bash devstack/install.sh
@@ -18,6 +18,12 @@ demo: install messages
 # ARGS narrows the run, e.g. make test ARGS="tests/unit -k redact"
 test: install messages
 	@bash devstack/run-tests.sh $(ARGS)
+
+# Every suite, recording which requirement each test proves, then docs/conformance.md:
+# fails when a mandatory requirement of the référentiel has no passing test.
+conformance: install messages
+	@bash devstack/run-tests.sh
+	@DJANGO_DEBUG=1 $(PY) manage.py conformance
 
 bench: install messages
 	@bash devstack/run-bench.sh

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postfix redis-server
-  openssl chromium fonts-dejavu-core gettext bsdutils python3-venv postgresql util-linux ghostscript)
+  openssl chromium fonts-dejavu-core gettext bsdutils python3-venv postgresql util-linux ghostscript
+  dnsmasq-base)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

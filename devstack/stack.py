@@ -51,16 +51,17 @@ class Ports:
     psc: int
     postgres: int
     sieve: int  # ManageSieve (RFC 5804), for the out-of-office reply
+    dns: int  # dnsmasq: the mailbox domains' SRV records (RFC 6186 autoconfiguration)
 
 
 PROFILES = {
     "demo": Ports(imap=10143, imaps=10993, smtp_in=10025, submission=10587, submissions=10465,
-                  redis=16379, psc=18080, postgres=15432, sieve=14190),
+                  redis=16379, psc=18080, postgres=15432, sieve=14190, dns=10053),
     "test": Ports(imap=11143, imaps=11993, smtp_in=11025, submission=11587, submissions=11465,
-                  redis=17379, psc=19080, postgres=16432, sieve=14191),
+                  redis=17379, psc=19080, postgres=16432, sieve=14191, dns=11053),
     # A stack started from another checkout by the test suite (tests/integration/test_devstack.py).
     "probe": Ports(imap=12143, imaps=12993, smtp_in=12025, submission=12587, submissions=12465,
-                   redis=18379, psc=20080, postgres=17432, sieve=14192),
+                   redis=18379, psc=20080, postgres=17432, sieve=14192, dns=12053),
 }
 
 
@@ -105,6 +106,7 @@ def env_vars(profile: str) -> dict[str, str]:
         "MSSANTE_DEVSTACK_PROFILE": profile,
         "MSSANTE_DEVSTACK_STATE": str(state),
         "MSSANTE_IMAP_HOST": "127.0.0.1",
+        "MSSANTE_DNS_SERVER": f"127.0.0.1:{ports.dns}",
         "MSSANTE_IMAP_PORT": str(ports.imaps),
         "MSSANTE_IMAP_STARTTLS_PORT": str(ports.imap),
         "MSSANTE_SMTP_HOST": "127.0.0.1",
@@ -126,8 +128,9 @@ def env_vars(profile: str) -> dict[str, str]:
         "MSSANTE_NIL": "mssante-web-devstack",
         # With DEBUG off (the tests), what the fail-closed checks would refuse and a
         # development stack has by nature: a loopback http provider and operator, a
-        # development NIL and PLAIN logins, test domains on top of the whitelist.
-        "DJANGO_SILENCED_SYSTEM_CHECKS": "mssante.E002,mssante.E003,mssante.E004,mssante.W005",
+        # development NIL and PLAIN logins, test domains on top of the whitelist, and its
+        # own CA standing in for IGC-Santé.
+        "DJANGO_SILENCED_SYSTEM_CHECKS": "mssante.E002,mssante.E003,mssante.E004,mssante.W005,mssante.E010",
         # The site itself uses SQLite in the devstack; PostgreSQL (production's database)
         # runs beside it for the tests and benchmarks that must hold on both.
         "MSSANTE_DEVSTACK_POSTGRES_URL": f"postgres://mssante@127.0.0.1:{ports.postgres}/mssante",
@@ -381,6 +384,7 @@ def pid_files(profile: str) -> dict[str, Path]:
         "redis": state / "redis" / "redis.pid",
         "psc": state / "psc" / "psc.pid",
         "postgres": state / "postgres" / "data" / "postmaster.pid",
+        "dns": state / "dns" / "dnsmasq.pid",
     }
 
 
@@ -417,6 +421,31 @@ def start_postgres(profile: str, state: Path, ports: Ports) -> None:
         time.sleep(0.1)
     subprocess.run([_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(ports.postgres), "-U",
                     "mssante", "mssante"], capture_output=True)  # exists already: fine
+
+
+# The GP's domain publishes SRV records; the other domains of the stack publish none (the
+# server answers "no such name" for them: a site must then be told where their servers are).
+SRV_DOMAIN = "medecin.mssante.test"
+
+
+def srv_records(ports: Ports) -> list[str]:
+    """RFC 6186 records, as MSSanté operators may publish them, for the domain the tests
+    look up: implicit TLS IMAP and both submission ports (RFC 8314), on this stack."""
+    return [f"_imaps._tcp.{SRV_DOMAIN},localhost,{ports.imaps},0,10",
+            f"_imap._tcp.{SRV_DOMAIN},localhost,{ports.imap},10,10",
+            f"_submission._tcp.{SRV_DOMAIN},localhost,{ports.submission},0,10",
+            f"_submissions._tcp.{SRV_DOMAIN},.,0,0,0"]  # "." = not offered (RFC 6186 §3.4)
+
+
+def start_dns(state: Path, ports: Ports, pid_file: Path, log: Path) -> None:
+    """dnsmasq on loopback, answering only for the stack's SRV records (no upstream)."""
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["dnsmasq", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--no-poll",
+                    "--bind-interfaces", "--listen-address=127.0.0.1", f"--port={ports.dns}",
+                    "--user=root", f"--pid-file={pid_file}", f"--log-facility={log}", "--log-queries",
+                    "--local-ttl=60", "--local=/mssante.test/",
+                    *[f"--srv-host={record}" for record in srv_records(ports)]],
+                   check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 
 
 def start(profile: str) -> None:
@@ -467,12 +496,16 @@ def start(profile: str) -> None:
     if not read_pid(pids["postgres"]):
         start_postgres(profile, state, ports)
 
+    if not read_pid(pids["dns"]):
+        start_dns(state, ports, pids["dns"], logs / "dns.log")
+
     wait_ports([ports.redis], "redis", log=logs / "redis.log")
     wait_ports([ports.psc], "PSC simulator", log=logs / "psc.log")
     wait_ports([ports.imap, ports.imaps, ports.sieve], "dovecot", log=logs / "dovecot.log")
     wait_ports([ports.smtp_in, ports.submission, ports.submissions], "postfix",
                log=logs / "postfix.log")
     wait_ports([ports.postgres], "postgres", log=state / "postgres" / "postgres.log")
+    wait_ports([ports.dns], "dnsmasq", log=logs / "dns.log")
     print(f"devstack '{profile}' up in {time.monotonic() - started:.1f} s; logs in {logs}")
 
 
@@ -489,7 +522,7 @@ def stop(profile: str) -> None:
     if read_pid(pids["dovecot"]) and conf.exists():
         subprocess.run(["doveadm", "-c", str(conf), "stop"], stdin=subprocess.DEVNULL,
                        capture_output=True)
-    for name in ("redis", "psc"):
+    for name in ("redis", "psc", "dns"):
         pid = read_pid(pids[name])
         if pid:
             os.kill(pid, signal.SIGTERM)

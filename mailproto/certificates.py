@@ -45,3 +45,14 @@ def p12_read(data: bytes, passphrase: str) -> ClientCertificate:
     return ClientCertificate(pem=pem, subject=certificate.subject.rfc4514_string()[:300],
                              not_after=certificate.not_valid_after_utc)
 
+
+
+def bundle_subjects(pem: bytes) -> list[str]:
+    """The subjects (RFC 4514) of every certificate of a PEM bundle; ``CertificateUnreadable``
+    when a block is not a certificate."""
+    from cryptography import x509
+
+    try:
+        return [c.subject.rfc4514_string() for c in x509.load_pem_x509_certificates(pem)]
+    except ValueError as exc:
+        raise CertificateUnreadable(str(exc)) from exc

@@ -45,11 +45,17 @@ def _check_redis() -> None:
 
 
 def _check_imap() -> None:
-    """A TLS handshake and the server greeting: reachability without credentials."""
+    """A TLS handshake (the kept CRLs included) and the server greeting: reachability without
+    credentials. With no site-wide server (each mailbox's found by DNS SRV) there is none to
+    probe here."""
+    from apps.mail.revocation import crl_file_current
+
+    if not settings.MSSANTE_IMAP_HOST:
+        return
     imap_greeting_check(ImapEndpoint(
         host=settings.MSSANTE_IMAP_HOST, port=settings.MSSANTE_IMAP_PORT,
         security=settings.MSSANTE_IMAP_SECURITY, ca_file=settings.MSSANTE_TLS_CA_FILE or None,
-        timeout=3))
+        timeout=3, crl_file=crl_file_current()))
 
 
 CHECKS: dict[str, Callable[[], None]] = {

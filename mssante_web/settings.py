@@ -249,6 +249,8 @@ PSC_LENIENT_IDNAT = env.bool("MSSANTE_PSC_LENIENT_IDNAT", default=False)
 PSC_TOKEN_REFRESH_MARGIN = env.int("MSSANTE_PSC_TOKEN_REFRESH_MARGIN", default=20)
 
 # ------------------------------------------------------------------ Operator (IMAP/SMTP)
+# Left empty (MSSANTE_IMAP_HOST= and MSSANTE_SMTP_HOST=), each mailbox's servers are found
+# from its domain's DNS SRV records (RFC 6186), unless set on the mailbox itself.
 MSSANTE_IMAP_HOST = env.str("MSSANTE_IMAP_HOST", default="127.0.0.1")
 MSSANTE_IMAP_PORT = env.int("MSSANTE_IMAP_PORT", default=10993)
 MSSANTE_IMAP_SECURITY = env.str("MSSANTE_IMAP_SECURITY", default="ssl")  # ssl | starttls
@@ -257,6 +259,12 @@ MSSANTE_SMTP_PORT = env.int("MSSANTE_SMTP_PORT", default=10587)
 MSSANTE_SMTP_SECURITY = env.str("MSSANTE_SMTP_SECURITY", default="starttls")  # ssl | starttls
 # Operators' certificates come from IGC-Santé, absent from public trust stores.
 MSSANTE_TLS_CA_FILE = env.str("MSSANTE_TLS_CA_FILE", default="")
+# Where the operators' CAs publish their CRLs (IGC-Santé's http URLs; a path works too): the
+# last valid CRL of each is kept in MSSANTE_TLS_CRL_DIR and a revoked server is refused.
+# The DNS server SRV lookups ask ("host:port"); empty: the system's resolver.
+MSSANTE_DNS_SERVER = env.str("MSSANTE_DNS_SERVER", default="")
+MSSANTE_TLS_CRL_URLS = env.list("MSSANTE_TLS_CRL_URLS", default=[])
+MSSANTE_TLS_CRL_DIR = env.str("MSSANTE_TLS_CRL_DIR", default=str(BASE_DIR / "var" / "crl"))
 MSSANTE_IMAP_TIMEOUT = env.float("MSSANTE_IMAP_TIMEOUT", default=15.0)
 # The login name a delegate gives when opening a shared mailbox with their own PSC token.
 # MSSanté operators read who asks from the token, so the mailbox alone ("{mailbox}"); the
@@ -349,6 +357,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "annuaire-refresh": {"task": "trust.annuaire_refresh_task", "schedule": 24 * 3600.0},
     "session-purge": {"task": "accounts.session_purge_task", "schedule": 3600.0},
     "audit-purge": {"task": "audit.audit_purge_task", "schedule": 24 * 3600.0},
+    "crl-refresh": {"task": "mail.crl_refresh_task", "schedule": 3600.0},
 }
 
 # ------------------------------------------------------------------ Logging

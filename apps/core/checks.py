@@ -101,9 +101,32 @@ def _ca_checks() -> Iterable[CheckMessage]:
                     "which the system store does not carry.", id="mssante.E006")
     elif not os.path.isfile(ca) or not os.access(ca, os.R_OK):
         yield Error(f"MSSANTE_TLS_CA_FILE ({ca}) is missing or unreadable.", id="mssante.E006")
+    else:
+        yield from _igc_sante_only(Path(ca))
     psc_ca = settings.OIDC_VERIFY_SSL
     if isinstance(psc_ca, str) and not os.path.isfile(psc_ca):
         yield Error(f"MSSANTE_PSC_CA_FILE ({psc_ca}) is missing.", id="mssante.E006")
+
+
+def _igc_sante_only(bundle: Path) -> Iterable[CheckMessage]:
+    """ECO.1.1.10: IGC-Santé is the only CA an MSSanté client accepts for operators. Every
+    certificate of the bundle must be one of its CAs (they all name IGC-SANTE in their
+    subject: ``OU=IGC-SANTE``, ``CN=AC … IGC-SANTE …``). An operator who must trust another
+    CA (a test platform) says so explicitly by silencing this check's id."""
+    from mailproto.certificates import CertificateUnreadable, bundle_subjects
+
+    try:
+        subjects = bundle_subjects(bundle.read_bytes())
+    except (CertificateUnreadable, OSError) as exc:
+        yield Error(f"MSSANTE_TLS_CA_FILE ({bundle}) cannot be read as PEM certificates: {exc}",
+                    id="mssante.E010")
+        return
+    foreign = [subject for subject in subjects if "IGC-SANTE" not in subject.upper()]
+    if not subjects or foreign:
+        yield Error(f"MSSANTE_TLS_CA_FILE ({bundle}) holds certificates that are not IGC-Santé's: "
+                    f"{'; '.join(foreign) or 'none at all'}.",
+                    hint="Only IGC-Santé's CAs may be trusted for operators (ECO.1.1.10); a test "
+                         "platform silences mssante.E010 explicitly.", id="mssante.E010")
 
 
 def _redis_checks() -> Iterable[CheckMessage]:

@@ -31,6 +31,33 @@ class MailServerUnavailable(ApplicationError):
     )
 
 
+class OperatorCertificateRefused(MailServerUnavailable):
+    """The operator's server showed a certificate the client must refuse (ECO.1.1.5–1.1.10):
+    nothing was sent to it, and trying again will not help."""
+
+    default_message = _(
+        "The certificate of your operator's server was refused: the connection was not made and "
+        "nothing was sent. Tell your structure's administrator.")
+
+    @staticmethod
+    def reasons() -> dict[str, object]:
+        return {
+            "revoked": _("The certificate of your operator's server has been revoked: the connection "
+                         "was refused and nothing was sent. Tell your structure's administrator."),
+            "expired": _("The certificate of your operator's server has expired: the connection was "
+                         "refused and nothing was sent. Tell your structure's administrator."),
+            "crl_expired": _("The revocation list of your operator's certificates is out of date, so "
+                             "its server cannot be trusted: the connection was refused. It is renewed "
+                             "automatically; tell your structure's administrator if this lasts."),
+            "crl_missing": _("The revocation list of your operator's certificates could not be obtained, "
+                             "so its server cannot be trusted: the connection was refused. Tell your "
+                             "structure's administrator if this lasts."),
+            "untrusted": _("The certificate of your operator's server is not one of IGC-Santé's: the "
+                           "connection was refused and nothing was sent. Tell your structure's "
+                           "administrator."),
+        }
+
+
 class MailAuthError(ApplicationError):
     default_message = _(
         "Your operator's mail server refused the connection to your mailbox. "

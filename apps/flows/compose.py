@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, MessageGone
 from apps.mail.models import Folder, Mailbox
+from apps.mail.selectors.senders import sender_label
 from apps.mail.services import (
     MailAccess,
     OutgoingFile,
@@ -207,7 +208,8 @@ def draft_autosave(*, access_for: AccessFor, user: User, form: ComposeForm, mail
     files = uploads.read() + forwarded_get(access_for=access_for, form=form, mailboxes=mailboxes,
                                            sending=True)[0]
     attachments_size_check(files=files, mailbox=mailbox)
-    message = message_build(mailbox=mailbox, sender_name=user.display_name, to=form.to, cc=form.cc,
+    message = message_build(mailbox=mailbox, sender_name=sender_label(user=user, mailbox=mailbox),
+                            to=form.to, cc=form.cc,
                             draft_bcc=form.bcc, subject=form.subject,
                             body=form.body, html=form.html, in_reply_to=form.in_reply_to,
                             references=form.references, files=files)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.mail.models import Folder, Mailbox, MessageSummary
+from apps.mail.selectors.senders import sender_label
 from apps.mail.services import MailAccess, message_keyword_set, outbox_enqueue
 from apps.trust.selectors import recipients_check
 from mailproto.mime.message import ParsedMessage
@@ -76,7 +77,7 @@ def receipt_respond(*, access: MailAccess, user: User, folder: Folder, summary: 
             raise RecipientsRefused(verdicts)
         disposition, error, explanation = _integration_answer(integration, parsed.subject, mailbox.address)
         mdn = mdn_build(
-            reporter=mailbox.address, reporter_name=user.display_name, to=asker,
+            reporter=mailbox.address, reporter_name=sender_label(user=user, mailbox=mailbox), to=asker,
             original_message_id=parsed.message_id,
             subject=_("Read receipt: %(subject)s") % {"subject": parsed.subject},
             explanation=explanation, message_id=make_msgid(domain=mailbox.address.split("@")[1]),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError
 from apps.mail.models import Mailbox, OutboxMessage
+from apps.mail.selectors.senders import sender_label
 from apps.mail.services import OutgoingFile, message_build, outbox_enqueue
 from apps.trust.selectors import RecipientVerdict, recipients_check
 
@@ -77,7 +78,8 @@ def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject
         raise RecipientsRefused(every)
     attachments_size_check(files=files, mailbox=mailbox)
     chosen = {name: [v.address for v in found] for name, found in verdicts.items()}
-    message = message_build(mailbox=mailbox, sender_name=user.display_name, to=chosen["to"],
+    message = message_build(mailbox=mailbox, sender_name=sender_label(user=user, mailbox=mailbox),
+                            to=chosen["to"],
                             cc=chosen["cc"], subject=subject, body=body, in_reply_to=in_reply_to,
                             references=references, files=files, html=html,
                             read_receipt=read_receipt, mss_headers=mss_headers)

@@ -60,3 +60,10 @@ def outbox_retry_task() -> int:
 def mailbox_bodies_index_task(mailbox_id: int, session_ref: str | None = None) -> int:
     return services.mailbox_bodies_index_in_worker(mailbox_id=mailbox_id,
                                                    session_key=session_key_from_reference(session_ref))
+
+
+@shared_task(name="mail.crl_refresh_task", soft_time_limit=240, time_limit=300)
+def crl_refresh_task() -> int:
+    from .revocation import crl_refresh
+
+    return crl_refresh().kept

@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
-import ssl
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+
+from apps.core.sources import source_open, source_read
 
 from .annuaire import AnnuaireError, DirectoryRecord, ReadStats, extraction_date, read_extraction
 from .models import DirectoryEntry, DirectoryImport, DirectoryStaging, WhitelistDomain, WhitelistImport
@@ -54,26 +54,8 @@ def whitelist_import(*, data: bytes, source: str, expected_sha256: str | None = 
     return parsed
 
 
-def _tls_context() -> ssl.SSLContext:
-    """The system's trust store plus the operator CA bundle (IGC-Santé, which public stores
-    do not carry): the national lists are fetched with what verifies the operators."""
-    context = ssl.create_default_context()
-    if settings.MSSANTE_TLS_CA_FILE:
-        context.load_verify_locations(cafile=settings.MSSANTE_TLS_CA_FILE)
-    return context
-
-
-def _open_source(location: str, timeout: int) -> object:
-    if location.startswith("https://"):
-        return urllib.request.urlopen(location, timeout=timeout, context=_tls_context())  # noqa: S310
-    return urllib.request.urlopen(location, timeout=timeout)  # noqa: S310 - http refused by checks unless a checksum is set
-
-
 def _read_source(location: str, limit: int = 60 * 1024 * 1024) -> bytes:
-    if location.startswith(("https://", "http://")):
-        with _open_source(location, 60) as response:  # type: ignore[attr-defined]
-            return bytes(response.read(limit))
-    return Path(location).read_bytes()
+    return source_read(location=location, limit=limit)
 
 
 def whitelist_refresh() -> Whitelist | None:
@@ -218,7 +200,7 @@ def annuaire_refresh() -> AnnuaireReport | None:
         return None
     if location.startswith(("https://", "http://")):
         target = Path(tempfile.mkdtemp()) / "extraction"
-        with _open_source(location, 300) as response, target.open("wb") as out:  # type: ignore[attr-defined]
+        with source_open(location=location, timeout=300) as response, target.open("wb") as out:
             shutil.copyfileobj(response, out)
         try:
             return annuaire_import(path=target, source=location)

@@ -20,6 +20,8 @@ from enum import StrEnum
 import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from mailproto.tls import operator_context
+
 from .errors import ImapAuthError, ImapError, ImapUnavailable
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ class ImapEndpoint:
     security: str = "ssl"  # "ssl" (implicit TLS) or "starttls"
     ca_file: str | None = None
     timeout: float = 15.0
+    crl_file: str | None = None  # the operators' CAs' CRLs: a revoked server is refused
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,9 @@ def sasl_initial_response(credentials: ImapCredentials) -> tuple[str, str]:
     return "PLAIN", f"\x00{user}\x00{secret}"
 
 
-def tls_context(ca_file: str | None, credentials: ImapCredentials | None = None) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=ca_file or None)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
+def tls_context(ca_file: str | None, credentials: ImapCredentials | None = None,
+                crl_file: str | None = None) -> ssl.SSLContext:
+    context = operator_context(ca_file, crl_file)
     if credentials is not None and credentials.cert_pem:
         _load_pem_chain(context, credentials.cert_pem)
     elif credentials is not None and credentials.cert_file:
@@ -143,7 +146,7 @@ def _open(endpoint: ImapEndpoint, context: ssl.SSLContext) -> imapclient.IMAPCli
 
 def imap_connect(endpoint: ImapEndpoint, credentials: ImapCredentials) -> imapclient.IMAPClient:
     """Open a TLS connection and authenticate; the caller logs out."""
-    client = _open(endpoint, tls_context(endpoint.ca_file, credentials))
+    client = _open(endpoint, tls_context(endpoint.ca_file, credentials, endpoint.crl_file))
     try:
         _authenticate(client, credentials)
     except LoginError as exc:
@@ -158,7 +161,7 @@ def imap_connect(endpoint: ImapEndpoint, credentials: ImapCredentials) -> imapcl
 def imap_greeting_check(endpoint: ImapEndpoint) -> None:
     """Reachability without credentials, for readiness probes: the TLS handshake and the
     server's greeting (after STARTTLS where asked). Raises ``ImapUnavailable``."""
-    _quietly_close(_open(endpoint, tls_context(endpoint.ca_file)))
+    _quietly_close(_open(endpoint, tls_context(endpoint.ca_file, crl_file=endpoint.crl_file)))
 
 
 def _authenticate(client: imapclient.IMAPClient, credentials: ImapCredentials) -> None:

@@ -44,6 +44,7 @@ class SieveEndpoint:
     port: int
     ca_file: str | None = None
     timeout: float = 15.0
+    crl_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def sieve_connect(endpoint: SieveEndpoint, credentials: ImapCredentials) -> Siev
         if "STARTTLS" not in session.capabilities:
             raise SieveUnavailable("server does not offer STARTTLS; refusing a clear channel")
         session._command(b"STARTTLS")
-        context = tls_context(endpoint.ca_file, credentials)
+        context = tls_context(endpoint.ca_file, credentials, endpoint.crl_file)
         session.sock = context.wrap_socket(raw, server_hostname=endpoint.host)
         session.reader = session.sock.makefile("rb")
         session._read_capabilities()  # RFC 5804 §2.2: sent again after TLS

@@ -31,6 +31,7 @@ class SmtpEndpoint:
     security: str = "starttls"  # "starttls" or "ssl"
     ca_file: str | None = None
     timeout: float = 30.0
+    crl_file: str | None = None
 
 
 def xtext(value: str) -> str:
@@ -44,7 +45,7 @@ def smtp_submit(endpoint: SmtpEndpoint, credentials: ImapCredentials, sender: st
     """Submit ``message``. With ``dsn_envelope_id`` (the Message-ID), delivery reports are
     asked for every recipient (success and failure, RFC 3461) when the server offers DSN;
     the reports come back to the sender's INBOX."""
-    context = tls_context(endpoint.ca_file, credentials)
+    context = tls_context(endpoint.ca_file, credentials, endpoint.crl_file)
     try:
         if endpoint.security == "ssl":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(endpoint.host, endpoint.port,

@@ -42,6 +42,7 @@ def test_autocomplete_and_trust_space_chips(page: Page, site: str, psc_sim: PSCS
     expect(page.get_by_role("button", name="Envoyer")).to_be_enabled()
 
 
+@pytest.mark.requirement("ECO.3.1.4")
 def test_directory_search_and_write_to(page: Page, site: str, psc_sim: PSCSim, demo_accounts: None,
                                        trust_data: None) -> None:
     sign_in(page, site, "Julien PETIT", "/annuaire/")

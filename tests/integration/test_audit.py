@@ -50,6 +50,7 @@ def test_a_sign_out_writes_one_event_with_its_request_id(client: Client, psc_sim
     assert latest is not None and len(latest.request_id) == 32 and latest.request_id.isalnum()
 
 
+@pytest.mark.requirement("ECO.4.1.2")
 def test_events_are_never_changed_or_deleted() -> None:
     audit_log(event="signin", actor="x")
     event = AuditEvent.objects.get(actor="x")
@@ -120,6 +121,7 @@ def test_the_sites_role_deletes_only_through_the_purge_function() -> None:
                   .values_list("actor", flat=True)) == ["old-two", "recent"]
 
 
+@pytest.mark.requirement("ECO.4.1.2")
 def test_the_purge_deletes_only_what_is_past_the_retention(settings: object) -> None:
     settings.MSSANTE_AUDIT_RETENTION_DAYS = 30  # type: ignore[attr-defined]
     now = timezone.now()
@@ -174,6 +176,7 @@ def events(event: str) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(event=event))
 
 
+@pytest.mark.requirement("ECO.4.1.1")
 def test_reading_a_message_writes_one_event(client: Client, one_message: tuple) -> None:  # type: ignore[type-arg]
     box, inbox, uid, message_id = one_message
     assert client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{uid}/").status_code == 200
@@ -184,6 +187,7 @@ def test_reading_a_message_writes_one_event(client: Client, one_message: tuple) 
     assert len(events("message_read")) == 1
 
 
+@pytest.mark.requirement("ECO.4.1.1")
 def test_downloading_an_attachment_writes_one_event(client: Client, one_message: tuple) -> None:  # type: ignore[type-arg]
     box, inbox, uid, message_id = one_message
     page = client.get(f"/bal/{box.pk}/dossier/{inbox.pk}/message/{uid}/").content.decode()
@@ -193,6 +197,7 @@ def test_downloading_an_attachment_writes_one_event(client: Client, one_message:
     assert downloaded.target == message_id and downloaded.details["filename"] == "cr.pdf"
 
 
+@pytest.mark.requirement("ECO.4.1.1")
 @pytest.mark.parametrize(("action", "event"), [("archive", "message_moved"), ("delete", "message_deleted")])
 def test_moving_and_deleting_write_one_event_each(client: Client, one_message: tuple,  # type: ignore[type-arg]
                                                   action: str, event: str) -> None:
@@ -205,6 +210,7 @@ def test_moving_and_deleting_write_one_event_each(client: Client, one_message: t
     assert AuditEvent.objects.exclude(event__in=["signin", "message_moved", "message_deleted"]).count() == 0
 
 
+@pytest.mark.requirement("ECO.4.1.1")
 def test_sending_writes_one_event(client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
     import uuid
 

@@ -3,9 +3,12 @@ to a trusted recipient travels SMTP → LMTP → IMAP and is filed in Sent."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import uuid
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from apps.mail.models import OutboxMessage
@@ -20,6 +23,7 @@ def find(address: str, folder: str, subject: str, timeout: float = 10) -> bool:
 
 
 
+@pytest.mark.requirement("ECO.2.2.1", "ECO.2.2.2", "ECO.2.2.3", "ECO.2.2.7", "ECO.2.4.3")
 def test_send_to_a_trusted_colleague(client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
     django_signin(client, "gp")
     subject = f"Avis pour Mme Roux {uuid.uuid4().hex[:6]}"
@@ -34,7 +38,13 @@ def test_send_to_a_trusted_colleague(client: Client, psc_sim: PSCSim, demo_accou
     assert find(IDENTITIES["educator"]["mailbox"], "INBOX", subject)
     assert find(IDENTITIES["gp"]["mailbox"], "Sent", subject)
     raw = raw_with_subject(IDENTITIES["educator"]["mailbox"], "INBOX", subject, "BODY.PEEK[HEADER]")
-    assert b"X-MSS-NIL:" in raw and b"Claire MARTIN" in raw.replace(b"\r\n ", b" ")
+    headers = email.message_from_bytes(raw, policy=email.policy.default)
+    assert headers["X-MSS-NIL"] == settings.MSSANTE_NIL
+    assert headers["Message-ID"].endswith("@medecin.mssante.test>")  # ECO.2.2.1
+    assert headers.get_content_type() == "text/plain" and headers.get_content_charset() == "utf-8"
+    # ECO.2.2.7: <Titre>_<Prénom>_<NOM>[_<Entité>], from PSC's practice identity
+    assert headers["From"].addresses[0].display_name.startswith("Dr_Claire_MARTIN")
+    assert headers["From"].addresses[0].addr_spec == IDENTITIES["gp"]["mailbox"]
 
 
 def test_outside_recipients_are_refused_and_nothing_leaves(client: Client, psc_sim: PSCSim, demo_accounts: None,

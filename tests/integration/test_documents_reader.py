@@ -91,6 +91,7 @@ def test_the_document_badge_follows_what_the_content_holds(client: Client, psc_s
     assert "Un CDA nu" in listed and "Un export XML quelconque" not in listed
 
 
+@pytest.mark.requirement("ECO.2.1.1", "ECO.2.1.3", "ECO.2.4.1", "ECO.2.4.2")
 def test_a_document_made_from_a_pdf_is_sent_with_its_headers_and_opens_as_a_card(
         client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -147,6 +148,7 @@ def test_a_document_made_from_a_pdf_is_sent_with_its_headers_and_opens_as_a_card
     assert pdfa_part(reader.get(link + "fichier/").content) == 1
 
 
+@pytest.mark.requirement("ECO.2.4.2")
 def test_an_x_mss_ins_header_that_contradicts_the_documents_is_shown(client: Client, psc_sim: PSCSim,
                                                                      demo_accounts: None) -> None:
     reset_mailbox(SYNCHRO)

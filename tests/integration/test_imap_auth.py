@@ -28,6 +28,7 @@ def endpoint(security: str = "ssl") -> ImapEndpoint:
     return ImapEndpoint("127.0.0.1", port, security, ca_file=ENV["MSSANTE_TLS_CA_FILE"], timeout=5)
 
 
+@pytest.mark.requirement("ECO.1.2.1")
 def test_xoauth2_with_a_fresh_simulator_token_reads_the_seeded_inbox(
         psc_sim: PSCSim, seeded_mail: None) -> None:
     session = ImapSession(imap_connect(endpoint(), ImapCredentials(GP, AuthMode.XOAUTH2, psc_sim.mint("gp"))))
@@ -40,6 +41,7 @@ def test_xoauth2_with_a_fresh_simulator_token_reads_the_seeded_inbox(
     assert any(s.startswith("XDM/1.0/DDM+Compte rendu de biologie") for s in subjects)
 
 
+@pytest.mark.requirement("ECO.1.0.2")
 def test_oauthbearer_and_starttls_work_too(psc_sim: PSCSim) -> None:
     client = imap_connect(endpoint("starttls"),
                           ImapCredentials(GP, AuthMode.OAUTHBEARER, psc_sim.mint("gp")))
@@ -88,6 +90,7 @@ def test_server_down_is_unavailable_not_a_crash() -> None:
                      ImapCredentials(GP, AuthMode.XOAUTH2, "x"))
 
 
+@pytest.mark.requirement("ECO.1.1.10")
 def test_untrusted_server_certificate_is_refused(psc_sim: PSCSim) -> None:
     """Without the operator's CA bundle the public store cannot verify the server."""
     with pytest.raises(ImapUnavailable):
@@ -95,6 +98,7 @@ def test_untrusted_server_certificate_is_refused(psc_sim: PSCSim) -> None:
                      ImapCredentials(GP, AuthMode.XOAUTH2, psc_sim.mint("gp")))
 
 
+@pytest.mark.requirement("ECO.1.0.2")
 def test_never_sends_credentials_without_tls() -> None:
     """Dovecot treats 127.0.0.1 as secure and would accept a login in clear: the client
     itself must refuse a server that does not offer STARTTLS, before sending anything."""

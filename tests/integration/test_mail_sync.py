@@ -118,6 +118,7 @@ def test_empty_folders_are_not_opened_at_first_sync_and_then_follow(
     assert index_state(ADDRESS) == server_state(ADDRESS)
 
 
+@pytest.mark.requirement("ECO.2.2.4")
 def test_thread_key_follows_references(mailbox: Mailbox) -> None:
     append(ADDRESS, subject="Racine", Message_ID="<root@t>")
     append(ADDRESS, subject="Re: Racine", In_Reply_To="<root@t>", References="<root@t>")
@@ -438,6 +439,7 @@ def test_servers_without_qresync_or_condstore_still_converge(
     assert index_state(ADDRESS) == server_state(ADDRESS)
 
 
+@pytest.mark.requirement("ECO.1.2.7")
 def test_token_expiry_mid_sync_retries_once_with_a_fresh_token(psc_sim: PSCSim) -> None:
     gp = IDENTITIES["gp"]["mailbox"]
     mailbox = Mailbox.objects.create(address=gp, auth_mode=Mailbox.AuthMode.PSC_XOAUTH2)
@@ -532,6 +534,7 @@ def test_user_actions_reach_server_and_index_at_once(mailbox: Mailbox) -> None:
     assert index_state(ADDRESS) == server_state(ADDRESS)
 
 
+@pytest.mark.requirement("ECO.1.2.3")
 def test_server_down_records_backoff(mailbox: Mailbox) -> None:
     mailbox.imap_port = 1
     mailbox.save()

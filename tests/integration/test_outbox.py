@@ -165,6 +165,7 @@ def test_sync_requests_inside_the_debounce_window_are_deferred_not_dropped(
         redis_client().delete(window, f"{window}:trailing")
 
 
+@pytest.mark.requirement("ECO.1.2.5")
 def test_an_outbox_row_never_holds_the_session_key(client: Client, psc_sim: PSCSim, demo_accounts: None,
                                                    trust_data: None) -> None:
     """Issue 27, point 12: the session key (the sign-in cookie) was kept in the outbox row,

@@ -44,6 +44,7 @@ def where(subject: str) -> str:
     return found.get().folder.name
 
 
+@pytest.mark.requirement("ECO.3.1.1")
 def test_the_whole_habilitation_loop(client: Client, psc_sim: PSCSim, demo_accounts: None) -> None:
     fresh_patient_list("899700123450")
     reset_mailbox(SYNCHRO)

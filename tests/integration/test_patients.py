@@ -28,6 +28,7 @@ PATIENT = stack.IDENTITIES["patients"][0]
 DOMAIN = stack.IDENTITIES["patient_domain"]
 
 
+@pytest.mark.requirement("ECO.3.1.5")
 def test_import_search_and_write_to_a_patient(client: Client, psc_sim: PSCSim, demo_accounts: None,
                                              trust_data: None) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile

@@ -44,6 +44,7 @@ def commands(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     return sent
 
 
+@pytest.mark.requirement("ECO.1.2.6")
 def test_refused_refresh_closes_pooled_connections_and_stops_sync(
         client: Client, psc_sim: PSCSim, demo_accounts: None, seeded_mail: None,
         commands: list[bytes]) -> None:
@@ -96,6 +97,7 @@ def test_sign_out_closes_this_users_connections(client: Client, psc_sim: PSCSim,
     assert commands == []
 
 
+@pytest.mark.requirement("ECO.1.2.5")
 def test_no_token_in_clear_in_the_session_store(client: Client, psc_sim: PSCSim,
                                                 demo_accounts: None, seeded_mail: None) -> None:
     django_signin(client, "pharmacist")

@@ -96,6 +96,7 @@ def test_list_filters(client: Client, psc_sim: PSCSim, demo_accounts: None, seed
     assert len(subjects("nonlus")) == unread  # earlier tests may have read some on the server
 
 
+@pytest.mark.requirement("ECO.1.2.3")
 def test_operator_down_gives_the_french_page_not_a_500(client: Client, psc_sim: PSCSim, demo_accounts: None,
                                                        seeded_mail: None) -> None:
     from django.core.cache import cache

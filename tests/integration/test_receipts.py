@@ -28,6 +28,7 @@ def open_folder(client: Client, address: str, role: str) -> Folder:
     return folder
 
 
+@pytest.mark.requirement("ECO.2.3.2")
 def test_mdn_round_trip_and_parsing() -> None:
     original = "<179569065175.12173.11021593692700871788@medecin.mssante.test>"  # long: no QP folding
     mdn = mdn_build(reporter="b@y.test", reporter_name="B", to="a@x.test", original_message_id=original,
@@ -39,6 +40,7 @@ def test_mdn_round_trip_and_parsing() -> None:
     assert parse_report(b"Content-Type: multipart/report; boundary=z\r\n\r\n--z--\r\n") is None
 
 
+@pytest.mark.requirement("ECO.2.3.1", "ECO.2.3.2", "ECO.3.1.6")
 def test_receipts_asked_answered_and_shown(client: Client, psc_sim: PSCSim, demo_accounts: None,
                                            trust_data: None) -> None:
     subject = f"Visite de Mme Roux {uuid.uuid4().hex[:6]}"
@@ -102,6 +104,7 @@ def integration_answer(*, reporter: str, to: str, original: str, disposition: st
             f"{disposition}\r\n--b--\r\n").encode()
 
 
+@pytest.mark.requirement("IG.MDN.1")
 def test_integration_answers_are_read_with_their_error_code() -> None:
     original = "<doc-1@medecin.mssante.test>"
     report = parse_report(integration_answer(reporter="dpi@hopital.test", to=GP, original=original,
@@ -116,6 +119,7 @@ def test_integration_answers_are_read_with_their_error_code() -> None:
     assert odd is not None and odd.error_code == "" and len(odd.error_label) <= 200
 
 
+@pytest.mark.requirement("IG.MDN.1")
 def test_integration_answers_in_the_v113_form_are_read_too() -> None:
     """Issue 25: since v1.1.3 of the ANS guide the MDN says "processed/error" and gives the
     code in a separate "Error:" field (the older form broke RFC 8098); both are read."""
@@ -138,6 +142,7 @@ def test_integration_answers_in_the_v113_form_are_read_too() -> None:
     ("processed/Error: 904^INS non concordant", "", "l'INS du patient ne correspond pas (904)"),
     ("processed/error", "Error: 902^Patient inconnu", "patient inconnu (902)"),  # v1.1.3 (issue 25)
 ])
+@pytest.mark.requirement("IG.MDN.1")
 def test_an_integration_error_is_shown_in_french_on_the_sent_message(
         client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None, disposition: str,
         error_field: str, shown_as: str) -> None:
@@ -170,6 +175,7 @@ def test_an_integration_error_is_shown_in_french_on_the_sent_message(
     ("ok", "Document intégré par {who}"),
     ("904", "{who} n'a pas pu intégrer le document : l'INS du patient ne correspond pas (904)"),
 ])
+@pytest.mark.requirement("IG.MDN.2", "ECO.3.1.6")
 def test_answering_a_receipt_says_whether_the_document_was_integrated(
         client: Client, psc_sim: PSCSim, demo_accounts: None, trust_data: None, integration: str,
         shown_as: str) -> None:

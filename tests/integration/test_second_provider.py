@@ -226,6 +226,7 @@ def test_end_session_returns_to_the_configured_uri(client: Client, configured: s
     assert {"event": "end_session"} in events(configured)
 
 
+@pytest.mark.requirement("ECO.1.2.7")
 def test_a_really_expired_access_token_is_refreshed(client: Client, tmp_path: Path) -> None:
     """With 2 s access tokens, nothing marked by hand: the provider itself refuses the old
     token once it has expired, and the site refreshes before using it."""

@@ -13,6 +13,7 @@ from tests.conftest import IDENTITIES, PSCSim, django_signin, expire_access_toke
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
+@pytest.mark.requirement("ECO.1.2.1")
 def test_gp_signs_in_and_sees_the_seeded_inbox(client: Client, psc_sim: PSCSim,
                                                demo_accounts: None, seeded_mail: None) -> None:
     callback = django_signin(client, "gp")
@@ -65,6 +66,7 @@ def test_cancelled_sign_in_shows_a_french_error(client: Client, psc_sim: PSCSim)
     assert "Vous avez annulé la connexion sur Pro Santé Connect" in page
 
 
+@pytest.mark.requirement("ECO.1.2.7")
 def test_expired_access_token_is_refreshed_before_imap(client: Client, psc_sim: PSCSim,
                                                        demo_accounts: None, seeded_mail: None) -> None:
     django_signin(client, "gp")
@@ -75,6 +77,7 @@ def test_expired_access_token_is_refreshed_before_imap(client: Client, psc_sim: 
     assert any(e["event"] == "refresh" for e in psc_sim.events())
 
 
+@pytest.mark.requirement("ECO.1.2.6")
 def test_refresh_failure_ends_mail_access_with_a_clear_message(
         client: Client, psc_sim: PSCSim, demo_accounts: None) -> None:
     django_signin(client, "gp")
@@ -98,6 +101,7 @@ def test_logout_goes_through_psc_end_session(client: Client, psc_sim: PSCSim) ->
     assert "_auth_user_id" not in client.session
 
 
+@pytest.mark.requirement("ECO.1.2.5")
 def test_no_token_value_reaches_the_logs(client: Client, psc_sim: PSCSim, demo_accounts: None,
                                          seeded_mail: None, caplog: pytest.LogCaptureFixture) -> None:
     from apps.core.logging import RedactSecretsFilter

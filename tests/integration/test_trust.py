@@ -84,6 +84,7 @@ def test_an_empty_or_broken_file_leaves_the_directory_unchanged(tmp_path: Path) 
     assert DirectoryEntry.objects.count() == 100 + DEMO_ROWS
 
 
+@pytest.mark.requirement("ECO.3.1.4")
 def test_search_ranks_ids_then_names_and_ignores_accents(tmp_path: Path) -> None:
     annuaire_import(path=annuaire_synth.write(tmp_path / "a.txt", 3000))
     assert [e.address for e in directory_search(query="899700123450")] == ["claire.martin@medecin.mssante.test"]

@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.tls_material import authority
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -24,7 +28,7 @@ def example_env() -> dict[str, str]:
 
 def test_production_example_passes_check_deploy(tmp_path: Path) -> None:
     ca = tmp_path / "chain.pem"
-    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    ca.write_bytes(authority().pem)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "MSSANTE_", "REDIS_", "CELERY_", "DATABASE_"))}
     static = tmp_path / "static_collected"  # the image's collectstatic output
@@ -39,9 +43,10 @@ def test_production_example_passes_check_deploy(tmp_path: Path) -> None:
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
+@pytest.mark.requirement("ECO.2.4.3")
 def test_the_example_refuses_to_start_without_its_nil(tmp_path: Path) -> None:
     ca = tmp_path / "chain.pem"
-    ca.write_text("x")
+    ca.write_bytes(authority().pem)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "MSSANTE_", "REDIS_", "CELERY_", "DATABASE_"))}
     env.update(example_env(), MSSANTE_TLS_CA_FILE=str(ca), MSSANTE_NIL="")

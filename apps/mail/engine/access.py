@@ -27,9 +27,10 @@ from django.contrib.sessions.backends.base import SessionBase
 
 from apps.accounts.selectors import session_user_get
 from apps.accounts.services import psc_access_token_for_session_key, psc_access_token_get
-from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
+from apps.core.errors import MailAuthError, MailServerUnavailable, OperatorCertificateRefused, SessionExpired
 from mailproto.imap import ImapAuthError, ImapCredentials, ImapError, ImapUnavailable, imap_connect
 from mailproto.imap.session import ImapSession
+from mailproto.tls import certificate_refusal
 
 from ..models import Mailbox
 from ..selectors import mailbox_imap_credentials, mailbox_imap_endpoint, mailbox_open_to
@@ -122,6 +123,18 @@ def with_credentials(*, access: MailAccess, use: Callable[[ImapCredentials], T],
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def operator_unavailable(exc: BaseException) -> MailServerUnavailable:
+    """The error a user sees when the operator's server could not be used: said in words
+    when its certificate was refused (revoked, expired, not IGC-Santé's...), since trying
+    again will not help and the structure's administrator must hear of it."""
+    reason = certificate_refusal(exc)
+    if reason is None:
+        return MailServerUnavailable(str(exc))
+    return OperatorCertificateRefused(f"operator certificate refused ({reason}): {exc}",
+                                      user_message=str(OperatorCertificateRefused.reasons().get(
+                                          reason, OperatorCertificateRefused.default_message)))
+
+
 def authenticated_open(*, access: MailAccess, use: Callable[[ImapCredentials], T], what: str,
                        refused: type[Exception], unavailable: type[Exception]) -> T:
     """``use(credentials)`` under the one retry rule (``with_credentials``), for any of the
@@ -134,7 +147,7 @@ def authenticated_open(*, access: MailAccess, use: Callable[[ImapCredentials], T
         raise MailAuthError(str(exc)) from exc
     except unavailable as exc:
         logger.error("%s server unavailable for %s: %s", what, access.mailbox.address, exc)
-        raise MailServerUnavailable(str(exc)) from exc
+        raise operator_unavailable(exc) from exc
 
 
 def mailbox_session_open(*, access: MailAccess) -> ImapSession:

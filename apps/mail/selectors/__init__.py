@@ -21,11 +21,11 @@ from apps.core.prepared import PreparedQuery
 from mailproto.imap import (
     AuthMode,
     ImapCredentials,
-    ImapEndpoint,
 )
 from mailproto.imap.summaries import SUSPECT_PATIENT
 
 from ..certificate_store import mailbox_certificate_pem
+from ..endpoints import mailbox_imap_endpoint as mailbox_imap_endpoint
 from ..models import SENDER_SORT_KEY, Delegation, Folder, Mailbox, MessageSummary
 
 logger = logging.getLogger(__name__)
@@ -326,16 +326,6 @@ def mailbox_primary_for_user(*, user: User) -> Mailbox:
     if mailbox is None:
         raise NoMailbox(f"user {user.pk} has no mailbox")
     return mailbox
-
-
-def mailbox_imap_endpoint(*, mailbox: Mailbox) -> ImapEndpoint:
-    return ImapEndpoint(
-        host=mailbox.imap_host or settings.MSSANTE_IMAP_HOST,
-        port=mailbox.imap_port or settings.MSSANTE_IMAP_PORT,
-        security=settings.MSSANTE_IMAP_SECURITY,
-        ca_file=settings.MSSANTE_TLS_CA_FILE or None,
-        timeout=settings.MSSANTE_IMAP_TIMEOUT,
-    )
 
 
 def mailbox_imap_credentials(*, mailbox: Mailbox, access_token: str | None,

@@ -21,9 +21,16 @@ from apps.core.crypto import session_key_from_reference, session_reference
 from apps.core.errors import MailAuthError, MailServerUnavailable, SessionExpired
 from apps.core.queue import task_enqueue
 from mailproto.imap import ImapUnavailable
-from mailproto.smtp import SmtpEndpoint, SmtpRefused, SmtpUnavailable, smtp_submit
+from mailproto.smtp import SmtpRefused, SmtpUnavailable, smtp_submit
 
-from ..engine.access import MailAccess, mail_access_for_session_key, mailbox_session, with_credentials
+from ..endpoints import mailbox_smtp_endpoint
+from ..engine.access import (
+    MailAccess,
+    mail_access_for_session_key,
+    mailbox_session,
+    operator_unavailable,
+    with_credentials,
+)
 from ..models import Delegation, Folder, Mailbox, OutboxMessage
 from ..selectors import delegations_in_force
 from ..sync import mailbox_index_sync
@@ -123,13 +130,6 @@ def outbox_process(*, outbox_id: int) -> str:
     return OutboxMessage.Status.SENT
 
 
-def _smtp_endpoint(mailbox: Mailbox) -> SmtpEndpoint:
-    return SmtpEndpoint(host=mailbox.smtp_host or settings.MSSANTE_SMTP_HOST,
-                        port=mailbox.smtp_port or settings.MSSANTE_SMTP_PORT,
-                        security=settings.MSSANTE_SMTP_SECURITY,
-                        ca_file=settings.MSSANTE_TLS_CA_FILE or None)
-
-
 def _submit(access: MailAccess, outgoing: OutboxMessage, data: bytes) -> None:
     mailbox = access.mailbox
     try:
@@ -137,11 +137,11 @@ def _submit(access: MailAccess, outgoing: OutboxMessage, data: bytes) -> None:
             access=access,
             refused=lambda exc: isinstance(exc, SmtpRefused) and "authentication" in str(exc),
             use=lambda credentials: smtp_submit(
-                _smtp_endpoint(mailbox), credentials, mailbox.address, outgoing.recipients, data,
-                dsn_envelope_id=outgoing.message_id if outgoing.dsn else ""))
+                mailbox_smtp_endpoint(mailbox=mailbox), credentials, mailbox.address, outgoing.recipients,
+                data, dsn_envelope_id=outgoing.message_id if outgoing.dsn else ""))
     except SmtpUnavailable as exc:
         logger.error("SMTP unavailable for %s: %s", mailbox.address, exc)
-        raise MailServerUnavailable(str(exc)) from exc
+        raise operator_unavailable(exc) from exc
     except SmtpRefused as exc:
         raise MailAuthError(str(exc), user_message=str(
             _("The operator's server refused this message: %(reason)s") % {"reason": exc})) from exc

@@ -15,7 +15,6 @@ from apps.core.errors import MailServerUnavailable
 from mailproto.sieve import (
     SCRIPT_NAME,
     SieveAuthError,
-    SieveEndpoint,
     SieveError,
     SieveSession,
     SieveUnavailable,
@@ -25,6 +24,7 @@ from mailproto.sieve import (
     vacation_script,
 )
 
+from ..endpoints import mailbox_sieve_endpoint
 from ..engine.access import MailAccess, authenticated_open
 from ..models import Mailbox
 
@@ -44,16 +44,11 @@ def vacation_available(*, mailbox: Mailbox) -> bool:
     return bool(settings.MSSANTE_SIEVE_PORT) and mailbox.auth_mode != Mailbox.AuthMode.CLIENT_CERTIFICATE
 
 
-def _endpoint(mailbox: Mailbox) -> SieveEndpoint:
-    host = settings.MSSANTE_SIEVE_HOST or mailbox.imap_host or settings.MSSANTE_IMAP_HOST
-    return SieveEndpoint(host=host, port=settings.MSSANTE_SIEVE_PORT,
-                         ca_file=settings.MSSANTE_TLS_CA_FILE or None, timeout=settings.MSSANTE_IMAP_TIMEOUT)
-
-
 def _session(access: MailAccess) -> SieveSession:
     return authenticated_open(access=access, what="ManageSieve", refused=SieveAuthError,
                               unavailable=SieveUnavailable,
-                              use=lambda credentials: sieve_connect(_endpoint(access.mailbox), credentials))
+                              use=lambda credentials: sieve_connect(
+                                  mailbox_sieve_endpoint(mailbox=access.mailbox), credentials))
 
 
 def _utc_offset(day: dt.date | None) -> str:

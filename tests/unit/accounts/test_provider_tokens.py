@@ -106,6 +106,7 @@ TOKENS = PSCTokens(access_token="eyJhbGciOi.access.sig", refresh_token="eyJrefre
                    id_token="eyJid.token.sig", access_expires_at=1e10)
 
 
+@pytest.mark.requirement("ECO.1.2.5")
 def test_tokens_are_encrypted_in_the_session() -> None:
     session = SessionStore()
     session_tokens_set(session=session, tokens=TOKENS)

@@ -11,13 +11,14 @@ import pytest
 from django.test import override_settings
 
 from apps.core.checks import fail_closed_check
+from tests.tls_material import authority
 
 
 @pytest.fixture
 def production(tmp_path: Path) -> dict[str, Any]:
     """Settings a real deployment has: no check fires on them."""
     ca = tmp_path / "igc-sante.pem"
-    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    ca.write_bytes(authority().pem + authority("AC IGC-SANTE FORT SERVEURS").pem)
     return dict(
         DEBUG=False, PSC_ISSUER="https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet",
         PSC_AUTHORIZATION_ENDPOINT="https://wallet.esw.esante.gouv.fr/auth", PSC_TOKEN_ENDPOINT="",
@@ -101,6 +102,30 @@ def test_a_missing_static_manifest_is_said_at_start_up(production: dict[str, Any
     assert ids(production, STORAGES=storages, STATIC_ROOT=str(tmp_path)) == []
 
 
+@pytest.mark.requirement("ECO.4.1.2")
 def test_an_audit_retention_under_the_database_floor_is_refused(production: dict[str, Any]) -> None:
     found = ids(production, MSSANTE_AUDIT_RETENTION_DAYS=7)
     assert len(found) == 1 and found[0].startswith("mssante.E009 MSSANTE_AUDIT_RETENTION_DAYS is 7")
+
+
+@pytest.mark.requirement("ECO.1.1.10")
+def test_a_ca_bundle_beyond_igc_sante_is_refused_unless_silenced_by_name(
+        production: dict[str, Any], tmp_path: Path) -> None:
+    """The devstack's own CA, or any public one, slipped into the operator bundle would let
+    a server outside the trust space pass for an operator."""
+    bundle = tmp_path / "mixed.pem"
+    bundle.write_bytes(authority().pem + authority("Some Public Root CA", unit="Web", organisation="Acme").pem)
+    found = ids(production, MSSANTE_TLS_CA_FILE=str(bundle))
+    assert len(found) == 1 and found[0].startswith("mssante.E010") and "Some Public Root CA" in found[0]
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    assert [f[:13] for f in ids(production, MSSANTE_TLS_CA_FILE=str(bundle))] == ["mssante.E010 "]
+    bundle.write_bytes(authority().pem)
+    assert ids(production, MSSANTE_TLS_CA_FILE=str(bundle)) == []
+    from mssante_web.startup import refuse_unsafe_configuration
+
+    foreign = {**production, "MSSANTE_TLS_CA_FILE": str(tmp_path / "foreign.pem")}
+    (tmp_path / "foreign.pem").write_bytes(authority("devstack CA", unit="dev", organisation="dev").pem)
+    with override_settings(**foreign, SILENCED_SYSTEM_CHECKS=[]), pytest.raises(SystemExit, match="mssante.E010"):
+        refuse_unsafe_configuration()
+    with override_settings(**foreign, SILENCED_SYSTEM_CHECKS=["mssante.E010"]):
+        refuse_unsafe_configuration()  # the operator said so, by name

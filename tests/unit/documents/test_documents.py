@@ -100,6 +100,7 @@ def test_hostile_or_broken_xml_is_refused_with_a_reason(data: bytes, reason: str
     assert refused.value.reason == reason
 
 
+@pytest.mark.requirement("ECO.2.1.2")
 def test_an_xdm_package_in_any_case_with_a_root_folder_and_several_documents() -> None:
     documents = [("DOC0001.XML", builders.n1_pdf(1)), ("DOC0002.XML", builders.n3())]
     for package in (builders.xdm(documents), builders.xdm(documents, root="ENVOI-42/", lower=True)):

@@ -103,6 +103,7 @@ def test_the_header_carries_the_structure_ids_and_every_ins_trait() -> None:
         "2.16.840.1.113883.2.8.2.1", "1.2.250.1.213.1.1.1.1", "1.3.6.1.4.1.19376.1.2.20"]
 
 
+@pytest.mark.requirement("ECO.2.1.1", "ECO.2.1.2")
 def test_the_package_follows_the_xdm_structure_and_the_ans_mapping() -> None:
     produced = document_produce(REQUEST)
     archive = zipfile.ZipFile(io.BytesIO(produced.xdm))
@@ -149,6 +150,7 @@ def test_hl7_delimiters_in_names_are_escaped_in_metadata() -> None:
     assert slots["authorPerson"][0].startswith("899700123450^MAR\\T\\TIN^Claire")
 
 
+@pytest.mark.requirement("ECO.2.1.1", "ECO.2.1.5", "ECO.2.1.6")
 def test_the_pdf_beside_is_pdfa_1_under_the_eco_name() -> None:
     produced = document_produce(REQUEST)
     assert produced.pdf.startswith(b"%PDF-") and pdfa_part(produced.pdf) == 1
@@ -178,6 +180,7 @@ def test_what_no_document_can_carry_is_refused_with_a_reason(change: dict[str, o
     assert refused.value.reason == reason
 
 
+@pytest.mark.requirement("ECO.2.4.2")
 def test_a_qualified_ins_says_so_in_x_mss_ins() -> None:
     real = replace(REQUEST, patient=replace(PATIENT, ins_oid="1.2.250.1.213.1.4.8"))
     assert document_produce(real).headers["X-MSS-INS"] == "O"

@@ -40,6 +40,7 @@ def test_fields_a_list_needs() -> None:
     assert record.references == "<root@b> <p@b>" and record.message_id == "<a@b>"
 
 
+@pytest.mark.requirement("ECO.3.1.1")
 def test_patient_sender_is_recognised_by_a_valid_ins() -> None:
     unit = [UNIT[0], b"From: Jeanne <280017512345610@patient.mssante.fr>\r\n\r\n", b" BODYSTRUCTURE NIL)"]
     assert parse_summary_unit(unit, "patient.mssante.fr").patient_ins == "280017512345610"  # type: ignore[union-attr]

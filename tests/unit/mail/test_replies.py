@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from mailproto.mime.message import Attachment, ParsedMessage
 from mailproto.mime.replies import (
     QuoteTexts,
@@ -43,6 +45,7 @@ def test_subjects_are_prefixed_once() -> None:
     assert forward_subject("TR: Bilan") == "TR: Bilan"
 
 
+@pytest.mark.requirement("ECO.2.2.4")
 def test_reply_quotes_the_text_and_threads() -> None:
     prefill = reply_prefill(message(), to_all=False, own_addresses=set(), texts=TEXTS)
     assert prefill.to == ["claire.martin@medecin.mssante.test"]

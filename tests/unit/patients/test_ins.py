@@ -67,6 +67,7 @@ def test_any_body_with_its_key_validates(body: str) -> None:
     assert ins_parse(body + ins_key(body)).matricule == body + ins_key(body)
 
 
+@pytest.mark.requirement("ECO.3.1.5")
 @given(st.text(alphabet="0123456789", min_size=13, max_size=13), st.integers(0, 14), st.integers(1, 9))
 def test_any_single_digit_change_fails(body: str, position: int, shift: int) -> None:
     good = body + ins_key(body)

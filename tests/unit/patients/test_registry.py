@@ -49,6 +49,7 @@ def test_a_file_without_the_required_columns_is_refused_whole() -> None:
     assert report.added == 0 and [(r.line, r.reason) for r in report.refused] == [(1, "columns")]
 
 
+@pytest.mark.requirement("ECO.3.1.5")
 def test_search_by_name_ins_start_or_date_of_birth_in_ones_own_list_only() -> None:
     doctor = User.objects.create(username="d", idnat="899700123450")
     other = User.objects.create(username="o", idnat="899700234562")
