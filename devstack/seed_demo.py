@@ -59,7 +59,7 @@ def seed_demo(*, profile: str, no_mail: bool = False, say: Callable[[str], None]
                                                      if i["key"] == key))
                 Patient.objects.update_or_create(
                     owner=doctor, matricule=patient["ins"],
-                    defaults={"oid": NIR_OID, "birth_name": patient["family_name"].upper(),
+                    defaults={"oid": NIR_OID, "qualified": True, "birth_name": patient["family_name"].upper(),
                               "given_names": patient["given_name"], "sex": "F",
                               "birth_date": patient["birth_date"],
                               "name_key": search_key(f"{patient['family_name']} {patient['given_name']}")})

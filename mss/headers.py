@@ -30,3 +30,15 @@ def ins_qualified_read(value: str) -> bool | None:
 
 def is_mss_header(name: str) -> bool:
     return name.upper().startswith(PREFIX)
+
+
+def end_of_exchange_read(*, subject: str, headers: tuple[tuple[str, str], ...]) -> str:
+    """To a patient, the end of the exchange (Mon espace santé): "all" when the subject is
+    exactly "[FIN]" (no reply to this message nor any earlier one), "message" when the
+    message says X-MSS-MES: FIN (no reply to it), else ""."""
+    from .subjects import ends_every_exchange
+
+    if ends_every_exchange(subject):
+        return "all"
+    said = next((value for name, value in headers if name.upper() == MES.upper()), "")
+    return "message" if said.strip().upper() == END_OF_EXCHANGE else ""

@@ -20,7 +20,7 @@ from apps.structures.selectors import membership_list_for_user
 from apps.trust.selectors import directory_extracted_at
 from mailproto.sieve import Vacation
 
-from .actor import Actor, actor_access, actor_mailbox
+from .actor import Actor, actor_access, actor_audit, actor_mailbox
 from .preferences import image_sender_remove, signature_set
 from .selectors import directory_mailboxes_for_user, image_senders_list, signatures_for_user
 
@@ -143,6 +143,7 @@ def vacation_run(
                 503,
             )
             return page
+        actor_audit(actor, event="vacation_changed", mailbox=mailbox, outcome="on" if post.on else "off")
         page.saved = _("Out-of-office reply turned on.") if post.on else _("Out-of-office reply turned off.")
         return page
     try:

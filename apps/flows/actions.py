@@ -42,6 +42,10 @@ AUDITED_ACTIONS = {
     "archive": "message_moved",
     "junk": "message_moved",
     "delete": "message_deleted",
+    "read": "message_marked",
+    "unread": "message_marked",
+    "flag": "message_marked",
+    "unflag": "message_marked",
 }
 MARKS = ("read", "unread", "flag", "unflag")  # the team's shared state: a read-only delegate may set them
 
@@ -153,10 +157,15 @@ def folder_manage_run(
             return FolderManaged(
                 mailbox.pk, None, error=_("Choose another folder name (no / \\\\ % * or quotes).")
             )
-        return FolderManaged(mailbox.pk, folder_create(access=access, name=name).pk)
+        created = folder_create(access=access, name=name)
+        actor_audit(actor, event="folder_changed", mailbox=mailbox, target=name, action=action)
+        return FolderManaged(mailbox.pk, created.pk)
     folder = folder_of(mailbox, folder_id)
+    former = folder.name
     try:
         done = folder_manage_apply(access=access, folder=folder, action=action, name=name)
     except LookupError as exc:
         raise NotFound(str(exc)) from None
+    actor_audit(actor, event="folder_changed", mailbox=mailbox, target=former, action=action,
+                **({"new_name": name} if action == "rename" else {}))
     return FolderManaged(mailbox.pk, None if action == "delete" else folder.pk, done=done)

@@ -19,7 +19,7 @@ from apps.mail.services import outbox_retry
 from apps.trust.selectors import recipients_check
 from mailproto.mime.replies import with_signature
 
-from .actor import Actor, actor_access_for
+from .actor import Actor, actor_access_for, actor_audit
 from .compose import ComposeOutcome, compose_prefill, compose_submit, draft_autosave, forwarded_get
 from .inputs import RECIPIENT_FIELDS, ComposeForm, Uploads
 from .selectors import compose_mailboxes, outbox_list, recipient_names, signatures_for_user
@@ -184,6 +184,9 @@ def draft_autosave_run(*, actor: Actor, submitted: Submitted, uploads: Uploads) 
     except ApplicationError as exc:
         logger.warning("draft not saved for mailbox %s: %s", form.mailbox, exc.detail)
         return DraftSaved(form=form, answer={"error": exc.user_message}, status=503)
+    mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
+    actor_audit(actor, event="draft_saved", mailbox=mailbox, target=f"uid:{answer.get('draft_uid')}",
+                replaces=form.draft_uid or "")
     return DraftSaved(form=form, answer=answer)
 
 

@@ -27,7 +27,7 @@ from apps.mail.services import mailbox_first_screen, mailbox_sync, mailbox_sync_
 from apps.mail.sync import TUNING
 
 from .actor import Actor, actor_access, actor_folders, actor_mailbox
-from .selectors import ListPage, list_page_get, senders_outside_trust
+from .selectors import ListPage, list_page_get, patients_named, senders_outside_trust
 
 logger = logging.getLogger(__name__)
 STALE_AFTER = dt.timedelta(seconds=30)
@@ -69,6 +69,7 @@ class FolderPage:
     folder: Folder
     page: ListPage
     outside: set[str]  # senders outside the trust space, among those listed
+    patients: dict[str, str]  # {INS: name} of the patient senders listed that the user's lists know
 
     @property
     def move_targets(self) -> list[Folder]:
@@ -95,6 +96,7 @@ def folder_page_get(
         folder=current,
         page=listed,
         outside=senders_outside_trust(addresses=[m.sender_address for m in listed.messages], folder=current),
+        patients=patients_named(user=actor.user, messages=listed.messages),
     )
 
 
@@ -106,6 +108,7 @@ class FolderStatus:
     fresh: bool  # something newer than what the page shows, offered as a link
     arrived: list[MessageSummary]  # or the new rows themselves, for the plain list
     outside: set[str]
+    patients: dict[str, str]
 
 
 def folder_status_get(
@@ -125,6 +128,7 @@ def folder_status_get(
         fresh=fresh and not arrived,
         arrived=arrived,
         outside=senders_outside_trust(addresses=[m.sender_address for m in arrived], folder=current),
+        patients=patients_named(user=actor.user, messages=arrived),
     )
 
 

@@ -31,6 +31,13 @@ def patients_check(*, user: User, form: ComposeForm) -> dict[str, str]:
         message = _("Patient %(ins)s has refused exchanges by MSSanté: write to them another way.") % {
             "ins": ", ".join(found.opposed)}
         raise PatientRefused(message, user_message=message)
+    if found.unqualified and not form.in_reply_to:
+        # ECO.2.2.6: an address made from an INS only when that INS was qualified (INSi);
+        # answering a patient's own message uses the address their message came from.
+        message = _("The INS of patient %(ins)s is not qualified in your patient list: write to a "
+                    "patient only once their identity is qualified (INSi teleservice).") % {
+            "ins": ", ".join(found.unqualified)}
+        raise PatientRefused(message, user_message=message)
     if found.uninformed and not form.patient_informed:
         message = _("This is your first message to this patient: confirm that they were informed of "
                     "exchanges by secure messaging.")

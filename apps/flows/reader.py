@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from apps.core.errors import NotFound
 from apps.mail.models import Folder, Mailbox, MessageSummary
 from apps.mail.selectors import folder_list, message_summary_get, thread_messages
-from apps.mail.services import message_flag_set, message_raw_get
+from apps.mail.services import IntegrationFailure, integration_failure_of, message_flag_set, message_raw_get
 from apps.patients.inbox_rule import PENDING
 from apps.trust.models import DirectoryEntry
 from apps.trust.selectors import directory_entry_get
 from mailproto.mime.message import Attachment, ParsedMessage
 from mailproto.mime.receipts import Report
+from mss import headers
 
 from .actor import Actor, actor_access, actor_audit_opened, actor_folder, actor_mailbox, folder_of
 from .documents import DocumentCard, message_documents
@@ -63,6 +64,8 @@ class MessagePage:
     reports: list[Report]
     documents: list[DocumentCard]
     pending_folder_name: str = PENDING
+    integration_failure: IntegrationFailure | None = None  # a "[KO Intégration système !]" message
+    end_of_exchange: str = ""  # to a patient: "message" (X-MSS-MES: FIN) or "all" ("[FIN]")
 
 
 def message_page_get(
@@ -108,6 +111,8 @@ def message_page_get(
         receipt_asker=receipt_requested(mailbox=mailbox, folder=folder, summary=summary, parsed=parsed),
         reports=message_reports_shown(access=access, folder=folder, summary=summary),
         documents=message_documents(access=access, folder=folder, uid=uid),
+        integration_failure=integration_failure_of(summary=summary),
+        end_of_exchange=headers.end_of_exchange_read(subject=parsed.subject, headers=parsed.x_headers),
     )
 
 

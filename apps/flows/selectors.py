@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
 
 from apps.accounts.models import User
 from apps.core.prepared import PreparedQuery
@@ -101,6 +102,18 @@ def senders_outside_trust(*, addresses: Iterable[str], folder: Folder) -> set[st
     verdicts = recipients_check(addresses=[a or "@" for a in unique])
     return {address for address, verdict in zip(unique, verdicts, strict=True)
             if verdict.kind in (RecipientKind.OUTSIDE, RecipientKind.MALFORMED)}
+
+
+def patients_named(*, user: User, messages: Iterable[MessageSummary]) -> dict[str, str]:
+    """{INS: "BIRTH NAME First-name"} for the patient senders among ``messages`` that the
+    user's lists (their own, their structures') know (ECO.3.1.2: a patient's message shows
+    who the patient is, not the name their mail program wrote). No query when no row comes
+    from a patient."""
+    wanted = {m.patient_ins for m in messages if m.patient_ins and ascii_digits(m.patient_ins)}
+    if not wanted:
+        return {}
+    found = Patient.objects.filter(Q(owner=user) | Q(structure__memberships__user=user), matricule__in=wanted)
+    return {p.matricule: p.display_name for p in found.only("matricule", "birth_name", "given_names")}
 
 
 def recipient_names(*, user: User, addresses: Iterable[str]) -> dict[str, str]:

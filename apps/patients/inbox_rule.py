@@ -27,6 +27,15 @@ from mailproto.imap.summaries import SUSPECT_PATIENT
 
 logger = logging.getLogger(__name__)
 PENDING = "Patients – à valider"
+# TRE_R02 "Pharmacie d'officine": since 2023-05-22 Mon espace santé lets a patient write first
+# to a pharmacy's organisational mailbox (the platform checks the patient had a reimbursement
+# there within a year): such messages come in without a habilitation.
+PHARMACY_SECTOR = "SA33"
+
+
+def _pharmacy_counter(mailbox: Any) -> bool:
+    return (mailbox.kind == mailbox.Kind.ORGANISATIONAL and mailbox.structure_id is not None
+            and mailbox.structure.sector == PHARMACY_SECTOR)
 
 
 class PatientSenderUnreadable(ApplicationError):
@@ -72,9 +81,11 @@ def _patient_rule_apply(*, access: MailAccess, backing_off: bool) -> None:
         return
     since = inbox.rules_checked_uid
     arrivals = MessageSummary.objects.filter(folder=inbox, uid__gt=since).exclude(patient_ins="")
+    pharmacy = _pharmacy_counter(mailbox)
     refused = [uid for uid, ins in arrivals.values_list("uid", "patient_ins")
-               if not habilitation_allows(owner_id=mailbox.owner_id, structure_id=mailbox.structure_id,
-                                          mailbox_id=mailbox.pk, matricule=ins)]
+               if ins == SUSPECT_PATIENT or not (pharmacy or habilitation_allows(
+                   owner_id=mailbox.owner_id, structure_id=mailbox.structure_id, mailbox_id=mailbox.pk,
+                   matricule=ins))]
     if refused:
         try:
             message_move(access=access, folder=inbox, uids=refused, destination=pending_folder(access=access))

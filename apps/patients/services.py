@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from apps.core.crypto import patient_reference
 from mailproto.identifiers import ascii_digits
@@ -70,6 +71,7 @@ class PatientRecipients:
     matricules: tuple[str, ...]  # every patient recipient's INS
     opposed: tuple[str, ...]  # those the user's list marks as opposed to MSSanté exchanges
     uninformed: tuple[str, ...]  # those the user never confirmed were informed (R1110-4)
+    unqualified: tuple[str, ...] = ()  # not in the user's lists with a qualified INS (ECO.2.2.6)
 
 
 def patient_recipients(*, owner: Any, addresses: list[str], domain: str) -> PatientRecipients:
@@ -84,8 +86,12 @@ def patient_recipients(*, owner: Any, addresses: list[str], domain: str) -> Pati
                   .values_list("matricule", flat=True))
     informed = set(PatientInformed.objects.filter(owner=owner, matricule__in=matricules)
                    .values_list("matricule", flat=True))
+    qualified = set(Patient.objects.filter(Q(owner=owner) | Q(structure__memberships__user=owner),
+                                           matricule__in=matricules, qualified=True)
+                    .values_list("matricule", flat=True))
     return PatientRecipients(matricules, tuple(m for m in matricules if m in opposed),
-                             tuple(m for m in matricules if m not in informed))
+                             tuple(m for m in matricules if m not in informed),
+                             tuple(m for m in matricules if m not in qualified))
 
 
 def patient_informed_record(*, owner: Any, matricules: tuple[str, ...]) -> None:

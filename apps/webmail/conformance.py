@@ -38,7 +38,7 @@ def _requirement_ids(node: ast.expr) -> list[str]:
     return ids
 
 
-def tests_marked(root: Path) -> dict[str, list[str]]:
+def marked_tests_read(root: Path) -> dict[str, list[str]]:
     """``{"tests/…/test_x.py::test_y": [ids]}`` for every test carrying the marker."""
     found: dict[str, list[str]] = {}
     for path in sorted((root / "tests").rglob("test_*.py")):

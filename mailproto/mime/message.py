@@ -48,6 +48,9 @@ class ParsedMessage:
     defects: int
     bcc: tuple[str, ...] = ()  # only a draft (or a copy someone filed) carries one
     reply_to: tuple[str, ...] = ()  # where the sender asks answers to go (RFC 5322 §3.6.2)
+    # The extension ("X-") headers, for the vocabularies that give them a meaning (the
+    # MSSanté ones: ``mss.headers``): at most 30, each value one line of 300 characters.
+    x_headers: tuple[tuple[str, str], ...] = ()
 
 
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
@@ -185,7 +188,16 @@ def _parsed(message: Message) -> ParsedMessage:
         attachments=tuple(attachments),
         read_receipt_to=_header(message, "Disposition-Notification-To").strip(),
         defects=len(getattr(message, "defects", [])),
-        bcc=_addresses(message, "Bcc"), reply_to=_addresses(message, "Reply-To"))
+        bcc=_addresses(message, "Bcc"), reply_to=_addresses(message, "Reply-To"),
+        x_headers=_x_headers(message))
+
+
+def _x_headers(message: Message) -> tuple[tuple[str, str], ...]:
+    found: list[tuple[str, str]] = []
+    for name in message.keys()[:200]:
+        if name[:2].lower() == "x-" and len(found) < 30 and len(name) <= 60:
+            found.append((name, one_line(str(_header(message, name)))[:300]))
+    return tuple(found)
 
 
 def part_payload(raw: bytes, part_id: str) -> tuple[bytes, str, str] | None:

@@ -36,6 +36,10 @@ class Report:
     error_code: str = ""
     error_label: str = ""
     failed: bool = False  # an integration error, even one that names no code nor words
+    # A delivery report's enhanced status code (RFC 3463, "5.1.1") and the server's words
+    # (Diagnostic-Code), from which ``mss.bounces`` tells why it failed.
+    status: str = ""
+    diagnostic: str = ""
 
 
 def is_report_structure(bodystructure_lower: bytes) -> bool:
@@ -114,8 +118,11 @@ def parse_report(raw: bytes) -> Report | None:
     action = status.get("action", "").lower() or "unknown"
     envelope = status.get("original-envelope-id", "")
     original = returned_id or (envelope if envelope.startswith("<") else "")
+    diagnostic = status.get("diagnostic-code", "")
     return Report("dsn", original, _address(status.get("final-recipient", "")
-                                            or status.get("original-recipient", "")), action, date)
+                                            or status.get("original-recipient", "")), action, date,
+                  status=one_line(status.get("status", ""))[:16],
+                  diagnostic=one_line(diagnostic.partition(";")[2] or diagnostic)[:300])
 
 
 def mdn_build(*, reporter: str, reporter_name: str, to: str, original_message_id: str,

@@ -35,8 +35,8 @@ def test_write_to_a_patient_then_allow_their_reply(page: Page, site: str, psc_si
     sign_in(page, site, "Claire MARTIN")
     page.goto(site + "/patients/")
     born = "/".join(reversed(PATIENT["birth_date"].split("-")))
-    csv = (f"INS;Type INS;Nom naissance;Prénoms;Date naissance;Sexe\n"
-           f"{PATIENT['ins']};NIR;{PATIENT['family_name']};{PATIENT['given_name']};{born};F\n").encode()
+    csv = (f"INS;Type INS;Nom naissance;Prénoms;Date naissance;Sexe;Qualifié\n"
+           f"{PATIENT['ins']};NIR;{PATIENT['family_name']};{PATIENT['given_name']};{born};F;oui\n").encode()
     page.set_input_files("#csv", files=[{"name": "patients.csv", "mimeType": "text/csv", "buffer": csv}])
     page.get_by_role("button", name="Importer").click()
     expect(page.get_by_role("heading", name="1 patient ajouté")).to_be_visible()

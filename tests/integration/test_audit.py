@@ -5,6 +5,7 @@ purge deletes what is past it and nothing else."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -173,7 +174,7 @@ def one_message(client: Client, psc_sim: PSCSim, demo_accounts: None) -> tuple[o
 
 
 def events(event: str) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(event=event))
+    return list(AuditEvent.objects.filter(event=event).order_by("pk"))
 
 
 @pytest.mark.requirement("ECO.4.1.1")
@@ -207,7 +208,48 @@ def test_moving_and_deleting_write_one_event_each(client: Client, one_message: t
     (done,) = events(event)
     assert done.target == message_id and done.details["count"] == 1 and done.details["folder"] == "INBOX"
     client.post(f"/bal/{box.pk}/dossier/{inbox.pk}/actions/", {"uid": [str(uid)], "action": "read"})
-    assert AuditEvent.objects.exclude(event__in=["signin", "message_moved", "message_deleted"]).count() == 0
+    assert AuditEvent.objects.exclude(event__in=["signin", "message_moved", "message_deleted",
+                                                 "message_marked"]).count() == 0
+
+
+@pytest.mark.requirement("ECO.4.1.1")
+def test_every_other_mailbox_action_writes_its_event(client: Client, one_message: tuple,  # type: ignore[type-arg]
+                                                      trust_data: None) -> None:
+    """Marks, folders, drafts and the out-of-office reply are mailbox actions too: each
+    server request leaves one event naming who, on which mailbox, what."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.mail.models import Folder, Mailbox
+    from tests.conftest import IDENTITIES
+
+    box, inbox, uid, message_id = one_message
+    for action in ("flag", "unread"):
+        client.post(f"/bal/{box.pk}/dossier/{inbox.pk}/actions/", {"uid": [str(uid)], "action": action})
+    assert [(e.target, e.details["action"]) for e in events("message_marked")] == [
+        (message_id, "flag"), (message_id, "unread")]
+    name = f"Audit {uuid.uuid4().hex[:6]}"
+    client.post(f"/bal/{box.pk}/dossiers/", {"action": "create", "name": name})
+    created = Folder.objects.get(mailbox=box, name=name)
+    client.post(f"/bal/{box.pk}/dossiers/", {"action": "rename", "folder": created.pk, "name": name + " bis"})
+    client.post(f"/bal/{box.pk}/dossiers/", {"action": "delete", "folder": created.pk})
+    assert [(e.mailbox, e.target, e.details.get("action"), e.details.get("new_name")) for e in
+            events("folder_changed")] == [(box.address, name, "create", None),
+                                          (box.address, name, "rename", name + " bis"),
+                                          (box.address, name + " bis", "delete", None)]
+    saved = client.post("/ecrire/brouillon/", {"to": [IDENTITIES["nurse"]["mailbox"]], "subject": name,
+                                               "body": "brouillon"}).json()
+    (draft,) = events("draft_saved")
+    assert draft.target == f"uid:{saved['draft_uid']}" and draft.actor == "899700123450"
+    own = Mailbox.objects.get(address=IDENTITIES["gp"]["mailbox"])
+    end = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    client.post(f"/parametres/absence/{own.pk}/", {"action": "on", "start": timezone.localdate().isoformat(),
+                                                    "end": end, "subject": "Absente", "text": "Absente.",
+                                                    "days": "1"})
+    client.post(f"/parametres/absence/{own.pk}/", {"action": "off"})
+    assert [(e.mailbox, e.outcome) for e in events("vacation_changed")] == [(own.address, "on"),
+                                                                            (own.address, "off")]
 
 
 @pytest.mark.requirement("ECO.4.1.1")

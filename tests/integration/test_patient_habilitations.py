@@ -162,3 +162,38 @@ def test_a_patient_message_the_rule_could_not_move_is_not_listed_until_moved(
     assert where(subject) == PENDING
     inbox.refresh_from_db()
     assert inbox.rules_failures == 0 and inbox.rules_retry_after is None
+
+
+@pytest.mark.requirement("MES.2")
+def test_a_patient_may_write_first_to_a_pharmacys_organisational_mailbox(psc_sim: PSCSim,
+                                                                          demo_accounts: None) -> None:
+    """Mon espace santé's exception (2023-05-22): a patient writes first to a pharmacy's ORG
+    mailbox; to any other professional the first message waits in "Patients – à valider"."""
+    from apps.mail.models import Mailbox
+    from apps.structures.models import Structure
+
+    fresh_patient_list("899700123450")
+    reset_mailbox(SYNCHRO)
+    box, _inbox = synchro_inbox()
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
+    pharmacy = Structure.objects.create(identifier_type=Structure.IdentifierType.FINESS, identifier="690000023",
+                                        name="Pharmacie du Marché", sector="SA33")
+    Mailbox.objects.filter(pk=box.pk).update(kind=Mailbox.Kind.ORGANISATIONAL, structure=pharmacy)
+    box.refresh_from_db()
+    tag = uuid.uuid4().hex[:6]
+    arrive(box, f"Ma commande est-elle prête ? {tag}")
+    assert where(f"Ma commande est-elle prête ? {tag}") == "INBOX"
+    assert not Habilitation.objects.filter(matricule=PATIENT["ins"]).exists()  # let in, nothing granted
+    append(SYNCHRO, subject=f"Faux patient {tag}", sender=f"X <12345@{stack.IDENTITIES['patient_domain']}>")
+    services.mailbox_sync(access=services.MailAccess(mailbox=box))
+    assert where(f"Faux patient {tag}") == PENDING  # not a valid INS address: held all the same
+
+    Structure.objects.filter(pk=pharmacy.pk).update(sector="SA16")  # an EHPAD's shared mailbox
+    box.refresh_from_db()
+    arrive(box, f"Question à l'EHPAD {tag}")
+    assert where(f"Question à l'EHPAD {tag}") == PENDING
+    Structure.objects.filter(pk=pharmacy.pk).update(sector="SA33")
+    Mailbox.objects.filter(pk=box.pk).update(kind=Mailbox.Kind.PERSONAL)  # a pharmacist's own mailbox
+    box.refresh_from_db()
+    arrive(box, f"Question au pharmacien {tag}")
+    assert where(f"Question au pharmacien {tag}") == PENDING

@@ -15,6 +15,7 @@ from django.test import Client
 from apps.mail.models import OutboxMessage
 from apps.patients.models import Patient, PatientInformed
 from devstack import stack
+from mss.ins import ins_key
 from tests.conftest import PSCSim, django_signin, navigating_client
 from tests.integration.mail_server import (
     fresh_patient_list,
@@ -28,17 +29,17 @@ PATIENT = stack.IDENTITIES["patients"][0]
 DOMAIN = stack.IDENTITIES["patient_domain"]
 
 
-@pytest.mark.requirement("ECO.3.1.5")
+@pytest.mark.requirement("ECO.3.1.5", "ECO.2.2.6", "ECO.2.2.8")
 def test_import_search_and_write_to_a_patient(client: Client, psc_sim: PSCSim, demo_accounts: None,
                                              trust_data: None) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     fresh_patient_list("899700123450")
     django_signin(client, "gp")
-    csv = ("INS;Type INS;Nom naissance;Prénoms;Date naissance;Sexe\n"
+    csv = ("INS;Type INS;Nom naissance;Prénoms;Date naissance;Sexe;Qualifié\n"
            f"{PATIENT['ins']};NIR;{PATIENT['family_name']};{PATIENT['given_name']};"
-           f"{'/'.join(reversed(PATIENT['birth_date'].split('-')))};F\n"
-           "279035121518988;NIR;Durand;Paul;01/01/1980;M\n").encode()
+           f"{'/'.join(reversed(PATIENT['birth_date'].split('-')))};F;oui\n"
+           "279035121518988;NIR;Durand;Paul;01/01/1980;M;oui\n").encode()
     page = client.post("/patients/", {"csv": SimpleUploadedFile("patients.csv", csv, "text/csv")})
     text = page.content.decode().replace("&#x27;", "'")
     assert "1 patient ajouté" in text and "Ligne 3 : la clé de l'INS ne correspond pas" in text
@@ -53,6 +54,16 @@ def test_import_search_and_write_to_a_patient(client: Client, psc_sim: PSCSim, d
     subject = f"Votre rendez-vous {uuid.uuid4().hex[:6]}"
     assert address in client.get("/ecrire/", {"a": address}).content.decode()
     message = {"to": [address], "subject": subject, "body": "Bonjour, à jeudi.", "no_reply": "1"}
+    # ECO.2.2.6: not while the list holds the INS unqualified, nor for an INS outside the list.
+    Patient.objects.filter(matricule=PATIENT["ins"]).update(qualified=False)
+    unqualified = client.post("/ecrire/", {**message, "patient_informed": "1"})
+    assert unqualified.status_code == 400 and "n'est pas qualifié" in unqualified.content.decode().replace(
+        "&#x27;", "'")
+    Patient.objects.filter(matricule=PATIENT["ins"]).update(qualified=True)
+    outside_the_list = "2790351215189" + ins_key("2790351215189")  # a valid INS nobody qualified
+    stranger = client.post("/ecrire/", {**message, "to": [f"{outside_the_list}@{DOMAIN}"],
+                                        "patient_informed": "1"})
+    assert stranger.status_code == 400 and not OutboxMessage.objects.filter(subject=subject).exists()
     first = client.post("/ecrire/", message)  # a first message: the confirmation is asked
     assert first.status_code == 400 and "premier message à ce patient" in first.content.decode()
     assert not OutboxMessage.objects.filter(subject=subject).exists()
@@ -120,3 +131,22 @@ def test_a_patients_page_shows_who_they_are_and_every_message_exchanged(
     colleague = navigating_client()
     django_signin(colleague, "nurse")
     assert colleague.get(f"/patients/{patient.pk}/").status_code == 404
+
+
+@pytest.mark.requirement("ECO.3.1.1", "ECO.3.1.2")
+def test_a_patients_message_is_listed_with_who_the_patient_is(client: Client, psc_sim: PSCSim,
+                                                               demo_accounts: None, seeded_mail: None) -> None:
+    """Told apart without reading the domain: the Patient badge, the birth name and first
+    given name the professional's list holds (not what the patient's mail program wrote), and
+    the INS."""
+    django_signin(client, "gp")
+    page = client.get("/", follow=True).content.decode()
+    row = next(r for r in page.split("<tr ") if "Question sur mon traitement" in r)
+    assert '<span class="badge badge-patient">Patient</span> <span class="patient-name">DUPONT Jeanne</span>' in row
+    assert f"INS {PATIENT['ins']}" in row
+    professional = next(r for r in page.split("<tr ") if "Ordonnance de M. Garnier" in r)
+    assert "badge-patient" not in professional and "INS " not in professional
+    Patient.objects.filter(matricule=PATIENT["ins"]).delete()  # a patient the list does not know
+    row = next(r for r in client.get("/", follow=True).content.decode().split("<tr ")
+               if "Question sur mon traitement" in r)
+    assert "Jeanne Dupont" in row and f"INS {PATIENT['ins']}" in row and "patient-name" not in row

@@ -13,7 +13,7 @@ from apps.accounts.services import psc_access_token_for_session_key
 from apps.accounts.session_keys import SESSION_LAST_SEEN, SESSION_PSC_TOKENS, SESSION_SIGNED_IN_AT
 from apps.core.errors import SessionExpired
 from apps.structures.models import Membership, Structure
-from tests.conftest import IDENTITIES, PSCSim, django_signin, expire_access_token, session_tokens
+from tests.conftest import IDENTITIES, PORTS, PSCSim, django_signin, expire_access_token, session_tokens
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -103,6 +103,28 @@ def test_next_only_accepts_same_site_paths(client: Client, psc_sim: PSCSim) -> N
                              ("/profil/", "/profil/")):
         client.logout()
         assert django_signin(client, "pharmacist", next_url=target)["Location"] == expected, target
+
+
+@pytest.mark.requirement("SC.SSI.1")
+def test_two_hours_idle_lock_the_session_and_the_next_page_asks_psc_again(client: Client, psc_sim: PSCSim) -> None:
+    """Ségur SC.SSI, with the default delay: 1 h 59 idle is still in; 2 h and a second, the
+    session is locked, and the way back is a new Pro Santé Connect sign-in."""
+    from django.conf import settings
+
+    assert settings.MSSANTE_IDLE_TIMEOUT == 2 * 3600  # the default the site ships with
+    django_signin(client, "gp")
+    for idle, still_in in ((2 * 3600 - 60, True), (2 * 3600 + 1, False)):
+        session = client.session
+        session[SESSION_LAST_SEEN] = time.time() - idle  # time travelled: the person left the screen
+        session.save()
+        response = client.get("/profil/")
+        assert (response.status_code == 200) is still_in, idle
+    assert response["Location"] == "/connexion/?raison=inactivite&next=%2Fprofil%2F"
+    assert "_auth_user_id" not in client.session and SESSION_PSC_TOKENS not in client.session
+    assert client.get("/profil/")["Location"].startswith("/connexion/")  # no page without signing in again
+    start = client.get("/oidc/authenticate/", {"next": "/profil/"})
+    assert start.status_code == 302 and start["Location"].startswith(f"http://127.0.0.1:{PORTS.psc}/")
+    assert "response_type=code" in start["Location"]  # Pro Santé Connect's authorisation, again
 
 
 @override_settings(MSSANTE_IDLE_TIMEOUT=60)

@@ -44,7 +44,7 @@ from .outbox import (
     outbox_process,
     outbox_retry,
 )
-from .receipts import message_reports
+from .receipts import IntegrationFailure, integration_failure_of, message_reports
 from .vacation import VacationRefused, vacation_available, vacation_get, vacation_set
 
 __all__ = [
@@ -57,6 +57,8 @@ __all__ = [
     "mailbox_sync_in_worker", "mailbox_sync_lock", "message_body_search", "message_build", "message_expunge",
     "message_flag_set", "message_keyword_set", "message_move", "message_raw_get",
     "message_reports",
+    "IntegrationFailure",
+    "integration_failure_of",
     "OUTBOX_SEND_HARD_LIMIT", "OUTBOX_SEND_SOFT_LIMIT", "outbox_due", "outbox_enqueue",
     "outbox_process", "outbox_retry",
     "with_credentials", "mailbox_bodies_index", "mailbox_bodies_index_in_worker",

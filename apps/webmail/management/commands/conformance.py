@@ -12,11 +12,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.webmail.conformance import (
+    marked_tests_read,
     missing,
     outcomes_read,
     page_render,
     rows_build,
-    tests_marked,
     unknown_ids,
 )
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         root = Path(settings.BASE_DIR)
-        marked = tests_marked(root)
+        marked = marked_tests_read(root)
         if unknown := unknown_ids(marked):
             raise CommandError(f"exigences inconnues du référentiel : {', '.join(unknown)}")
         outcomes = None
