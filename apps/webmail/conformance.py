@@ -88,8 +88,8 @@ def rows_build(*, marked: Mapping[str, list[str]], outcomes: Mapping[str, str] |
                       for t in sorted(by_requirement.get(requirement.id, [])))
         if requirement.scope is Scope.NOT_APPLICABLE:
             status = "non applicable"
-        elif any(outcome == PASSED for _, outcome in tests):
-            status = "satisfaite"
+        elif any(outcome == PASSED for _, outcome in tests) and not any(o == FAILED for _, o in tests):
+            status = "satisfaite"  # a failing proof is not outweighed by a passing one
         else:
             status = "non satisfaite"
         rows.append(Row(requirement=requirement, status=status, tests=tests))
@@ -127,5 +127,5 @@ def page_render(rows: list[Row]) -> str:
 
 
 def missing(rows: list[Row]) -> list[str]:
-    """Mandatory requirements without a passing test."""
+    """Mandatory requirements without a passing test, or with a failing one."""
     return [row.requirement.id for row in rows if row.status == "non satisfaite"]

@@ -47,4 +47,5 @@ class Command(BaseCommand):
         Path(options["out"]).write_text(page_render(rows), encoding="utf-8")
         self.stdout.write(f"{options['out']}: {len(rows)} exigences")
         if gaps := missing(rows):
-            raise CommandError(f"exigences obligatoires sans test réussi : {', '.join(gaps)}")
+            raise CommandError(f"exigences obligatoires sans test réussi, ou avec un test en échec : "
+                               f"{', '.join(gaps)}")
