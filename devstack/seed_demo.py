@@ -23,6 +23,7 @@ def seed_demo(*, profile: str, no_mail: bool = False, say: Callable[[str], None]
 
     from apps.accounts.models import User
     from apps.core.text import search_key
+    from apps.integration.models import IntegrationEndpoint
     from apps.mail.models import Mailbox
     from apps.patients.models import Habilitation, Patient
     from apps.structures.models import Membership, Structure
@@ -69,13 +70,23 @@ def seed_demo(*, profile: str, no_mail: bool = False, say: Callable[[str], None]
             i["idnat"] for i in stack.IDENTITIES["identities"] if i.get("structure_admin")))
         cert_dir = stack.state_dir(profile) / "tls" / "clients"
         for app in stack.IDENTITIES["application_mailboxes"]:
-            Mailbox.objects.update_or_create(
+            owner = User.objects.get(idnat=next(i["idnat"] for i in stack.IDENTITIES["identities"]
+                                                if i["key"] == app["owner"])) if "owner" in app else admin
+            structure = (Structure.objects.filter(identifier=app["structure_finess"]).first()
+                         if "structure_finess" in app else None)
+            box, _created = Mailbox.objects.update_or_create(
                 address=app["address"],
-                defaults={"owner": admin, "kind": Mailbox.Kind.APPLICATION,
+                defaults={"owner": owner, "kind": Mailbox.Kind.APPLICATION, "structure": structure,
                           "auth_mode": Mailbox.AuthMode.CLIENT_CERTIFICATE,
                           "display_name": app["label"],
                           "client_cert_file": str(cert_dir / f"{app['address']}.pem"),
                           "client_key_file": str(cert_dir / f"{app['address']}.key")})
+            if "business_software" in app:  # the EHPAD's DUI stand-in (devstack/dui_sim.py)
+                host, _sep, port = stack.env_vars(profile)["MSSANTE_DEVSTACK_DUI"].partition(":")
+                IntegrationEndpoint.objects.update_or_create(
+                    mailbox=box, defaults={"software": app["business_software"], "host": host,
+                                           "port": int(port), "tls": False,
+                                           "receiving_application": "DUI", "receiving_facility": "EHPAD"})
     say(f"{User.objects.count()} users, {Mailbox.objects.count()} mailboxes")
     whitelist = whitelist_refresh()
     if whitelist is not None:

@@ -52,16 +52,17 @@ class Ports:
     postgres: int
     sieve: int  # ManageSieve (RFC 5804), for the out-of-office reply
     dns: int  # dnsmasq: the mailbox domains' SRV records (RFC 6186 autoconfiguration)
+    dui: int  # the EHPAD's business software stand-in (HL7 MLLP)
 
 
 PROFILES = {
     "demo": Ports(imap=10143, imaps=10993, smtp_in=10025, submission=10587, submissions=10465,
-                  redis=16379, psc=18080, postgres=15432, sieve=14190, dns=10053),
+                  redis=16379, psc=18080, postgres=15432, sieve=14190, dns=10053, dui=10575),
     "test": Ports(imap=11143, imaps=11993, smtp_in=11025, submission=11587, submissions=11465,
-                  redis=17379, psc=19080, postgres=16432, sieve=14191, dns=11053),
+                  redis=17379, psc=19080, postgres=16432, sieve=14191, dns=11053, dui=11575),
     # A stack started from another checkout by the test suite (tests/integration/test_devstack.py).
     "probe": Ports(imap=12143, imaps=12993, smtp_in=12025, submission=12587, submissions=12465,
-                   redis=18379, psc=20080, postgres=17432, sieve=14192, dns=12053),
+                   redis=18379, psc=20080, postgres=17432, sieve=14192, dns=12053, dui=12575),
 }
 
 
@@ -107,6 +108,7 @@ def env_vars(profile: str) -> dict[str, str]:
         "MSSANTE_DEVSTACK_STATE": str(state),
         "MSSANTE_IMAP_HOST": "127.0.0.1",
         "MSSANTE_DNS_SERVER": f"127.0.0.1:{ports.dns}",
+        "MSSANTE_DEVSTACK_DUI": f"127.0.0.1:{ports.dui}",
         "MSSANTE_IMAP_PORT": str(ports.imaps),
         "MSSANTE_IMAP_STARTTLS_PORT": str(ports.imap),
         "MSSANTE_SMTP_HOST": "127.0.0.1",
@@ -166,6 +168,7 @@ def make_certificates(tls: Path) -> None:
     client must be told which CA bundle to trust, exactly as in production.
     """
     if (tls / "server.pem").exists():
+        client_certificates_complete(tls)
         return
     tls.mkdir(parents=True, exist_ok=True)
     (tls / "clients").mkdir(exist_ok=True)
@@ -224,6 +227,34 @@ def make_certificates(tls: Path) -> None:
         shutil.chown(path, group="mail")
         path.chmod(0o750 if path.is_dir() else 0o640)
     tls.chmod(0o755)
+
+
+def client_certificates_complete(tls: Path) -> None:
+    """A stack made before an application mailbox was added gets its certificate too."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    missing = [a["address"] for a in IDENTITIES["application_mailboxes"]
+               if not (tls / "clients" / f"{a['address']}.pem").exists()]
+    if not missing:
+        return
+    ca = x509.load_pem_x509_certificate((tls / "ca.pem").read_bytes())
+    ca_key = load_pem_private_key((tls / "ca.key").read_bytes(), None)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    for address in missing:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cert = (x509.CertificateBuilder().subject_name(_name(address)).issuer_name(ca.subject)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now).not_valid_after(now + dt.timedelta(days=3650))
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),  # type: ignore[arg-type]
+                               critical=False)
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+                .sign(ca_key, hashes.SHA256()))  # type: ignore[arg-type]
+        (tls / "clients" / f"{address}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        _write_key(tls / "clients" / f"{address}.key", key)
+        for path in (tls / "clients" / f"{address}.pem", tls / "clients" / f"{address}.key"):
+            shutil.chown(path, group="mail")
+            path.chmod(0o640)
 
 
 def make_psc_keys(state: Path) -> None:
@@ -304,6 +335,24 @@ def write_operator_links(dov: Path) -> None:
     (dov / "operator-links").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def write_certificate_senders(pf: Path, tls: Path) -> str:
+    """Application mailboxes submit with their client certificate: its SHA-256 fingerprint
+    lets the client in, and a restriction class per mailbox lets it send only as itself."""
+    clients, senders, classes = [], [], []
+    for number, app in enumerate(IDENTITIES["application_mailboxes"]):
+        pem = (tls / "clients" / f"{app['address']}.pem").read_bytes()
+        digest = x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()).hex().upper()
+        fingerprint = ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+        clients.append(f"{fingerprint} OK\n")
+        senders.append(f"{fingerprint} app_sender_{number}\n")
+        (pf / f"app_sender_{number}").write_text(f"{app['address']} OK\n", encoding="utf-8")
+        classes.append(f"app_sender_{number} = check_sender_access texthash:{pf}/app_sender_{number}, reject")
+    (pf / "ccert_clients").write_text("".join(clients), encoding="utf-8")
+    (pf / "ccert_senders").write_text("".join(senders), encoding="utf-8")
+    return (f"smtpd_restriction_classes = {', '.join(c.split(' = ')[0] for c in classes)}\n"
+            + "".join(c + "\n" for c in classes))
+
+
 def write_postfix(profile: str, state: Path, ports: Ports) -> Path:
     pf = state / "postfix"
     pf.mkdir(parents=True, exist_ok=True)
@@ -316,13 +365,14 @@ def write_postfix(profile: str, state: Path, ports: Ports) -> Path:
     users = all_mail_users()
     (pf / "vmailbox").write_text("".join(f"{u} OK\n" for u in users), encoding="utf-8")
     (pf / "senders").write_text("".join(f"{u} {u}\n" for u in users), encoding="utf-8")
+    app_classes = write_certificate_senders(pf, state / "tls")
     (pf / "main.cf").write_text(render(
         "postfix-main.cf", pf=pf, queue=queue, state=state, run=runtime_dir(profile), tls=state / "tls",
-        domains=", ".join(domains),
+        domains=", ".join(domains), app_classes=app_classes,
         log=state / "log" / "postfix.log", profile=profile), encoding="utf-8")
     (pf / "master.cf").write_text(render(
         "postfix-master.cf", smtp_in=ports.smtp_in, submission=ports.submission,
-        submissions=ports.submissions), encoding="utf-8")
+        submissions=ports.submissions, pf=pf), encoding="utf-8")
     return pf
 
 
@@ -385,6 +435,7 @@ def pid_files(profile: str) -> dict[str, Path]:
         "psc": state / "psc" / "psc.pid",
         "postgres": state / "postgres" / "data" / "postmaster.pid",
         "dns": state / "dns" / "dnsmasq.pid",
+        "dui": state / "dui" / "dui.pid",
     }
 
 
@@ -499,6 +550,12 @@ def start(profile: str) -> None:
     if not read_pid(pids["dns"]):
         start_dns(state, ports, pids["dns"], logs / "dns.log")
 
+    if not read_pid(pids["dui"]):
+        (state / "dui").mkdir(exist_ok=True)
+        proc = spawn([sys.executable, str(DEVSTACK / "dui_sim.py"), "--port", str(ports.dui),
+                      "--state", str(state / "dui")], logs / "dui.log", dict(os.environ))
+        pids["dui"].write_text(str(proc.pid))
+
     wait_ports([ports.redis], "redis", log=logs / "redis.log")
     wait_ports([ports.psc], "PSC simulator", log=logs / "psc.log")
     wait_ports([ports.imap, ports.imaps, ports.sieve], "dovecot", log=logs / "dovecot.log")
@@ -506,6 +563,7 @@ def start(profile: str) -> None:
                log=logs / "postfix.log")
     wait_ports([ports.postgres], "postgres", log=state / "postgres" / "postgres.log")
     wait_ports([ports.dns], "dnsmasq", log=logs / "dns.log")
+    wait_ports([ports.dui], "DUI stand-in", log=logs / "dui.log")
     print(f"devstack '{profile}' up in {time.monotonic() - started:.1f} s; logs in {logs}")
 
 
@@ -522,7 +580,7 @@ def stop(profile: str) -> None:
     if read_pid(pids["dovecot"]) and conf.exists():
         subprocess.run(["doveadm", "-c", str(conf), "stop"], stdin=subprocess.DEVNULL,
                        capture_output=True)
-    for name in ("redis", "psc", "dns"):
+    for name in ("redis", "psc", "dns", "dui"):
         pid = read_pid(pids[name])
         if pid:
             os.kill(pid, signal.SIGTERM)

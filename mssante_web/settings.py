@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.trust",
     "apps.mail",
     "apps.patients",
+    "apps.integration",
     "apps.webmail",
 ]
 
@@ -358,6 +359,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "session-purge": {"task": "accounts.session_purge_task", "schedule": 3600.0},
     "audit-purge": {"task": "audit.audit_purge_task", "schedule": 24 * 3600.0},
     "crl-refresh": {"task": "mail.crl_refresh_task", "schedule": 3600.0},
+    "integration-retry": {"task": "integration.integration_retry_task", "schedule": 60.0},
 }
 
 # ------------------------------------------------------------------ Logging

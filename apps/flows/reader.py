@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from apps.core.errors import NotFound
+from apps.integration.selectors import HandOver, hand_over_of
 from apps.mail.models import Folder, Mailbox, MessageSummary
 from apps.mail.selectors import folder_list, message_summary_get, thread_messages
 from apps.mail.services import IntegrationFailure, integration_failure_of, message_flag_set, message_raw_get
@@ -66,6 +67,7 @@ class MessagePage:
     pending_folder_name: str = PENDING
     integration_failure: IntegrationFailure | None = None  # a "[KO Intégration système !]" message
     end_of_exchange: str = ""  # to a patient: "message" (X-MSS-MES: FIN) or "all" ("[FIN]")
+    hand_over: HandOver | None = None  # its documents handed to the mailbox's business software
 
 
 def message_page_get(
@@ -113,6 +115,7 @@ def message_page_get(
         documents=message_documents(access=access, folder=folder, uid=uid),
         integration_failure=integration_failure_of(summary=summary),
         end_of_exchange=headers.end_of_exchange_read(subject=parsed.subject, headers=parsed.x_headers),
+        hand_over=hand_over_of(mailbox=mailbox, summary=summary),
     )
 
 

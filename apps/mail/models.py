@@ -290,7 +290,8 @@ class OutboxMessage(models.Model):
         FAILED = "failed", _("failed")
 
     mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="outbox")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+    # None: sent by the site itself for the mailbox (an integration answer to a sender).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
                              related_name="outbox")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING,
                               db_index=True)

@@ -80,6 +80,10 @@ def smtp_submit(endpoint: SmtpEndpoint, credentials: ImapCredentials, sender: st
 
 
 def _authenticate(smtp: smtplib.SMTP, credentials: ImapCredentials) -> None:
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    if credentials.mode is AuthMode.EXTERNAL and "EXTERNAL" not in offered:
+        return  # the client certificate of the TLS handshake is the authentication (operators
+        # know application mailboxes by it; SASL EXTERNAL only where the server offers it)
     if credentials.mode is AuthMode.PLAIN:
         smtp.login(credentials.username, credentials.secret)
         return

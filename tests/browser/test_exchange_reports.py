@@ -9,6 +9,7 @@ real mailbox."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -67,10 +68,15 @@ def deliver(folder: str, *raws: bytes) -> None:
 
 
 def open_message(page: Page, site: str, folder: str, subject: str) -> None:
+    """Open ``folder`` and the message; a first sync of the folder may still be bringing it
+    in (the page then offers "les afficher"): look again until it is listed."""
     page.goto(site + "/")
     page.get_by_role("link", name=folder).first.click()
     link = page.get_by_role("link", name=subject).first
-    expect(link).to_be_visible(timeout=20_000)  # the worker's sync brings it, the page's poll shows it
+    deadline = time.monotonic() + 30
+    while not link.is_visible() and time.monotonic() < deadline:
+        page.wait_for_timeout(1000)
+        page.reload()
     link.click()
     expect(page.get_by_role("heading", name=subject)).to_be_visible()
 

@@ -18,6 +18,7 @@ from django.utils.html import escape
 
 from apps.mail import services
 from apps.mail.models import Folder, Mailbox, MessageSummary
+from devstack import stack
 from tests.conftest import ENV, IDENTITIES, PSCSim, django_signin, test_database_url
 from tests.integration.mail_server import append, synchro_mailbox
 
@@ -42,7 +43,7 @@ def empty_queue(devstack: dict[str, str]) -> None:
 def test_beat_picks_live_psc_sessions_and_certificate_mailboxes(client: Client, psc_sim: PSCSim,
                                                                 demo_accounts: None) -> None:
     assert {m.address for m in Mailbox.objects.filter(pk__in=[c[0] for c in services.mailbox_sync_candidates()])} == {
-        "laboratoire@hopital.mssante.test"}  # nobody signed in: certificate mailboxes only
+        a["address"] for a in stack.IDENTITIES["application_mailboxes"]}  # nobody signed in: certificate ones only
     django_signin(client, "nurse")
     candidates = dict(services.mailbox_sync_candidates())
     nurse = Mailbox.objects.get(address=IDENTITIES["nurse"]["mailbox"])

@@ -88,9 +88,11 @@ def outbox_process(*, outbox_id: int) -> str:
         outgoing.attempts += 1
         outgoing.next_attempt_at = now + OUTBOX_LEASE
         outgoing.save(update_fields=["status", "attempts", "next_attempt_at"])
-    delegated = outgoing.user_id != outgoing.mailbox.owner_id
+    # No user: the site itself writes for the mailbox (an integration answer), not a delegate.
+    delegated = outgoing.user_id is not None and outgoing.user_id != outgoing.mailbox.owner_id
     if delegated and outgoing.smtp_accepted_at is None and not delegations_in_force().filter(
-            user_id=outgoing.user_id, mailbox_id=outgoing.mailbox_id, rights=Delegation.Rights.SEND).exists():
+            user_id=outgoing.user_id or 0, mailbox_id=outgoing.mailbox_id,
+            rights=Delegation.Rights.SEND).exists():
         # Revoked or expired between the press of "Send" and now: the delegation decides.
         OutboxMessage.objects.filter(pk=outgoing.pk).update(
             status=OutboxMessage.Status.FAILED,

@@ -24,6 +24,7 @@ from django.urls import reverse
 from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.core.admin_scope import StructureScopedAdmin
+from apps.integration.models import DocumentDelivery, HandedMessage, IntegrationEndpoint
 from apps.mail.admin import SERVER_FIELDS
 from apps.mail.models import Delegation, Mailbox
 from apps.structures.models import Membership, Structure
@@ -57,8 +58,12 @@ def _side(name: str, domain: str, idnats: tuple[str, str], finess: str) -> dict[
     delegation = Delegation.objects.create(mailbox=shared, user=member, rights=Delegation.Rights.SEND)
     event = AuditEvent.objects.create(event="message_read", actor=member.idnat, mailbox=shared.address,
                                       structure_id=structure.pk)
+    link = IntegrationEndpoint.objects.create(mailbox=shared, software=f"DUI {name}", host="127.0.0.1", port=2575)
+    handed = HandedMessage.objects.create(endpoint=link, uid=1, message_id=f"<{name}@x>", subject=f"CR {name}")
+    delivery = DocumentDelivery.objects.create(message=handed, key="1/IHE_XDM/DOC0001.XML", title=f"CR {name}")
     return {Structure: [structure], User: [director, member], Membership: memberships,
-            Mailbox: [shared], Delegation: [delegation], AuditEvent: [event]}
+            Mailbox: [shared], Delegation: [delegation], AuditEvent: [event], IntegrationEndpoint: [link],
+            HandedMessage: [handed], DocumentDelivery: [delivery]}
 
 
 @pytest.fixture

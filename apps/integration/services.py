@@ -1,0 +1,252 @@
+"""Handing received documents to the business software (ANS IG "Transmission au LPS de
+documents CDA provenant d'un courriel MSSanté"), and answering their sender.
+
+After each sync, the INBOX rule notes the new messages carrying an IHE_XDM package
+(``HandedMessage``, once each) and asks a worker. The worker opens each message, keeps one
+``DocumentDelivery`` per CDA (the types the link wants), sends each as an MDM^T02 over MLLP
+and records the ACK: accepted, or refused with the software's code (900–906 or HL7's). A
+software down or silent leaves the document pending, tried again with backoff by beat under
+the same control id (the software tells a retry from a new document by it). When every
+document of a message has its answer, the sender is answered once: the read receipt it asked
+("processed", or "processed/error" with the code, ANS v1.1.3), else, on a refusal, the plain
+"[KO Intégration système !][code]" message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.backoff import backoff_seconds
+from apps.core.errors import ApplicationError
+from apps.core.locks import shared_lock
+from apps.core.queue import task_enqueue
+from apps.documents.cda import cda_read
+from apps.documents.errors import DocumentUnreadable
+from apps.documents.mdm import AckUnreadable, Party, ack_read, mdm_build
+from apps.documents.xdm import looks_like_xdm, xdm_read
+from apps.mail.engine.access import mail_access_for_certificate
+from apps.mail.models import Folder, Mailbox, MessageSummary
+from apps.mail.services import MailAccess, outbox_enqueue
+from apps.mail.services.messages import message_cached_get
+from mailproto.mime.receipts import mdn_build
+from mss import headers, integration, subjects
+
+from .mllp import MllpUnavailable, mllp_exchange
+from .models import DocumentDelivery, HandedMessage, IntegrationEndpoint
+
+logger = logging.getLogger(__name__)
+MLLP_TIMEOUT = 30.0
+MAX_BACKOFF = 15 * 60
+
+
+def integration_inbox_rule(access: MailAccess) -> None:
+    """Note the INBOX's new messages with a package, for the mailbox's business software."""
+    endpoint = IntegrationEndpoint.objects.filter(mailbox=access.mailbox, enabled=True).first()
+    if endpoint is None:
+        return
+    if access.mailbox.auth_mode == Mailbox.AuthMode.PSC_XOAUTH2:
+        logger.warning("%s: a business software link needs a mailbox read without a session (a "
+                       "certificate mailbox); nothing handed over", access.mailbox.address)
+        return
+    inbox = Folder.objects.filter(mailbox=access.mailbox, role=Folder.Role.INBOX).first()
+    if inbox is None or inbox.uidvalidity is None:
+        return
+    newest = MessageSummary.objects.filter(folder=inbox).aggregate(top=Max("uid"))["top"] or 0
+    since = endpoint.checked_uid if endpoint.checked_uidvalidity == inbox.uidvalidity else None
+    if since is None:
+        # A new link (or the INBOX's UIDs renumbered): what is there already was dealt with
+        # by hand; what arrives from now on is handed over.
+        IntegrationEndpoint.objects.filter(pk=endpoint.pk).update(checked_uid=newest,
+                                                                 checked_uidvalidity=inbox.uidvalidity)
+        return
+    arrived = list(MessageSummary.objects.filter(folder=inbox, uid__gt=since, att_xdm=True)
+                   .values_list("uid", "message_id", "sender_address", "subject"))
+    with transaction.atomic():
+        for uid, message_id, sender, subject in arrived:
+            HandedMessage.objects.get_or_create(
+                endpoint=endpoint, message_id=message_id or f"uid:{inbox.uidvalidity}:{uid}",
+                defaults={"folder": inbox, "uid": uid, "sender": sender, "subject": subject[:500]})
+        IntegrationEndpoint.objects.filter(pk=endpoint.pk).update(checked_uid=newest,
+                                                                 checked_uidvalidity=inbox.uidvalidity)
+    if arrived:
+        transaction.on_commit(lambda: task_enqueue(name="integration.integration_run_task",
+                                                   args=[endpoint.pk]))
+
+
+def _open(endpoint: IntegrationEndpoint, handed: HandedMessage) -> None:
+    """The message's CDAs, one delivery each (the types the link wants)."""
+    loaded = message_cached_get(access=_access(endpoint), folder=handed.folder,  # type: ignore[arg-type]
+                                uid=handed.uid)
+    handed.receipt_to = loaded.parsed.read_receipt_to[:254]
+    found = 0
+    for attachment in loaded.parsed.attachments:
+        part = loaded.part(attachment.part_id)
+        if part is None or not looks_like_xdm(part[0]):
+            continue
+        try:
+            package = xdm_read(part[0])
+        except DocumentUnreadable as exc:
+            logger.warning("package %s of %s unreadable: %s", attachment.filename, handed.message_id, exc)
+            continue
+        for item in package.documents:
+            if not item.path.lower().endswith(".xml"):
+                continue  # the PDF/A beside the CDA
+            try:
+                document = cda_read(item.data)
+            except DocumentUnreadable:
+                continue
+            found += 1
+            if endpoint.wants(document.type.code):
+                DocumentDelivery.objects.get_or_create(
+                    message=handed, key=f"{attachment.part_id}/{item.path}"[:255],
+                    defaults={"type_code": document.type.code[:20], "title": document.title[:300]})
+    handed.state = HandedMessage.State.OPENED if found else HandedMessage.State.UNREADABLE
+    handed.save(update_fields=["receipt_to", "state"])
+
+
+def _access(endpoint: IntegrationEndpoint) -> MailAccess:
+    """A link reads its mailbox without anyone signed in: a certificate (application)
+    mailbox, as the business-software mailboxes of MSSanté are."""
+    return mail_access_for_certificate(mailbox=endpoint.mailbox)
+
+
+def _context(endpoint: IntegrationEndpoint) -> ssl.SSLContext | None:
+    if not endpoint.tls:
+        return None
+    context = ssl.create_default_context(cafile=settings.MSSANTE_TLS_CA_FILE or None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def _send(endpoint: IntegrationEndpoint, delivery: DocumentDelivery) -> None:
+    """One MDM^T02 and its ACK, recorded; a failure leaves it pending with backoff."""
+    handed = delivery.message
+    try:
+        loaded = message_cached_get(access=_access(endpoint), folder=handed.folder,  # type: ignore[arg-type]
+                                    uid=handed.uid)
+        part_id, _sep, path = delivery.key.partition("/")
+        part = loaded.part(part_id)
+        item = next(d for d in xdm_read(part[0]).documents if d.path == path) if part else None
+        if item is None:
+            raise LookupError(f"{delivery.key} no longer in the message")
+        message = mdm_build(document=cda_read(item.data), cda=item.data, control_id=delivery.control_id,
+                            now=timezone.now(), sender=Party("MSSANTE-WEB", endpoint.mailbox.address),
+                            receiver=Party(endpoint.receiving_application, endpoint.receiving_facility))
+        ack = ack_read(mllp_exchange(host=endpoint.host, port=endpoint.port, message=message,
+                                     timeout=MLLP_TIMEOUT, context=_context(endpoint)))
+    except (MllpUnavailable, AckUnreadable, ApplicationError, LookupError, DocumentUnreadable) as exc:
+        delivery.attempts += 1
+        wait = backoff_seconds(failures=delivery.attempts, cap=MAX_BACKOFF)
+        delivery.next_try_at = timezone.now() + dt.timedelta(seconds=wait)
+        delivery.last_error = str(exc)[:300]
+        delivery.save(update_fields=["attempts", "next_try_at", "last_error"])
+        logger.warning("document %s of %s not handed to %s (attempt %d, again in %.0f s): %s", delivery.key,
+                       handed.message_id, endpoint.software, delivery.attempts, wait, exc)
+        return
+    delivery.state = DocumentDelivery.State.ACCEPTED if ack.accepted else DocumentDelivery.State.REFUSED
+    delivery.error_code, delivery.error_label = ack.error_code, ack.error_label
+    if not ack.accepted and not delivery.error_code:
+        delivery.error_code = integration.OTHER
+    delivery.answered_at, delivery.last_error = timezone.now(), ""
+    delivery.save(update_fields=["state", "error_code", "error_label", "answered_at", "last_error"])
+    logger.info("document %s of %s handed to %s: %s %s", delivery.key, handed.message_id, endpoint.software,
+                ack.code, ack.error_code)
+
+
+def _reason(delivery: DocumentDelivery) -> str:
+    return delivery.error_label or _(integration.APPLICATION_ERRORS.get(delivery.error_code,
+                                                                       integration.APPLICATION_ERRORS[integration.OTHER]))
+
+
+def _answer(endpoint: IntegrationEndpoint, handed: HandedMessage) -> None:
+    """The sender told once, when every document has the software's answer."""
+    documents = list(handed.documents.all())
+    if not documents or any(d.state == DocumentDelivery.State.PENDING for d in documents):
+        return
+    refused = next((d for d in documents if d.state == DocumentDelivery.State.REFUSED), None)
+    mailbox = endpoint.mailbox
+    domain = mailbox.address.split("@")[1]
+    words = {"software": endpoint.software}
+    if refused is not None:
+        words |= {"code": refused.error_code, "reason": _reason(refused)}
+    said = (_("The document could not be integrated in %(software)s: %(reason)s (%(code)s).") % words
+            if refused else _("The document was integrated in %(software)s.") % words)
+    message: EmailMessage | None = None
+    if handed.receipt_to:  # the read receipt it asked, with the integration's answer (v1.1.3)
+        message = mdn_build(reporter=mailbox.address, reporter_name=endpoint.software, to=handed.receipt_to,
+                            original_message_id=handed.message_id,
+                            subject=_("Read receipt: %(subject)s") % {"subject": handed.subject},
+                            explanation=said, message_id=make_msgid(domain=domain),
+                            disposition="processed/error" if refused else "processed",
+                            error=f"{refused.error_code}^{_reason(refused)}" if refused else "")
+    elif refused is not None:  # no receipt asked: the plain "[KO Intégration système !]" message
+        message = EmailMessage()
+        message["From"], message["To"] = mailbox.address, handed.sender
+        message["Subject"] = f"{subjects.INTEGRATION_KO_PREFIX}[{refused.error_code}] {handed.subject}"
+        message["Date"], message["Message-ID"] = formatdate(localtime=True), make_msgid(domain=domain)
+        message["In-Reply-To"] = message["References"] = handed.message_id
+        message.set_content(said)
+    if message is not None:
+        message[headers.NIL] = settings.MSSANTE_NIL
+        outbox_enqueue(mailbox=mailbox, user=None, message=message,
+                       recipients=[handed.receipt_to or handed.sender], session_key=None)
+    handed.state = HandedMessage.State.ANSWERED
+    handed.save(update_fields=["state"])
+
+
+RUN_LOCK_SECONDS = 600  # the task's hard limit and a margin
+
+
+def integration_run(*, endpoint_id: int) -> int:
+    """Open what is new, send what is due, answer what is complete; returns documents
+    answered by the software. One run per link at a time (a second one finds it held and
+    leaves: the first sends everything due)."""
+    with shared_lock(name=f"mssweb:integration:{endpoint_id}", timeout=RUN_LOCK_SECONDS) as held:
+        if not held:
+            return 0
+        endpoint = IntegrationEndpoint.objects.select_related("mailbox").filter(pk=endpoint_id,
+                                                                                enabled=True).first()
+        return _run(endpoint) if endpoint is not None else 0
+
+
+def _run(endpoint: IntegrationEndpoint) -> int:
+    for handed in HandedMessage.objects.filter(endpoint=endpoint, state=HandedMessage.State.NEW):
+        try:
+            _open(endpoint, handed)
+        except ApplicationError as exc:
+            logger.warning("message %s not opened for %s (next run retries): %s", handed.message_id,
+                           endpoint.software, exc.detail)
+    now = timezone.now()
+    due = (DocumentDelivery.objects.filter(message__endpoint=endpoint, state=DocumentDelivery.State.PENDING)
+           .select_related("message").order_by("pk"))
+    sent = 0
+    for delivery in due:
+        if delivery.next_try_at is None or delivery.next_try_at <= now:
+            _send(endpoint, delivery)
+            sent += delivery.state != DocumentDelivery.State.PENDING
+    for handed in HandedMessage.objects.filter(endpoint=endpoint, state=HandedMessage.State.OPENED):
+        _answer(endpoint, handed)
+    return sent
+
+
+def integration_retry() -> int:
+    """Beat, every minute: a worker for each link with something to open or due."""
+    now = timezone.now()
+    endpoints = set(HandedMessage.objects.filter(state=HandedMessage.State.NEW, endpoint__enabled=True)
+                    .values_list("endpoint_id", flat=True))
+    endpoints |= set(DocumentDelivery.objects.filter(state=DocumentDelivery.State.PENDING,
+                                                     message__endpoint__enabled=True)
+                     .exclude(next_try_at__gt=now).values_list("message__endpoint_id", flat=True))
+    for endpoint_id in sorted(endpoints):
+        task_enqueue(name="integration.integration_run_task", args=[endpoint_id])
+    return len(endpoints)
