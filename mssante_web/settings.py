@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.mail",
     "apps.patients",
     "apps.integration",
+    "apps.api",
     "apps.webmail",
 ]
 
@@ -309,6 +310,8 @@ MSSANTE_PATIENT_DOMAIN = env.str("MSSANTE_PATIENT_DOMAIN", default="patient.mssa
 # Test and demonstration INS (OIDs …4.10 and …4.11) in the patient registry: a development
 # stack's, never a production site's.
 MSSANTE_ALLOW_TEST_INS = env.bool("MSSANTE_ALLOW_TEST_INS", default=DEBUG)
+# Calls per second one business tool's key may make (the API answers 429 beyond).
+MSSANTE_API_RATE = env.int("MSSANTE_API_RATE", default=300)
 # The sentence a professional ticks before a first message to a patient (CSP art. R1110-4);
 # empty: the site's own.
 MSSANTE_PATIENT_NOTICE = env.str("MSSANTE_PATIENT_NOTICE", default="")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("apps.accounts.urls")),
     path("oidc/", include("mozilla_django_oidc.urls")),
+    path("api/v1/", include("apps.api.urls")),
     path("", include("apps.webmail.urls")),
     path("admin/", admin.site.urls),
 ]

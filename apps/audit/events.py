@@ -30,3 +30,5 @@ class Event(models.TextChoices):
     CERTIFICATE_CHANGED = "certificate_changed", _("Mailbox certificate changed")
     ADMIN_CHANGE = "admin_change", _("Change in the administration")
     AUDIT_EXPORTED = "audit_exported", _("Audit trail exported")
+    API_CALL = "api_call", _("Call of the business tool's API")
+    DOCUMENTS_HANDED_AGAIN = "documents_handed_again", _("Documents handed to the business software again")

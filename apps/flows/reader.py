@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from apps.core.errors import NotFound
 from apps.integration.selectors import HandOver, hand_over_of
+from apps.integration.services import hand_over_again
 from apps.mail.models import Folder, Mailbox, MessageSummary
 from apps.mail.selectors import folder_list, message_summary_get, thread_messages
 from apps.mail.services import IntegrationFailure, integration_failure_of, message_flag_set, message_raw_get
@@ -19,7 +20,15 @@ from mailproto.mime.message import Attachment, ParsedMessage
 from mailproto.mime.receipts import Report
 from mss import headers
 
-from .actor import Actor, actor_access, actor_audit_opened, actor_folder, actor_mailbox, folder_of
+from .actor import (
+    Actor,
+    actor_access,
+    actor_audit,
+    actor_audit_opened,
+    actor_folder,
+    actor_mailbox,
+    folder_of,
+)
 from .documents import DocumentCard, message_documents
 from .preferences import image_sender_add
 from .reading import (
@@ -222,3 +231,14 @@ def image_sender_trust(*, actor: Actor, mailbox_id: int, folder_id: int, uid: in
     parsed = message_parsed_get(access=actor_access(actor, mailbox), folder=folder, uid=uid)
     image_sender_add(user=actor.user, address=parsed.sender_address)
     return parsed.sender_address
+
+
+def hand_over_again_run(*, actor: Actor, mailbox_id: int, folder_id: int, uid: int) -> int:
+    """A reader of the linked mailbox asks the software to be handed this message's
+    documents again (after the software's refusal was dealt with); audited."""
+    mailbox, folder = actor_folder(actor, mailbox_id, folder_id, write=True)
+    summary = summary_of(folder, uid)
+    count = hand_over_again(mailbox=mailbox, message_id=summary.message_id)
+    actor_audit(actor, event="documents_handed_again", mailbox=mailbox, target=summary.message_id,
+                count=count)
+    return count

@@ -84,6 +84,10 @@ class DocumentDelivery(models.Model):
     key = models.CharField(max_length=255)  # the CDA's path in the package
     type_code = models.CharField(max_length=20, blank=True)
     title = models.CharField(max_length=300, blank=True)
+    # Whose document: the business tool's API finds a patient's documents by INS.
+    patient_ins = models.CharField(max_length=15, blank=True, db_index=True)
+    patient_name = models.CharField(max_length=200, blank=True)
+    effective = models.DateTimeField(null=True, blank=True)  # the act's date
     control_id = models.CharField(max_length=20, default=_control_id, unique=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING, db_index=True)
     error_code = models.CharField(max_length=8, blank=True)

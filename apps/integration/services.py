@@ -19,6 +19,7 @@ import logging
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -42,7 +43,7 @@ from mailproto.mime.receipts import mdn_build
 from mss import headers, integration, subjects
 
 from .mllp import MllpUnavailable, mllp_exchange
-from .models import DocumentDelivery, HandedMessage, IntegrationEndpoint
+from .models import DocumentDelivery, HandedMessage, IntegrationEndpoint, _control_id
 
 logger = logging.getLogger(__name__)
 MLLP_TIMEOUT = 30.0
@@ -107,9 +108,12 @@ def _open(endpoint: IntegrationEndpoint, handed: HandedMessage) -> None:
                 continue
             found += 1
             if endpoint.wants(document.type.code):
+                patient = document.patient
                 DocumentDelivery.objects.get_or_create(
                     message=handed, key=f"{attachment.part_id}/{item.path}"[:255],
-                    defaults={"type_code": document.type.code[:20], "title": document.title[:300]})
+                    defaults={"type_code": document.type.code[:20], "title": document.title[:300],
+                              "patient_ins": patient.ins[:15], "effective": document.effective,
+                              "patient_name": " ".join((patient.birth_name, *patient.given_names[:1]))[:200]})
     handed.state = HandedMessage.State.OPENED if found else HandedMessage.State.UNREADABLE
     handed.save(update_fields=["receipt_to", "state"])
 
@@ -128,18 +132,27 @@ def _context(endpoint: IntegrationEndpoint) -> ssl.SSLContext | None:
     return context
 
 
+def delivery_cda(*, delivery: DocumentDelivery) -> bytes:
+    """The CDA's bytes, from the message in the linked mailbox (fetched once, then cached);
+    ``LookupError`` when the message or the document is no longer there."""
+    handed = delivery.message
+    if handed.folder is None:
+        raise LookupError(f"{delivery.key}: the message's folder is gone")
+    loaded = message_cached_get(access=_access(handed.endpoint), folder=handed.folder, uid=handed.uid)
+    part_id, _sep, path = delivery.key.partition("/")
+    part = loaded.part(part_id)
+    item = next((d for d in xdm_read(part[0]).documents if d.path == path), None) if part else None
+    if item is None:
+        raise LookupError(f"{delivery.key} no longer in the message")
+    return item.data
+
+
 def _send(endpoint: IntegrationEndpoint, delivery: DocumentDelivery) -> None:
     """One MDM^T02 and its ACK, recorded; a failure leaves it pending with backoff."""
     handed = delivery.message
     try:
-        loaded = message_cached_get(access=_access(endpoint), folder=handed.folder,  # type: ignore[arg-type]
-                                    uid=handed.uid)
-        part_id, _sep, path = delivery.key.partition("/")
-        part = loaded.part(part_id)
-        item = next(d for d in xdm_read(part[0]).documents if d.path == path) if part else None
-        if item is None:
-            raise LookupError(f"{delivery.key} no longer in the message")
-        message = mdm_build(document=cda_read(item.data), cda=item.data, control_id=delivery.control_id,
+        cda = delivery_cda(delivery=delivery)
+        message = mdm_build(document=cda_read(cda), cda=cda, control_id=delivery.control_id,
                             now=timezone.now(), sender=Party("MSSANTE-WEB", endpoint.mailbox.address),
                             receiver=Party(endpoint.receiving_application, endpoint.receiving_facility))
         ack = ack_read(mllp_exchange(host=endpoint.host, port=endpoint.port, message=message,
@@ -250,3 +263,27 @@ def integration_retry() -> int:
     for endpoint_id in sorted(endpoints):
         task_enqueue(name="integration.integration_run_task", args=[endpoint_id])
     return len(endpoints)
+
+
+def hand_over_again(*, mailbox: Mailbox, message_id: str) -> int:
+    """"Renvoyer au logiciel": the documents of this message the software refused (or that
+    wait) are sent again now, under new control ids (the software refused the earlier ones,
+    it must not take these for retries). The sender, already answered, is not written to again."""
+    documents = DocumentDelivery.objects.filter(
+        message__endpoint__mailbox=mailbox, message__message_id=message_id,
+        state__in=[DocumentDelivery.State.REFUSED, DocumentDelivery.State.PENDING])
+    endpoint_ids = set(documents.values_list("message__endpoint_id", flat=True))
+    count = 0
+    for delivery in documents:
+        delivery.state, delivery.attempts, delivery.next_try_at = DocumentDelivery.State.PENDING, 0, None
+        delivery.error_code = delivery.error_label = delivery.last_error = ""
+        if delivery.answered_at is not None:
+            delivery.control_id, delivery.answered_at = _control_id(), None
+        delivery.save()
+        count += 1
+    for endpoint_id in endpoint_ids:
+        transaction.on_commit(partial(task_enqueue, name="integration.integration_run_task",
+                                      args=[endpoint_id]))
+    logger.info("%d document(s) of %s handed to the software again, asked by a reader of %s", count,
+                message_id, mailbox.address)
+    return count

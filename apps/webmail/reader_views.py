@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
@@ -17,6 +18,7 @@ from apps.core.errors import ApplicationError, MessageGone, NotFound
 from apps.flows.reader import (
     attached_frame_get,
     attached_message_page_get,
+    hand_over_again_run,
     image_sender_trust,
     message_frame_get,
     message_page_get,
@@ -82,6 +84,18 @@ def receipt_respond_view(request: HttpRequest, mailbox_id: int, folder_id: int,
         messages.error(request, _("No receipt was sent: %(reason)s") % {"reason": exc.user_message})
     else:
         messages.success(request, _("Read receipt sent.") if send else _("Read receipt declined."))
+    return redirect("webmail:message", mailbox_id=mailbox_id, folder_id=folder_id, uid=uid)
+
+
+@login_required
+@require_POST
+@mail_errors
+def hand_over_again_view(request: HttpRequest, mailbox_id: int, folder_id: int, uid: int) -> HttpResponse:
+    """"Renvoyer au logiciel" on a received message whose documents the software refused."""
+    count = hand_over_again_run(actor=request_actor(request), mailbox_id=mailbox_id, folder_id=folder_id,
+                                uid=uid)
+    messages.success(request, ngettext("%(n)d document handed to the software again.",
+                                       "%(n)d documents handed to the software again.", count) % {"n": count})
     return redirect("webmail:message", mailbox_id=mailbox_id, folder_id=folder_id, uid=uid)
 
 

@@ -29,6 +29,8 @@ urlpatterns = [
          reader_views.message_part, name="message_part"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/accuse/",
          reader_views.receipt_respond_view, name="receipt_respond"),
+    path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/logiciel/",
+         reader_views.hand_over_again_view, name="hand_over_again"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/piece/<str:part_id>/lire/",
          reader_views.attached_message, name="attached_message"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/piece/<str:part_id>/lire/contenu/",

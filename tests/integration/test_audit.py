@@ -318,14 +318,15 @@ def test_no_get_of_any_page_changes_state(client: Client, one_message: tuple) ->
 
     box, inbox, uid, _message_id = one_message
     values = {"mailbox_id": box.pk, "folder_id": inbox.pk, "uid": uid, "part_id": "2", "cid": "x", "key": "2-1",
-              "ref": "x", "name": "X.PDF", "patient_id": 1, "pk": 1}
+              "ref": "x", "name": "X.PDF", "patient_id": 1, "pk": 1, "ins": "279035121518989", "document_id": 1}
     models = (AuditEvent, Delegation, OutboxMessage, Habilitation, Patient, PatientInformed)
     before = ({m.__name__: m.objects.count() for m in models}, server_state("synchro@medecin.mssante.test", ("INBOX",)))
     fetched = 0
     for route in _routes():
         url = "/" + route
         for name, value in values.items():
-            url = url.replace(f"<int:{name}>", str(value)).replace(f"<str:{name}>", str(value))
+            url = (url.replace(f"<int:{name}>", str(value)).replace(f"<str:{name}>", str(value))
+                   .replace(f"<{name}>", str(value)))
         assert "<" not in url, url
         client.get(url, HTTP_SEC_FETCH_DEST="image")
         fetched += 1

@@ -129,6 +129,20 @@ def test_each_document_reaches_the_software_and_the_sender_hears_back(client: Cl
     page = client.get(f"/bal/{gp.pk}/dossier/{sent.folder_id}/message/{sent.uid}/").content.decode()
     assert f"{DUI_BOX} n'a pas pu intégrer le document : patient inconnu (902)" in page.replace("&#x27;", "'")
 
+    # The EHPAD registers the patient in its software, then hands the document over again.
+    (STATE / "answers.json").write_text("{}")
+    director = navigating_client()
+    django_signin(director, "director")
+    handed = HandedMessage.objects.get(pk=refused.message_id)
+    url = f"/bal/{dui.mailbox_id}/dossier/{handed.folder_id}/message/{handed.uid}/"
+    assert "Transmettre de nouveau à DUI des Glycines (démo)" in director.get(url).content.decode()
+    before = len(received())
+    assert director.post(url + "logiciel/").status_code == 302
+    integration_run(endpoint_id=dui.pk)
+    again = DocumentDelivery.objects.get(pk=refused.pk)
+    assert again.state == "accepted" and again.control_id != refused.control_id
+    assert [r["control_id"] for r in received()[before:]] == [again.control_id]
+
 
 def test_a_software_down_then_back_gets_every_document_once(client: Client, psc_sim: PSCSim,
                                                             dui: IntegrationEndpoint, trust_data: None) -> None:

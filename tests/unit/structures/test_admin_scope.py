@@ -22,6 +22,8 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.accounts.models import User
+from apps.api.models import ApiClient
+from apps.api.services import api_key_issue
 from apps.audit.models import AuditEvent
 from apps.core.admin_scope import StructureScopedAdmin
 from apps.integration.models import DocumentDelivery, HandedMessage, IntegrationEndpoint
@@ -61,9 +63,10 @@ def _side(name: str, domain: str, idnats: tuple[str, str], finess: str) -> dict[
     link = IntegrationEndpoint.objects.create(mailbox=shared, software=f"DUI {name}", host="127.0.0.1", port=2575)
     handed = HandedMessage.objects.create(endpoint=link, uid=1, message_id=f"<{name}@x>", subject=f"CR {name}")
     delivery = DocumentDelivery.objects.create(message=handed, key="1/IHE_XDM/DOC0001.XML", title=f"CR {name}")
+    api_client, _key = api_key_issue(structure=structure, name=f"DUI {name}")
     return {Structure: [structure], User: [director, member], Membership: memberships,
             Mailbox: [shared], Delegation: [delegation], AuditEvent: [event], IntegrationEndpoint: [link],
-            HandedMessage: [handed], DocumentDelivery: [delivery]}
+            HandedMessage: [handed], DocumentDelivery: [delivery], ApiClient: [api_client]}
 
 
 @pytest.fixture
