@@ -14,16 +14,17 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
+from redis.exceptions import RedisError
 
 from apps.audit.services import audit_log
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.locks import redis_client
 from apps.flows.business_api import ReceivedDocument, document_download, patient_documents_list
 
 from .models import ApiClient
@@ -38,8 +39,8 @@ class KeyAuth(HttpBearer):
 
 
 class PerKeyThrottle(BaseThrottle):
-    """A fixed window per key and second (``MSSANTE_API_RATE`` calls), counted in the cache:
-    one increment per call; without the cache, calls are let through (the audit still counts)."""
+    """A fixed window per key and second (``MSSANTE_API_RATE`` calls), counted in Redis: one
+    round trip per call; with Redis down, calls are let through (the audit still counts)."""
 
     def allow_request(self, request: HttpRequest) -> bool:
         client = getattr(request, "auth", None)
@@ -47,11 +48,13 @@ class PerKeyThrottle(BaseThrottle):
             return True
         key = f"mssweb:api:rate:{client.pk}:{int(time.time())}"
         try:
-            if cache.add(key, 1, timeout=2):
-                return True
-            return int(cache.incr(key)) <= settings.MSSANTE_API_RATE
-        except ValueError:
+            pipe = redis_client().pipeline()
+            pipe.incr(key)
+            pipe.expire(key, 2)
+            count, _expiry = pipe.execute()
+        except RedisError:
             return True
+        return int(count) <= settings.MSSANTE_API_RATE
 
     def wait(self) -> float:
         return 1.0

@@ -55,8 +55,13 @@ def patient_documents_list(*, structure_id: int, ins: str) -> list[ReceivedDocum
         parsed = ins_parse(ins[:20])
     except InsInvalid as exc:
         raise InsRefused(f"INS refused: {exc}", user_message=_("This is not a valid INS.")) from exc
-    rows = _of_structure(structure_id).filter(patient_ins=parsed.matricule)  # type: ignore[attr-defined]
-    return [_row(d) for d in rows.order_by("-message__created_at", "-pk")[:200]]
+    rows = (DocumentDelivery.objects.filter(message__endpoint__mailbox__structure_id=structure_id,
+                                            patient_ins=parsed.matricule)
+            .order_by("-message__created_at", "-pk")
+            .values_list("pk", "title", "type_code", "patient_ins", "patient_name", "effective",
+                         "message__created_at", "message__sender", "message__subject",
+                         "message__endpoint__mailbox__address", "state", "error_code")[:200])
+    return [ReceivedDocument(*row) for row in rows]  # rows, not models: the tool may ask often
 
 
 def document_download(*, structure_id: int, document_id: int) -> tuple[ReceivedDocument, bytes]:
