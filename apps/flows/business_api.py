@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError, NotFound
 from apps.integration.models import DocumentDelivery
 from apps.integration.services import delivery_cda
+from mailproto.identifiers import ascii_digits
 from mss.ins import InsInvalid, ins_parse
 
 
@@ -72,3 +75,40 @@ def document_download(*, structure_id: int, document_id: int) -> tuple[ReceivedD
         return _row(found), delivery_cda(delivery=found)
     except LookupError as exc:
         raise NotFound(str(exc), user_message=_("This document is no longer in the mailbox.")) from exc
+
+
+@dataclass(frozen=True)
+class SoftwareLink:
+    to: list[str]
+    origin: str  # "<mailbox>:<folder>:<uid>" of the message holding the document, or ""
+    error: str | None = None
+
+
+def software_link_resolve(*, user: Any, ins: str, document: str) -> SoftwareLink:
+    """What compose starts with when the business software opens it: the patient's address
+    when the user's lists hold that INS qualified (ECO.2.2.6), and the message carrying the
+    document when one of the user's mailboxes received it; what cannot be used is said."""
+    from django.conf import settings
+
+    from apps.mail.selectors import mailbox_list_for_user
+    from apps.patients.models import Patient
+
+    problems, to, origin = [], [], ""
+    if ins:
+        known = Patient.objects.filter(Q(owner=user) | Q(structure__memberships__user=user),
+                                       matricule=ins[:20].strip(), qualified=True).exists()
+        if known and settings.MSSANTE_PATIENT_DOMAIN:
+            to.append(f"{ins.strip()}@{settings.MSSANTE_PATIENT_DOMAIN}")
+        else:
+            problems.append(_("The patient your software names is not in your patient list with a qualified "
+                              "INS: choose the recipient yourself."))
+    if document:
+        found = (DocumentDelivery.objects.filter(pk=int(document) if ascii_digits(document[:12]) else 0,
+                                                 message__endpoint__mailbox__in=mailbox_list_for_user(user=user))
+                 .select_related("message").first())
+        if found is not None and found.message.folder_id is not None:
+            handed = found.message
+            origin = f"{handed.endpoint.mailbox_id}:{handed.folder_id}:{handed.uid}"
+        else:
+            problems.append(_("The document your software names is not in a mailbox you may open."))
+    return SoftwareLink(to=to, origin=origin, error=" ".join(str(p) for p in problems) or None)

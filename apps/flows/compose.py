@@ -6,7 +6,7 @@ the draft it came from removed)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, MessageGone
 from apps.mail.models import Folder, Mailbox
+from apps.mail.selectors import mailbox_list_for_user
 from apps.mail.selectors.senders import sender_label
 from apps.mail.services import (
     MailAccess,
@@ -69,19 +70,22 @@ def _quote_texts() -> QuoteTexts:
         wrote=_("On %(date)s, %(sender)s wrote:"))
 
 
-def _origin(value: str, mailboxes: list[Mailbox]) -> tuple[Mailbox, Folder, int] | None:
-    """The message a reply or forward starts from, if it is in one of the user's mailboxes."""
+def _origin(value: str, mailboxes: list[Mailbox],
+            readable: Sequence[Mailbox] = ()) -> tuple[Mailbox, Folder, int] | None:
+    """The message a reply or forward starts from, if it is in one of the user's mailboxes
+    (those they write from, or, for a forward, ``readable``: those they may open, such as
+    their structure's application mailbox)."""
     ids = compose_origin(value)
-    mailbox = next((m for m in mailboxes if ids and m.pk == ids[0]), None)
+    mailbox = next((m for m in [*mailboxes, *readable] if ids and m.pk == ids[0]), None)
     folder = Folder.objects.filter(mailbox=mailbox, pk=ids[1]).first() if mailbox and ids else None
     return (mailbox, folder, ids[2]) if mailbox and folder and ids else None
 
 
 def compose_prefill(*, access_for: AccessFor, form: ComposeForm, mailboxes: list[Mailbox], mode: str,
-                    origin: str) -> ComposeForm:
+                    origin: str, readable: Sequence[Mailbox] = ()) -> ComposeForm:
     """Reply, reply to all, forward (inline or attached) or a resumed draft: recipients,
     subject, quoted text, thread headers, the original's attachments."""
-    found = _origin(origin, mailboxes)
+    found = _origin(origin, mailboxes, readable if mode in ("forward", "attached") else ())
     if found is None or mode not in MODES:
         return form
     mailbox, folder, uid = found
@@ -94,7 +98,8 @@ def compose_prefill(*, access_for: AccessFor, form: ComposeForm, mailboxes: list
         prefill = reply_prefill(original, to_all=mode == "all", texts=_quote_texts(),
                                 own_addresses={m.address for m in mailboxes})
     in_drafts = mode == "draft" and folder.role == Folder.Role.DRAFTS
-    return _form_from_prefill(prefill, mailbox=mailbox.pk, origin=f"{mailbox.pk}:{folder.pk}:{uid}",
+    sender = mailbox if mailbox in mailboxes else mailboxes[0]  # a forward from a mailbox only read
+    return _form_from_prefill(prefill, mailbox=sender.pk, origin=f"{mailbox.pk}:{folder.pk}:{uid}",
                               draft_uid=uid if in_drafts else None)
 
 
@@ -107,11 +112,13 @@ def _form_from_prefill(prefill: Prefill, *, mailbox: int, origin: str, draft_uid
 
 
 def forwarded_get(*, access_for: AccessFor, form: ComposeForm, mailboxes: list[Mailbox],
-                  sending: bool = False) -> tuple[list[OutgoingFile], list[Attachment]]:
+                  sending: bool = False,
+                  user: User | None = None) -> tuple[list[OutgoingFile], list[Attachment]]:
     """What a forward (or a resumed draft) carries from the original: the whole message as
     an attachment, or the attachments the user kept. Returns the files and, for the page,
     what they are. ``sending``: only the files matter (nothing kept, nothing fetched)."""
-    origin = _origin(form.origin, mailboxes) if form.forward else None
+    readable = list(mailbox_list_for_user(user=user)) if user is not None and form.forward else []
+    origin = _origin(form.origin, mailboxes, readable) if form.forward else None
     if origin is None or (sending and form.forward != "attached" and not form.keep):
         return [], []
     mailbox, folder, uid = origin
@@ -151,7 +158,7 @@ def compose_submit(*, access_for: AccessFor, user: User, form: ComposeForm, mail
     try:
         attachments_total_check(total=uploads.declared, who=mailbox.address)  # before reading any
         files = uploads.read() + forwarded_get(access_for=access_for, form=form, mailboxes=mailboxes,
-                                               sending=True)[0]
+                                               sending=True, user=user)[0]
         document = health_document_build(user=user, fields=form.document) if form.document else None
         headers = {**(document.headers if document else {}),
                    **patients_check(user=user, form=form)}
@@ -206,7 +213,7 @@ def draft_autosave(*, access_for: AccessFor, user: User, form: ComposeForm, mail
     mailbox = next((m for m in mailboxes if m.pk == form.mailbox), mailboxes[0])
     attachments_total_check(total=uploads.declared, who=mailbox.address)  # before reading any
     files = uploads.read() + forwarded_get(access_for=access_for, form=form, mailboxes=mailboxes,
-                                           sending=True)[0]
+                                           sending=True, user=user)[0]
     attachments_size_check(files=files, mailbox=mailbox)
     message = message_build(mailbox=mailbox, sender_name=sender_label(user=user, mailbox=mailbox),
                             to=form.to, cc=form.cc,

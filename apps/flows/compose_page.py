@@ -15,11 +15,13 @@ from django.utils.translation import gettext as _
 from apps.core.errors import ApplicationError, MessageGone, NoMailbox, NotFound
 from apps.documents.types import document_types
 from apps.mail.models import Mailbox, OutboxMessage
+from apps.mail.selectors import mailbox_list_for_user
 from apps.mail.services import outbox_retry
 from apps.trust.selectors import recipients_check
 from mailproto.mime.replies import with_signature
 
 from .actor import Actor, actor_access_for, actor_audit
+from .business_api import software_link_resolve
 from .compose import ComposeOutcome, compose_prefill, compose_submit, draft_autosave, forwarded_get
 from .inputs import RECIPIENT_FIELDS, ComposeForm, Uploads
 from .selectors import compose_mailboxes, outbox_list, recipient_names, signatures_for_user
@@ -37,6 +39,10 @@ class ComposeStart:
     to: list[str] = field(default_factory=list)
     origin: str = ""
     mode: str = ""
+    # From the business software ("?ins=…&document=…", issue 29): the patient of the user's
+    # list, and a document the structure's software was handed, forwarded with its package.
+    ins: str = ""
+    document: str = ""
 
 
 @dataclass
@@ -64,8 +70,13 @@ def _mailboxes(actor: Actor) -> list[Mailbox]:
 def _start(
     actor: Actor, start: ComposeStart, mailboxes: list[Mailbox], signatures: dict[int, str]
 ) -> ComposeOutcome:
+    link = software_link_resolve(user=actor.user, ins=start.ins, document=start.document) \
+        if start.ins or start.document else None
+    if link is not None:
+        start = ComposeStart(to=[*start.to, *link.to], origin=link.origin or start.origin,
+                             mode="forward" if link.origin else start.mode)
     form = ComposeForm(to=start.to[:50], mailbox=mailboxes[0].pk)
-    outcome = ComposeOutcome(form=form)
+    outcome = ComposeOutcome(form=form, notice=(link.error or "") if link else "")
     if start.origin:
         try:
             outcome.form = compose_prefill(
@@ -74,11 +85,14 @@ def _start(
                 mailboxes=mailboxes,
                 mode=start.mode,
                 origin=start.origin,
+                readable=list(mailbox_list_for_user(user=actor.user)) if link is not None else (),
             )
         except MessageGone:
             raise NotFound("original message") from None
         except ApplicationError as exc:
             outcome.error = exc.user_message
+    if link is not None and link.to:  # the patient the software named, whatever the forward wrote
+        outcome.form.to = list(dict.fromkeys([*outcome.form.to, *link.to]))
     if start.mode != "draft":
         outcome.form.body = with_signature(outcome.form.body, signatures.get(outcome.form.mailbox, ""))
     return outcome
@@ -147,7 +161,7 @@ def compose_page_run(
         return page
     try:
         page.forwarded = forwarded_get(
-            access_for=actor_access_for(actor), form=page.form, mailboxes=mailboxes
+            access_for=actor_access_for(actor), form=page.form, mailboxes=mailboxes, user=actor.user
         )[1]
     except ApplicationError as exc:
         page.error = page.error or exc.user_message

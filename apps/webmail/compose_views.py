@@ -34,7 +34,8 @@ def _start(request: HttpRequest) -> ComposeStart | None:
         return None
     get = request.GET
     return ComposeStart(to=[a for a in get.getlist("a") if a], origin=get.get("origine", ""),
-                        mode=get.get("mode", ""))
+                        mode=get.get("mode", ""), ins=get.get("ins", "")[:20],
+                        document=get.get("document", "")[:12])
 
 
 def _submitted(request: HttpRequest) -> Submitted | None:
