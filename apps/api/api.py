@@ -8,7 +8,6 @@ who reads the software's log and a stable ``code`` for the software.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from typing import Any
@@ -72,21 +71,6 @@ class Error(Schema):
     code: str
 
 
-class Document(Schema):
-    id: int
-    title: str
-    type_code: str
-    patient_ins: str
-    patient_name: str
-    effective: dt.datetime | None
-    received_at: dt.datetime
-    sender: str
-    subject: str
-    mailbox: str
-    integration: str
-    error_code: str
-
-
 def _error(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "code": code}, status=status)
 
@@ -128,7 +112,8 @@ def _audit(request: HttpRequest, *, target: str, **details: Any) -> None:
               structure_id=client.structure_id, client=client.name, path=request.path[:200], **details)
 
 
-@api.get("/patients/{ins}/documents", response={200: list[Document], 400: Error, 401: Error, 429: Error},
+@api.get("/patients/{ins}/documents",
+         response={200: list[ReceivedDocument], 400: Error, 401: Error, 429: Error},
          summary="Documents reçus pour un patient")
 def documents_of_patient(request: HttpRequest, ins: str) -> list[ReceivedDocument]:
     """The documents the structure's linked mailboxes received for this INS, newest first."""
