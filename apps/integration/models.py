@@ -41,6 +41,15 @@ class IntegrationEndpoint(models.Model):
     def __str__(self) -> str:
         return f"{self.software} ← {self.mailbox}"
 
+    def clean(self) -> None:
+        """A link reads its mailbox with nobody signed in: a certificate mailbox, never one
+        opened with a person's Pro Santé Connect token."""
+        from django.core.exceptions import ValidationError
+
+        if self.mailbox_id and self.mailbox.auth_mode == self.mailbox.AuthMode.PSC_XOAUTH2:
+            raise ValidationError({"mailbox": _("A business software link needs an application mailbox "
+                                                "(client certificate): nobody's session opens it.")})
+
     def wants(self, type_code: str) -> bool:
         codes = {c.strip() for c in self.type_codes.split(",") if c.strip()}
         return not codes or type_code in codes

@@ -51,13 +51,13 @@ MAX_BACKOFF = 15 * 60
 
 
 def integration_inbox_rule(access: MailAccess) -> None:
-    """Note the INBOX's new messages with a package, for the mailbox's business software."""
+    """Note the INBOX's new messages with a package, for the mailbox's business software.
+    Runs after every sync of every mailbox: a personal (PSC) mailbox, which a link never
+    serves (the model refuses it), costs no query."""
+    if access.mailbox.auth_mode == Mailbox.AuthMode.PSC_XOAUTH2:
+        return
     endpoint = IntegrationEndpoint.objects.filter(mailbox=access.mailbox, enabled=True).first()
     if endpoint is None:
-        return
-    if access.mailbox.auth_mode == Mailbox.AuthMode.PSC_XOAUTH2:
-        logger.warning("%s: a business software link needs a mailbox read without a session (a "
-                       "certificate mailbox); nothing handed over", access.mailbox.address)
         return
     inbox = Folder.objects.filter(mailbox=access.mailbox, role=Folder.Role.INBOX).first()
     if inbox is None or inbox.uidvalidity is None:

@@ -57,27 +57,29 @@ def _service(mailbox: Mailbox, kind: str) -> Service:
     return found
 
 
+def _server(mailbox: Mailbox, kind: str) -> Service:
+    """Where ``kind`` ("imap" or "submission") is: the mailbox's own setting, else the
+    site's, else the domain's SRV record; a port set on the mailbox wins in every case."""
+    prefix = "imap" if kind == "imap" else "smtp"
+    host = getattr(mailbox, f"{prefix}_host") or getattr(settings, f"MSSANTE_{prefix.upper()}_HOST")
+    service = _service(mailbox, kind) if not host else Service(
+        host=host, port=getattr(settings, f"MSSANTE_{prefix.upper()}_PORT"),
+        security=getattr(settings, f"MSSANTE_{prefix.upper()}_SECURITY"))
+    port = getattr(mailbox, f"{prefix}_port") or service.port
+    return Service(host=service.host, port=port, security=service.security)
+
+
 def mailbox_imap_endpoint(*, mailbox: Mailbox) -> ImapEndpoint:
-    common = dict(ca_file=settings.MSSANTE_TLS_CA_FILE or None, timeout=settings.MSSANTE_IMAP_TIMEOUT,
-                  crl_file=crl_file_current())
-    host = mailbox.imap_host or settings.MSSANTE_IMAP_HOST
-    if not host:
-        service = _service(mailbox, "imap")
-        return ImapEndpoint(host=service.host, port=mailbox.imap_port or service.port,
-                            security=service.security, **common)  # type: ignore[arg-type]
-    return ImapEndpoint(host=host, port=mailbox.imap_port or settings.MSSANTE_IMAP_PORT,
-                        security=settings.MSSANTE_IMAP_SECURITY, **common)  # type: ignore[arg-type]
+    server = _server(mailbox, "imap")
+    return ImapEndpoint(host=server.host, port=server.port, security=server.security,
+                        ca_file=settings.MSSANTE_TLS_CA_FILE or None, timeout=settings.MSSANTE_IMAP_TIMEOUT,
+                        crl_file=crl_file_current())
 
 
 def mailbox_smtp_endpoint(*, mailbox: Mailbox) -> SmtpEndpoint:
-    common = dict(ca_file=settings.MSSANTE_TLS_CA_FILE or None, crl_file=crl_file_current())
-    host = mailbox.smtp_host or settings.MSSANTE_SMTP_HOST
-    if not host:
-        service = _service(mailbox, "submission")
-        return SmtpEndpoint(host=service.host, port=mailbox.smtp_port or service.port,
-                            security=service.security, **common)  # type: ignore[arg-type]
-    return SmtpEndpoint(host=host, port=mailbox.smtp_port or settings.MSSANTE_SMTP_PORT,
-                        security=settings.MSSANTE_SMTP_SECURITY, **common)  # type: ignore[arg-type]
+    server = _server(mailbox, "submission")
+    return SmtpEndpoint(host=server.host, port=server.port, security=server.security,
+                        ca_file=settings.MSSANTE_TLS_CA_FILE or None, crl_file=crl_file_current())
 
 
 def mailbox_sieve_endpoint(*, mailbox: Mailbox) -> SieveEndpoint:

@@ -90,6 +90,8 @@ def test_the_end_of_an_exchange_each_bounce_and_an_integration_failure_read_as_e
     no_reply = sent(f"Résultats {tag}", **{headers.MES: headers.END_OF_EXCHANGE})
     bounced = [sent(f"Rendez-vous {status} {tag}") for status, _, _ in BOUNCES]
     document = sent(f"XDM/1.0/DDM+CR de biologie ROUX Jeanne {tag}", to=IDENTITIES["educator"]["mailbox"])
+    document.add_attachment(b"PK\x05\x06" + b"\x00" * 18, maintype="application", subtype="zip",
+                            filename="IHE_XDM.zip")  # what a KO answers: a message with a package
     deliver("Sent", ended.as_bytes(), no_reply.as_bytes(), document.as_bytes(),
             *(m.as_bytes() for m in bounced))
     ko = sent(f"{subjects.INTEGRATION_KO_PREFIX}[902] {document['Subject']}")

@@ -77,7 +77,11 @@ def _failure_rows(*, mailbox_id: int, since: dt.datetime | None, limit: int) -> 
 
 
 def _integration_failures(*, access: MailAccess, summary: MessageSummary, limit: int) -> list[Report]:
-    """The KO plain messages that name ``summary`` (by In-Reply-To, else by its subject)."""
+    """The KO plain messages that name ``summary`` (by In-Reply-To, else by its subject):
+    looked for only when it carried a health document package, the only kind they answer
+    (the subject lookup is no index walk every sent message's page should pay)."""
+    if not summary.att_xdm:
+        return []
     found = []
     for row in _failure_rows(mailbox_id=access.mailbox.pk, since=summary.date, limit=limit):
         read = subjects.integration_ko_read(row.subject)

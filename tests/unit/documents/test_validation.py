@@ -87,6 +87,11 @@ def test_the_commands_write_the_examples_and_validate_them(tmp_path: Path, capsy
     with pytest.raises(CommandError):
         call_command("cda_validate", str(BROKEN))
     assert "ERROR [structuration minimale]" in capsys.readouterr().out
+    pdf = next(tmp_path.glob("*.pdf"))  # given by mistake: said, not a traceback
+    with pytest.raises(CommandError, match="failed assertions or unreadable"):
+        call_command("cda_validate", str(pdf), str(tmp_path / "N1.xml"))
+    printed = capsys.readouterr().out
+    assert f"{pdf}: not a CDA document (not_xml" in printed and printed.count(": OK (XSD") == 1
 
 
 def test_the_demo_biology_report_passes(validator: Validator) -> None:

@@ -43,11 +43,16 @@ class Command(BaseCommand):
         for name in options["files"]:
             data = Path(name).read_bytes()
             for label, cda in _documents(name, data):
-                report = validator.validate(cda, extra=options["schematron"])
+                try:
+                    report = validator.validate(cda, extra=options["schematron"])
+                except DocumentUnreadable as exc:  # a PDF given by mistake, a broken file
+                    failed += 1
+                    self.stdout.write(f"{label}: not a CDA document ({exc})")
+                    continue
                 failed += bool(report.errors)
                 self._print(label, report, warnings=options["warnings"])
         if failed:
-            raise CommandError(f"{failed} document(s) with failed assertions")
+            raise CommandError(f"{failed} document(s) with failed assertions or unreadable")
 
     def _print(self, label: str, report: ValidationReport, *, warnings: bool) -> None:
         verdict = "OK" if report.valid else f"{len(report.errors)} failed assertion(s)"
