@@ -8,6 +8,8 @@ who reads the software's log and a stable ``code`` for the software.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import time
 from typing import Any
@@ -15,16 +17,26 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 from redis.exceptions import RedisError
 
+from apps.accounts.bearer import PSCTokenRefused, psc_token_session, psc_token_user
 from apps.audit.services import audit_log
-from apps.core.errors import ApplicationError, NotFound
+from apps.core.errors import ApplicationError, MailServerUnavailable, NotFound, ProviderUnavailable
 from apps.core.locks import redis_client
 from apps.flows.business_api import ReceivedDocument, document_download, patient_documents_list
+from apps.flows.business_messages import (
+    ToolCaller,
+    ToolMessageRequest,
+    ToolMessageState,
+    tool_message_send,
+    tool_message_state,
+)
+from apps.flows.health_documents import HealthDocumentFields
+from apps.flows.sending import AttachmentsTooLarge
 
 from .models import ApiClient
 from .services import api_client_authenticate
@@ -83,6 +95,31 @@ def _unauthorised(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _error(request, 401, "unauthorised", _("Missing, unknown or revoked API key."))
 
 
+@api.exception_handler(PSCTokenRefused)
+def _psc_refused(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.warning("API call refused: the professional's PSC token was not accepted (%s)",
+                   getattr(exc, "detail", ""))
+    return _error(request, 403, "psc_token_refused", getattr(exc, "user_message", ""))
+
+
+@api.exception_handler(ProviderUnavailable)
+def _psc_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.error("API call for a professional not served: PSC unreachable (%s)", getattr(exc, "detail", ""))
+    return _error(request, 503, "psc_unavailable", getattr(exc, "user_message", ""))
+
+
+@api.exception_handler(AttachmentsTooLarge)
+def _too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 413, "too_large", getattr(exc, "user_message", ""))
+
+
+@api.exception_handler(MailServerUnavailable)
+def _operator_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.warning("API call not served: the operator's server is unavailable (%s)",
+                   getattr(exc, "detail", ""))
+    return _error(request, 503, "mail_server_unavailable", getattr(exc, "user_message", ""))
+
+
 @api.exception_handler(NotFound)
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _error(request, 404, "not_found", getattr(exc, "user_message", "") or _("Not found."))
@@ -133,3 +170,94 @@ def document_cda(request: HttpRequest, document_id: int) -> HttpResponse:
     response = HttpResponse(data, content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="document-{document.id}.xml"'
     return response
+
+
+PSC_TOKEN_HEADER = "X-PSC-Token"  # noqa: S105 - a header name
+
+
+def _caller(request: HttpRequest) -> ToolCaller:
+    """The key's structure, and the professional whose PSC token came with the call."""
+    client: ApiClient = request.auth  # type: ignore[attr-defined]
+    token = request.headers.get(PSC_TOKEN_HEADER, "")
+    if not token:
+        return ToolCaller(structure_id=client.structure_id, client=str(client))
+    user = psc_token_user(access_token=token)
+    return ToolCaller(structure_id=client.structure_id, client=str(client), acting=user,
+                      session_key=psc_token_session(user=user, access_token=token))
+
+
+class PatientIn(Schema):
+    ins: str
+    ins_kind: str = "NIR"
+    birth_name: str
+    given_names: str
+    birth_date: str
+    sex: str
+    birth_place: str = ""
+
+
+class DocumentIn(Schema):
+    pdf: str  # base64
+    type_code: str
+    title: str = ""
+    act_date: str = ""
+    patient: PatientIn
+
+
+class MessageIn(Schema):
+    mailbox: str
+    to: list[str] = []
+    cc: list[str] = []
+    subject: str = ""
+    body: str = ""
+    read_receipt: bool = False
+    delivery_report: bool = False
+    draft: bool = False
+    author_idnat: str = ""
+    patient_informed: bool = False
+    document: DocumentIn | None = None
+
+
+def _document(given: DocumentIn | None) -> HealthDocumentFields | None:
+    if given is None:
+        return None
+    try:
+        pdf = base64.b64decode(given.pdf, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ApplicationError("pdf not base64", user_message=_("The PDF must be given in base64.")) from exc
+    patient = given.patient
+    return HealthDocumentFields(pdf=pdf, pdf_name="document.pdf", ins=patient.ins, ins_kind=patient.ins_kind,
+                                birth_name=patient.birth_name, given_names=patient.given_names,
+                                birth_date=patient.birth_date, sex=patient.sex, type_code=given.type_code,
+                                title=given.title, birth_place=patient.birth_place, act_date=given.act_date)
+
+
+@api.post("/messages", response={201: ToolMessageState, 400: Error, 401: Error, 403: Error, 413: Error,
+                                 422: Error, 429: Error, 503: Error},
+          summary="Envoyer un message (ou créer un brouillon), avec un document de santé")
+def message_send(request: HttpRequest, payload: MessageIn) -> Status:
+    """From an application mailbox of the structure, or for a professional (their PSC access
+    token in ``X-PSC-Token``) from a mailbox they may write. ``document``: the site builds
+    the CDA R2 N1 and its IHE_XDM.zip from the PDF and the patient's traits."""
+    caller = _caller(request)
+    state = tool_message_send(caller=caller, request=ToolMessageRequest(
+        mailbox=payload.mailbox, to=tuple(payload.to[:100]), cc=tuple(payload.cc[:100]),
+        subject=payload.subject, body=payload.body, read_receipt=payload.read_receipt,
+        dsn=payload.delivery_report, draft=payload.draft,
+        author_idnat=payload.author_idnat, document=_document(payload.document),
+        patient_informed=payload.patient_informed))
+    _audit(request, target=f"message:{state.id}", mailbox=state.mailbox, draft=payload.draft,
+           acting=caller.acting.idnat if caller.acting else "")
+    return Status(201, state)
+
+
+@api.get("/messages/{message_id}", response={200: ToolMessageState, 401: Error, 403: Error, 404: Error,
+                                             409: Error, 429: Error, 503: Error},
+         summary="Ce qu'est devenu un message envoyé par le logiciel")
+def message_state(request: HttpRequest, message_id: int) -> ToolMessageState:
+    """Queued, sent or failed, then the delivery reports and read receipts received about
+    it: delivered, read, integrated, or refused by the recipient's software (code 900–906,
+    in words)."""
+    state = tool_message_state(caller=_caller(request), message_id=message_id)
+    _audit(request, target=f"message:{state.id}")
+    return state

@@ -58,7 +58,7 @@ def attachments_total_check(*, total: int, who: str) -> None:
                 "size": filesizeformat(total), "limit": filesizeformat(limit)})
 
 
-def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject: str, body: str,
+def message_compose_send(*, user: User | None, mailbox: Mailbox, to: list[str], subject: str, body: str,
                          session_key: str | None, in_reply_to: str = "",
                          references: str = "", files: Sequence[OutgoingFile] = (),
                          html: str = "", read_receipt: bool = False,
@@ -66,7 +66,8 @@ def message_compose_send(*, user: User, mailbox: Mailbox, to: list[str], subject
                          bcc: Sequence[str] = (), mss_headers: dict[str, str] | None = None) -> OutboxMessage:
     """Refuse before anything is stored when a recipient (in any field) is not allowed;
     otherwise put the message in the outbox, which a worker sends (with retries) using the
-    user's session. Blind copies are envelope recipients only: no header names them."""
+    user's session (no user: the business tool for an application mailbox). Blind copies
+    are envelope recipients only: no header names them."""
     fields = {"to": list(to), "cc": list(cc), "bcc": list(bcc)}
     verdicts = {name: recipients_check(addresses=addresses) for name, addresses in fields.items()}
     every = [v for name in fields for v in verdicts[name]]

@@ -111,3 +111,24 @@ class DocumentDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title or self.key} ({self.get_state_display()})"
+
+
+class ToolMessage(models.Model):
+    """A message or draft a structure's business software asked the site to write (the API,
+    issue 29): kept so that the software can ask what became of it (queued, sent, delivered,
+    read, integrated, refused with a 90x code) without reading the mailbox itself."""
+
+    structure = models.ForeignKey("structures.Structure", on_delete=models.CASCADE, related_name="+")
+    client = models.CharField(max_length=120)  # the API client, as "name (prefix…)"
+    mailbox = models.ForeignKey("mail.Mailbox", on_delete=models.CASCADE, related_name="+")
+    # the outbox row while it exists (a draft has none: it is in the Drafts folder)
+    outbox = models.OneToOneField("mail.OutboxMessage", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="tool_message")
+    message_id = models.CharField(max_length=255, db_index=True)
+    subject = models.CharField(max_length=500, blank=True)
+    draft_uid = models.PositiveIntegerField(null=True, blank=True)
+    acting_idnat = models.CharField(max_length=40, blank=True)  # the professional the call acted for
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.client})"

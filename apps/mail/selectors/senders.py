@@ -9,12 +9,14 @@ from apps.accounts.models import User
 from ..models import Mailbox
 
 
-def sender_label(*, user: User, mailbox: Mailbox) -> str:
+def sender_label(*, user: User | None, mailbox: Mailbox) -> str:
     from mss.sender import function_label, person_label
 
     entity = mailbox.structure.name if mailbox.structure_id and mailbox.structure else ""
     if mailbox.kind in (Mailbox.Kind.ORGANISATIONAL, Mailbox.Kind.APPLICATION):
         return function_label(function=mailbox.display_name or mailbox.address.split("@")[0], entity=entity)
+    if user is None:  # the site writing for a certificate mailbox (the business tool)
+        return mailbox.display_name
     exercise = user.exercises.order_by("position").first()
     given = (exercise.given_name if exercise else "") or user.first_name
     family = (exercise.family_name if exercise else "") or user.last_name
