@@ -2,7 +2,9 @@
 MLLP server. It keeps every MDM^T02 it receives (once per control id: a message sent again
 is acknowledged again, not stored twice) in ``received.jsonl``, and answers AA, or AE with
 the code ``answers.json`` gives for the patient's INS ({"<INS>": "902"}), as the ANS IG says
-a business software answers.
+a business software answers. ``stall.json`` ({"seconds": 60}), read once then removed, makes
+it keep the next message and wait that long before answering (a sender's worker killed while
+it waits must not make the document arrive twice).
 
     python devstack/dui_sim.py --port 11575 --state .devstack/test/dui
 """
@@ -19,6 +21,17 @@ import hl7.mllp
 
 LABELS = {"900": "Mauvaise version", "901": "Auteur non habilité", "902": "Patient inconnu",
           "903": "INS absent", "904": "INS ne correspond pas", "905": "INS incomplet", "906": "Autre erreur"}
+
+
+def stall_seconds(state: Path) -> float:
+    """The one-shot stall, consumed."""
+    stall = state / "stall.json"
+    try:
+        seconds = float(json.loads(stall.read_text()).get("seconds", 0))
+    except (OSError, ValueError):
+        return 0.0
+    stall.unlink(missing_ok=True)
+    return seconds
 
 
 def answer(text: str, state: Path) -> str:
@@ -51,7 +64,9 @@ async def main() -> None:
         try:
             while not reader.at_eof():
                 block = await reader.readblock()
-                writer.writeblock(answer(bytes(block).decode("utf-8"), args.state).encode("utf-8"))
+                ack = answer(bytes(block).decode("utf-8"), args.state)
+                await asyncio.sleep(stall_seconds(args.state))
+                writer.writeblock(ack.encode("utf-8"))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass

@@ -312,6 +312,11 @@ MSSANTE_PATIENT_DOMAIN = env.str("MSSANTE_PATIENT_DOMAIN", default="patient.mssa
 MSSANTE_ALLOW_TEST_INS = env.bool("MSSANTE_ALLOW_TEST_INS", default=DEBUG)
 # Calls per second one business tool's key may make (the API answers 429 beyond).
 MSSANTE_API_RATE = env.int("MSSANTE_API_RATE", default=300)
+# Handing documents to the business software (issue 29): how long one MLLP exchange may
+# take, and the run's lease (renewed before each document: a worker killed mid-send frees
+# its link within this many seconds).
+MSSANTE_INTEGRATION_MLLP_TIMEOUT = env.float("MSSANTE_INTEGRATION_MLLP_TIMEOUT", default=30.0)
+MSSANTE_INTEGRATION_LEASE = env.float("MSSANTE_INTEGRATION_LEASE", default=60.0)
 # The sentence a professional ticks before a first message to a patient (CSP art. R1110-4);
 # empty: the site's own.
 MSSANTE_PATIENT_NOTICE = env.str("MSSANTE_PATIENT_NOTICE", default="")

@@ -48,3 +48,46 @@ def shared_lock(*, name: str, timeout: float, wait: float = 0.0) -> Iterator[boo
                 logger.warning("lock %s expired before release", name)
             except redis.RedisError as exc:  # it expires on its own
                 logger.warning("lock %s not released: %s", name, exc)
+
+
+class Lease:
+    """A held lock that lasts ``ttl`` seconds from its last renewal: long work renews it
+    between steps, so that a holder killed mid-work (SIGKILL, a lost machine) frees it
+    within one ``ttl`` instead of the whole work's worst case."""
+
+    def __init__(self, lock: object | None, name: str) -> None:
+        self._lock, self.name = lock, name
+
+    def renew(self) -> None:
+        if self._lock is None:  # Redis was unreachable: running unlocked
+            return
+        try:
+            self._lock.reacquire()  # type: ignore[attr-defined]
+        except redis.exceptions.LockError:
+            logger.warning("lease %s lost before renewal (held too long between steps)", self.name)
+        except redis.RedisError as exc:
+            logger.warning("lease %s not renewed: %s", self.name, exc)
+
+
+@contextmanager
+def shared_lease(*, name: str, ttl: float) -> Iterator[Lease | None]:
+    """As ``shared_lock`` (None when another process holds it), renewable."""
+    lock = redis_client().lock(name, timeout=ttl, blocking=False)
+    try:
+        acquired = lock.acquire()
+    except redis.RedisError as exc:
+        logger.warning("Redis unavailable (%s): %s runs without its lease", type(exc).__name__, name)
+        yield Lease(None, name)
+        return
+    if not acquired:
+        yield None
+        return
+    try:
+        yield Lease(lock, name)
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            logger.warning("lease %s expired before release", name)
+        except redis.RedisError as exc:  # it expires on its own
+            logger.warning("lease %s not released: %s", name, exc)

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.backoff import backoff_seconds
 from apps.core.errors import ApplicationError
-from apps.core.locks import shared_lock
+from apps.core.locks import Lease, shared_lease
 from apps.core.queue import task_enqueue
 from apps.documents.cda import cda_read
 from apps.documents.errors import DocumentUnreadable
@@ -46,7 +46,6 @@ from .mllp import MllpUnavailable, mllp_exchange
 from .models import DocumentDelivery, HandedMessage, IntegrationEndpoint, _control_id
 
 logger = logging.getLogger(__name__)
-MLLP_TIMEOUT = 30.0
 MAX_BACKOFF = 15 * 60
 
 
@@ -148,21 +147,26 @@ def delivery_cda(*, delivery: DocumentDelivery) -> bytes:
 
 
 def _send(endpoint: IntegrationEndpoint, delivery: DocumentDelivery) -> None:
-    """One MDM^T02 and its ACK, recorded; a failure leaves it pending with backoff."""
+    """One MDM^T02 and its ACK, recorded; a failure leaves it pending with backoff. The
+    attempt is recorded before the exchange: a worker killed while waiting for the ACK
+    leaves the document pending, due again after its backoff, sent again under the same
+    control id (which the software acknowledges without storing it twice)."""
     handed = delivery.message
+    delivery.attempts += 1
+    wait = backoff_seconds(failures=delivery.attempts, cap=MAX_BACKOFF)
+    delivery.next_try_at = timezone.now() + dt.timedelta(seconds=wait)
+    delivery.save(update_fields=["attempts", "next_try_at"])
     try:
         cda = delivery_cda(delivery=delivery)
         message = mdm_build(document=cda_read(cda), cda=cda, control_id=delivery.control_id,
                             now=timezone.now(), sender=Party("MSSANTE-WEB", endpoint.mailbox.address),
                             receiver=Party(endpoint.receiving_application, endpoint.receiving_facility))
         ack = ack_read(mllp_exchange(host=endpoint.host, port=endpoint.port, message=message,
-                                     timeout=MLLP_TIMEOUT, context=_context(endpoint)))
+                                     timeout=settings.MSSANTE_INTEGRATION_MLLP_TIMEOUT,
+                                     context=_context(endpoint)))
     except (MllpUnavailable, AckUnreadable, ApplicationError, LookupError, DocumentUnreadable) as exc:
-        delivery.attempts += 1
-        wait = backoff_seconds(failures=delivery.attempts, cap=MAX_BACKOFF)
-        delivery.next_try_at = timezone.now() + dt.timedelta(seconds=wait)
         delivery.last_error = str(exc)[:300]
-        delivery.save(update_fields=["attempts", "next_try_at", "last_error"])
+        delivery.save(update_fields=["last_error"])
         logger.warning("document %s of %s not handed to %s (attempt %d, again in %.0f s): %s", delivery.key,
                        handed.message_id, endpoint.software, delivery.attempts, wait, exc)
         return
@@ -217,23 +221,22 @@ def _answer(endpoint: IntegrationEndpoint, handed: HandedMessage) -> None:
     handed.save(update_fields=["state"])
 
 
-RUN_LOCK_SECONDS = 600  # the task's hard limit and a margin
-
-
 def integration_run(*, endpoint_id: int) -> int:
     """Open what is new, send what is due, answer what is complete; returns documents
     answered by the software. One run per link at a time (a second one finds it held and
-    leaves: the first sends everything due)."""
-    with shared_lock(name=f"mssweb:integration:{endpoint_id}", timeout=RUN_LOCK_SECONDS) as held:
-        if not held:
+    leaves: the first sends everything due), under a lease renewed before each document."""
+    lease_ttl = settings.MSSANTE_INTEGRATION_LEASE
+    with shared_lease(name=f"mssweb:integration:{endpoint_id}", ttl=lease_ttl) as lease:
+        if lease is None:
             return 0
         endpoint = IntegrationEndpoint.objects.select_related("mailbox").filter(pk=endpoint_id,
                                                                                 enabled=True).first()
-        return _run(endpoint) if endpoint is not None else 0
+        return _run(endpoint, lease) if endpoint is not None else 0
 
 
-def _run(endpoint: IntegrationEndpoint) -> int:
+def _run(endpoint: IntegrationEndpoint, lease: Lease) -> int:
     for handed in HandedMessage.objects.filter(endpoint=endpoint, state=HandedMessage.State.NEW):
+        lease.renew()
         try:
             _open(endpoint, handed)
         except ApplicationError as exc:
@@ -245,6 +248,7 @@ def _run(endpoint: IntegrationEndpoint) -> int:
     sent = 0
     for delivery in due:
         if delivery.next_try_at is None or delivery.next_try_at <= now:
+            lease.renew()
             _send(endpoint, delivery)
             sent += delivery.state != DocumentDelivery.State.PENDING
     for handed in HandedMessage.objects.filter(endpoint=endpoint, state=HandedMessage.State.OPENED):

@@ -46,6 +46,7 @@ def dui(demo_accounts: None) -> IntegrationEndpoint:
     """The EHPAD's link as the demo sets it; its first look marks what is already there (not
     handed over: a new link starts from now). The software accepts everything."""
     (STATE / "answers.json").write_text("{}")
+    (STATE / "stall.json").unlink(missing_ok=True)
     box = Mailbox.objects.get(address=DUI_BOX)
     services.mailbox_sync(access=services.MailAccess(mailbox=box))
     endpoint = IntegrationEndpoint.objects.get(mailbox=box)
