@@ -15,7 +15,7 @@ from mss import bounces, integration
 def integration_reason(report: object) -> str:
     """Why the recipient's software could not integrate the document, in French: the known
     codes' own sentence, else the words it sent."""
-    known = integration.APPLICATION_ERRORS.get(getattr(report, "error_code", ""))
+    known = integration.error_msgid(getattr(report, "error_code", ""))
     if known:
         return _(known)
     return getattr(report, "error_label", "") or _(integration.APPLICATION_ERRORS[integration.OTHER])

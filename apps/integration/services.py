@@ -181,35 +181,54 @@ def _send(endpoint: IntegrationEndpoint, delivery: DocumentDelivery) -> None:
 
 
 def _reason(delivery: DocumentDelivery) -> str:
-    return delivery.error_label or _(integration.APPLICATION_ERRORS.get(delivery.error_code,
-                                                                       integration.APPLICATION_ERRORS[integration.OTHER]))
+    known = integration.error_msgid(delivery.error_code)
+    if known:
+        return _(known)
+    return delivery.error_label or _(integration.APPLICATION_ERRORS[integration.OTHER])
 
 
 def _answer(endpoint: IntegrationEndpoint, handed: HandedMessage) -> None:
-    """The sender told once, when every document has the software's answer."""
+    """The sender told once, when every document has the software's answer; a package
+    nothing could be read from is answered at once with 906 (the IG's "other": nothing was
+    handed to the software, and the sender must not wait for it)."""
     documents = list(handed.documents.all())
-    if not documents or any(d.state == DocumentDelivery.State.PENDING for d in documents):
+    refusal: tuple[str, str] | None = None
+    if handed.state == HandedMessage.State.UNREADABLE:
+        refusal = (integration.OTHER, _(integration.UNREADABLE_PACKAGE))
+    elif not documents:  # none of the types the link wants: not the software's to answer
+        HandedMessage.objects.filter(pk=handed.pk).update(state=HandedMessage.State.ANSWERED)
         return
-    refused = next((d for d in documents if d.state == DocumentDelivery.State.REFUSED), None)
+    elif any(d.state == DocumentDelivery.State.PENDING for d in documents):
+        return
+    else:
+        refused = next((d for d in documents if d.state == DocumentDelivery.State.REFUSED), None)
+        refusal = (refused.error_code, _reason(refused)) if refused is not None else None
+    _tell_sender(endpoint, handed, refusal)
+
+
+def _tell_sender(endpoint: IntegrationEndpoint, handed: HandedMessage,
+                 refusal: tuple[str, str] | None) -> None:
+    """The read receipt asked ("processed", or "processed/error" with ``refusal``'s code
+    and words), else on a refusal the plain "[KO Intégration système !]" message."""
     mailbox = endpoint.mailbox
     domain = mailbox.address.split("@")[1]
     words = {"software": endpoint.software}
-    if refused is not None:
-        words |= {"code": refused.error_code, "reason": _reason(refused)}
+    if refusal is not None:
+        words |= {"code": refusal[0], "reason": refusal[1]}
     said = (_("The document could not be integrated in %(software)s: %(reason)s (%(code)s).") % words
-            if refused else _("The document was integrated in %(software)s.") % words)
+            if refusal else _("The document was integrated in %(software)s.") % words)
     message: EmailMessage | None = None
     if handed.receipt_to:  # the read receipt it asked, with the integration's answer (v1.1.3)
         message = mdn_build(reporter=mailbox.address, reporter_name=endpoint.software, to=handed.receipt_to,
                             original_message_id=handed.message_id,
                             subject=_("Read receipt: %(subject)s") % {"subject": handed.subject},
                             explanation=said, message_id=make_msgid(domain=domain),
-                            disposition="processed/error" if refused else "processed",
-                            error=f"{refused.error_code}^{_reason(refused)}" if refused else "")
-    elif refused is not None:  # no receipt asked: the plain "[KO Intégration système !]" message
+                            disposition="processed/error" if refusal else "processed",
+                            error=f"{refusal[0]}^{refusal[1]}" if refusal else "")
+    elif refusal is not None:  # no receipt asked: the plain "[KO Intégration système !]" message
         message = EmailMessage()
         message["From"], message["To"] = mailbox.address, handed.sender
-        message["Subject"] = f"{subjects.INTEGRATION_KO_PREFIX}[{refused.error_code}] {handed.subject}"
+        message["Subject"] = f"{subjects.INTEGRATION_KO_PREFIX}[{refusal[0]}] {handed.subject}"
         message["Date"], message["Message-ID"] = formatdate(localtime=True), make_msgid(domain=domain)
         message["In-Reply-To"] = message["References"] = handed.message_id
         message.set_content(said)
@@ -251,7 +270,8 @@ def _run(endpoint: IntegrationEndpoint, lease: Lease) -> int:
             lease.renew()
             _send(endpoint, delivery)
             sent += delivery.state != DocumentDelivery.State.PENDING
-    for handed in HandedMessage.objects.filter(endpoint=endpoint, state=HandedMessage.State.OPENED):
+    for handed in HandedMessage.objects.filter(endpoint=endpoint, state__in=[HandedMessage.State.OPENED,
+                                                                             HandedMessage.State.UNREADABLE]):
         _answer(endpoint, handed)
     return sent
 

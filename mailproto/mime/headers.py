@@ -21,6 +21,7 @@ import datetime as dt
 import email.utils
 import functools
 import re
+import unicodedata
 
 from mailproto.identifiers import ascii_digits
 
@@ -266,3 +267,13 @@ _ONE_LINE = {code: " " for code in [*range(0x00, 0x09), *range(0x0a, 0x20), 0x7f
 def one_line(value: str) -> str:
     """``value`` safe for one header line: no CR, LF or other control character."""
     return value.translate(_ONE_LINE)
+
+
+def ascii_field(value: str) -> str:
+    """``value`` for a field that must be US-ASCII (an MDN's "Error:", RFC 8098 §3.1):
+    accents dropped ("être" → "etre"), anything else non-ASCII as "?", on one line."""
+    if value.isascii():
+        return one_line(value)
+    decomposed = unicodedata.normalize("NFKD", value)
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return one_line(kept.encode("ascii", "replace").decode("ascii"))

@@ -17,7 +17,7 @@ from email.message import EmailMessage, Message
 
 from mailproto.identifiers import ascii_digits
 
-from .headers import one_line
+from .headers import ascii_field, one_line
 
 # Whether a BODYSTRUCTURE (lower-cased) is a report: the sync flags those rows.
 REPORT_MARKERS = (b'"disposition-notification"', b'"delivery-status"')
@@ -153,7 +153,7 @@ def mdn_build(*, reporter: str, reporter_name: str, to: str, original_message_id
         lines.append(f"Original-Message-ID: {original_message_id}")
     lines.append(f"Disposition: manual-action/MDN-sent-manually; {one_line(disposition)}")
     if error:
-        lines.append(f"Error: {one_line(error)[:200]}")
+        lines.append(f"Error: {ascii_field(error)[:200]}")  # the part is 7bit: "é" would not go
     notification.set_content("\r\n".join(lines) + "\r\n", subtype="plain", cte="7bit")
     notification.replace_header("Content-Type", "message/disposition-notification")
     del notification["MIME-Version"]

@@ -167,3 +167,45 @@ def test_a_software_down_then_back_gets_every_document_once(client: Client, psc_
     assert DocumentDelivery.objects.get(pk=delivery.pk).state == "accepted"
     assert HandedMessage.objects.get(pk=delivery.message_id).state == "answered"
     assert PORTS.dui
+
+
+@pytest.mark.requirement("IG.MDN.2")
+def test_a_package_nothing_can_be_read_from_is_answered_906_at_once(psc_sim: PSCSim, dui: IntegrationEndpoint,
+                                                                   trust_data: None) -> None:
+    """A broken CDA in the package: nothing is handed to the software, and the sender's
+    read receipt says so at once (906, "the package could not be read"), not never."""
+    import io
+    import smtplib
+    import ssl
+    import zipfile
+    from email.message import EmailMessage
+
+    from mailproto.mime.receipts import parse_report
+    from tests.integration.mail_server import raw_with_subject
+
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("IHE_XDM/SUBSET01/METADATA.XML", "<SubmitObjectsRequest/>")
+        archive.writestr("IHE_XDM/SUBSET01/DOC0001.XML", "<ClinicalDocument xmlns='urn:hl7-org:v3'><oups")
+    subject = f"XDM/1.0/DDM+Compte rendu {uuid.uuid4().hex[:6]}"
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = GP, DUI_BOX, subject
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@medecin.mssante.test>"
+    message["Disposition-Notification-To"] = GP
+    message.set_content("Ci-joint.")
+    message.add_attachment(package.getvalue(), maintype="application", subtype="zip", filename="IHE_XDM.zip")
+    context = ssl.create_default_context(cafile=ENV["MSSANTE_TLS_CA_FILE"])
+    with smtplib.SMTP("127.0.0.1", int(ENV["MSSANTE_SMTP_INBOUND_PORT"]), timeout=10) as smtp:
+        smtp.starttls(context=context)
+        smtp.send_message(message)
+    assert wait_for_subject(DUI_BOX, "INBOX", subject)
+    before = len(received())
+    sync_and_hand_over(dui)
+    handed = HandedMessage.objects.get(endpoint=dui, subject=subject)
+    assert handed.state == "answered" and not handed.documents.exists()
+    assert len(received()) == before  # nothing reached the software
+    outbox_send_pending()
+    assert wait_for_subject(GP, "INBOX", f"Accusé de lecture : {subject}", timeout=15)
+    report = parse_report(raw_with_subject(GP, "INBOX", f"Accusé de lecture : {subject}"))
+    assert report is not None and (report.error_code, report.failed) == ("906", True)
+    assert report.original_message_id == message["Message-ID"]

@@ -64,3 +64,25 @@ def test_the_integration_labels_are_the_agencys() -> None:
             report = Report(kind="mdn", original_message_id="<a@b>", recipient="x@y", outcome="processed",
                             date=None, error_code=code)
             assert words in integration_reason(report).lower(), code
+
+
+def test_hl7_errors_and_unknown_codes_are_said_in_words() -> None:
+    """An ACK may carry an HL7 message error (table 0357) instead of the IG's 90x: its words,
+    not "autre"; a code nobody knows gives the software's own words, else the IG's "other"."""
+    from django.utils import translation
+
+    from apps.flows.report_words import integration_reason, report_state
+    from mailproto.mime.receipts import Report
+
+    def report(code: str, label: str = "") -> Report:
+        return Report(kind="mdn", original_message_id="<a@b>", recipient="dui@ehpad.test", outcome="processed",
+                      date=None, error_code=code, error_label=label, failed=True)
+
+    with translation.override("fr"):
+        assert integration_reason(report("207")) == "erreur interne du logiciel destinataire"
+        assert integration_reason(report("101")) == "un champ obligatoire manque dans le message HL7"
+        assert integration_reason(report("999", "Dossier archivé")) == "Dossier archivé"
+        assert integration_reason(report("999")) == "le document n'a pas pu être intégré"
+        assert report_state(report("203")) == (
+            "integration_error", "dui@ehpad.test n'a pas pu intégrer le document : le logiciel ne prend pas en "
+                                 "charge cette version de HL7 (203)")

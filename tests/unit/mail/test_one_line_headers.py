@@ -66,3 +66,19 @@ def test_a_from_the_standard_parser_chokes_on_keeps_the_rest_of_the_message() ->
            b"Message-ID: <g@x>\r\nContent-Type: text/html\r\n\r\n<p>Bonjour</p>")
     parsed = parse_message(raw)
     assert parsed.subject == "Garde" and parsed.message_id == "<g@x>" and parsed.html == "<p>Bonjour</p>"
+
+
+def test_an_integration_error_in_french_words_fits_the_ascii_report_field() -> None:
+    """The "Error:" field lives in a 7bit part (RFC 8098): "l'auteur n'est pas autorisé"
+    made the whole read receipt fail to build, so the sender was never answered."""
+    from mailproto.mime.headers import ascii_field
+    from mailproto.mime.receipts import parse_report
+
+    assert ascii_field("906^le paquet IHE_XDM n'a pas pu être lu\r\nX: y") == "906^le paquet IHE_XDM n'a pas pu etre lu  X: y"
+    assert ascii_field("erreur — 😀") == "erreur ? ?"
+    mdn = mdn_build(reporter="dui@ehpad.test", reporter_name="DUI", to="a@x.fr", original_message_id="<o@x>",
+                    subject="Accusé de lecture", explanation="Non intégré.", message_id="<m@x>",
+                    disposition="processed/error", error="901^l'auteur n'est pas autorisé à envoyer ce document")
+    report = parse_report(mdn.as_bytes())
+    assert report is not None and (report.error_code, report.failed) == ("901", True)
+    assert report.error_label == "l'auteur n'est pas autorise a envoyer ce document"
