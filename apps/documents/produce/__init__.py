@@ -7,6 +7,7 @@ reads back through ``cda``/``xdm`` unchanged."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import unicodedata
 import uuid
@@ -79,16 +80,16 @@ def _file_part(text: str) -> str:
 
 
 def pdf_file_name(request: DocumentRequest, *, document_id: str) -> str:
-    """ECO.2.1.6: ``<date acte>_<type>_<NOM>_<prénom>_<n° dossier>.pdf``."""
     act = request.act_date or request.date
     number = request.file_number or request.patient.file_number or document_id[:12]
-    parts = (
-        f"{act:%Y%m%d}",
-        type_concept(request.type_code).label,
-        request.patient.birth_name.upper(),
-        request.patient.given_names[0],
-        number,
-    )
+    return eco_pdf_name(act=act, type_label=type_concept(request.type_code).label,
+                        birth_name=request.patient.birth_name, given_name=request.patient.given_names[0],
+                        number=number)
+
+
+def eco_pdf_name(*, act: dt.datetime, type_label: str, birth_name: str, given_name: str, number: str) -> str:
+    """ECO.2.1.6: ``<date acte>_<type>_<NOM>_<prénom>_<n° dossier>.pdf``."""
+    parts = (f"{act:%Y%m%d}", type_label, birth_name.upper(), given_name, number)
     return "_".join(_file_part(part) for part in parts) + ".pdf"
 
 
@@ -103,10 +104,16 @@ class ProducedDocument:
 
 
 def xdm_pack(*, request: DocumentRequest, cda: bytes, document_id: str) -> bytes:
+    """The IHE_XDM.zip of a CDA we produced from ``request``."""
+    metadata = metadata_build(request=request, cda=cda, uri="DOC0001.XML", document_id=document_id)
+    return xdm_zip(title=request.title, date=request.date, cda=cda, metadata=metadata)
+
+
+def xdm_zip(*, title: str, date: dt.datetime, cda: bytes, metadata: bytes) -> bytes:
     """The IHE_XDM.zip of one CDA: README, INDEX, METADATA and the document."""
     readme = (
         "Archive IHE XDM produite par mssante-web.\r\n"
-        f"Document : {request.title}\r\nDate : {request.date:%d/%m/%Y}\r\n"
+        f"Document : {title}\r\nDate : {date:%d/%m/%Y}\r\n"
     ).encode()
     index = (
         b'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>IHE XDM</title></head>'
@@ -116,10 +123,7 @@ def xdm_pack(*, request: DocumentRequest, cda: bytes, document_id: str) -> bytes
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("README.TXT", readme)
         archive.writestr("INDEX.HTM", index)
-        archive.writestr(
-            "IHE_XDM/SUBSET01/METADATA.XML",
-            metadata_build(request=request, cda=cda, uri="DOC0001.XML", document_id=document_id),
-        )
+        archive.writestr("IHE_XDM/SUBSET01/METADATA.XML", metadata)
         archive.writestr("IHE_XDM/SUBSET01/DOC0001.XML", cda)
     return buffer.getvalue()
 

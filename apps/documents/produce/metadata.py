@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -93,22 +94,20 @@ def patient_id(patient: PatientTraits) -> str:
     return f"{hl7_escape(patient.ins)}^^^&{patient.ins_oid}&ISO^NH"
 
 
-def _person(request: DocumentRequest) -> str:
-    """XCN: id^FAMILY^Given^^^prefix^^^&OID&ISO^D^^^IDNPS."""
-    author = request.author
+def xcn(*, idnat: str, family: str, given: str, prefix: str = "") -> str:
+    """A person (XCN): id^FAMILY^Given^^^prefix^^^&OID&ISO^D^^^IDNPS."""
     return (
-        f"{hl7_escape(author.idnat)}^{hl7_escape(author.family_name)}^{hl7_escape(author.given_name)}"
-        f"^^^{hl7_escape(author.prefix)}^^^&{IDNAT_OID}&ISO^D^^^IDNPS"
+        f"{hl7_escape(idnat)}^{hl7_escape(family)}^{hl7_escape(given)}"
+        f"^^^{hl7_escape(prefix)}^^^&{IDNAT_OID}&ISO^D^^^IDNPS"
     )
 
 
-def _institution(request: DocumentRequest) -> str:
-    """XON: name^^^^^&OID&ISO^IDNST^^^id (the structure's id, as in the CDA)."""
-    name = hl7_escape(organisation_name(request))
-    return f"{name}^^^^^&{STRUCTURE_OID}&ISO^IDNST^^^{hl7_escape(structure_id(request))}"
+def xon(*, name: str, structure: str) -> str:
+    """An organisation (XON): name^^^^^&OID&ISO^IDNST^^^id (the structure's id, as in the CDA)."""
+    return f"{hl7_escape(name)}^^^^^&{STRUCTURE_OID}&ISO^IDNST^^^{hl7_escape(structure)}"
 
 
-def _traits(patient: PatientTraits) -> list[str]:
+def patient_traits(patient: PatientTraits) -> list[str]:
     given = hl7_escape(" ".join(patient.given_names))
     values = [
         f"PID-3|{patient_id(patient)}",
@@ -121,7 +120,51 @@ def _traits(patient: PatientTraits) -> list[str]:
     return values
 
 
+@dataclass(frozen=True)
+class XdmFacts:
+    """What METADATA.XML says of one CDA, in the datatypes it travels in: taken from the
+    request we produce a document from (``facts_from_request``), or read from the header of
+    a CDA someone else built (``apps.documents.produce.given``)."""
+
+    title: str
+    created: dt.datetime
+    service_start: dt.datetime
+    service_stop: dt.datetime
+    patient_id: str  # CX
+    patient_traits: tuple[str, ...]  # "PID-n|value"
+    author_person: str  # XCN
+    author_institution: str  # XON
+    author_specialty: Concept
+    class_code: Concept
+    type_code: Concept
+    format_code: Concept
+    facility: Concept
+    setting: Concept
+    unique_id: str  # the CDA's id, "root^extension"
+    source_oid: str  # the submitting installation
+    confidentiality: Concept = Concept("N", "2.16.840.1.113883.5.25", "Normal")
+
+
+def facts_from_request(request: DocumentRequest, *, document_id: str) -> XdmFacts:
+    act = request.act_date or request.date
+    return XdmFacts(title=request.title, created=request.date, service_start=act, service_stop=act,
+                    patient_id=patient_id(request.patient),
+                    patient_traits=tuple(patient_traits(request.patient)),
+                    author_person=xcn(idnat=request.author.idnat, family=request.author.family_name,
+                                      given=request.author.given_name, prefix=request.author.prefix),
+                    author_institution=xon(name=organisation_name(request), structure=structure_id(request)),
+                    author_specialty=specialty(request.author), class_code=document_class(request.type_code),
+                    type_code=type_concept(request.type_code), format_code=PDF_FORMAT,
+                    facility=facility(request), setting=setting(request),
+                    unique_id=f"{request.source_oid}^{document_id}", source_oid=request.source_oid)
+
+
 def metadata_build(*, request: DocumentRequest, cda: bytes, uri: str, document_id: str) -> bytes:
+    """METADATA.XML of a document we produce from ``request``."""
+    return metadata_xml(facts=facts_from_request(request, document_id=document_id), cda=cda, uri=uri)
+
+
+def metadata_xml(*, facts: XdmFacts, cda: bytes, uri: str) -> bytes:
     """METADATA.XML: the SubmissionSet, the DocumentEntry of ``cda`` and their association."""
     root = etree.Element(f"{{{LCM}}}SubmitObjectsRequest", nsmap={"lcm": LCM, "rim": RIM[1:-1]})
     objects = etree.SubElement(root, f"{RIM}RegistryObjectList")
@@ -134,44 +177,42 @@ def metadata_build(*, request: DocumentRequest, cda: bytes, uri: str, document_i
         objectType=DOCUMENT_ENTRY,
         status="urn:oasis:names:tc:ebxml-regrep:StatusType:Approved",
     )
-    act = request.act_date or request.date
-    _slot(entry, "creationTime", _utc(request.date))
+    _slot(entry, "creationTime", _utc(facts.created))
     _slot(entry, "hash", hashlib.sha1(cda, usedforsecurity=False).hexdigest())
     _slot(entry, "languageCode", "fr-FR")
-    _slot(entry, "legalAuthenticator", _person(request))
-    _slot(entry, "serviceStartTime", _utc(act))
-    _slot(entry, "serviceStopTime", _utc(act))
+    _slot(entry, "legalAuthenticator", facts.author_person)
+    _slot(entry, "serviceStartTime", _utc(facts.service_start))
+    _slot(entry, "serviceStopTime", _utc(facts.service_stop))
     _slot(entry, "size", str(len(cda)))
-    _slot(entry, "sourcePatientId", patient_id(request.patient))
-    _slot(entry, "sourcePatientInfo", *_traits(request.patient))
+    _slot(entry, "sourcePatientId", facts.patient_id)
+    _slot(entry, "sourcePatientInfo", *facts.patient_traits)
     _slot(entry, "URI", uri)
-    _named(entry, "Name", request.title)
-    _author(entry, AUTHOR, request)
-    kind = type_concept(request.type_code)
-    _classification(entry, CLASS_CODE, document_class(request.type_code))
-    _classification(entry, CONFIDENTIALITY, Concept("N", "2.16.840.1.113883.5.25", "Normal"))
-    _classification(entry, FORMAT_CODE, PDF_FORMAT)
-    _classification(entry, FACILITY_TYPE, facility(request))
-    _classification(entry, PRACTICE_SETTING, setting(request))
-    _classification(entry, TYPE_CODE, kind)
-    _external(entry, PATIENT_ID, patient_id(request.patient), "XDSDocumentEntry.patientId")
-    _external(entry, DOCUMENT_UNIQUE_ID, f"{request.source_oid}^{document_id}", "XDSDocumentEntry.uniqueId")
+    _named(entry, "Name", facts.title)
+    _author(entry, AUTHOR, facts)
+    _classification(entry, CLASS_CODE, facts.class_code)
+    _classification(entry, CONFIDENTIALITY, facts.confidentiality)
+    _classification(entry, FORMAT_CODE, facts.format_code)
+    _classification(entry, FACILITY_TYPE, facts.facility)
+    _classification(entry, PRACTICE_SETTING, facts.setting)
+    _classification(entry, TYPE_CODE, facts.type_code)
+    _external(entry, PATIENT_ID, facts.patient_id, "XDSDocumentEntry.patientId")
+    _external(entry, DOCUMENT_UNIQUE_ID, facts.unique_id, "XDSDocumentEntry.uniqueId")
     package = etree.SubElement(objects, f"{RIM}RegistryPackage", id=set_id)
     _slot(package, "submissionTime", _utc(dt.datetime.now(dt.UTC)))
-    _named(package, "Name", request.title)
-    _author(package, SUBMISSION_AUTHOR, request)
-    _classification(package, CONTENT_TYPE, kind)
+    _named(package, "Name", facts.title)
+    _author(package, SUBMISSION_AUTHOR, facts)
+    _classification(package, CONTENT_TYPE, facts.type_code)
     etree.SubElement(
         objects, f"{RIM}Classification", classifiedObject=set_id, classificationNode=SUBMISSION_SET, id=_urn()
     )
-    _external(package, SUBMISSION_PATIENT_ID, patient_id(request.patient), "XDSSubmissionSet.patientId")
+    _external(package, SUBMISSION_PATIENT_ID, facts.patient_id, "XDSSubmissionSet.patientId")
     _external(
         package,
         SUBMISSION_UNIQUE_ID,
-        f"{request.source_oid}.{uuid.uuid4().int % 10**12}",
+        f"{facts.source_oid}.{uuid.uuid4().int % 10**12}",
         "XDSSubmissionSet.uniqueId",
     )
-    _external(package, SUBMISSION_SOURCE_ID, request.source_oid, "XDSSubmissionSet.sourceId")
+    _external(package, SUBMISSION_SOURCE_ID, facts.source_oid, "XDSSubmissionSet.sourceId")
     association = etree.SubElement(
         objects,
         f"{RIM}Association",
@@ -184,7 +225,7 @@ def metadata_build(*, request: DocumentRequest, cda: bytes, uri: str, document_i
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
-def _author(parent: etree._Element, scheme: str, request: DocumentRequest) -> None:
+def _author(parent: etree._Element, scheme: str, facts: XdmFacts) -> None:
     author = etree.SubElement(
         parent,
         f"{RIM}Classification",
@@ -193,9 +234,9 @@ def _author(parent: etree._Element, scheme: str, request: DocumentRequest) -> No
         nodeRepresentation="",
         id=_urn(),
     )
-    _slot(author, "authorPerson", _person(request))
-    _slot(author, "authorInstitution", _institution(request))
-    concept = specialty(request.author)
+    _slot(author, "authorPerson", facts.author_person)
+    _slot(author, "authorInstitution", facts.author_institution)
+    concept = facts.author_specialty
     _slot(
         author, "authorSpecialty", f"{hl7_escape(concept.code)}^{hl7_escape(concept.label)}^{concept.system}"
     )
