@@ -35,6 +35,7 @@ from apps.flows.business_messages import (
     tool_message_send,
     tool_message_state,
 )
+from apps.flows.given_documents import GivenCdaRefused
 from apps.flows.health_documents import HealthDocumentFields
 from apps.flows.sending import AttachmentsTooLarge
 
@@ -81,6 +82,7 @@ api = NinjaAPI(title="mssante-web — API du logiciel métier", version="1", url
 class Error(Schema):
     detail: str
     code: str
+    findings: list[str] = []  # a CDA refused: the agency's first failed assertions
 
 
 def _error(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
@@ -106,6 +108,12 @@ def _psc_refused(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _psc_down(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.error("API call for a professional not served: PSC unreachable (%s)", getattr(exc, "detail", ""))
     return _error(request, 503, "psc_unavailable", getattr(exc, "user_message", ""))
+
+
+@api.exception_handler(GivenCdaRefused)
+def _cda_refused(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": getattr(exc, "user_message", ""), "code": "cda_refused",
+                                         "findings": list(getattr(exc, "findings", ()))}, status=400)
 
 
 @api.exception_handler(AttachmentsTooLarge)
@@ -216,15 +224,20 @@ class MessageIn(Schema):
     author_idnat: str = ""
     patient_informed: bool = False
     document: DocumentIn | None = None
+    cda: str | None = None  # base64: a CDA R2 your software built (level 1), checked before it leaves
+
+
+def _base64(value: str, words: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ApplicationError("not base64", user_message=words) from exc
 
 
 def _document(given: DocumentIn | None) -> HealthDocumentFields | None:
     if given is None:
         return None
-    try:
-        pdf = base64.b64decode(given.pdf, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ApplicationError("pdf not base64", user_message=_("The PDF must be given in base64.")) from exc
+    pdf = _base64(given.pdf, _("The PDF must be given in base64."))
     patient = given.patient
     return HealthDocumentFields(pdf=pdf, pdf_name="document.pdf", ins=patient.ins, ins_kind=patient.ins_kind,
                                 birth_name=patient.birth_name, given_names=patient.given_names,
@@ -238,13 +251,16 @@ def _document(given: DocumentIn | None) -> HealthDocumentFields | None:
 def message_send(request: HttpRequest, payload: MessageIn) -> Status:
     """From an application mailbox of the structure, or for a professional (their PSC access
     token in ``X-PSC-Token``) from a mailbox they may write. ``document``: the site builds
-    the CDA R2 N1 and its IHE_XDM.zip from the PDF and the patient's traits."""
+    the CDA R2 N1 and its IHE_XDM.zip from the PDF and the patient's traits; ``cda``: a CDA
+    R2 N1 your software built, sent only if the agency's checks pass (else 400
+    ``cda_refused`` with the first failed assertions)."""
     caller = _caller(request)
     state = tool_message_send(caller=caller, request=ToolMessageRequest(
         mailbox=payload.mailbox, to=tuple(payload.to[:100]), cc=tuple(payload.cc[:100]),
         subject=payload.subject, body=payload.body, read_receipt=payload.read_receipt,
         dsn=payload.delivery_report, draft=payload.draft,
         author_idnat=payload.author_idnat, document=_document(payload.document),
+        cda=_base64(payload.cda, _("The CDA must be given in base64.")) if payload.cda else None,
         patient_informed=payload.patient_informed))
     _audit(request, target=f"message:{state.id}", mailbox=state.mailbox, draft=payload.draft,
            acting=caller.acting.idnat if caller.acting else "")

@@ -1,7 +1,8 @@
 """What the business tool writes through the API (issue 29): a message or a draft, from one
 of its structure's mailboxes, with a health document the site builds from what the tool
 gives (patient INS and traits, PDF, type) exactly as compose builds it, or with a CDA the
-tool built, refused unless the agency's checks pass; then what became of it.
+tool built, refused unless the agency's checks pass (``given_documents``); then what became
+of it.
 
 Who acts:
 - the tool alone (its key): an application mailbox of its structure, which a client
@@ -38,6 +39,7 @@ from apps.mail.services import (
 )
 from apps.structures.models import Membership
 
+from .given_documents import given_cda_attach
 from .health_documents import HealthDocumentFields, health_document_build
 from .inputs import ComposeForm
 from .patients import patients_check
@@ -78,6 +80,7 @@ class ToolMessageRequest:
     draft: bool = False
     author_idnat: str = ""
     document: HealthDocumentFields | None = None
+    cda: bytes | None = None  # a CDA the tool built, checked then packed
     patient_informed: bool = False
 
 
@@ -155,9 +158,11 @@ def tool_message_send(*, caller: ToolCaller, request: ToolMessageRequest) -> Too
     if caller.acting is None and any(_to_patient(a) for a in recipients):
         raise _refuse(_("A message to a patient is written by a professional: send their Pro Santé Connect "
                         "token with the call."))
+    if request.document and request.cda:
+        raise _refuse(_("Give either a document for the site to build or a CDA, not both."))
     author = _author(caller, request.author_idnat) if request.document else caller.acting
-    document = (health_document_build(user=author, fields=request.document)
-                if request.document and author else None)
+    document = (health_document_build(user=author, fields=request.document) if request.document and author
+                else given_cda_attach(cda=request.cda) if request.cda else None)
     subject = (request.subject or document.subject) if document else request.subject
     files = document.files if document else []
     if request.draft:

@@ -148,3 +148,38 @@ def test_what_compose_refuses_the_api_refuses(psc_sim: PSCSim, dui: IntegrationE
     status, answer = post("/messages", key, {"mailbox": "autre@ailleurs.mssante.test", "to": [GP], "body": "x"})
     assert status == 400 and "n'est pas une boîte de la structure" in str(answer["detail"])
     assert (OutboxMessage.objects.count(), ToolMessage.objects.count()) == before  # nothing stored
+
+
+def test_a_cda_the_tool_built_leaves_only_if_the_agencys_checks_pass(psc_sim: PSCSim, dui: IntegrationEndpoint,
+                                                                     trust_data: None) -> None:
+    import dataclasses
+
+    from apps.documents.produce import document_produce
+    from tests.conftest import shared_fixture
+    from tests.unit.documents.test_produce import REQUEST
+
+    shared_fixture("cda", "ans-TestContenuCDA-3-0-validation")  # the agency's material judges
+    ehpad = dui.mailbox.structure
+    assert ehpad is not None
+    _api_client, key = api_key_issue(structure=ehpad, name="DUI des Glycines")
+    given = "Cda" + uuid.uuid4().hex[:4]
+    patient = dataclasses.replace(REQUEST.patient, given_names=(given,))
+    cda = document_produce(dataclasses.replace(REQUEST, patient=patient)).cda  # a CDA as a tool builds one
+    status, sent = post("/messages", key, {"mailbox": DUI_BOX, "to": [GP], "body": "Ci-joint.",
+                                           "cda": base64.b64encode(cda).decode()})
+    assert status == 201, sent
+    subject = f"XDM/1.0/DDM+CR d'examens biologiques DUPONT {given} 28/03/1979"
+    assert sent["subject"] == subject
+    outbox_send_pending()
+    assert wait_for_subject(GP, "INBOX", subject, timeout=15)
+    parsed = email.message_from_bytes(raw_with_subject(GP, "INBOX", subject), policy=email.policy.default)
+    attached = {p.get_filename(): p.get_content() for p in parsed.iter_attachments()}
+    assert [d.data for d in xdm_read(attached["IHE_XDM.zip"]).documents if d.path.endswith(".XML")] == [cda]
+    assert any(name.endswith(".pdf") for name in attached)  # its PDF beside, under the ECO.2.1.6 name
+
+    broken = cda.replace(b'<title>', b'<titre>').replace(b'</title>', b'</titre>')
+    before = OutboxMessage.objects.count()
+    status, answer = post("/messages", key, {"mailbox": DUI_BOX, "to": [GP], "cda": base64.b64encode(broken).decode()})
+    assert (status, answer["code"]) == (400, "cda_refused")
+    assert "ne passe pas les contrôles de l'agence" in str(answer["detail"]) and answer["findings"]
+    assert OutboxMessage.objects.count() == before

@@ -105,10 +105,11 @@ def given_facts(document: ClinicalDocument, *, source_oid: str) -> XdmFacts:
         unique_id=document.id, source_oid=source_oid)
 
 
-def given_cda_pack(cda: bytes, *, source_oid: str) -> ProducedDocument:
+def given_cda_pack(cda: bytes, *, source_oid: str,
+                   document: ClinicalDocument | None = None) -> ProducedDocument:
     """The IHE_XDM.zip of a CDA as given (its bytes unchanged), its PDF beside it when it
-    has one, the headers and the subject."""
-    document = cda_read(cda)
+    has one, the headers and the subject (``document``: ``cda`` already read)."""
+    document = document or cda_read(cda)
     facts = given_facts(document, source_oid=source_oid)
     patient = document.patient
     pdf = document.body_bytes if document.body_media_type == "application/pdf" else b""

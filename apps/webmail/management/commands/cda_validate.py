@@ -7,18 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.documents.errors import DocumentUnreadable
-from apps.documents.validation import MaterialMissing, ValidationReport, Validator
+from apps.documents.validation import MaterialMissing, ValidationReport
 from apps.documents.xdm import xdm_read
-
-
-def validator_from_settings() -> Validator:
-    return Validator(
-        material=Path(settings.MSSANTE_CDA_VALIDATION_DIR), cache=Path(settings.MSSANTE_CDA_VALIDATION_CACHE)
-    )
+from apps.flows.given_documents import document_validator
 
 
 class Command(BaseCommand):
@@ -36,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            validator = validator_from_settings()
+            validator = document_validator()
         except MaterialMissing as exc:
             raise CommandError(str(exc)) from exc
         failed = 0
