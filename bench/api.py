@@ -55,6 +55,27 @@ def prepare(site: Site) -> str:
     return key
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its live descendants: the
+    site's gunicorn master and workers, apart from the load generator's own."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        own = (int(fields[11]) + int(fields[12])) / TICK
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    return own + sum(tree_cpu(int(child)) for child in children)
+
+
+def machine_cpu() -> float:
+    """CPU seconds every core spent busy so far (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / TICK  # all but idle and iowait
+
+
 def round_of_calls(base: str, key: str) -> tuple[float, list[float]]:
     timings: list[float] = []
     errors: list[int] = []
@@ -92,19 +113,38 @@ def main() -> None:
         site.start()
         try:
             key = prepare(site)
-            rates, p50s, p95s = [], [], []
+            rates, p50s, p95s, server_ms, generator_ms, machine_ms = [], [], [], [], [], []
+            web = site.processes["web"].pid
             for number in range(ROUNDS):
+                before = tree_cpu(web), os.times(), machine_cpu()
                 rate, timings = round_of_calls(site.base, key)
+                after = tree_cpu(web), os.times(), machine_cpu()
+                calls = len(timings)
                 ordered = sorted(timings)
                 rates.append(rate)
                 p50s.append(statistics.median(ordered))
                 p95s.append(ordered[int(len(ordered) * 0.95)])
-                print(f"round {number + 1}: {rate:.0f} calls/s, p50 {p50s[-1]:.1f} ms, p95 {p95s[-1]:.1f} ms")
+                server_ms.append((after[0] - before[0]) * 1000 / calls)
+                generator_ms.append((after[1].user + after[1].system - before[1].user - before[1].system)
+                                    * 1000 / calls)
+                machine_ms.append((after[2] - before[2]) * 1000 / calls)
+                print(f"round {number + 1}: {rate:.0f} calls/s, p50 {p50s[-1]:.1f} ms, "
+                      f"p95 {p95s[-1]:.1f} ms; "
+                      f"CPU per call: site {server_ms[-1]:.2f} ms, load generator {generator_ms[-1]:.2f} ms, "
+                      f"whole machine {machine_ms[-1]:.2f} ms")
         finally:
             site.stop()
+    cores = os.cpu_count() or 1
+    site_cpu = statistics.median(server_ms)
     print(json.dumps({"api_listing_calls_per_s": round(statistics.median(rates)),
                       "api_listing_p50_ms": round(statistics.median(p50s), 1),
                       "api_listing_p95_ms": round(statistics.median(p95s), 1),
+                      "site_cpu_ms_per_call": round(site_cpu, 2),
+                      "generator_cpu_ms_per_call": round(statistics.median(generator_ms), 2),
+                      "machine_cpu_ms_per_call": round(statistics.median(machine_ms), 2),
+                      # what the machine's cores give the site alone, the generator elsewhere
+                      "site_capacity_calls_per_s": round(cores * 1000 / site_cpu) if site_cpu else None,
+                      "worker_class": site.env.get("GUNICORN_WORKER_CLASS", "sync"),
                       "threads": THREADS, "documents_listed": DOCUMENTS}))
 
 

@@ -94,6 +94,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;",
         "transaction_mode": "IMMEDIATE", "timeout": 20})
+else:
+    # A PostgreSQL connection per request cost more CPU than the request itself (a backend
+    # forked, authenticated, set up; issue 29's API bench: ~8 ms of ~18 per call went to
+    # it): each process keeps its connection for a minute, checked before reuse.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("MSSANTE_DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # The test database of SQLite runs is a file when this is set, so that a real Celery worker
 # started by a test shares it (tests.env_plugin sets it).
 if env.str("DJANGO_TEST_DATABASE", default="") and \

@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from mailproto.mime import headers
 from mailproto.mime.headers import addresses, decode_text, message_ids, name_and_address, parse_date
 
+# A hang guard, not a performance figure (bench/hostile.py has those): the patterns this
+# protects against took minutes; a shared 2-core VM may pause a test for tens of ms.
+HANG = 1.0
 SPACES = "\u00a0\u2000\u2003\u2028\u3000\t \x0b\x0c\u200b\u202f\ufeff"
 
 
@@ -36,8 +39,8 @@ def seconds(work: Callable[[], object]) -> float:
     '"' * 20_000,
 ])
 def test_one_hostile_from_or_to_is_parsed_in_linear_time(value: str) -> None:
-    assert seconds(lambda: name_and_address(value)) < 0.05
-    assert seconds(lambda: addresses(value)) < 0.05
+    assert seconds(lambda: name_and_address(value)) < HANG
+    assert seconds(lambda: addresses(value)) < HANG
 
 
 def test_the_patterns_stay_linear_as_the_value_grows() -> None:
@@ -88,7 +91,7 @@ def test_any_hostile_header_is_quick(value: str) -> None:
     raw = value.encode("utf-8")
     elapsed = seconds(lambda: (name_and_address(value), addresses(value), decode_text(raw),
                                parse_date(raw), message_ids(raw)))
-    assert elapsed < 0.05
+    assert elapsed < HANG
 
 
 def test_escape_and_transform_codecs_named_by_a_sender_read_as_utf8() -> None:
