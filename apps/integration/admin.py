@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from apps.core.admin_scope import StructureScopedAdmin
 
-from .models import DocumentDelivery, HandedMessage, IntegrationEndpoint
+from .models import DocumentDelivery, HandedMessage, IntegrationEndpoint, ToolMessage
 
 
 @admin.register(IntegrationEndpoint)
@@ -37,3 +37,14 @@ class HandedMessageAdmin(StructureScopedAdmin):
     list_display = ("subject", "sender", "state", "created_at")
     list_filter = ("state",)
     readonly_fields = ("endpoint", "folder", "uid", "message_id", "sender", "subject", "receipt_to", "state")
+
+
+@admin.register(ToolMessage)
+class ToolMessageAdmin(StructureScopedAdmin):
+    """What the structure's software sent or drafted through the API, and for whom."""
+
+    scope_path = "structure"
+    structure_admin_can = frozenset({"view"})
+    list_display = ("subject", "client", "mailbox", "acting_idnat", "created_at")
+    readonly_fields = ("structure", "client", "mailbox", "outbox", "message_id", "subject", "draft_uid",
+                       "acting_idnat", "created_at")

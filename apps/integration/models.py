@@ -130,5 +130,9 @@ class ToolMessage(models.Model):
     acting_idnat = models.CharField(max_length=40, blank=True)  # the professional the call acted for
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("message from the business software")
+        verbose_name_plural = _("messages from the business software")
+
     def __str__(self) -> str:
         return f"{self.subject} ({self.client})"

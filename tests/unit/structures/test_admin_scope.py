@@ -26,7 +26,7 @@ from apps.api.models import ApiClient
 from apps.api.services import api_key_issue
 from apps.audit.models import AuditEvent
 from apps.core.admin_scope import StructureScopedAdmin
-from apps.integration.models import DocumentDelivery, HandedMessage, IntegrationEndpoint
+from apps.integration.models import DocumentDelivery, HandedMessage, IntegrationEndpoint, ToolMessage
 from apps.mail.admin import SERVER_FIELDS
 from apps.mail.models import Delegation, Mailbox
 from apps.structures.models import Membership, Structure
@@ -64,9 +64,12 @@ def _side(name: str, domain: str, idnats: tuple[str, str], finess: str) -> dict[
     handed = HandedMessage.objects.create(endpoint=link, uid=1, message_id=f"<{name}@x>", subject=f"CR {name}")
     delivery = DocumentDelivery.objects.create(message=handed, key="1/IHE_XDM/DOC0001.XML", title=f"CR {name}")
     api_client, _key = api_key_issue(structure=structure, name=f"DUI {name}")
+    sent = ToolMessage.objects.create(structure=structure, client=str(api_client), mailbox=shared,
+                                      message_id=f"<tool-{name}@x>", subject=f"Envoyé par DUI {name}")
     return {Structure: [structure], User: [director, member], Membership: memberships,
             Mailbox: [shared], Delegation: [delegation], AuditEvent: [event], IntegrationEndpoint: [link],
-            HandedMessage: [handed], DocumentDelivery: [delivery], ApiClient: [api_client]}
+            HandedMessage: [handed], DocumentDelivery: [delivery], ApiClient: [api_client],
+            ToolMessage: [sent]}
 
 
 @pytest.fixture
