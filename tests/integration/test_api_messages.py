@@ -31,6 +31,8 @@ from tests.unit.documents import builders
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 __all__ = ["dui"]  # the fixture, used by name
 LEA = IDENTITIES["educator"]
+# The colleague written to: a mailbox no other test counts the messages of.
+COLLEAGUE = IDENTITIES["social"]["mailbox"]
 
 
 def post(path: str, key: str, body: dict[str, object], token: str = "") -> tuple[int, dict[str, object]]:
@@ -59,14 +61,15 @@ def test_a_tool_sends_a_document_to_a_colleague_and_follows_it(client: Client, p
     api_client, key = api_key_issue(structure=ehpad, name="DUI des Glycines")
     given = "Api" + uuid.uuid4().hex[:4]
     status, sent = post("/messages", key, {
-        "mailbox": DUI_BOX, "to": [GP], "body": "Bilan de la résidente.", "delivery_report": True,
+        "mailbox": DUI_BOX, "to": [COLLEAGUE], "body": "Bilan de la résidente.", "delivery_report": True,
         "author_idnat": LEA["idnat"], "document": a_document(given)})
     assert status == 201, sent
     subject = f"XDM/1.0/DDM+CR d'examens biologiques DUPONT {given} 28/03/1979"
     assert (sent["state"], sent["subject"], sent["mailbox"]) == ("queued", subject, DUI_BOX)
     outbox_send_pending()
-    assert wait_for_subject(GP, "INBOX", subject, timeout=15)
-    parsed = email.message_from_bytes(raw_with_subject(GP, "INBOX", subject), policy=email.policy.default)
+    assert wait_for_subject(COLLEAGUE, "INBOX", subject, timeout=15)
+    parsed = email.message_from_bytes(raw_with_subject(COLLEAGUE, "INBOX", subject),
+                                      policy=email.policy.default)
     assert parsed["X-MSS-CODECDA"] and parsed["From"].addresses[0].addr_spec == DUI_BOX
     package = next(p.get_content() for p in parsed.iter_attachments() if p.get_filename() == "IHE_XDM.zip")
     cda = next(d.data for d in xdm_read(package).documents if d.path.lower().endswith(".xml"))
@@ -76,22 +79,22 @@ def test_a_tool_sends_a_document_to_a_colleague_and_follows_it(client: Client, p
     context = ssl.create_default_context(cafile=ENV["MSSANTE_TLS_CA_FILE"])
     with smtplib.SMTP("127.0.0.1", int(ENV["MSSANTE_SMTP_INBOUND_PORT"]), timeout=10) as smtp:
         smtp.starttls(context=context)
-        answer = integration_answer(reporter=GP, to=DUI_BOX, original=str(sent["message_id"]),
+        answer = integration_answer(reporter=COLLEAGUE, to=DUI_BOX, original=str(sent["message_id"]),
                                     disposition="processed/error")
-        smtp.sendmail(GP, [DUI_BOX], answer.replace(b"\r\n--b--", b"\r\nError: 902^Patient inconnu\r\n--b--"))
+        smtp.sendmail(COLLEAGUE, [DUI_BOX], answer.replace(b"\r\n--b--", b"\r\nError: 902^Patient inconnu\r\n--b--"))
     assert wait_for_subject(DUI_BOX, "INBOX", "Accusé de lecture")
     status, state = get(f"/messages/{sent['id']}", key)
     assert status == 200 and state["state"] == "sent", state
     reports = {(r["state"], r["recipient"]): r for r in state["reports"]}  # type: ignore[union-attr]
-    assert ("delivered", GP) in reports  # Postfix's DSN after LMTP delivery
-    refused = reports[("integration_error", GP)]
+    assert ("delivered", COLLEAGUE) in reports  # Postfix's DSN after LMTP delivery
+    refused = reports[("integration_error", COLLEAGUE)]
     assert refused["code"] == "902"
-    assert refused["detail"] == f"{GP} n'a pas pu intégrer le document : patient inconnu (902)"
+    assert refused["detail"] == f"{COLLEAGUE} n'a pas pu intégrer le document : patient inconnu (902)"
     calls = AuditEvent.objects.filter(event="api_call", actor=f"api:{api_client.prefix}")
     assert calls.filter(target=f"message:{sent['id']}").count() == 2  # the sending, the question
 
     # A draft: in the mailbox's Drafts folder, for a person to finish.
-    status, draft = post("/messages", key, {"mailbox": DUI_BOX, "to": [GP], "subject": f"Brouillon {given}",
+    status, draft = post("/messages", key, {"mailbox": DUI_BOX, "to": [COLLEAGUE], "subject": f"Brouillon {given}",
                                             "body": "À compléter.", "draft": True})
     assert status == 201 and draft["state"] == "draft"
     assert raw_with_subject(DUI_BOX, "Drafts", f"Brouillon {given}")
@@ -104,15 +107,15 @@ def test_a_tool_writes_for_a_professional_with_her_psc_token(client: Client, psc
     ehpad = dui.mailbox.structure
     assert ehpad is not None
     _api_client, key = api_key_issue(structure=ehpad, name="DUI des Glycines")
-    subject = f"Pour le Dr Martin {uuid.uuid4().hex[:6]}"
-    status, sent = post("/messages", key, {"mailbox": LEA["mailbox"], "to": [GP], "subject": subject,
+    subject = f"Pour M. Haddad {uuid.uuid4().hex[:6]}"
+    status, sent = post("/messages", key, {"mailbox": LEA["mailbox"], "to": [COLLEAGUE], "subject": subject,
                                            "body": "Madame Dupont va mieux."}, token=psc_sim.mint("educator"))
     assert status == 201, sent
     row = ToolMessage.objects.get(pk=sent["id"])
     assert row.acting_idnat == LEA["idnat"] and row.outbox is not None and row.outbox.user is not None
     outbox_send_pending()  # the worker sends with her token (XOAUTH2), as for her own pages
     assert OutboxMessage.objects.get(pk=row.outbox.pk).status == "sent"
-    assert wait_for_subject(GP, "INBOX", subject)
+    assert wait_for_subject(COLLEAGUE, "INBOX", subject)
     assert wait_for_subject(LEA["mailbox"], "Sent", subject)
 
     # Without her token, her mailbox is not the tool's; another structure's professional is
@@ -165,14 +168,14 @@ def test_a_cda_the_tool_built_leaves_only_if_the_agencys_checks_pass(psc_sim: PS
     given = "Cda" + uuid.uuid4().hex[:4]
     patient = dataclasses.replace(REQUEST.patient, given_names=(given,))
     cda = document_produce(dataclasses.replace(REQUEST, patient=patient)).cda  # a CDA as a tool builds one
-    status, sent = post("/messages", key, {"mailbox": DUI_BOX, "to": [GP], "body": "Ci-joint.",
+    status, sent = post("/messages", key, {"mailbox": DUI_BOX, "to": [COLLEAGUE], "body": "Ci-joint.",
                                            "cda": base64.b64encode(cda).decode()})
     assert status == 201, sent
     subject = f"XDM/1.0/DDM+CR d'examens biologiques DUPONT {given} 28/03/1979"
     assert sent["subject"] == subject
     outbox_send_pending()
-    assert wait_for_subject(GP, "INBOX", subject, timeout=15)
-    parsed = email.message_from_bytes(raw_with_subject(GP, "INBOX", subject), policy=email.policy.default)
+    assert wait_for_subject(COLLEAGUE, "INBOX", subject, timeout=15)
+    parsed = email.message_from_bytes(raw_with_subject(COLLEAGUE, "INBOX", subject), policy=email.policy.default)
     attached = {p.get_filename(): p.get_content() for p in parsed.iter_attachments()}
     assert [d.data for d in xdm_read(attached["IHE_XDM.zip"]).documents if d.path.endswith(".XML")] == [cda]
     assert any(name.endswith(".pdf") for name in attached)  # its PDF beside, under the ECO.2.1.6 name

@@ -318,7 +318,8 @@ def test_no_get_of_any_page_changes_state(client: Client, one_message: tuple) ->
 
     box, inbox, uid, _message_id = one_message
     values = {"mailbox_id": box.pk, "folder_id": inbox.pk, "uid": uid, "part_id": "2", "cid": "x", "key": "2-1",
-              "ref": "x", "name": "X.PDF", "patient_id": 1, "pk": 1, "ins": "279035121518989", "document_id": 1}
+              "ref": "x", "name": "X.PDF", "patient_id": 1, "pk": 1, "ins": "279035121518989", "document_id": 1,
+              "message_id": 1}
     models = (AuditEvent, Delegation, OutboxMessage, Habilitation, Patient, PatientInformed)
     before = ({m.__name__: m.objects.count() for m in models}, server_state("synchro@medecin.mssante.test", ("INBOX",)))
     fetched = 0
