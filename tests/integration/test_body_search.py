@@ -80,6 +80,17 @@ def test_bodies_are_indexed_and_found(indexed: Mailbox, client: Client) -> None:
     django_signin(client, "gp")
     page = client.get(f"/bal/{box.pk}/recherche/", {"q": "kiné"}).content.decode()
     assert "Classé" in page and "Expéditeur, destinataire, objet ou texte" in page
+    # As one types (issue 30): headers and addresses at once, from the summary index alone;
+    # the page then asks for the same search with the texts, which replaces the results.
+    typed = client.get(f"/bal/{box.pk}/recherche/", {"q": "kiné", "vite": "1"}, HTTP_HX_REQUEST="true")
+    quick = typed.content.decode()
+    assert "Classé" not in quick and "Recherche dans le texte des messages…" in quick
+    follow = f"/bal/{box.pk}/recherche/?q=kin%C3%A9"
+    assert f'hx-get="{follow}"' in quick and typed["HX-Replace-Url"] == follow
+    whole = client.get(follow, HTTP_HX_REQUEST="true").content.decode()
+    assert "Classé" in whole and "Recherche dans le texte" not in whole
+    headers_hit = client.get(f"/bal/{box.pk}/recherche/", {"q": "vraie", "vite": "1"}).content.decode()
+    assert "1 résultat" in headers_hit and "Vraie page HTML" in headers_hit
 
 
 def test_search_words_cannot_inject_engine_syntax() -> None:
