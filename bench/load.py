@@ -106,6 +106,10 @@ class Site:
                         REDIS_URL=f"redis://127.0.0.1:{PORTS.redis}/6", MSSANTE_PLAIN_STATIC="1",
                         MSSANTE_SYNC_INTERVAL="5", PORT=str(self.port), WEB_CONCURRENCY="4",
                         PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
+        # What a comparison may change for one run: the kept PostgreSQL connection, the
+        # gunicorn worker model (GUNICORN_CMD_ARGS="--worker-class gthread --threads 4").
+        self.env.update({k: os.environ[k] for k in ("MSSANTE_DB_CONN_MAX_AGE", "GUNICORN_CMD_ARGS")
+                         if k in os.environ})
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.restarts: Counter[str] = Counter()
         self.supervising = threading.Event()
