@@ -154,7 +154,8 @@ LIST_FILTERS = {
 
 
 # Sorts of the list: (order, keyset-paginated?). Date sorts walk the (folder, -date, -uid)
-# index either way; sender and subject sorts sort the folder (offset pages, capped).
+# index either way; sender and subject sorts walk their expression indexes (the models'
+# message_sender_idx, message_subject_idx: the same expressions), offset pages, capped.
 LIST_SORTS: dict[str, tuple[tuple[Any, ...], bool]] = {
     "date": (("-date", "-uid"), True),
     "ancien": (("date", "uid"), True),
