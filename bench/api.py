@@ -26,7 +26,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load import Site  # noqa: E402
+from bench.load import Site, machine_cpu, tree_cpu  # noqa: E402
 
 INS = "279035121518989"
 THREADS, SECONDS, ROUNDS, DOCUMENTS = 16, 15, 3, 40
@@ -53,27 +53,6 @@ def prepare(site: Site) -> str:
                                         state="accepted")
     _client, key = api_key_issue(structure=box.structure, name="bench")
     return key
-
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by ``pid`` and its live descendants: the
-    site's gunicorn master and workers, apart from the load generator's own."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        own = (int(fields[11]) + int(fields[12])) / TICK
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return 0.0
-    return own + sum(tree_cpu(int(child)) for child in children)
-
-
-def machine_cpu() -> float:
-    """CPU seconds every core spent busy so far (/proc/stat)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return (sum(values) - values[3] - values[4]) / TICK  # all but idle and iowait
 
 
 def round_of_calls(base: str, key: str) -> tuple[float, list[float]]:

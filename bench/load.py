@@ -86,6 +86,27 @@ def hostile_message() -> bytes:
             f"Content-Type: text/html; charset=utf-8\r\n\r\n{body}\r\n").encode()
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its live descendants: the
+    site's gunicorn master and workers, apart from the load generator's own."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        own = (int(fields[11]) + int(fields[12])) / TICK
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    return own + sum(tree_cpu(int(child)) for child in children)
+
+
+def machine_cpu() -> float:
+    """CPU seconds every core spent busy so far (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / TICK  # all but idle and iowait
+
+
 class Site:
     """The deployed site: database, migrations, seed, gunicorn, worker and beat."""
 
@@ -266,6 +287,8 @@ class Load:
     def go(self, faults: bool) -> dict[str, Any]:
         threads = [threading.Thread(target=self.user_loop, args=(n,)) for n in range(len(self.users))]
         threads.append(threading.Thread(target=self.hostile_loop))
+        web = self.site.processes["web"].pid
+        cpu_before = tree_cpu(web), os.times(), machine_cpu()
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -282,6 +305,7 @@ class Load:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
+        cpu_after = tree_cpu(self.site.processes["web"].pid), os.times(), machine_cpu()
         total = sum(len(v) for v in self.times.values())
         result: dict[str, Any] = {
             "seconds": round(elapsed, 1), "requests": total, "per_second": round(total / elapsed, 1),
@@ -292,6 +316,12 @@ class Load:
             "errors": sum(n for label, n in self.statuses.items()
                           if label.startswith("connection") or label in ("500", "502", "504")),
         }
+        if not faults:  # a restarted gunicorn would lose its workers' counts
+            generator = (cpu_after[1].user + cpu_after[1].system - cpu_before[1].user - cpu_before[1].system)
+            result["cpu_ms_per_request"] = {
+                "site": round((cpu_after[0] - cpu_before[0]) * 1000 / total, 2),
+                "load_generator": round(generator * 1000 / total, 2),
+                "whole_machine": round((cpu_after[2] - cpu_before[2]) * 1000 / total, 2)}
         if restarts:
             result["restarts_s"] = restarts
         result["outbox"] = self.outbox_outcome()
