@@ -275,8 +275,8 @@ class MessageSummary(models.Model):
                          name="message_sender_idx"),
             # And by subject (the same expression as LIST_SORTS["objet"]): the folder sorted
             # in a temporary B-tree otherwise (tests/integration/test_query_plans.py).
-            models.Index(models.F("folder"), Lower("subject"), models.F("date").desc(), models.F("uid").desc(),
-                         name="message_subject_idx"),
+            models.Index(models.F("folder"), Lower("subject"), models.F("date").desc(),
+                         models.F("uid").desc(), name="message_subject_idx"),
         ]
 
     def __str__(self) -> str:
