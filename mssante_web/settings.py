@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -364,6 +365,22 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("MSSANTE_TASK_SOFT_TIME_LIMIT", default=54
 CELERY_TASK_TIME_LIMIT = env.int("MSSANTE_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
+# Work routed by kind (issue 28): a worker started without -Q takes every queue (the demo,
+# a small structure); a deployment runs one worker pool per queue (the compose file's
+# "scale" profile) so that new-mail syncs never wait behind body indexing, imports or
+# purges. Body indexing keeps its 20-second slices: one pool serving every queue still
+# shares its processes between syncs and indexing.
+TASK_QUEUES: dict[str, tuple[str, ...]] = {
+    "sync": ("mail.mailbox_sync_task", "mail.mailbox_sync_schedule_task"),
+    "index": ("mail.mailbox_bodies_index_task",),
+    "send": ("mail.outbox_send_task", "mail.outbox_retry_task"),
+    "integration": ("integration.integration_run_task", "integration.integration_retry_task"),
+    "maintenance": ("accounts.session_purge_task", "audit.audit_purge_task", "mail.crl_refresh_task",
+                    "trust.annuaire_refresh_task", "trust.whitelist_refresh_task"),
+}
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue("celery"), *(Queue(kind) for kind in TASK_QUEUES)]
+CELERY_TASK_ROUTES = {name: {"queue": kind} for kind, names in TASK_QUEUES.items() for name in names}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "mailbox-sync-schedule": {"task": "mail.mailbox_sync_schedule_task",
                               "schedule": float(MSSANTE_SYNC_INTERVAL)},

@@ -27,11 +27,14 @@ def mailbox_sync_task(self: Any, mailbox_id: int, session_ref: str | None = None
                                                             cap=900)) from exc
 
 
-@shared_task(name="mail.mailbox_sync_schedule_task")
+@shared_task(name="mail.mailbox_sync_schedule_task", soft_time_limit=50, time_limit=60)
 def mailbox_sync_schedule_task() -> int:
+    """Beat's round: each due mailbox synced at its own offset within the period (issue 28:
+    10,000 mailboxes are not handed to the workers in the same second)."""
     candidates = services.mailbox_sync_candidates()
     for mailbox_id, session_key in candidates:
-        mailbox_sync_task.delay(mailbox_id, session_reference(session_key))
+        mailbox_sync_task.apply_async((mailbox_id, session_reference(session_key)),
+                                      countdown=services.mailbox_sync_offset(mailbox_id=mailbox_id))
     return len(candidates)
 
 

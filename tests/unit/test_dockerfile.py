@@ -81,3 +81,15 @@ def test_gunicorn_trusts_forwarded_headers_only_from_configured_proxies() -> Non
     assert '--forwarded-allow-ips "${MSSANTE_TRUSTED_PROXIES:-127.0.0.1}"' in entrypoint
     for step in ("superuser_ensure", "whitelist_import --if-empty"):
         assert step in entrypoint
+
+
+def test_the_scale_profile_runs_a_worker_pool_for_every_queue() -> None:
+    """Issue 28: every queue the settings route to has a pool in the compose file's "scale"
+    profile (a queue nobody consumes would hold its tasks forever)."""
+    from django.conf import settings
+
+    compose = (ROOT / "docker-compose.yml").read_text()
+    consumed = set()
+    for queues in re.findall(r'command: \["worker", "-Q", "([a-z,]+)"', compose):
+        consumed |= set(queues.split(","))
+    assert consumed == {"celery", *settings.TASK_QUEUES}

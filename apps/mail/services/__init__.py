@@ -21,6 +21,7 @@ from ..engine.sync_runs import (
     mailbox_sync_enqueue,
     mailbox_sync_in_worker,
     mailbox_sync_lock,
+    mailbox_sync_offset,
 )
 from .building import OutgoingFile, message_build
 from .drafts import draft_discard, draft_save
@@ -54,7 +55,8 @@ __all__ = [
     "mail_access_for_request", "mail_access_for_session_key", "mailbox_session",
     "mailbox_first_screen", "mailbox_session_open", "mailbox_sync", "mailbox_sync_candidates",
     "mailbox_sync_enqueue",
-    "mailbox_sync_in_worker", "mailbox_sync_lock", "message_body_search", "message_build", "message_expunge",
+    "mailbox_sync_in_worker", "mailbox_sync_lock", "mailbox_sync_offset", "message_body_search",
+    "message_build", "message_expunge",
     "message_flag_set", "message_keyword_set", "message_move", "message_raw_get",
     "message_reports",
     "IntegrationFailure",
