@@ -60,3 +60,22 @@ class ProfessionalExercise(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profession_label} ({self.profession_code})"
+
+
+class LiveSession(models.Model):
+    """A stored session in which a professional is signed in with Pro Santé Connect (issue
+    28): kept by the session store at each save (sign-in, refresh, refresh refused), gone
+    with the session (sign-out, cycle, purge). Who is signed in is read here, through
+    indexes, instead of decoding every row of ``django_session`` at every beat round and
+    watcher pass. Deactivated users and revoked delegations are left out where it is read."""
+
+    session_key = models.CharField(max_length=40, primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="live_sessions")
+    psc_active = models.BooleanField(default=False)  # a refresh token is held: mail can be reached
+    expires_at = models.DateTimeField()  # the session's expiry, to the minute below
+
+    class Meta:
+        indexes = [models.Index(fields=["psc_active", "expires_at"], name="live_session_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"

@@ -208,6 +208,9 @@ def session_purge() -> int:
     if not issubclass(store, DatabaseSessionStore):
         store.clear_expired()
         return 0
+    from .models import LiveSession
+
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    LiveSession.objects.filter(expires_at__lt=timezone.now()).delete()
     logger.info("expired sessions purged: %d", deleted)
     return deleted

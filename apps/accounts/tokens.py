@@ -8,8 +8,8 @@ removing the old one once sessions made with it have expired (4 h at most). With
 setting the keys are derived from ``SECRET_KEY`` and its fallbacks, which rotate the same
 way. A ciphertext no key opens is a session that is over, not an error page.
 
-Next to the ciphertext the session keeps ``psc_active`` in clear (not a secret): the
-background sync finds live PSC sessions without decrypting every row.
+Next to the ciphertext the session keeps ``psc_active`` in clear (not a secret): the session
+store copies it into ``LiveSession``, where the background sync finds live PSC sessions.
 """
 
 from __future__ import annotations
@@ -86,8 +86,3 @@ def session_tokens_clear(*, session: SessionBase, keep_id_token: bool = False) -
 def session_psc_active(*, session: SessionBase) -> bool:
     """Whether this session still holds a PSC refresh token (mail can be reached)."""
     return bool(session.get(SESSION_PSC_ACTIVE))
-
-
-def session_data_psc_active(data: dict[str, object]) -> bool:
-    """The same, on a decoded session row (the background sync's view)."""
-    return bool(data.get(SESSION_PSC_ACTIVE))

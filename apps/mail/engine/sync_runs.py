@@ -23,12 +23,11 @@ from contextlib import contextmanager
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.accounts.tokens import session_data_psc_active
+from apps.accounts.models import LiveSession
 from apps.core.backoff import backoff_seconds
 from apps.core.crypto import session_reference
 from apps.core.errors import (
@@ -245,15 +244,15 @@ def mailbox_sync_offset(*, mailbox_id: int) -> float:
 def mailboxes_with_live_session(*, now: dt.datetime | None = None,
                                 where: Q | None = None) -> dict[int, str]:
     """{mailbox id: session key} for the PSC mailboxes whose owner or a delegate is signed in
-    (a stored session, not expired, its PSC session still active): what beat syncs and the
-    new-mail watcher holds IDLE on. One session per mailbox, whichever comes first."""
+    (a stored session, not expired, its PSC session still active, the user active): what
+    beat syncs and the new-mail watcher holds IDLE on. One session per mailbox, the one
+    that lasts longest. Read from ``LiveSession`` (issue 28), through its index: no session
+    row is decoded."""
     now = now or timezone.now()
     users: dict[int, str] = {}
-    for session in Session.objects.filter(expire_date__gt=now).iterator():
-        data = session.get_decoded()
-        user_id = data.get("_auth_user_id")
-        if user_id and session_data_psc_active(data):
-            users.setdefault(int(user_id), session.session_key)
+    for user_id, key in (LiveSession.objects.filter(psc_active=True, expires_at__gt=now, user__is_active=True)
+                         .order_by("-expires_at").values_list("user_id", "session_key")):
+        users.setdefault(user_id, key)
     chosen: dict[int, str] = {}
     if users:
         psc = Mailbox.objects.filter(where or Q(), auth_mode=Mailbox.AuthMode.PSC_XOAUTH2)
