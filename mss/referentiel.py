@@ -103,7 +103,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     _r("ECO.3.1.1", "La liste distingue les messages de patients sans lire le domaine",
        "apps/patients/inbox_rule.py", "apps/flows/listing.py"),
     _r("ECO.3.1.2", "Un message de patient montre son nom de naissance, premier prénom et INS",
-       "apps/flows/selectors.py", "templates/webmail/_row.html"),
+       "apps/flows/selectors.py", "apps/webmail/templatetags/mail_rows.py"),
     _r("ECO.3.1.3", "Le préfixe XDM/1.0/DDM+ est masqué", "mss/subjects.py", "apps/webmail/templatetags"),
     _r("ECO.3.1.4", "Recherche dans l'Annuaire Santé", "apps/trust/annuaire.py", "apps/flows/directory.py"),
     _r("ECO.3.1.5", "Choix du patient dans une liste, clé INS vérifiée, identité confirmée",
