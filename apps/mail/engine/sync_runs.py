@@ -266,7 +266,7 @@ def mailboxes_with_live_session(*, now: dt.datetime | None = None,
 
 
 def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
-                         only: Sequence[str] | None = None, debounce: int = 10,
+                         only: Sequence[str] | None = None, debounce: float = 10,
                          despite_backoff: bool = False) -> bool:
     """Ask a worker for a sync (after the current transaction commits), at most once per
     ``debounce`` seconds per mailbox and folder set, and not while the mailbox backs off
@@ -284,8 +284,9 @@ def mailbox_sync_enqueue(*, mailbox: Mailbox, session_key: str | None,
     try:
         client = redis_client()
         key = f"mssweb:sync-asked:{mailbox.pk}:{','.join(sorted(only or []))}"
-        if not client.set(key, 1, nx=True, ex=debounce):
-            if not client.set(f"{key}:trailing", 1, nx=True, ex=debounce):
+        window = max(1, int(debounce * 1000))  # milliseconds
+        if not client.set(key, 1, nx=True, px=window):
+            if not client.set(f"{key}:trailing", 1, nx=True, px=window):
                 return False  # the trailing sync already queued will see this change too
             countdown = float(debounce)
     except redis.RedisError:

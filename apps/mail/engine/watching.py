@@ -60,7 +60,9 @@ def _sync_inbox(mailbox_id: int, session_key: str) -> None:
         return
     inbox = Folder.objects.filter(mailbox=mailbox, role=Folder.Role.INBOX).values_list(
         "name", flat=True).first()
-    mailbox_sync_enqueue(mailbox=mailbox, session_key=session_key, only=[inbox or "INBOX"], debounce=2)
+    # New mail on IDLE (issue 28): a trailing sync half a second after an earlier one at most,
+    # not two seconds behind it.
+    mailbox_sync_enqueue(mailbox=mailbox, session_key=session_key, only=[inbox or "INBOX"], debounce=0.5)
 
 
 @dataclass
