@@ -30,7 +30,11 @@ SYNCHRO = "synchro@medecin.mssante.test"
 def queued_tasks() -> list[dict]:
     client = redis.Redis.from_url(ENV["REDIS_URL"])
     try:
-        return [json.loads(raw)["headers"] for raw in client.lrange("celery", 0, -1)]
+        from django.conf import settings
+
+        # every queue: tasks are routed by kind (issue 28), syncs to "sync"
+        return [json.loads(raw)["headers"] for queue in ("celery", *settings.TASK_QUEUES)
+                for raw in client.lrange(queue, 0, -1)]
     finally:
         client.close()
 
