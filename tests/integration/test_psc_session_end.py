@@ -206,3 +206,20 @@ def test_a_refresh_refused_after_another_process_refreshed_keeps_the_session(
     assert token == raced[0]  # refused, then the other process's token taken
     assert session_tokens(client).refresh_token  # the session goes on
     assert [e["event"] for e in psc_sim.events()].count("refresh") == 1
+
+
+def test_a_live_session_row_comes_with_the_sign_in_and_goes_with_the_sign_out(client: Client, psc_sim: PSCSim,
+                                                                              demo_accounts: None) -> None:
+    """Issue 28, through the real PSC simulator: who is signed in is a row, kept by the
+    session store, that beat and the watcher read instead of decoding sessions."""
+    from apps.accounts.models import LiveSession
+    from apps.mail.engine.sync_runs import mailboxes_with_live_session
+
+    django_signin(client, "pharmacist")
+    row = LiveSession.objects.get(session_key=client.session.session_key)
+    assert row.psc_active and row.user.idnat == IDENTITIES["pharmacist"]["idnat"]
+    box = Mailbox.objects.get(address=IDENTITIES["pharmacist"]["mailbox"])
+    assert mailboxes_with_live_session()[box.pk] == client.session.session_key
+    client.post("/oidc/logout/")
+    assert not LiveSession.objects.filter(user=row.user).exists()
+    assert box.pk not in mailboxes_with_live_session()
