@@ -97,35 +97,31 @@ def _unauthorised(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _error(request, 401, "unauthorised", _("Missing, unknown or revoked API key."))
 
 
-@api.exception_handler(PSCTokenRefused)
-def _psc_refused(request: HttpRequest, exc: Exception) -> HttpResponse:
-    logger.warning("API call refused: the professional's PSC token was not accepted (%s)",
-                   getattr(exc, "detail", ""))
-    return _error(request, 403, "psc_token_refused", getattr(exc, "user_message", ""))
+def _answered(exc_type: type[Exception], status: int, code: str, log: str = "",
+              level: int = logging.WARNING) -> None:
+    """``exc_type`` answered ``status`` with its French words and ``code``; ``log``, a line
+    for the operator with the exception's detail."""
+    def handler(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
+        if log:
+            logger.log(level, log, getattr(exc, "detail", ""))
+        return _error(request, status, code, getattr(exc, "user_message", ""))
+
+    api.add_exception_handler(exc_type, handler)
 
 
-@api.exception_handler(ProviderUnavailable)
-def _psc_down(request: HttpRequest, exc: Exception) -> HttpResponse:
-    logger.error("API call for a professional not served: PSC unreachable (%s)", getattr(exc, "detail", ""))
-    return _error(request, 503, "psc_unavailable", getattr(exc, "user_message", ""))
+_answered(PSCTokenRefused, 403, "psc_token_refused",
+          "API call refused: the professional's PSC token was not accepted (%s)")
+_answered(ProviderUnavailable, 503, "psc_unavailable",
+          "API call for a professional not served: PSC unreachable (%s)", logging.ERROR)
+_answered(AttachmentsTooLarge, 413, "too_large")
+_answered(MailServerUnavailable, 503, "mail_server_unavailable",
+          "API call not served: the operator's server is unavailable (%s)")
 
 
 @api.exception_handler(GivenCdaRefused)
 def _cda_refused(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": getattr(exc, "user_message", ""), "code": "cda_refused",
                                          "findings": list(getattr(exc, "findings", ()))}, status=400)
-
-
-@api.exception_handler(AttachmentsTooLarge)
-def _too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _error(request, 413, "too_large", getattr(exc, "user_message", ""))
-
-
-@api.exception_handler(MailServerUnavailable)
-def _operator_down(request: HttpRequest, exc: Exception) -> HttpResponse:
-    logger.warning("API call not served: the operator's server is unavailable (%s)",
-                   getattr(exc, "detail", ""))
-    return _error(request, 503, "mail_server_unavailable", getattr(exc, "user_message", ""))
 
 
 @api.exception_handler(NotFound)

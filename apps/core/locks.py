@@ -42,12 +42,16 @@ def shared_lock(*, name: str, timeout: float, wait: float = 0.0) -> Iterator[boo
         yield bool(acquired)
     finally:
         if acquired:
-            try:
-                lock.release()
-            except redis.exceptions.LockError:
-                logger.warning("lock %s expired before release", name)
-            except redis.RedisError as exc:  # it expires on its own
-                logger.warning("lock %s not released: %s", name, exc)
+            _release(lock, name)
+
+
+def _release(lock: object, name: str) -> None:
+    try:
+        lock.release()  # type: ignore[attr-defined]
+    except redis.exceptions.LockError:
+        logger.warning("lock %s expired before release", name)
+    except redis.RedisError as exc:  # it expires on its own
+        logger.warning("lock %s not released: %s", name, exc)
 
 
 class Lease:
@@ -85,9 +89,4 @@ def shared_lease(*, name: str, ttl: float) -> Iterator[Lease | None]:
     try:
         yield Lease(lock, name)
     finally:
-        try:
-            lock.release()
-        except redis.exceptions.LockError:
-            logger.warning("lease %s expired before release", name)
-        except redis.RedisError as exc:  # it expires on its own
-            logger.warning("lease %s not released: %s", name, exc)
+        _release(lock, name)
