@@ -5,19 +5,26 @@ buttons; and the decision on a message waiting in "Patients – à valider"."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from apps.core.errors import NotFound
+from apps.core.errors import ApplicationError, NotFound
+from apps.documents.plot import Point, analyte_svg, number
+from apps.documents.results import LabResult, lab_results
 from apps.mail.models import MessageSummary
-from apps.mail.selectors import message_from_patient_get, messages_exchanged_with
+from apps.mail.selectors import message_from_patient_get, messages_exchanged_with, messages_naming_patient
 from apps.patients.inbox_rule import patient_message_decide
 from apps.patients.models import Patient
 from apps.patients.selectors import patient_get, patient_list_view, patients_allowed
 from apps.patients.services import ImportReport, patient_import_csv, patient_list_change
 
 from .actor import Actor, actor_access, actor_folder, actor_mailboxes
+from .documents import message_documents
+
+logger = logging.getLogger(__name__)
+REPORTS_READ = 12  # the latest reports naming the patient, opened for their results
 
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 
@@ -51,11 +58,63 @@ def patient_change(*, actor: Actor, patient_id: str, allowed: str | None, oppose
 
 
 @dataclass(frozen=True)
+class AnalyteHistory:
+    """One analyte received over time for the patient: the latest result, how many, and
+    the plot of those that are numbers against the reference range (issue 26)."""
+
+    code: str
+    label: str
+    latest: LabResult
+    count: int
+    svg: str
+
+
+@dataclass(frozen=True)
 class PatientPage:
     patient: Patient
     address: str  # their Mon espace santé address
     exchanges: list[MessageSummary]
     several_mailboxes: bool
+    analytes: list[AnalyteHistory] = field(default_factory=list)
+
+
+def _analytes(actor: Actor, patient: Patient) -> list[AnalyteHistory]:
+    """The biology results of the latest reports naming the patient (the subject
+    convention finds them, the INS in each document confirms them), grouped by analyte."""
+    born = patient.birth_date.strftime("%d/%m/%Y")
+    first = (patient.given_names.split() or [""])[0]
+    candidates = messages_naming_patient(mailboxes=actor_mailboxes(actor), limit=REPORTS_READ,
+                                         subject_part=f"{patient.birth_name} {first} {born}")
+    series: dict[str, list[LabResult]] = {}
+    for summary in candidates:
+        try:
+            cards = message_documents(access=actor_access(actor, summary.folder.mailbox),
+                                      folder=summary.folder, uid=summary.uid)
+        except ApplicationError as exc:
+            logger.info("results of %s uid %s not read for the patient page: %s", summary.folder, summary.uid,
+                        exc.detail)
+            continue
+        for card in cards:
+            document = card.document
+            if document is None or document.patient.ins != patient.matricule:
+                continue
+            for result in lab_results(document.root):
+                when = result.when or document.effective
+                series.setdefault(result.code or result.label, []).append(
+                    LabResult(**{**result.__dict__, "when": when}))
+    found = []
+    for code, results in series.items():
+        dated = sorted((r for r in results if r.when is not None), key=lambda r: r.when)  # type: ignore[arg-type, return-value]
+        if not dated:
+            continue
+        latest = dated[-1]
+        points = [Point(r.when, value, r.abnormal) for r in dated  # type: ignore[arg-type]
+                  if (value := number(r.value)) is not None]
+        svg = analyte_svg(label=latest.label or code, unit=latest.unit, points=points,
+                          low=number(latest.low), high=number(latest.high)) if points else ""
+        found.append(AnalyteHistory(code=code, label=latest.label or code, latest=latest, count=len(dated),
+                                    svg=svg))
+    return sorted(found, key=lambda a: a.label.lower())
 
 
 def patient_page_get(*, actor: Actor, patient_id: int) -> PatientPage:
@@ -71,6 +130,7 @@ def patient_page_get(*, actor: Actor, patient_id: int) -> PatientPage:
         address=address,
         exchanges=messages_exchanged_with(mailboxes=mailboxes, address=address),
         several_mailboxes=len(mailboxes) > 1,
+        analytes=_analytes(actor, patient),
     )
 
 

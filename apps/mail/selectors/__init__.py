@@ -273,6 +273,29 @@ def messages_exchanged_with(*, mailboxes: Sequence[Mailbox], address: str,
     return found[:limit]
 
 
+DOCUMENTS_SCANNED = 20_000  # rows read at most per folder, newest first
+
+
+def messages_naming_patient(*, mailboxes: Sequence[Mailbox], subject_part: str,
+                            limit: int = 12) -> list[MessageSummary]:
+    """Messages carrying health documents whose subject names a patient as the MSSanté
+    convention writes it ("… DUPONT Jeanne 28/03/1979"), newest first, in every folder of
+    the mailboxes: candidates only (the caller checks the INS in each document). Each
+    folder's newest DOCUMENTS_SCANNED rows are read, a range of the list index."""
+    if not subject_part.strip() or not mailboxes:
+        return []
+    found: list[MessageSummary] = []
+    for folder in Folder.objects.filter(mailbox__in=mailboxes, selectable=True).select_related("mailbox"):
+        rows = (_newest_rows(folder, DOCUMENTS_SCANNED)
+                .filter(Q(att_xdm=True) | Q(att_cda=True), subject__icontains=subject_part)
+                .order_by("-date", "-uid").only(*LIST_FIELDS)[:limit])
+        for row in rows:
+            row.folder = folder
+            found.append(row)
+    found.sort(key=lambda row: (row.date, row.uid), reverse=True)
+    return found[:limit]
+
+
 @dataclass(frozen=True)
 class Correspondent:
     address: str
