@@ -225,7 +225,11 @@ def tool_message_state(*, caller: ToolCaller, message_id: int) -> ToolMessageSta
     if mailbox.auth_mode == Mailbox.AuthMode.PSC_XOAUTH2 and caller.session_key is None:
         return _state(row, reports=[])
     access = _access(caller, mailbox)
-    mailbox_sync(access=access)  # the reports that came since
+    # The reports come to the INBOX, the message's copy is in Sent: those two folders synced,
+    # not the whole mailbox, at each question the software asks.
+    watched = list(Folder.objects.filter(mailbox=mailbox, role__in=[Folder.Role.INBOX, Folder.Role.SENT])
+                   .values_list("name", flat=True))
+    mailbox_sync(access=access, only=watched or None)
     sent = MessageSummary.objects.filter(folder__mailbox=mailbox, folder__role=Folder.Role.SENT,
                                          message_id=row.message_id).select_related("folder").first()
     if sent is None:

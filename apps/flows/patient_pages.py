@@ -6,7 +6,7 @@ buttons; and the decision on a message waiting in "Patients – à valider"."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 
@@ -100,8 +100,7 @@ def _analytes(actor: Actor, patient: Patient) -> list[AnalyteHistory]:
                 continue
             for result in lab_results(document.root):
                 when = result.when or document.effective
-                series.setdefault(result.code or result.label, []).append(
-                    LabResult(**{**result.__dict__, "when": when}))
+                series.setdefault(result.code or result.label, []).append(replace(result, when=when))
     found = []
     for code, results in series.items():
         dated = sorted((r for r in results if r.when is not None), key=lambda r: r.when)  # type: ignore[arg-type, return-value]

@@ -17,8 +17,8 @@ from apps.patients.models import Patient
 from mss.ins import TEST_OID
 from tests.browser.helpers import sign_in
 from tests.browser.test_accessibility import violations
-from tests.conftest import IDENTITIES, PSCSim, imap_plain
-from tests.integration.test_patient_results import INS, KARIM, deliver, report
+from tests.conftest import IDENTITIES, PSCSim
+from tests.integration.test_patient_results import INS, deliver, remove_reports, report
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -54,12 +54,4 @@ def test_the_plot_of_three_reports_on_the_patients_page(page: Page, site: str, p
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         assert violations(page) == []
     finally:
-        imap = imap_plain(KARIM)
-        try:
-            imap.select_folder("INBOX")
-            uids = imap.search(["SUBJECT", "DUPONT Jeanne 28/03/1979"])
-            if uids:
-                imap.delete_messages(uids)
-                imap.expunge()
-        finally:
-            imap.logout()
+        remove_reports()
