@@ -290,11 +290,13 @@ def celery_worker(devstack: dict[str, str], tmp_path: Path) -> Iterator[subproce
 
 @pytest.fixture
 def watcher(devstack: dict[str, str]) -> Iterator[Any]:
-    """The site's watcher (live sessions, tokens from them, syncs asked of a worker), in a
-    thread of the test process, reading who is signed in every 0.2 s."""
+    """The site's watcher (live sessions, tokens from them, syncs asked of a worker, its share
+    claimed in Redis), in a thread of the test process, reading who is signed in every 0.2 s."""
+    from apps.core.locks import redis_client
+    from apps.mail.engine.shards import RedisShardStore, WatchShard
     from apps.mail.engine.watching import InboxWatcher
 
-    running = InboxWatcher(refresh_seconds=0.2)
+    running = InboxWatcher(refresh_seconds=0.2, shard=WatchShard(store=RedisShardStore(redis_client())))
     stop = threading.Event()
     thread = threading.Thread(target=running.run, kwargs={"should_stop": stop.is_set, "timeout": 0.2})
     thread.start()

@@ -93,3 +93,13 @@ def test_the_scale_profile_runs_a_worker_pool_for_every_queue() -> None:
     for queues in re.findall(r'command: \["worker", "-Q", "([a-z,]+)"', compose):
         consumed |= set(queues.split(","))
     assert consumed == {"celery", *settings.TASK_QUEUES}
+
+
+def test_the_scale_profile_runs_two_watchers_and_two_sync_pools() -> None:
+    """Issue 28: watchers share the mailboxes; the scale profile shows it with two of them."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    watchers = re.findall(r'\n  ([a-z0-9-]+):\n    <<: \*app\n(?:    profiles: \["scale"\]\n)?    command: \["watch"\]',
+                          compose)
+    assert len(watchers) == 2, watchers
+    sync = compose.split("  worker-sync:", 1)[1].split("\n  worker-index:", 1)[0]
+    assert "replicas: 2" in sync

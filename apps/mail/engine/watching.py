@@ -9,7 +9,9 @@ back the old delay, never a loss.
 
 Who is watched is read again every ``refresh_seconds``: a mailbox whose PSC session ends
 (signed out, refresh refused, expired) has its connection closed at the next refresh, as
-the MSSanté reference asks; a new sign-in is watched within that time. An IDLE is renewed
+the MSSanté reference asks; a new sign-in is watched within that time. Several watchers
+share the mailboxes (``shards``: rendezvous hashing over the live ones, each mailbox held
+under a claim), and take over a dead one's share within 30 s. An IDLE is renewed
 before the 29 minutes after which a server may drop it (RFC 2177 §3), and a connection
 that fails is opened again after a backoff.
 """
@@ -33,6 +35,7 @@ from mailproto.imap.session import ImapSession
 
 from ..models import Folder, Mailbox
 from .access import mail_access_for_session_key, mailbox_session_open
+from .shards import WatchShard
 from .sync_runs import mailbox_sync_enqueue, mailboxes_with_live_session
 
 logger = logging.getLogger(__name__)
@@ -82,7 +85,10 @@ class InboxWatcher:
     candidates: Candidates = _live_sessions
     opener: Opener = _open_for_session
     on_change: OnChange = _sync_inbox
-    refresh_seconds: float = 10.0
+    refresh_seconds: float = 5.0
+    # Several watchers share the mailboxes through it (``manage.py mail_watch``); None
+    # watches every candidate (the bench's single-process measures).
+    shard: WatchShard | None = None
     reidle_seconds: float = 25 * 60.0  # under RFC 2177's 29 minutes
     folder: str = "INBOX"
     watched: dict[int, Watched] = field(default_factory=dict)
@@ -93,14 +99,25 @@ class InboxWatcher:
 
     # ------------------------------------------------------------------ membership
     def refresh(self) -> None:
-        """Watch what should be watched now, and stop what should not."""
+        """Watch what should be watched now (this watcher's share of it, when it has a
+        ``shard``), and stop what should not."""
         wanted = self.candidates()
+        if self.shard is not None:
+            if self.shard.lapsed() and self.watched:
+                for mailbox_id in list(self.watched):
+                    self._drop(mailbox_id, reason="claim lapsed (watcher stalled)")
+            mine = self.shard.mine(wanted)
+            wanted = {m: key for m, key in wanted.items() if m in mine}
         for mailbox_id in [m for m, w in self.watched.items() if wanted.get(m) != w.session_key]:
             self._drop(mailbox_id, reason="no live session" if mailbox_id not in wanted else "new session")
         now = time.monotonic()
         for mailbox_id, session_key in wanted.items():
             if mailbox_id in self.watched:
                 continue
+            if time.monotonic() - now > max(self.refresh_seconds, 1.0):
+                # Thousands of logins at start-up: the rest at the next pass, so that the
+                # watched ones are served and the claims renewed meanwhile.
+                break
             count, retry_at = self.failures.get(mailbox_id, (0, 0.0))
             if now < retry_at:
                 continue
@@ -120,6 +137,8 @@ class InboxWatcher:
             self._selector.register(watched.fileno, selectors.EVENT_READ, mailbox_id)
             logger.info("new-mail watch of mailbox %s started", mailbox_id)
         self.failures = {m: f for m, f in self.failures.items() if m in wanted}
+        if self.shard is not None:
+            self.shard.settle(keep=set(wanted) | set(self.watched))
         self._refreshed_at = now
 
     def _drop(self, mailbox_id: int, *, reason: str) -> None:
@@ -139,12 +158,16 @@ class InboxWatcher:
         for mailbox_id in list(self.watched):
             self._drop(mailbox_id, reason="watcher stopping")
         self._selector.close()
+        if self.shard is not None:
+            self.shard.leave()
 
     # ------------------------------------------------------------------ the loop
     def step(self, timeout: float = 1.0) -> int:
         """Wait up to ``timeout`` for any watched INBOX to change; handle what changed, renew
         old IDLEs, refresh the membership when due. Returns how many INBOXes changed."""
-        if time.monotonic() - self._refreshed_at >= self.refresh_seconds:
+        shard = self.shard
+        lapsing = shard is not None and bool(self.watched) and shard.lapsed(margin=shard.ttl / 4)
+        if lapsing or time.monotonic() - self._refreshed_at >= self.refresh_seconds:
             self.refresh()
         # Bytes already read or decrypted do not wake a selector: looked at first.
         ready = [m for m, w in self.watched.items() if idle_ready(w.imap)]
