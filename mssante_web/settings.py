@@ -342,6 +342,13 @@ MSSANTE_SYNC_MAX_BACKOFF = env.int("MSSANTE_SYNC_MAX_BACKOFF", default=3600)
 MSSANTE_SYNC_WRITER_PROCESS = env.bool("MSSANTE_SYNC_WRITER_PROCESS", default=True)
 # Simultaneous IMAP connections per mailbox from one worker (Dovecot allows 10 per user+IP).
 MSSANTE_IMAP_MAX_CONNECTIONS = env.int("MSSANTE_IMAP_MAX_CONNECTIONS", default=3)
+# Issue 28: idle IMAP sessions are kept under a deployment-wide budget per mailbox (a slot in
+# Redis for the pages, one for the workers), and each process runs a reaper thread that
+# closes, within seconds, what a session that ended (anywhere) had opened. The test suite
+# turns both off in its own process (tests/env_plugin.py): pooled-connection tests count
+# logins there; the deployed-roles test measures them on.
+MSSANTE_IMAP_IDLE_SLOTS = env.bool("MSSANTE_IMAP_IDLE_SLOTS", default=True)
+MSSANTE_IMAP_REAPER = env.bool("MSSANTE_IMAP_REAPER", default=True)
 # PLAIN login for mailboxes whose auth mode is "password": the devstack only.
 MSSANTE_DEVSTACK_PASSWORD = env.str("MSSANTE_DEVSTACK_PASSWORD", default="")
 

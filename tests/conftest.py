@@ -220,6 +220,15 @@ def imap_plain(address: str) -> imapclient.IMAPClient:
     return client
 
 
+def imap_connections(user: str) -> int:
+    """The user's logged-in IMAP connections in the test devstack's Dovecot, one line each
+    (``doveadm who -1``: plain ``who`` prints one line per user and service)."""
+    conf = stack.state_dir("test") / "dovecot" / "dovecot.conf"
+    out = subprocess.run(["doveadm", "-c", str(conf), "who", "-1", user], capture_output=True, text=True,
+                         check=False).stdout
+    return sum(1 for line in out.splitlines()[1:] if line.split()[:1] == [user] and "imap" in line)
+
+
 def shared_fixture(*parts: str) -> Path:
     path = SHARED_FIXTURES.joinpath(*parts)
     if not path.exists():

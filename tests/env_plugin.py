@@ -23,5 +23,10 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 # fixtures around it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("MSSANTE_PLAIN_STATIC", "1")  # no collectstatic manifest in tests
+# The deployment-wide IMAP budget and the reaper thread (issue 28) are measured on the
+# deployed roles (tests/integration/test_connection_budget.py) and unit-tested with fakes;
+# in the test process they would race the tests that count logins on pooled connections.
+os.environ.setdefault("MSSANTE_IMAP_IDLE_SLOTS", "0")
+os.environ.setdefault("MSSANTE_IMAP_REAPER", "0")
 (ROOT / "var").mkdir(exist_ok=True)
 os.environ.setdefault("DJANGO_TEST_DATABASE", str(ROOT / "var" / "test-db.sqlite3"))

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -90,3 +94,65 @@ def shared_lease(*, name: str, ttl: float) -> Iterator[Lease | None]:
         yield Lease(lock, name)
     finally:
         _release(lock, name)
+
+
+# Claims: keys that name their holder and expire on their own, taken only when free or
+# already the holder's (then their life is pushed back), given back only by their holder.
+# The new-mail watchers' mailboxes and the IMAP connections kept idle per mailbox (issue 28).
+_CLAIM = """
+local v = redis.call('GET', KEYS[1])
+if v == false or v == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+_GIVE_BACK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+@functools.cache
+def _claim_scripts(client: redis.Redis) -> tuple[Any, Any]:
+    return client.register_script(_CLAIM), client.register_script(_GIVE_BACK)
+
+
+def claims_take(*, keys: Sequence[str], holder: str, ttl: float,
+                client: redis.Redis | None = None) -> list[bool]:
+    """Take or renew each claim for ``ttl`` s, in one round trip; whether each is
+    ``holder``'s now. Raises ``redis.RedisError``: what to do without Redis is the caller's."""
+    if not keys:
+        return []
+    client = client or redis_client()
+    take, _ = _claim_scripts(client)
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        take(keys=[key], args=[holder, max(1, int(ttl * 1000))], client=pipe)
+    return [bool(got) for got in pipe.execute()]
+
+
+def claims_give_back(*, keys: Iterable[str], holder: str, client: redis.Redis | None = None) -> None:
+    """Give back those of ``keys`` that ``holder`` holds (the others are left alone)."""
+    ordered = list(keys)
+    if not ordered:
+        return
+    client = client or redis_client()
+    _, give_back = _claim_scripts(client)
+    pipe = client.pipeline(transaction=False)
+    for key in ordered:
+        give_back(keys=[key], args=[holder], client=pipe)
+    pipe.execute()
+
+
+_process_names: dict[int, str] = {}
+
+
+def process_name() -> str:
+    """This process as a claims' holder: its machine and pid, and a random part so that a
+    restarted process (the same pid in a new container) is someone new. A forked child
+    (a Celery or gunicorn worker) gets a name of its own."""
+    pid = os.getpid()
+    if pid not in _process_names:
+        _process_names[pid] = f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:6]}"
+    return _process_names[pid]

@@ -5,7 +5,6 @@ token rests in clear in the session store. Against the real simulator and Doveco
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 import pytest
@@ -15,18 +14,17 @@ from django.test import Client
 from apps.mail import services
 from apps.mail.models import Folder, Mailbox
 from apps.mail.services import POOL
-from devstack import stack
 from mailproto.imap import wire
-from tests.conftest import IDENTITIES, PROFILE, PSCSim, django_signin, expire_access_token, session_tokens
+from tests.conftest import (
+    IDENTITIES,
+    PSCSim,
+    django_signin,
+    expire_access_token,
+    imap_connections,
+    session_tokens,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def dovecot_connections(user: str) -> int:
-    conf = stack.state_dir(PROFILE) / "dovecot" / "dovecot.conf"
-    out = subprocess.run(["doveadm", "-c", str(conf), "who", user], capture_output=True,
-                         text=True, check=False).stdout
-    return sum(1 for line in out.splitlines()[1:] if line.startswith(user))
 
 
 @pytest.fixture
@@ -58,7 +56,7 @@ def test_refused_refresh_closes_pooled_connections_and_stops_sync(
     POOL.clear()  # one idle connection per mailbox and process: make room for the worker's
     assert services.mailbox_sync_in_worker(mailbox_id=mailbox.pk, session_key=key) == "done"
     assert f"session:{key}" in POOL.owners()
-    assert dovecot_connections(address) >= 1
+    assert imap_connections(address) >= 1
     assert (mailbox.pk, key) in services.mailbox_sync_candidates()
 
     psc_sim.configure(refresh_fails=True)
@@ -67,7 +65,7 @@ def test_refused_refresh_closes_pooled_connections_and_stops_sync(
     # The worker asks for a token before touching its pooled connection: refused.
     assert services.mailbox_sync_in_worker(mailbox_id=mailbox.pk, session_key=key) == "no-session"
     assert not POOL.owners() & {owner, f"session:{key}"}
-    assert dovecot_connections(address) == 0
+    assert imap_connections(address) == 0
     assert commands == []
     # Beat leaves this user alone until they sign in again, and a page sends nothing.
     assert (mailbox.pk, key) not in [c for c in services.mailbox_sync_candidates() if c[1]]
@@ -93,7 +91,7 @@ def test_sign_out_closes_this_users_connections(client: Client, psc_sim: PSCSim,
     commands.clear()
     client.post("/oidc/logout/")
     assert owner not in POOL.owners()
-    assert dovecot_connections(address) == 0
+    assert imap_connections(address) == 0
     assert commands == []
 
 

@@ -1,19 +1,77 @@
-"""IMAP sessions kept open between uses, per process."""
+"""IMAP sessions kept open between uses, per process, within a budget per mailbox shared by
+the whole deployment (issue 28).
+
+Every process (each web worker, each Celery process) keeps at most one idle session per
+mailbox, and only while it holds that mailbox's **idle slot** for its kind of caller, a claim
+in Redis: one for the pages (sessions opened with a user's tokens), one for the workers
+(with a stored session's), one for certificate mailboxes. With the new-mail watcher's IDLE,
+a signed-in professional holds at most 3 connections at rest, whatever the number of web
+and worker processes (Dovecot allows 10 per user and IP; the person's own mail client needs
+some). A process without the slot logs out after its use.
+
+A session that ends closes its connections in every process: the process that saw it end
+publishes the credential owner on a Redis channel, and each process's **reaper** thread
+(started at its first use of the pool) closes what it holds for it; every few seconds the
+reaper also closes what no live session stands behind any more (an expiry, a deactivated
+user, a revoked delegation, a broadcast missed while Redis restarted), and what sat idle too
+long.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+import redis
 from django.conf import settings
 
 from apps.core.errors import MailServerUnavailable
+from apps.core.locks import claims_give_back, claims_take, process_name, redis_client
 from mailproto.imap import ImapError
 from mailproto.imap.session import ImapSession
 
+logger = logging.getLogger(__name__)
+
 PoolKey = tuple[int, str]
+CLOSE_CHANNEL = "mssante:imap:close"
+SLOT_KEY = "mssante:imap:idle:{}:{}"  # mailbox id, kind of caller
+Alive = Callable[[set[tuple[int, str]]], set[tuple[int, str]]]  # (mailbox id, owner) still backed
+
+
+class IdleSlots:
+    """The deployment's idle budget: one claim per (mailbox, kind of caller) in Redis.
+    Without Redis a process keeps its session idle (its own limit of one per mailbox
+    still holds): a Redis restart costs logins, never a refusal."""
+
+    def __init__(self, ttl: float, *, holder: str | None = None) -> None:
+        self.ttl = ttl
+        self.holder = holder  # this process (``process_name``) unless a test gives another
+        self._warned_at = float("-inf")
+
+    def hold(self, mailbox_id: int, kind: str) -> bool:
+        try:
+            key = SLOT_KEY.format(mailbox_id, kind)
+            return claims_take(keys=[key], holder=self.holder or process_name(), ttl=self.ttl)[0]
+        except redis.RedisError as exc:
+            self._warn(exc)
+            return True
+
+    def give_back(self, slots: Iterable[tuple[int, str]]) -> None:
+        try:
+            claims_give_back(keys=[SLOT_KEY.format(m, kind) for m, kind in slots],
+                             holder=self.holder or process_name())
+        except redis.RedisError as exc:
+            self._warn(exc)
+
+    def _warn(self, exc: Exception) -> None:
+        if time.monotonic() - self._warned_at > 60:
+            self._warned_at = time.monotonic()
+            logger.warning("IMAP idle slots: Redis unavailable (%s); idle sessions kept per process", exc)
 
 
 class SessionPool:
@@ -29,9 +87,15 @@ class SessionPool:
     # of 7 people on 4 web workers and a worker held 10 of a mailbox's slots idle, locking
     # out the person's own mail client).
     IDLE_PER_MAILBOX = 1
+    REAP_EVERY = 5.0  # seconds between two reaper passes (ended sessions, past MAX_IDLE)
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, *, slots: IdleSlots | None = None, alive: Alive | None = None,
+                 reaper: bool = False) -> None:
         self.limit = limit
+        self.slots = slots
+        self.alive = alive
+        self.reaper = reaper
+        self._reaper_pid = 0
         self._idle: dict[PoolKey, list[ImapSession]] = defaultdict(list)
         self._open: dict[PoolKey, int] = defaultdict(int)
         self._changed = threading.Condition()
@@ -42,6 +106,8 @@ class SessionPool:
 
     def acquire(self, key: PoolKey, factory: Callable[[], ImapSession],
                 timeout: float = 30.0) -> ImapSession:
+        if self.reaper:
+            self.reaper_start()
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
@@ -73,51 +139,131 @@ class SessionPool:
         with self._changed:
             opened = self._opened_at.get(id(session), 0.0)
             revoked = self._revoked.get(_owner(key))
-            idle_here = sum(len(v) for k, v in self._idle.items() if k[0] == key[0])
-            if (broken or (revoked is not None and opened <= revoked)
-                    or idle_here >= self.IDLE_PER_MAILBOX):
+            keep = not broken and (revoked is None or opened > revoked) and self._idle_at(key[0]) == 0
+        if keep and self.slots is not None:
+            keep = self.slots.hold(key[0], _kind(key))  # a round trip to Redis, outside the lock
+        with self._changed:
+            if not keep or self._idle_at(key[0]) >= self.IDLE_PER_MAILBOX:
                 self._open[key] -= 1
                 self._opened_at.pop(id(session), None)
                 session.close()
             else:
                 session.last_used = time.monotonic()
                 self._idle[key].append(session)
-            self._sweep_locked()
+            closed = self._sweep_locked()
             self._changed.notify()
+        self._give_back(closed)
 
-    def _sweep_locked(self) -> None:
+    def _idle_at(self, mailbox_id: int) -> int:
+        return sum(len(v) for k, v in self._idle.items() if k[0] == mailbox_id)
+
+    def _sweep_locked(self) -> list[PoolKey]:
         """Close idle sessions nobody came back for (a mailbox no longer synced here, one
         deleted): past MAX_IDLE, or beyond MAX_POOLED in all, oldest first. Without this
-        they would hold the user's Dovecot connection slots (10 per user and IP)."""
+        they would hold the user's Dovecot connection slots (10 per user and IP). Returns
+        the keys closed (their idle slots to give back, outside the lock)."""
         now = time.monotonic()
         idle = sorted(((session.last_used, key, session) for key, sessions in self._idle.items()
                        for session in sessions), key=lambda item: item[0])
         excess = len(idle) - self.MAX_POOLED
+        closed = []
         for number, (last_used, key, session) in enumerate(idle):
             if number < excess or now - last_used > self.MAX_IDLE:
-                self._idle[key].remove(session)
-                self._open[key] -= 1
-                self._opened_at.pop(id(session), None)
-                session.close()
+                self._close_idle_locked(key, session)
+                closed.append(key)
         for owner, at in list(self._revoked.items()):
             if now - at > self.MAX_IDLE:
                 del self._revoked[owner]
+        return closed
+
+    def _close_idle_locked(self, key: PoolKey, session: ImapSession) -> None:
+        self._idle[key].remove(session)
+        self._open[key] -= 1
+        self._opened_at.pop(id(session), None)
+        session.close()
+
+    def _give_back(self, keys: Iterable[PoolKey]) -> None:
+        if self.slots is not None:
+            slots = {(key[0], _kind(key)) for key in keys}
+            if slots:
+                self.slots.give_back(slots)
 
     def close_owner(self, owner: str) -> int:
         """Close every session opened with ``owner``'s credentials (a user whose PSC
         session ended): the idle ones now, the ones in use when they come back. Returns
         how many were closed now."""
-        closed = 0
+        closed: list[PoolKey] = []
         with self._changed:
             self._revoked[owner] = time.monotonic()
             for key in [k for k in self._idle if _owner(k) == owner]:
-                for session in self._idle.pop(key):
-                    self._open[key] -= 1
-                    self._opened_at.pop(id(session), None)
-                    session.close()
-                    closed += 1
+                for session in list(self._idle[key]):
+                    self._close_idle_locked(key, session)
+                    closed.append(key)
             self._changed.notify_all()
-        return closed
+        self._give_back(closed)
+        return len(closed)
+
+    def close_dead(self) -> int:
+        """Close the idle sessions no live session stands behind any more (``alive``), and
+        those idle past MAX_IDLE: the reaper's periodic pass."""
+        with self._changed:
+            closed = self._sweep_locked()
+            pairs = {(key[0], _owner(key)) for key, sessions in self._idle.items() if sessions}
+        self._give_back(closed)
+        if self.alive is None or not pairs:
+            return len(closed)
+        dead = pairs - self.alive(pairs)
+        count = len(closed)
+        for mailbox_id, owner in dead:
+            count += self._close_mailbox_owner(mailbox_id, owner)
+        return count
+
+    def _close_mailbox_owner(self, mailbox_id: int, owner: str) -> int:
+        closed: list[PoolKey] = []
+        with self._changed:
+            for key in [k for k in self._idle if k[0] == mailbox_id and _owner(k) == owner]:
+                for session in list(self._idle[key]):
+                    self._close_idle_locked(key, session)
+                    closed.append(key)
+        self._give_back(closed)
+        return len(closed)
+
+    # ------------------------------------------------------------------ the reaper
+    def reaper_start(self) -> None:
+        """Start this process's reaper thread, once per process (a forked web or Celery
+        worker starts its own at its first use of the pool)."""
+        if self._reaper_pid == os.getpid():
+            return
+        with self._changed:
+            if self._reaper_pid == os.getpid():
+                return
+            self._reaper_pid = os.getpid()
+        threading.Thread(target=self._reap_forever, name="imap-pool-reaper", daemon=True).start()
+
+    def _reap_forever(self) -> None:
+        pubsub = None
+        last_pass = time.monotonic()
+        while True:
+            try:
+                if pubsub is None:
+                    pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
+                    pubsub.subscribe(CLOSE_CHANNEL)
+                message = pubsub.get_message(timeout=1.0)
+                if message is not None:
+                    for owner in json.loads(message["data"]).get("owners", []):
+                        closed = self.close_owner(owner)
+                        if closed:
+                            logger.info("IMAP sessions of %s closed on broadcast: %s", owner, closed)
+            except (redis.RedisError, OSError, ValueError) as exc:
+                logger.warning("IMAP pool reaper: broadcast channel unavailable (%s)", exc)
+                pubsub = None
+                time.sleep(1.0)
+            if time.monotonic() - last_pass >= self.REAP_EVERY:
+                last_pass = time.monotonic()
+                try:
+                    self.close_dead()
+                except Exception:  # the reaper must outlive anything: a page is not at stake
+                    logger.exception("IMAP pool reaper pass failed")
 
     def owners(self) -> set[str]:
         """Whose credentials the idle sessions were opened with (tests, diagnostics)."""
@@ -126,17 +272,25 @@ class SessionPool:
 
     def clear(self) -> None:
         with self._changed:
+            closed = [key for key, sessions in self._idle.items() for _ in sessions]
             for key, sessions in self._idle.items():
                 for session in sessions:
                     session.close()
                 self._open[key] -= len(sessions)
             self._idle.clear()
             self._opened_at.clear()
+        self._give_back(closed)
 
 
 def _owner(key: PoolKey) -> str:
     """The credential owner part of a pool key ("user:12", "session:abc", "certificate")."""
     return key[1].split("|", 1)[0]
+
+
+def _kind(key: PoolKey) -> str:
+    """Whose budget a session counts in: pages (a user's tokens), workers (a stored
+    session's), certificate mailboxes."""
+    return {"user": "web", "session": "worker"}.get(_owner(key).split(":", 1)[0], "certificate")
 
 
 def _alive(session: ImapSession) -> bool:
@@ -147,14 +301,40 @@ def _alive(session: ImapSession) -> bool:
     return True
 
 
-POOL = SessionPool(settings.MSSANTE_IMAP_MAX_CONNECTIONS)
+def pool_owners_alive(pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Of (mailbox id, credential owner), those a live session still stands behind: the
+    user (or stored session) signed in, active, and still allowed to open the mailbox.
+    Run by the reaper thread: its database connection is closed after each pass."""
+    from django.db import connections
+
+    from ..selectors import mailbox_open_to
+    from ..selectors.live import pool_owner_users
+
+    try:
+        users = pool_owner_users(owners={owner for _, owner in pairs})
+        return {(mailbox_id, owner) for mailbox_id, owner in pairs
+                if owner == "certificate"
+                or (owner in users and mailbox_open_to(user_id=users[owner], mailbox_id=mailbox_id))}
+    finally:
+        connections.close_all()
+
+
+_SLOTS = IdleSlots(ttl=SessionPool.MAX_IDLE + 60) if settings.MSSANTE_IMAP_IDLE_SLOTS else None
+POOL = SessionPool(settings.MSSANTE_IMAP_MAX_CONNECTIONS, slots=_SLOTS,
+                   alive=pool_owners_alive, reaper=settings.MSSANTE_IMAP_REAPER)
 
 
 def psc_session_connections_close(*, user_pk: int | None, session_key: str | None,
                                   **_: object) -> None:
     """``psc_session_ended`` receiver: this process's connections opened with that
-    user's tokens are closed (other processes find the session over at their next use)."""
-    if user_pk is not None:
-        POOL.close_owner(f"user:{user_pk}")
-    if session_key:
-        POOL.close_owner(f"session:{session_key}")
+    user's tokens are closed now, and every other process is told to close its own."""
+    owners = [owner for owner in (f"user:{user_pk}" if user_pk is not None else "",
+                                  f"session:{session_key}" if session_key else "") if owner]
+    for owner in owners:
+        POOL.close_owner(owner)
+    if owners:
+        try:
+            redis_client().publish(CLOSE_CHANNEL, json.dumps({"owners": owners}))
+        except redis.RedisError as exc:
+            logger.warning("IMAP close broadcast for %s not sent (%s): the other processes close "
+                           "them at their reaper's next pass", owners, exc)

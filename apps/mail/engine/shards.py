@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import redis
+
+from apps.core.locks import claims_give_back, claims_take, process_name
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +40,6 @@ def rendezvous_owner(*, key: int, members: Collection[str]) -> str | None:
 
 def _weight(member: str, key: int) -> bytes:
     return hashlib.blake2b(f"{member}\x00{key}".encode(), digest_size=8).digest()
-
-
-def member_name() -> str:
-    """A watcher's name: its machine and process, and a random part so that a restarted
-    process (same pid in a new container) is a new member, not a ghost's heir."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class ShardStore(Protocol):
@@ -95,21 +88,6 @@ class MemoryShardStore:
                 del self.claims[key]
 
 
-# Claim or renew: the key is set when free or already ours (then its expiry is pushed back).
-_CLAIM = """
-local v = redis.call('GET', KEYS[1])
-if v == false or v == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-
 class RedisShardStore:
     """Heartbeats in a sorted set (member → last beat), claims as keys with a TTL."""
 
@@ -117,8 +95,6 @@ class RedisShardStore:
         self.client = client
         self.MEMBERS = f"{namespace}:members"
         self.CLAIM = f"{namespace}:claim:{{}}"
-        self._claim = client.register_script(_CLAIM)
-        self._release = client.register_script(_RELEASE)
 
     def beat(self, member: str, *, now: float, dead_after: float) -> list[str]:
         pipe = self.client.pipeline()
@@ -134,18 +110,12 @@ class RedisShardStore:
     def claim(self, member: str, keys: Iterable[int], *, ttl: float, now: float) -> set[int]:
         # The expiry is Redis's own (PX): the watchers' clocks need not agree on it.
         ordered = list(keys)
-        if not ordered:
-            return set()
-        pipe = self.client.pipeline(transaction=False)
-        for key in ordered:
-            self._claim(keys=[self.CLAIM.format(key)], args=[member, int(ttl * 1000)], client=pipe)
-        return {key for key, got in zip(ordered, pipe.execute(), strict=True) if got}
+        got = claims_take(keys=[self.CLAIM.format(key) for key in ordered], holder=member, ttl=ttl,
+                          client=self.client)
+        return {key for key, held in zip(ordered, got, strict=True) if held}
 
     def release(self, member: str, keys: Iterable[int]) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            self._release(keys=[self.CLAIM.format(key)], args=[member], client=pipe)
-        pipe.execute()
+        claims_give_back(keys=[self.CLAIM.format(key) for key in keys], holder=member, client=self.client)
 
 
 @dataclass
@@ -157,7 +127,7 @@ class WatchShard:
     ``ttl`` plus one membership pass of their new owner."""
 
     store: ShardStore
-    member: str = field(default_factory=member_name)
+    member: str = field(default_factory=process_name)
     dead_after: float = 10.0
     ttl: float = 20.0
     clock: Callable[[], float] = time.time

@@ -90,3 +90,61 @@ def test_one_idle_session_per_mailbox_whoever_opened_it() -> None:
     assert not a1.closed and a2.closed and b1.closed  # one kept for mailbox 1
     assert not other.closed  # and one for mailbox 2
     assert pool.acquire((1, "user:a"), FakeSession) is a1
+
+
+class FakeSlots:
+    """The deployment's idle slots as Redis keeps them: one holder per (mailbox, kind)."""
+
+    def __init__(self, holders: dict[tuple[int, str], str], name: str) -> None:
+        self.holders, self.name = holders, name
+
+    def hold(self, mailbox_id: int, kind: str) -> bool:
+        return self.holders.setdefault((mailbox_id, kind), self.name) == self.name
+
+    def give_back(self, slots: Any) -> None:
+        for slot in slots:
+            if self.holders.get(slot) == self.name:
+                del self.holders[slot]
+
+
+def test_a_process_keeps_a_session_idle_only_with_the_mailboxs_slot_for_its_kind() -> None:
+    """Issue 28: four web processes and two workers keep at most one idle session each per
+    mailbox and kind, whatever their number: the others log out after use."""
+    holders: dict[tuple[int, str], str] = {}
+    pools = [SessionPool(limit=2, slots=FakeSlots(holders, f"p{n}")) for n in range(6)]  # type: ignore[arg-type]
+    sessions = []
+    for number, pool in enumerate(pools):
+        owner = "user:3" if number < 4 else "session:abc"  # pages, then workers
+        session = pool.acquire((7, f"{owner}|imap:993|psc"), FakeSession)  # type: ignore[arg-type]
+        pool.release((7, f"{owner}|imap:993|psc"), session, broken=False)
+        sessions.append(session)
+    kept = [s for s in sessions if not s.closed]
+    assert len(kept) == 2 and not sessions[0].closed and not sessions[4].closed
+    assert holders == {(7, "web"): "p0", (7, "worker"): "p4"}
+    # the holder closes its idle session (its user signed out): the slot is free for another
+    pools[0].close_owner("user:3")
+    assert holders == {(7, "worker"): "p4"}
+    again = pools[1].acquire((7, "user:3|imap:993|psc"), FakeSession)  # type: ignore[arg-type]
+    pools[1].release((7, "user:3|imap:993|psc"), again, broken=False)
+    assert not again.closed and holders[(7, "web")] == "p1"
+
+
+def test_the_reaper_pass_closes_what_no_live_session_stands_behind() -> None:
+    """An expiry, a deactivated user, a revoked delegation: nobody broadcasts those; the
+    periodic pass asks who still stands behind each idle session and closes the rest."""
+    backed = {(1, "user:3"), (4, "certificate")}
+    asked: list[set[tuple[int, str]]] = []
+
+    def alive(pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+        asked.append(pairs)
+        return pairs & backed
+
+    pool = SessionPool(limit=2, alive=alive)
+    kept, revoked, expired, certificate = (FakeSession() for _ in range(4))
+    pool.release((1, "user:3|h:1|psc"), kept, broken=False)
+    pool.release((2, "user:3|h:1|psc"), revoked, broken=False)  # a delegation revoked since
+    pool.release((3, "session:zz|h:1|psc"), expired, broken=False)
+    pool.release((4, "certificate|h:1|certificate"), certificate, broken=False)
+    assert pool.close_dead() == 2
+    assert revoked.closed and expired.closed and not kept.closed and not certificate.closed
+    assert asked == [{(1, "user:3"), (2, "user:3"), (3, "session:zz"), (4, "certificate")}]
