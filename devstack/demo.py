@@ -27,7 +27,8 @@ WEB = os.environ.get("MSSANTE_DEMO_ADDR", "127.0.0.1:8000")
 def main() -> int:
     already_up = stack.status_quiet(PROFILE)
     stack.start(PROFILE)
-    env = dict(os.environ, **stack.env_vars(PROFILE), DJANGO_DEBUG="1",
+    # runserver is threaded: it holds the open pages' event streams itself (MSSANTE_PUSH).
+    env = dict(os.environ, **stack.env_vars(PROFILE), DJANGO_DEBUG="1", MSSANTE_PUSH="1",
                DJANGO_SETTINGS_MODULE="mssante_web.settings", PYTHONUNBUFFERED="1")
     (ROOT / "var").mkdir(exist_ok=True)
     python = sys.executable

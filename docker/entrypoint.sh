@@ -1,6 +1,8 @@
 #!/bin/sh
-# One image, four roles: `web` (gunicorn), `worker` (Celery), `beat` (Celery beat),
-# `watch` (the new-mail watcher: IMAP IDLE for signed-in users, one process for many);
+# One image, five roles: `web` (gunicorn), `worker` (Celery), `beat` (Celery beat),
+# `watch` (the new-mail watcher: IMAP IDLE for signed-in users, one process for many),
+# `push` (the open pages' event streams, ASGI: a coroutine per page; the proxy routes
+# /bal/<n>/evenements/ to it and MSSANTE_PUSH=1 tells the pages to listen);
 # anything else runs as a manage.py command (e.g. `migrate`, `whitelist_import`).
 # Every role refuses to start on development-only settings when DEBUG is off
 # (apps/core/checks.py, run by migrate, by gunicorn's import of the site and by Celery).
@@ -33,6 +35,10 @@ case "$role" in
     ;;
   watch)
     exec python manage.py mail_watch "$@"
+    ;;
+  push)
+    exec uvicorn mssante_web.asgi:application --host 0.0.0.0 --port "${PORT:-8001}" \
+      --no-access-log --proxy-headers --forwarded-allow-ips "${MSSANTE_TRUSTED_PROXIES:-127.0.0.1}" "$@"
     ;;
   *)
     exec python manage.py "$role" "$@"

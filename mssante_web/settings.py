@@ -347,6 +347,12 @@ MSSANTE_IMAP_MAX_CONNECTIONS = env.int("MSSANTE_IMAP_MAX_CONNECTIONS", default=3
 # closes, within seconds, what a session that ended (anywhere) had opened. The test suite
 # turns both off in its own process (tests/env_plugin.py): pooled-connection tests count
 # logins there; the deployed-roles test measures them on.
+# New mail pushed to the open page (Server-Sent Events): served by a threaded server (the
+# demo's runserver) or by the ASGI ``push`` role, to which the proxy routes
+# /bal/<n>/evenements/; off, pages poll every 5 s as before. A stream lasts
+# MSSANTE_PUSH_SECONDS, then the browser reconnects (the session is checked again).
+MSSANTE_PUSH = env.bool("MSSANTE_PUSH", default=False)
+MSSANTE_PUSH_SECONDS = env.float("MSSANTE_PUSH_SECONDS", default=300.0)
 MSSANTE_IMAP_IDLE_SLOTS = env.bool("MSSANTE_IMAP_IDLE_SLOTS", default=True)
 MSSANTE_IMAP_REAPER = env.bool("MSSANTE_IMAP_REAPER", default=True)
 # PLAIN login for mailboxes whose auth mode is "password": the devstack only.

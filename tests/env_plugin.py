@@ -27,6 +27,8 @@ os.environ.setdefault("MSSANTE_PLAIN_STATIC", "1")  # no collectstatic manifest 
 # deployed roles (tests/integration/test_connection_budget.py) and unit-tested with fakes;
 # in the test process they would race the tests that count logins on pooled connections.
 os.environ.setdefault("MSSANTE_IMAP_IDLE_SLOTS", "0")
+# The open pages listen to their mailbox's event stream (the live server is threaded).
+os.environ.setdefault("MSSANTE_PUSH", "1")
 os.environ.setdefault("MSSANTE_IMAP_REAPER", "0")
 (ROOT / "var").mkdir(exist_ok=True)
 os.environ.setdefault("DJANGO_TEST_DATABASE", str(ROOT / "var" / "test-db.sqlite3"))

@@ -17,8 +17,10 @@ from apps.audit.services import audit_log
 from .services import session_limit_reached
 from .session_keys import SESSION_LAST_SEEN, SESSION_PASSWORD_SIGNED_IN_AT, SESSION_SIGNED_IN_AT
 
-# Background requests (polling for new mail) must not count as the user being present.
+# Background requests (polling for new mail) must not count as the user being present;
+# nor does the page's event stream, which cannot send a header (EventSource).
 BACKGROUND_HEADER = "X-MSS-Background"
+BACKGROUND_SUFFIXES = ("/evenements/",)
 # Writing the session on every request costs a database write; a minute's precision is enough.
 LAST_SEEN_RESOLUTION = 60
 # What a staff password session may reach: the admin, and what signing in or out needs.
@@ -53,7 +55,8 @@ class PSCSessionMiddleware:
                     params["next"] = request.get_full_path()
                 login = reverse("admin:login") if password else reverse("accounts:login")
                 return HttpResponseRedirect(f"{login}?{urlencode(params)}")
-            background = request.headers.get(BACKGROUND_HEADER) == "1"
+            background = (request.headers.get(BACKGROUND_HEADER) == "1"
+                          or request.path.endswith(BACKGROUND_SUFFIXES))
             if not background and now - last_seen > LAST_SEEN_RESOLUTION:
                 session[SESSION_LAST_SEEN] = now
         return self.get_response(request)

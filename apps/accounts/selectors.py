@@ -56,3 +56,14 @@ def session_user_get(*, session_key: str) -> tuple[int | None, str]:
         return None, ""
     idnat = User.objects.filter(pk=int(user_id)).values_list("idnat", flat=True).first()
     return int(user_id), idnat or ""
+
+
+def live_session_in_force(*, session_key: str) -> bool:
+    """Whether this stored session is a PSC session still in force (``LiveSession``: not
+    expired, tokens held, its user active): what an open event stream asks now and then."""
+    from django.utils import timezone
+
+    from .models import LiveSession
+
+    return LiveSession.objects.filter(session_key=session_key, psc_active=True, expires_at__gt=timezone.now(),
+                                      user__is_active=True).exists()

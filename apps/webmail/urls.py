@@ -20,6 +20,7 @@ urlpatterns = [
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/", views.folder, name="folder"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/etat/", views.folder_status,
          name="folder_status"),
+    path("bal/<int:mailbox_id>/evenements/", views.mailbox_events, name="mailbox_events"),
     path("bal/<int:mailbox_id>/synchroniser/", views.mailbox_sync_view, name="sync_now"),
     path("bal/<int:mailbox_id>/dossier/<int:folder_id>/message/<int:uid>/", reader_views.message,
          name="message"),

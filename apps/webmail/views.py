@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from apps.flows.listing import folder_page_get, folder_status_get, inbox_open, mailbox_sync_now
+from apps.flows.news import mailbox_news_stream
 from apps.mail.selectors import LIST_SORTS
 from mailproto.identifiers import ascii_digits
 
@@ -91,6 +94,24 @@ def folder_status(request: HttpRequest, mailbox_id: int, folder_id: int) -> Http
                                shown=int(shown) if ascii_digits(shown) else 0,
                                direct=request.GET.get("direct") == "1")
     return render(request, "webmail/_status.html", page_context(status, threads=False))
+
+
+@login_required
+@mail_errors
+def mailbox_events(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    """The open page's event stream (Server-Sent Events): ``changed`` when a sync brought
+    something into the mailbox, so that the page asks for its status at once (issue 28).
+    204 (the browser then stops asking; the page polls) when push is off, or when this
+    server cannot hold a stream without holding a whole worker (gunicorn's sync workers:
+    the ``push`` role serves it)."""
+    asynchronous = isinstance(request, ASGIRequest)
+    if not settings.MSSANTE_PUSH or not (asynchronous or request.META.get("wsgi.multithread")):
+        return HttpResponse(status=204)
+    stream = mailbox_news_stream(actor=request_actor(request), mailbox_id=mailbox_id,
+                                 asynchronous=asynchronous)
+    response = StreamingHttpResponse(stream, content_type="text/event-stream; charset=utf-8")
+    response["X-Accel-Buffering"] = "no"  # a buffering proxy (nginx) would hold the events
+    return response  # type: ignore[return-value]  # mail_errors wraps views of HttpResponse
 
 
 @login_required

@@ -9,6 +9,21 @@
     options.addEventListener("change", () => options.requestSubmit());
   }
 
+  // New mail pushed (issue 28): the mailbox's event stream says a sync brought something,
+  // and the status is asked at once. If the stream cannot be held (the server answers 204,
+  // a proxy cuts it for good), the page polls every 5 s as it did before push.
+  const live = document.getElementById("live");
+  if (live && live.dataset.events && window.EventSource && window.htmx) {
+    const stream = new EventSource(live.dataset.events);
+    stream.addEventListener("changed", () => window.htmx.trigger(live, "mss:changed"));
+    stream.addEventListener("error", () => {
+      if (stream.readyState !== EventSource.CLOSED || live.dataset.polling) return;
+      live.dataset.polling = "1";
+      window.setInterval(() => window.htmx.trigger(live, "mss:changed"), 5000);
+    });
+    window.addEventListener("pagehide", () => stream.close());
+  }
+
   const bulk = document.getElementById("bulk");
   const folders = document.getElementById("folders");
   if (!bulk || !folders || !folders.dataset.moveUrl) return;

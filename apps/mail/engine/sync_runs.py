@@ -49,6 +49,7 @@ from ..sync import IndexWriterFailed, SyncReport, mailbox_index_sync
 from .access import MailAccess, mail_access_for_session_key, mailbox_session
 from .body_indexing import mailbox_bodies_index_enqueue
 from .inbox_rules import inbox_rules_run
+from .news import mailbox_changed_publish
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ def mailbox_sync(*, access: MailAccess, only: Sequence[str] | None = None,
         if not acquired:
             raise SyncInProgress(f"{access.mailbox.address}: a sync is running")
         report = _sync_recorded(access=access, only=only, initial_limit=initial_limit)
+        if report.changed:  # the open pages of the mailbox hear of it now (issue 28)
+            mailbox_changed_publish(mailbox_id=access.mailbox.pk,
+                                    folders=[f.name for f in report.folders if f.mode != "unchanged"])
         inbox_rules_run(access=access)  # cheap when nothing arrived: each rule keeps its own mark
         return report
 

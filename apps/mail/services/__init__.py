@@ -13,6 +13,7 @@ from ..engine.access import (
     with_credentials,
 )
 from ..engine.body_indexing import mailbox_bodies_index, mailbox_bodies_index_in_worker
+from ..engine.news import mailbox_news, mailbox_news_async
 from ..engine.pool import POOL, SessionPool
 from ..engine.sync_runs import (
     mailbox_first_screen,
@@ -54,7 +55,7 @@ __all__ = [
     "folder_delete", "folder_empty", "folder_rename", "mail_access_for_certificate",
     "mail_access_for_request", "mail_access_for_session_key", "mailbox_session",
     "mailbox_first_screen", "mailbox_session_open", "mailbox_sync", "mailbox_sync_candidates",
-    "mailbox_sync_enqueue",
+    "mailbox_sync_enqueue", "mailbox_news", "mailbox_news_async",
     "mailbox_sync_in_worker", "mailbox_sync_lock", "mailbox_sync_offset", "message_body_search",
     "message_build", "message_expunge",
     "message_flag_set", "message_keyword_set", "message_move", "message_raw_get",
