@@ -93,7 +93,7 @@ def rss_kb():
     with open("/proc/self/status") as status:
         return int(next(line for line in status if line.startswith("VmRSS")).split()[1])
 
-users = stack.watch_bench_users()
+users = stack.watch_bench_users()[:200]
 endpoint = ImapEndpoint("127.0.0.1", int(os.environ["PORT_IMAPS"]), "ssl",
                         ca_file=os.environ["MSSANTE_TLS_CA_FILE"])
 seen = []

@@ -19,18 +19,22 @@ def idle_wait(session: ImapSession, folder: str, timeout: float) -> bool:
     return idle_end(session)
 
 
-def idle_begin(session: ImapSession, folder: str) -> None:
-    """Start IDLE on ``folder`` (read-only) and return at the server's go-ahead."""
-    session.examine(folder)
+def idle_begin(session: ImapSession, folder: str, *, reselect: bool = True) -> None:
+    """Start IDLE on ``folder`` (read-only) and return at the server's go-ahead. Without
+    ``reselect``, a session that has ``folder`` selected IDLEs again at once: a change
+    since its last IDLE then counts (untagged before the go-ahead), and a round trip is saved."""
+    if reselect or session.selected != folder:
+        session.examine(folder)
     tag, units = wire.idle_begin(session.connection)
     session.round_trips.count += 1
     session.idle = IdleState(tag=tag, changed=any(is_notification(u, b"") for u in units))
 
 
 def idle_ready(session: ImapSession) -> bool:
-    """Whether the server has said something since IDLE began (without blocking): bytes
-    already read or decrypted do not wake a selector, so they are looked at here."""
-    return session.idle is not None and (session.idle.changed or session.connection.wait_readable(0))
+    """Whether the server's word since IDLE began is already here (no system call: a
+    watcher asks it of every session at each step): bytes already read or decrypted do not
+    wake a selector, so they are looked at here; the selector sees the rest."""
+    return session.idle is not None and (session.idle.changed or session.connection.has_buffered())
 
 
 def idle_end(session: ImapSession) -> bool:

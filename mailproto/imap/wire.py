@@ -60,15 +60,23 @@ class Connection:
     def send(self, data: bytes) -> None:
         self.write(data)
 
-    def wait_readable(self, timeout: float) -> bool:
-        """Whether the server has sent something within ``timeout`` seconds (bytes already
-        read or decrypted count), without reading it."""
+    def has_buffered(self) -> bool:
+        """Whether bytes are already here (read past the last answer, or decrypted and not
+        yet read): a selector on the socket would not wake for them. No system call."""
         if self.leftover or self.sock is None:
             return True
-        if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+        return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
+
+    def wait_readable(self, timeout: float) -> bool:
+        """Whether the server has sent something within ``timeout`` seconds (bytes already
+        read or decrypted count), without reading it. poll(2), not select(2): a watcher
+        holding thousands of connections has descriptors past select's 1,024."""
+        if self.has_buffered():
             return True
-        readable, _, _ = select.select([self.sock], [], [], timeout)
-        return bool(readable)
+        assert self.sock is not None
+        poller = select.poll()
+        poller.register(self.sock, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(max(0.0, timeout) * 1000))
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

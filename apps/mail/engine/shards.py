@@ -129,11 +129,12 @@ class WatchShard:
     store: ShardStore
     member: str = field(default_factory=process_name)
     dead_after: float = 10.0
-    ttl: float = 20.0
+    ttl: float = 15.0
     clock: Callable[[], float] = time.time
     members: list[str] = field(default_factory=list)
     held: set[int] = field(default_factory=set)
     renewed_at: float = float("-inf")  # the last pass whose claims the store accepted
+    introduced: bool = False  # its first pass beat, and claimed nothing
 
     def mine(self, wanted: Collection[int]) -> set[int]:
         """Of ``wanted``, the mailboxes this watcher is to hold now: its share, under claims
@@ -142,6 +143,16 @@ class WatchShard:
         With the store unreachable it keeps what it held (claims last ``ttl``): a Redis
         restart neither drops nor doubles the watches."""
         now = self.clock()
+        if not self.introduced:
+            # Its first pass only says it is here: watchers started together (a deployment,
+            # a restart) would otherwise each take everything, then give most of it back.
+            try:
+                self.members = self.store.beat(self.member, now=now, dead_after=self.dead_after)
+            except redis.RedisError as exc:
+                logger.warning("watcher shard %s: Redis unavailable (%s)", self.member, exc)
+                return set()
+            self.introduced = True
+            return set()
         if self.lapsed():
             # Stalled past the claims' life (a paused process): another may hold them now.
             # The caller has closed every watch (``InboxWatcher.refresh``); start afresh.

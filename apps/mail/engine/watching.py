@@ -22,7 +22,8 @@ import contextlib
 import logging
 import selectors
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.db import close_old_connections
@@ -94,8 +95,10 @@ class InboxWatcher:
     watched: dict[int, Watched] = field(default_factory=dict)
     failures: dict[int, tuple[int, float]] = field(default_factory=dict)  # id → (count, retry at)
     changes: int = 0
+    open_parallel: int = 8  # logins under way at once during a pass
     _selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
     _refreshed_at: float = float("-inf")
+    _executor: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------------ membership
     def refresh(self) -> None:
@@ -111,28 +114,19 @@ class InboxWatcher:
         for mailbox_id in [m for m, w in self.watched.items() if wanted.get(m) != w.session_key]:
             self._drop(mailbox_id, reason="no live session" if mailbox_id not in wanted else "new session")
         now = time.monotonic()
-        for mailbox_id, session_key in wanted.items():
-            if mailbox_id in self.watched:
-                continue
-            if time.monotonic() - now > max(self.refresh_seconds, 1.0):
-                # Thousands of logins at start-up: the rest at the next pass, so that the
-                # watched ones are served and the claims renewed meanwhile.
-                break
-            count, retry_at = self.failures.get(mailbox_id, (0, 0.0))
-            if now < retry_at:
-                continue
-            try:
-                imap = self.opener(mailbox_id, session_key)
-                idle_begin(imap, self.folder)
-            except (ApplicationError, ImapError, OSError) as exc:
-                count += 1
-                wait = backoff_seconds(failures=count, cap=300)
-                self.failures[mailbox_id] = (count, now + wait)
+        due = [(m, key) for m, key in wanted.items()
+               if m not in self.watched and now >= self.failures.get(m, (0, 0.0))[1]]
+        for mailbox_id, session_key, outcome in self._open_many(due, budget=max(self.refresh_seconds, 1.0)):
+            if isinstance(outcome, BaseException):
+                count = self.failures.get(mailbox_id, (0, 0.0))[0] + 1
+                retry_in = backoff_seconds(failures=count, cap=300)
+                self.failures[mailbox_id] = (count, now + retry_in)
                 logger.warning("new-mail watch of mailbox %s not started (%s: %s); next try in %s s",
-                               mailbox_id, type(exc).__name__, exc, wait)
+                               mailbox_id, type(outcome).__name__, outcome, retry_in)
                 continue
             self.failures.pop(mailbox_id, None)
-            watched = Watched(session_key=session_key, imap=imap, idle_since=now, fileno=session_fileno(imap))
+            watched = Watched(session_key=session_key, imap=outcome, idle_since=time.monotonic(),
+                              fileno=session_fileno(outcome))
             self.watched[mailbox_id] = watched
             self._selector.register(watched.fileno, selectors.EVENT_READ, mailbox_id)
             logger.info("new-mail watch of mailbox %s started", mailbox_id)
@@ -140,6 +134,46 @@ class InboxWatcher:
         if self.shard is not None:
             self.shard.settle(keep=set(wanted) | set(self.watched))
         self._refreshed_at = now
+
+    def _open_one(self, mailbox_id: int, session_key: str) -> ImapSession:
+        close_old_connections()  # a thread of the pool: its own database connection, kept fresh
+        imap = self.opener(mailbox_id, session_key)
+        try:
+            idle_begin(imap, self.folder)
+        except BaseException:
+            imap.close()
+            raise
+        return imap
+
+    def _open_many(self, due: list[tuple[int, str]], *, budget: float
+                   ) -> Iterator[tuple[int, str, ImapSession | BaseException]]:
+        """Log in and begin IDLE on ``due``, ``open_parallel`` at a time (a TLS login is
+        mostly waiting: 1,000 mailboxes taken over from a dead watcher are watched again in
+        seconds, not minutes), for at most ``budget`` seconds: the rest at the next pass, so
+        that the watched ones are served and the claims renewed meanwhile."""
+        if not due:
+            return
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.open_parallel,
+                                                thread_name_prefix="watch-open")
+        deadline = time.monotonic() + budget
+        waiting = iter(due)
+        running: dict[Future[ImapSession], tuple[int, str]] = {}
+        while True:
+            while len(running) < self.open_parallel and time.monotonic() < deadline:
+                item = next(waiting, None)
+                if item is None:
+                    break
+                running[self._executor.submit(self._open_one, *item)] = item
+            if not running:
+                return
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                mailbox_id, session_key = running.pop(future)
+                error = future.exception()
+                if error is not None and not isinstance(error, (ApplicationError, ImapError, OSError)):
+                    raise error
+                yield mailbox_id, session_key, error if error is not None else future.result()
 
     def _drop(self, mailbox_id: int, *, reason: str) -> None:
         # Closed and logged before it leaves ``watched``: whoever sees it gone may rely on both.
@@ -158,6 +192,8 @@ class InboxWatcher:
         for mailbox_id in list(self.watched):
             self._drop(mailbox_id, reason="watcher stopping")
         self._selector.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
         if self.shard is not None:
             self.shard.leave()
 
@@ -193,7 +229,9 @@ class InboxWatcher:
             if changed:
                 self.changes += 1
                 self.on_change(mailbox_id, watched.session_key)
-            idle_begin(watched.imap, self.folder)
+            # Still selected: IDLE again at once, and what arrived since DONE comes before the
+            # go-ahead (an EXAMINE in between would report it, unseen as a change).
+            idle_begin(watched.imap, self.folder, reselect=False)
             watched.idle_since = time.monotonic()
         except (ImapError, OSError) as exc:
             # The server went away (restart, its own idle limit): the next refresh opens

@@ -108,3 +108,19 @@ def test_tags_are_our_own_and_bytes_past_an_answer_wait_for_the_next() -> None:
     assert conn.leftover == b"* 5 EXISTS\r\nW2 OK b\r\n"  # read with the first answer, kept
     assert wire.command(conn, b"NOOP").units == [[b"* 5 EXISTS"]]
     assert conn.new_tag() == b"W3"
+
+
+def test_idle_again_on_the_selected_folder_sends_no_examine_and_counts_what_came_between() -> None:
+    """The watcher renews IDLE right after DONE (issue 28): a message delivered between the
+    two is reported before the go-ahead, and counts as a change (an EXAMINE in between
+    reported it unseen)."""
+    from mailproto.imap.idle import idle_begin
+    from mailproto.imap.session import ImapSession
+
+    server = Server(b"* 5 EXISTS\r\n+ idling\r\n")
+    session = ImapSession.__new__(ImapSession)
+    session.connection, session.round_trips = server.connection(), wire.RoundTrips()
+    session.selected, session.idle = "INBOX", None
+    idle_begin(session, "INBOX", reselect=False)
+    assert server.written == [b"W1 IDLE\r\n"]
+    assert session.idle is not None and session.idle.changed
