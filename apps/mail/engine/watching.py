@@ -96,6 +96,10 @@ class InboxWatcher:
     failures: dict[int, tuple[int, float]] = field(default_factory=dict)  # id → (count, retry at)
     changes: int = 0
     open_parallel: int = 8  # logins under way at once during a pass
+    # Seconds of logins per pass: the watched ones wait that long at most for their turn
+    # while a dead watcher's share is taken over (the rest at the next step).
+    open_budget: float = 1.0
+    _backlog: bool = False
     _selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
     _refreshed_at: float = float("-inf")
     _executor: ThreadPoolExecutor | None = None
@@ -116,7 +120,9 @@ class InboxWatcher:
         now = time.monotonic()
         due = [(m, key) for m, key in wanted.items()
                if m not in self.watched and now >= self.failures.get(m, (0, 0.0))[1]]
-        for mailbox_id, session_key, outcome in self._open_many(due, budget=max(self.refresh_seconds, 1.0)):
+        opened = 0
+        for mailbox_id, session_key, outcome in self._open_many(due, budget=self.open_budget):
+            opened += 1
             if isinstance(outcome, BaseException):
                 count = self.failures.get(mailbox_id, (0, 0.0))[0] + 1
                 retry_in = backoff_seconds(failures=count, cap=300)
@@ -130,6 +136,8 @@ class InboxWatcher:
             self.watched[mailbox_id] = watched
             self._selector.register(watched.fileno, selectors.EVENT_READ, mailbox_id)
             logger.info("new-mail watch of mailbox %s started", mailbox_id)
+        # Logins left for the next pass: it comes at the next step, not in refresh_seconds.
+        self._backlog = opened < len(due)
         self.failures = {m: f for m, f in self.failures.items() if m in wanted}
         if self.shard is not None:
             self.shard.settle(keep=set(wanted) | set(self.watched))
@@ -203,7 +211,7 @@ class InboxWatcher:
         old IDLEs, refresh the membership when due. Returns how many INBOXes changed."""
         shard = self.shard
         lapsing = shard is not None and bool(self.watched) and shard.lapsed(margin=shard.ttl / 4)
-        if lapsing or time.monotonic() - self._refreshed_at >= self.refresh_seconds:
+        if lapsing or self._backlog or time.monotonic() - self._refreshed_at >= self.refresh_seconds:
             self.refresh()
         # Bytes already read or decrypted do not wake a selector: looked at first.
         ready = [m for m, w in self.watched.items() if idle_ready(w.imap)]
