@@ -128,8 +128,10 @@ class Site:
                         MSSANTE_SYNC_INTERVAL="5", PORT=str(self.port), WEB_CONCURRENCY="4",
                         PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
         # What a comparison may change for one run: the kept PostgreSQL connection, the
-        # gunicorn worker model (GUNICORN_CMD_ARGS="--worker-class gthread --threads 4").
-        self.env.update({k: os.environ[k] for k in ("MSSANTE_DB_CONN_MAX_AGE", "GUNICORN_CMD_ARGS")
+        # gunicorn worker model (GUNICORN_CMD_ARGS="--worker-class gthread --threads 4"),
+        # the deployment-wide IMAP budget and the reaper (issue 28).
+        self.env.update({k: os.environ[k] for k in ("MSSANTE_DB_CONN_MAX_AGE", "GUNICORN_CMD_ARGS",
+                                                     "MSSANTE_IMAP_IDLE_SLOTS", "MSSANTE_IMAP_REAPER")
                          if k in os.environ})
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.restarts: Counter[str] = Counter()
