@@ -144,9 +144,11 @@ class Site:
     ROLES = {"web": [], "worker": ["--concurrency", "2"], "beat": ["-s", "{work}/beat-schedule"]}
 
     def spawn(self, role: str) -> None:
+        """``role`` is the image's role, or "role:name" for a second process of one role
+        (a worker per queue)."""
         args = [a.replace("{work}", str(self.work)) for a in self.ROLES[role]]
-        log = (self.work / f"{role}.log").open("ab")
-        self.processes[role] = subprocess.Popen(["sh", "docker/entrypoint.sh", role, *args],
+        log = (self.work / f"{role.replace(':', '-')}.log").open("ab")
+        self.processes[role] = subprocess.Popen(["sh", "docker/entrypoint.sh", role.split(":")[0], *args],
                                                 cwd=ROOT, env=self.env, stdout=log,
                                                 stderr=subprocess.STDOUT)
 

@@ -1,24 +1,30 @@
 """Beyond one machine (issue 28): watchers sharded over thousands of mailboxes, and the cost
 of knowing who is signed in.
 
-1. **Two watcher shards** (``InboxWatcher`` with the site's Redis shard store, the
-   ``mail_watch`` defaults: membership every 5 s, dead after 10 s, claims for 15 s, 8 logins
-   at once), each
+1. **Two watcher shards and two sync workers** on the deployed site (PostgreSQL, Redis;
+   ``InboxWatcher`` with the site's Redis shard store and its on_change that queues the
+   INBOX sync, the ``mail_watch`` defaults: membership every 5 s, dead after 10 s, claims for
+   15 s, 8 logins at once), each
    in a process of its own, sharing the devstack Dovecot's 2,000 ``veille-NNNN`` mailboxes
    (PLAIN logins: the watch is what is measured, not PSC). Figures: the time for the two to
    hold all 2,000; RSS per watched mailbox; 200 messages delivered over SMTP to mailboxes
    drawn at random, one every 0.15 s, each timed from the end of its SMTP transaction to its
-   watcher's notice (IDLE → ``on_change``, which in the site queues the INBOX sync: add
-   the sync's own time, ``bench/newmail.py``); at delivery 100 one shard is SIGKILLed, and
+   watcher's notice (IDLE → ``on_change``) and to its row in the index (the sync workers);
+   the 2,000 mailboxes are the site's (password logins: the watch and the sync are what is
+   measured, not PSC tokens); at delivery 100 one shard is SIGKILLed, and
    the time until the survivor holds all 2,000 is reported (deliveries to the dead shard's
    mailboxes meanwhile are not noticed by IDLE: beat's periodic sync brings them; counted).
 2. **Selecting the watch set** on PostgreSQL at 10k and 100k stored sessions (2,000 users,
    2,000 PSC mailboxes): the old path (decode every ``django_session`` row) against the
    ``LiveSession`` table, medians of several runs.
 
-Not measured here: new mail to the index while a 100k-message body-index pass runs on
-another mailbox (the queues per kind keep them apart: ``index`` and ``sync`` pools).
-``SCALE_MAILBOXES``, ``SCALE_DELIVERIES`` shrink a run. The last line is one JSON object.
+3. **New mail to the index beside a body-index pass**: the deployed roles with a pool per
+   kind (``sync``, ``index``) and the watcher, PostgreSQL, Nurse signed in through the PSC
+   simulator; 20 deliveries timed from SMTP to the row in the index, alone, then while the
+   first body-index pass of a 100k-message mailbox (the devstack's ``bench-100k``, written
+   by ``bench/sync.py``) runs in a process of its own.
+``SCALE_MAILBOXES``, ``SCALE_DELIVERIES``, ``SCALE_INDEX_DELIVERIES`` shrink a run. The
+last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -40,11 +46,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from apps.mail.engine.shards import rendezvous_owner  # noqa: E402
-from bench.load import ENV, PORTS, free_port  # noqa: E402, F401
+from bench.load import ENV, PORTS, PROFILE, Site, sign_in  # noqa: E402
 from devstack import stack  # noqa: E402
 
 MAILBOXES = int(os.environ.get("SCALE_MAILBOXES", str(stack.WATCH_BENCH_MAILBOXES)))
 DELIVERIES = int(os.environ.get("SCALE_DELIVERIES", "200"))
+DURING = int(os.environ.get("SCALE_INDEX_DELIVERIES", "20"))  # new mail alone, then beside the index pass
+NURSE = next(i for i in stack.IDENTITIES["identities"] if i["key"] == "nurse")["mailbox"]
 
 SHARD = r"""
 import json, os, resource, sys, time
@@ -61,8 +69,12 @@ from mailproto.imap.session import ImapSession
 
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+from apps.mail.engine.watching import _sync_inbox
+
 name, namespace, count = sys.argv[2], sys.argv[3], int(sys.argv[4])
 users = stack.watch_bench_users()[:count]
+pks = json.loads(open(sys.argv[5]).read())  # the site's Mailbox ids, in the users' order
+index_of = {pk: n for n, pk in enumerate(pks)}
 endpoint = ImapEndpoint("127.0.0.1", int(os.environ["PORT_IMAPS"]), "ssl",
                         ca_file=os.environ["MSSANTE_TLS_CA_FILE"])
 
@@ -70,13 +82,14 @@ def rss_kb():
     with open("/proc/self/status") as status:
         return int(next(line for line in status if line.startswith("VmRSS")).split()[1])
 
-def changed(n, key):
-    print(f"changed {n} {time.time():.4f}", flush=True)
+def changed(pk, key):
+    print(f"changed {index_of[pk]} {time.time():.4f}", flush=True)
+    _sync_inbox(pk, key)  # what the site's watcher does: the INBOX sync asked of a sync worker
 
 watcher = InboxWatcher(
-    candidates=lambda: dict.fromkeys(range(count), "bench"),
-    opener=lambda n, key: ImapSession(imap_connect(endpoint, ImapCredentials(
-        users[n], AuthMode.PLAIN, os.environ["MSSANTE_DEVSTACK_PASSWORD"]))),
+    candidates=lambda: dict.fromkeys(pks, ""),
+    opener=lambda pk, key: ImapSession(imap_connect(endpoint, ImapCredentials(
+        users[index_of[pk]], AuthMode.PLAIN, os.environ["MSSANTE_DEVSTACK_PASSWORD"]))),
     on_change=changed, refresh_seconds=5.0,
     shard=WatchShard(store=RedisShardStore(redis_client(), namespace=namespace), member=name,
                      dead_after=10.0, ttl=15.0))
@@ -90,13 +103,36 @@ while True:
 """
 
 
+class ScaleSite(Site):
+    """The deployed site with two sync workers (the watchers' on_change queues INBOX syncs)."""
+
+    ROLES = {"web": [], "worker:sync-a": ["-Q", "sync", "-n", "sync-a@%h", "--concurrency", "1"],
+             "worker:sync-b": ["-Q", "sync", "-n", "sync-b@%h", "--concurrency", "1"]}
+
+
+MAILBOX_ROWS = r"""
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mssante_web.settings")
+django.setup()
+from apps.mail.models import Mailbox
+from devstack import stack
+users = stack.watch_bench_users()[:int(sys.argv[2])]
+Mailbox.objects.bulk_create([Mailbox(address=a, auth_mode=Mailbox.AuthMode.PASSWORD) for a in users],
+                            batch_size=1000)
+by_address = dict(Mailbox.objects.filter(address__in=users).values_list("address", "pk"))
+print(json.dumps([by_address[a] for a in users]))
+"""
+
+
 class Shard:
     """One watcher process, and what it says."""
 
-    def __init__(self, name: str, namespace: str, env: dict[str, str]) -> None:
+    def __init__(self, name: str, namespace: str, env: dict[str, str], rows: Path) -> None:
         self.name = name
         self.process = subprocess.Popen([sys.executable, "-c", SHARD, str(ROOT), name, namespace,
-                                         str(MAILBOXES)], cwd=ROOT, env=env, text=True,
+                                         str(MAILBOXES), str(rows)], cwd=ROOT, env=env, text=True,
                                         stdout=subprocess.PIPE)
         self.watched = 0
         self.rss_kb = 0
@@ -136,12 +172,43 @@ def until(condition: object, timeout: float) -> float:
     return time.monotonic() - started
 
 
+class IndexWatch:
+    """Polls the site's index for the delivered subjects: when each row arrived."""
+
+    def __init__(self, site: Site) -> None:
+        self.site, self.waiting, self.arrived = site, set[str](), dict[str, float]()
+        self.lock, self.stop = threading.Lock(), threading.Event()
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.05):
+            with self.lock:
+                subjects = list(self.waiting)
+            if subjects:
+                for (subject,) in self.site.sql(
+                        "SELECT subject FROM mail_messagesummary WHERE subject = ANY(%s)", (subjects,)):
+                    with self.lock:
+                        if subject in self.waiting:
+                            self.waiting.discard(subject)
+                            self.arrived[subject] = time.time()
+
+
 def shards() -> dict[str, object]:
-    env = dict(os.environ, **ENV, DJANGO_DEBUG="1", PORT_IMAPS=str(PORTS.imaps),
-               DATABASE_URL=f"sqlite:///{tempfile.mkdtemp(prefix='mssweb-scale-')}/db.sqlite3")
+    site = ScaleSite(Path(tempfile.mkdtemp(prefix="mssweb-scale-shards-")))
+    site.start()
+    rows = site.work / "mailboxes.json"
+    rows.write_text(subprocess.run([sys.executable, "-c", MAILBOX_ROWS, str(ROOT), str(MAILBOXES)], cwd=ROOT,
+                                   env=site.env, check=True, capture_output=True, text=True).stdout)
+    pks = json.loads(rows.read_text())
+
+    def owner(target: int) -> str | None:
+        return rendezvous_owner(key=pks[target], members=["shard-a", "shard-b"])
+
+    env = dict(site.env, PORT_IMAPS=str(PORTS.imaps))
     namespace = f"mssante:bench-scale:{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
-    pair = [Shard("shard-a", namespace, env), Shard("shard-b", namespace, env)]
+    pair = [Shard("shard-a", namespace, env, rows), Shard("shard-b", namespace, env, rows)]
+    index = IndexWatch(site)
     try:
         opened_in = until(lambda: sum(s.watched for s in pair) == MAILBOXES and all(s.watched for s in pair),
                           timeout=300)
@@ -161,6 +228,9 @@ def shards() -> dict[str, object]:
                 pair[1].process.send_signal(signal.SIGKILL)
                 killed_at = time.time()
             target = rng.randrange(MAILBOXES)
+            if number < DELIVERIES // 2 or owner(target) == "shard-a":  # the dead one's wait for beat
+                with index.lock:
+                    index.waiting.add(f"echelle {number}")
             sent.append((target, deliver(number, users[target])))
             time.sleep(0.15)
         until(lambda: pair[0].watched == MAILBOXES, timeout=180)
@@ -175,12 +245,18 @@ def shards() -> dict[str, object]:
             if match is None:
                 missed += 1
                 # the survivor's own share must never miss one
-                missed_survivor += rendezvous_owner(key=target, members=["shard-a", "shard-b"]) == "shard-a"
+                missed_survivor += owner(target) == "shard-a"
                 continue
             used.add(match)
             delays.append(notices[match][1] - at)
         ordered = sorted(delays)
+        until(lambda: not index.waiting, timeout=90)  # beat's sync brings what IDLE missed; here, none
+        to_index = sorted(index.arrived[f"echelle {n}"] - at for n, (target, at) in enumerate(sent)
+                          if f"echelle {n}" in index.arrived)
         return {
+            "to_index_p50_s": round(statistics.median(to_index), 3),
+            "to_index_p95_s": round(to_index[max(0, int(len(to_index) * 0.95) - 1)], 3),
+            "to_index_max_s": round(to_index[-1], 3), "to_index_n": len(to_index),
             "mailboxes": MAILBOXES, "shares": shares, "seconds_to_hold_all": round(opened_in, 1),
             "rss": rss, "deliveries": len(sent), "noticed": len(delays),
             "not_noticed_during_takeover": missed, "not_noticed_in_survivors_share": missed_survivor,
@@ -192,10 +268,12 @@ def shards() -> dict[str, object]:
             "total_s": round(time.monotonic() - started, 1),
         }
     finally:
+        index.stop.set()
         for shard in pair:
             if shard.process.poll() is None:
                 shard.process.terminate()
                 shard.process.wait(timeout=30)
+        site.stop()
 
 
 SELECT = r"""
@@ -284,10 +362,99 @@ def selection_cost() -> dict[str, object]:
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
+class QueuedSite(Site):
+    """The deployed roles with a pool per kind of work, as the compose file's scale profile:
+    new-mail syncs never wait behind body indexing. No beat: only the watcher brings mail."""
+
+    ROLES = {"web": [], "worker:sync": ["-Q", "sync,send,integration,maintenance,celery", "-n", "sync@%h",
+                                        "--concurrency", "2"],
+             "worker:index": ["-Q", "index", "-n", "index@%h", "--concurrency", "1"], "watch": []}
+
+
+INDEXER = r"""
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mssante_web.settings")
+django.setup()
+from apps.mail.engine.access import mail_access_for_certificate
+from apps.mail.engine.body_indexing import mailbox_bodies_index
+from apps.mail.engine.sync_runs import mailbox_sync
+from apps.mail.models import Mailbox
+
+mailbox, _ = Mailbox.objects.get_or_create(address=sys.argv[2],
+                                           defaults={"auth_mode": Mailbox.AuthMode.PASSWORD})
+access = mail_access_for_certificate(mailbox=mailbox)
+started = time.monotonic()
+mailbox_sync(access=access)
+print(f"synced {time.monotonic() - started:.1f}", flush=True)
+total, more = 0, True
+while more:
+    done, more = mailbox_bodies_index(access=access, budget=20)
+    total += done
+    print(f"indexed {total}", flush=True)
+"""
+
+
+def to_the_index(site: Site, count: int, label: str) -> dict[str, object]:
+    """``count`` deliveries to Nurse, each timed from SMTP to its row in the index."""
+    samples = []
+    for n in range(count):
+        subject = f"echelle {label} {n} {uuid.uuid4().hex[:8]}"
+        with smtplib.SMTP("127.0.0.1", PORTS.smtp_in) as smtp:
+            smtp.sendmail("sophie.bernard@pharmacie.mssante.test", [NURSE],
+                          (f"From: sophie.bernard@pharmacie.mssante.test\r\nTo: {NURSE}\r\n"
+                           f"Subject: {subject}\r\n\r\nBonjour\r\n").encode())
+        accepted = time.monotonic()
+        while not site.sql("SELECT 1 FROM mail_messagesummary WHERE subject = %s", (subject,)):
+            if time.monotonic() - accepted > 90:
+                raise SystemExit(f"{label} {n} never reached the index")
+            time.sleep(0.02)
+        samples.append(time.monotonic() - accepted)
+        time.sleep(1.0)
+    ordered = sorted(samples)
+    return {"messages": len(samples), "p50_s": round(statistics.median(ordered), 2),
+            "p95_s": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 2), "max_s": round(ordered[-1], 2)}
+
+
+def beside_body_indexing() -> dict[str, object]:
+    """New mail to the index (Nurse signed in, the watcher, a sync pool), alone and then while
+    a 100k-message mailbox's first body-index pass runs beside it (in a process of its own,
+    on the same machine and database, as the index pool runs it)."""
+    big = "bench-100k@medecin.mssante.test"
+    if not (stack.state_dir(PROFILE) / "mail" / "medecin.mssante.test" / "bench-100k").exists():
+        return {"skipped": "no 100k mailbox in the devstack: run bench/sync.py once first"}
+    site = QueuedSite(Path(tempfile.mkdtemp(prefix="mssweb-scale-site-")))
+    indexer = None
+    try:
+        site.start()
+        sign_in(site, "nurse")
+        time.sleep(8)  # the sign-in's own syncs and Nurse's body index are over
+        figures: dict[str, object] = {"alone": to_the_index(site, DURING, "seule")}
+        indexer = subprocess.Popen([sys.executable, "-c", INDEXER, str(ROOT), big], cwd=ROOT, env=site.env,
+                                   text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert indexer.stdout is not None
+        synced = indexer.stdout.readline().split()
+        figures["big_mailbox_synced_s"] = float(synced[1]) if len(synced) > 1 else None
+        figures["during_body_index"] = to_the_index(site, DURING, "pendant")
+        line = ""
+        while indexer.poll() is None and not line.startswith("indexed"):
+            line = indexer.stdout.readline()
+        figures["bodies_indexed_meanwhile"] = int(line.split()[1]) if line.startswith("indexed") else None
+        figures["index_pass_still_running"] = indexer.poll() is None
+        return figures
+    finally:
+        if indexer is not None and indexer.poll() is None:
+            indexer.kill()
+        site.stop()
+
+
 def main() -> None:
     figures: dict[str, object] = {"watch_shards": shards()}
     print(json.dumps(figures["watch_shards"]), flush=True)
     figures["watch_set_selection_postgres"] = selection_cost()
+    print(json.dumps(figures["watch_set_selection_postgres"]), flush=True)
+    figures["new_mail_to_index"] = beside_body_indexing()
     print(json.dumps(figures), flush=True)
 
 

@@ -29,6 +29,12 @@ NURSE = IDENTITIES["nurse"]["mailbox"]
 class DeployedSite(Site):
     ROLES = {"web": [], "worker": ["--concurrency", "2"], "beat": ["-s", "{work}/beat-schedule"], "watch": []}
 
+    def __init__(self, work: Path) -> None:
+        super().__init__(work)
+        # Production's defaults, whatever the test process turned off for itself (env_plugin)
+        # and the Site would pass on.
+        self.env.update(MSSANTE_IMAP_IDLE_SLOTS="1", MSSANTE_IMAP_REAPER="1")
+
 
 def use_the_site(session: requests.Session, inbox: str, rounds: int) -> None:
     listing = session.get(inbox, timeout=30)
@@ -70,3 +76,34 @@ def test_a_signed_in_user_holds_at_most_three_connections_and_none_after_sign_ou
             time.sleep(0.5)
     finally:
         site.stop()
+
+
+class IdleSession:
+    def __init__(self) -> None:
+        self.closed = False
+        self.last_used = time.monotonic()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_session_that_ends_closes_what_another_process_keeps_idle(devstack: dict[str, str]) -> None:
+    """The broadcast through the real Redis: the process that sees the sign-out closes its own
+    and publishes the owner; another process's reaper closes what it keeps for that owner."""
+    from apps.core.locks import redis_client
+    from apps.mail.engine.pool import CLOSE_CHANNEL, SessionPool, psc_session_connections_close
+
+    elsewhere = SessionPool(limit=2, reaper=True)  # another process's pool, with its reaper thread
+    kept, other_users = IdleSession(), IdleSession()
+    elsewhere.release((1, "user:987654|imap:993|psc"), kept, broken=False)  # type: ignore[arg-type]
+    elsewhere.release((2, "user:123456|imap:993|psc"), other_users, broken=False)  # type: ignore[arg-type]
+    elsewhere.reaper_start()
+    deadline = time.monotonic() + 10
+    while not redis_client().pubsub_numsub(CLOSE_CHANNEL)[0][1]:
+        assert time.monotonic() < deadline, "the reaper never subscribed"
+        time.sleep(0.05)
+    psc_session_connections_close(user_pk=987654, session_key=None)
+    while not kept.closed:
+        assert time.monotonic() < deadline + 5, "not closed by the broadcast"
+        time.sleep(0.05)
+    assert not other_users.closed and elsewhere.owners() == {"user:123456"}

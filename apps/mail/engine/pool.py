@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 
 import redis
 from django.conf import settings
+from django.db import connections
 
 from apps.core.errors import MailServerUnavailable
 from apps.core.locks import claims_give_back, claims_take, process_name, redis_client
@@ -243,27 +244,36 @@ class SessionPool:
     def _reap_forever(self) -> None:
         pubsub = None
         last_pass = time.monotonic()
+        retry_in = 0.0  # after a failure: 1 s, doubling up to the pass period; one log line per outage
         while True:
             try:
                 if pubsub is None:
                     pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
                     pubsub.subscribe(CLOSE_CHANNEL)
                 message = pubsub.get_message(timeout=1.0)
+                if retry_in:
+                    logger.info("IMAP pool reaper: broadcast channel back")
+                    retry_in = 0.0
                 if message is not None:
                     for owner in json.loads(message["data"]).get("owners", []):
                         closed = self.close_owner(owner)
                         if closed:
                             logger.info("IMAP sessions of %s closed on broadcast: %s", owner, closed)
             except (redis.RedisError, OSError, ValueError) as exc:
-                logger.warning("IMAP pool reaper: broadcast channel unavailable (%s)", exc)
+                if not retry_in:
+                    logger.warning("IMAP pool reaper: broadcast channel unavailable (%s); the "
+                                   "periodic pass still closes ended sessions' connections", exc)
                 pubsub = None
-                time.sleep(1.0)
+                retry_in = min(self.REAP_EVERY, max(1.0, retry_in * 2))  # the pass below stays due
+                time.sleep(retry_in)
             if time.monotonic() - last_pass >= self.REAP_EVERY:
                 last_pass = time.monotonic()
                 try:
                     self.close_dead()
                 except Exception:  # the reaper must outlive anything: a page is not at stake
                     logger.exception("IMAP pool reaper pass failed")
+                finally:
+                    connections.close_all()  # this thread's own: none kept between passes
 
     def owners(self) -> set[str]:
         """Whose credentials the idle sessions were opened with (tests, diagnostics)."""
@@ -304,19 +314,14 @@ def _alive(session: ImapSession) -> bool:
 def pool_owners_alive(pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
     """Of (mailbox id, credential owner), those a live session still stands behind: the
     user (or stored session) signed in, active, and still allowed to open the mailbox.
-    Run by the reaper thread: its database connection is closed after each pass."""
-    from django.db import connections
-
+    Run by the reaper thread (which closes its database connection after each pass)."""
     from ..selectors import mailbox_open_to
     from ..selectors.live import pool_owner_users
 
-    try:
-        users = pool_owner_users(owners={owner for _, owner in pairs})
-        return {(mailbox_id, owner) for mailbox_id, owner in pairs
-                if owner == "certificate"
-                or (owner in users and mailbox_open_to(user_id=users[owner], mailbox_id=mailbox_id))}
-    finally:
-        connections.close_all()
+    users = pool_owner_users(owners={owner for _, owner in pairs})
+    return {(mailbox_id, owner) for mailbox_id, owner in pairs
+            if owner == "certificate"
+            or (owner in users and mailbox_open_to(user_id=users[owner], mailbox_id=mailbox_id))}
 
 
 _SLOTS = IdleSlots(ttl=SessionPool.MAX_IDLE + 60) if settings.MSSANTE_IMAP_IDLE_SLOTS else None

@@ -90,3 +90,26 @@ def test_the_watch_set_leaves_out_the_expired_the_deactivated_and_the_revoked() 
     delegation.delete()
     LiveSession.objects.filter(user=claire).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert mailboxes_with_live_session() == {julien_box.pk: julien_session.session_key}
+
+
+def test_the_pool_reaper_learns_who_still_stands_behind_a_connection() -> None:
+    """Issue 28: the reaper's question, (mailbox, credential owner) still backed, answered
+    from the same rows: the expired, the deactivated and the revoked are not."""
+    from apps.mail.engine.pool import pool_owners_alive
+
+    claire, julien, lea = person("899700000013"), person("899700000014"), person("899700000015")
+    mine = Mailbox.objects.create(address="claire2@medecin.mssante.test", owner=claire)
+    shared = Mailbox.objects.create(address="secretariat2@medecin.mssante.test", owner=claire)
+    lea_box = Mailbox.objects.create(address="lea2@ehpad.mssante.test", owner=lea)
+    delegation = Delegation.objects.create(mailbox=shared, user=julien, rights=Delegation.Rights.READ)
+    julien_session, lea_session = signed_in(julien), signed_in(lea)
+    signed_in(claire)
+    pairs = {(mine.pk, f"user:{claire.pk}"), (shared.pk, f"user:{julien.pk}"),
+             (shared.pk, f"session:{julien_session.session_key}"), (lea_box.pk, f"session:{lea_session.session_key}"),
+             (lea_box.pk, "certificate"), (mine.pk, f"user:{lea.pk}")}  # Léa may not open Claire's
+    assert pool_owners_alive(pairs) == pairs - {(mine.pk, f"user:{lea.pk}")}
+
+    User.objects.filter(pk=lea.pk).update(is_active=False)
+    delegation.delete()
+    LiveSession.objects.filter(user=claire).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert pool_owners_alive(pairs) == {(lea_box.pk, "certificate")}
