@@ -250,13 +250,17 @@ def shards() -> dict[str, object]:
             used.add(match)
             delays.append(notices[match][1] - at)
         ordered = sorted(delays)
-        until(lambda: not index.waiting, timeout=90)  # beat's sync brings what IDLE missed; here, none
+        deadline = time.monotonic() + 60  # what never arrives is counted, not waited for
+        while index.waiting and time.monotonic() < deadline:
+            time.sleep(0.2)
+        never = sorted(index.waiting)
         to_index = sorted(index.arrived[f"echelle {n}"] - at for n, (target, at) in enumerate(sent)
                           if f"echelle {n}" in index.arrived)
         return {
             "to_index_p50_s": round(statistics.median(to_index), 3),
             "to_index_p95_s": round(to_index[max(0, int(len(to_index) * 0.95) - 1)], 3),
             "to_index_max_s": round(to_index[-1], 3), "to_index_n": len(to_index),
+            "never_in_the_index": never,
             "mailboxes": MAILBOXES, "shares": shares, "seconds_to_hold_all": round(opened_in, 1),
             "rss": rss, "deliveries": len(sent), "noticed": len(delays),
             "not_noticed_during_takeover": missed, "not_noticed_in_survivors_share": missed_survivor,

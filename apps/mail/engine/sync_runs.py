@@ -210,6 +210,9 @@ def mailbox_sync_in_worker(*, mailbox_id: int, session_key: str | None = None,
         report = mailbox_sync(access=mail_access_for_session_key(mailbox=mailbox, session_key=session_key),
                               only=only)
     except SyncInProgress:
+        # The sync under way may have started before what this one was asked for (a second
+        # message on IDLE while the first one's sync runs): one more after it, not never.
+        _sync_again_ask(mailbox_id=mailbox_id, session_key=session_key, only=only)
         return "skipped"
     except SessionExpired:
         logger.info("PSC session over: background sync of %s stops", mailbox.address)
@@ -221,7 +224,46 @@ def mailbox_sync_in_worker(*, mailbox_id: int, session_key: str | None = None,
         return "index-failed"
     if mailbox.bodies_indexing or any(f.added for f in report.folders):
         mailbox_bodies_index_enqueue(mailbox=mailbox, session_key=session_key)
+    _sync_again_queue(mailbox_id=mailbox_id)
     return "done"
+
+
+SYNC_AGAIN_KEY = "mssweb:sync-again:{}"  # mailbox id → {folders ("*": all): session reference}
+
+
+def _sync_again_ask(*, mailbox_id: int, session_key: str | None, only: Sequence[str] | None) -> None:
+    """Note a sync skipped because another held the mailbox; the holder queues it once done.
+    Asked, then the lock looked at again: a holder that finished meanwhile has already
+    looked at the notes, so the note is queued here."""
+    key = SYNC_AGAIN_KEY.format(mailbox_id)
+    try:
+        client = redis_client()
+        pipe = client.pipeline()
+        pipe.hset(key, ",".join(sorted(only)) if only else "*", session_reference(session_key))
+        pipe.expire(key, SYNC_LOCK_SECONDS)
+        pipe.execute()
+        if not client.exists(f"mssweb:sync:{mailbox_id}"):
+            _sync_again_queue(mailbox_id=mailbox_id)
+    except redis.RedisError as exc:
+        logger.warning("Redis unavailable (%s): the sync skipped for mailbox %s waits for beat",
+                       exc, mailbox_id)
+
+
+def _sync_again_queue(*, mailbox_id: int) -> None:
+    """Queue the syncs skipped while this mailbox's lock was held (at most one per folder set)."""
+    key = SYNC_AGAIN_KEY.format(mailbox_id)
+    try:
+        pipe = redis_client().pipeline()
+        pipe.hgetall(key)
+        pipe.delete(key)
+        asked = pipe.execute()[0]
+    except redis.RedisError as exc:
+        logger.warning("Redis unavailable (%s): skipped syncs of mailbox %s wait for beat", exc, mailbox_id)
+        return
+    for folders, reference in asked.items():
+        names = folders.decode()
+        task_enqueue(name=SYNC_TASK, args=[mailbox_id, reference.decode() or None,
+                                           None if names == "*" else names.split(",")])
 
 
 def mailbox_sync_candidates(*, now: dt.datetime | None = None) -> list[tuple[int, str | None]]:
