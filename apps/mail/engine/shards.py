@@ -129,12 +129,15 @@ class WatchShard:
     store: ShardStore
     member: str = field(default_factory=process_name)
     dead_after: float = 10.0
-    ttl: float = 15.0
+    ttl: float = 12.0
     clock: Callable[[], float] = time.time
     members: list[str] = field(default_factory=list)
     held: set[int] = field(default_factory=set)
     renewed_at: float = float("-inf")  # the last pass whose claims the store accepted
     introduced: bool = False  # its first pass beat, and claimed nothing
+    # Mailboxes of its share still claimed by another (a dead watcher's, until they expire;
+    # one that moved here, until its old holder lets go): the next pass comes sooner.
+    waiting_for: int = 0
 
     def mine(self, wanted: Collection[int]) -> set[int]:
         """Of ``wanted``, the mailboxes this watcher is to hold now: its share, under claims
@@ -169,6 +172,7 @@ class WatchShard:
             return self.held & set(wanted)
         self.held |= claimed
         self.renewed_at = now
+        self.waiting_for = len(own) - len(claimed)
         return claimed
 
     def lapsed(self, *, margin: float = 0.0) -> bool:

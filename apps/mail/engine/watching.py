@@ -211,7 +211,9 @@ class InboxWatcher:
         old IDLEs, refresh the membership when due. Returns how many INBOXes changed."""
         shard = self.shard
         lapsing = shard is not None and bool(self.watched) and shard.lapsed(margin=shard.ttl / 4)
-        if lapsing or self._backlog or time.monotonic() - self._refreshed_at >= self.refresh_seconds:
+        since = time.monotonic() - self._refreshed_at
+        waiting = shard is not None and shard.waiting_for > 0 and since >= min(1.0, self.refresh_seconds)
+        if lapsing or waiting or self._backlog or since >= self.refresh_seconds:
             self.refresh()
         # Bytes already read or decrypted do not wake a selector: looked at first.
         ready = [m for m, w in self.watched.items() if idle_ready(w.imap)]

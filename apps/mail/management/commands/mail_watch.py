@@ -29,8 +29,8 @@ class Command(BaseCommand):
                             help="seconds between two reads of who is signed in (default 5)")
         parser.add_argument("--dead-after", type=float, default=10.0,
                             help="a watcher not heard of for this long is gone (default 10 s)")
-        parser.add_argument("--claim-ttl", type=float, default=15.0,
-                            help="a mailbox's claim not renewed for this long is free (default 15 s)")
+        parser.add_argument("--claim-ttl", type=float, default=12.0,
+                            help="a mailbox's claim not renewed for this long is free (default 12 s)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         stopping = False
