@@ -22,7 +22,7 @@ of knowing who is signed in.
    kind (``sync``, ``index``) and the watcher, PostgreSQL, Nurse signed in through the PSC
    simulator; 20 deliveries timed from SMTP to the row in the index, alone, then while the
    first body-index pass of a 100k-message mailbox (the devstack's ``bench-100k``, written
-   by ``bench/sync.py``) runs in a process of its own.
+   straight into Maildir as ``bench/sync.py`` does) runs in a process of its own.
 ``SCALE_MAILBOXES``, ``SCALE_DELIVERIES``, ``SCALE_INDEX_DELIVERIES`` shrink a run,
 ``SCALE_PARTS`` picks parts. The last line is one JSON object.
 """
@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from apps.mail.engine.shards import rendezvous_owner  # noqa: E402
 from bench.load import ENV, PORTS, PROFILE, Site, sign_in  # noqa: E402
-from devstack import stack  # noqa: E402
+from devstack import maildir, stack  # noqa: E402
 
 MAILBOXES = int(os.environ.get("SCALE_MAILBOXES", str(stack.WATCH_BENCH_MAILBOXES)))
 DELIVERIES = int(os.environ.get("SCALE_DELIVERIES", "200"))
@@ -427,7 +427,8 @@ def beside_body_indexing() -> dict[str, object]:
     on the same machine and database, as the index pool runs it)."""
     big = "bench-100k@medecin.mssante.test"
     if not (stack.state_dir(PROFILE) / "mail" / "medecin.mssante.test" / "bench-100k").exists():
-        return {"skipped": "no 100k mailbox in the devstack: run bench/sync.py once first"}
+        maildir.fill(PROFILE, big, 100_000)  # as bench/sync.py does (it fills it again itself)
+        os.sync()  # the writeback of 100,000 files must not compete with the timings
     site = QueuedSite(Path(tempfile.mkdtemp(prefix="mssweb-scale-site-")))
     indexer = None
     try:
