@@ -142,6 +142,27 @@ def child(address: str, twin: str, count: int, database: str) -> dict[str, objec
         report = mailbox_sync(access=MailAccess(mailbox=mailbox))
         fresh_times.append(time.perf_counter() - started)
         fresh_trips.append(report.round_trips + 1)  # + the AUTHENTICATE exchange
+    # The worker's no-change sync (its post-sync work included: the body index's
+    # bookkeeping, the inbox rules), pooled, in each state of the body index (issue 30):
+    # its first pass running, complete, disabled.
+    from django.test import override_settings
+
+    from apps.mail.engine.sync_runs import mailbox_sync_in_worker
+
+    def worker_nochange_ms() -> float:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            assert mailbox_sync_in_worker(mailbox_id=mailbox.pk) == "done"
+            times.append(time.perf_counter() - started)
+        return round(min(times) * 1000, 1)
+
+    Mailbox.objects.filter(pk=mailbox.pk).update(bodies_indexing=True)
+    worker_first_pass = worker_nochange_ms()
+    Mailbox.objects.filter(pk=mailbox.pk).update(bodies_indexing=False)
+    worker_complete = worker_nochange_ms()
+    with override_settings(MSSANTE_BODY_INDEX=False):
+        worker_disabled = worker_nochange_ms()
     # What the web does when someone opens a mailbox never synced: the newest messages of
     # the INBOX inline (a worker fetches the rest), from a cold Dovecot again.
     Folder.objects.filter(mailbox=cold_box).delete()
@@ -171,6 +192,9 @@ def child(address: str, twin: str, count: int, database: str) -> dict[str, objec
         "nochange_sync_pooled_round_trips": max(pooled_trips),
         "nochange_sync_fresh_login_ms": round(min(fresh_times) * 1000, 1),
         "nochange_sync_fresh_login_round_trips": max(fresh_trips),
+        "nochange_worker_sync_ms": {"body_index_first_pass": worker_first_pass,
+                                    "body_index_complete": worker_complete,
+                                    "body_index_disabled": worker_disabled},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         # Big initial syncs fork an index writer: its own peak (0 when none was forked).
         "writer_process_peak_rss_mb": round(
@@ -188,6 +212,10 @@ def summarize(runs: list[dict[str, object]]) -> dict[str, object]:
     summary: dict[str, object] = {"runs": len(runs)}
     for key, first in runs[0].items():
         if isinstance(first, list):
+            continue
+        if isinstance(first, dict):  # a figure per state: the median of each
+            summary[key] = {name: round(statistics.median(float(run[key][name]) for run in runs), 3)
+                            for name in first}
             continue
         values = sorted(float(run[key]) for run in runs)  # type: ignore[arg-type]
         worst = "rss" in key or "round_trips" in key

@@ -19,6 +19,9 @@ long.
 
 from __future__ import annotations
 
+import atexit
+import functools
+import hashlib
 import json
 import logging
 import os
@@ -40,7 +43,16 @@ logger = logging.getLogger(__name__)
 
 PoolKey = tuple[int, str]
 CLOSE_CHANNEL = "mssante:imap:close"
-SLOT_KEY = "mssante:imap:idle:{}:{}"  # mailbox id, kind of caller
+SLOT_KEY = "mssante:imap:idle:{}:{}:{}"  # database, mailbox id, kind of caller
+
+
+@functools.cache
+def _database_tag() -> str:
+    """Which index the mailbox ids belong to: deployments, benches and test runs sharing a
+    Redis have their own databases, where one id names different mailboxes."""
+    db = settings.DATABASES["default"]
+    where = f"{db.get('ENGINE')}|{db.get('HOST')}|{db.get('PORT')}|{db.get('NAME')}"
+    return hashlib.blake2b(where.encode(), digest_size=6).hexdigest()
 Alive = Callable[[set[tuple[int, str]]], set[tuple[int, str]]]  # (mailbox id, owner) still backed
 
 
@@ -56,7 +68,7 @@ class IdleSlots:
 
     def hold(self, mailbox_id: int, kind: str) -> bool:
         try:
-            key = SLOT_KEY.format(mailbox_id, kind)
+            key = SLOT_KEY.format(_database_tag(), mailbox_id, kind)
             return claims_take(keys=[key], holder=self.holder or process_name(), ttl=self.ttl)[0]
         except redis.RedisError as exc:
             self._warn(exc)
@@ -64,10 +76,22 @@ class IdleSlots:
 
     def give_back(self, slots: Iterable[tuple[int, str]]) -> None:
         try:
-            claims_give_back(keys=[SLOT_KEY.format(m, kind) for m, kind in slots],
+            claims_give_back(keys=[SLOT_KEY.format(_database_tag(), m, kind) for m, kind in slots],
                              holder=self.holder or process_name())
         except redis.RedisError as exc:
             self._warn(exc)
+
+    def renew(self, slots: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Renew the slots this process's idle sessions hold (the reaper's pass: a process
+        that dies frees its slots within ``ttl``); returns those it no longer holds."""
+        ordered = list(slots)
+        try:
+            held = claims_take(keys=[SLOT_KEY.format(_database_tag(), m, kind) for m, kind in ordered],
+                               holder=self.holder or process_name(), ttl=self.ttl)
+        except redis.RedisError as exc:
+            self._warn(exc)
+            return set()
+        return {slot for slot, kept in zip(ordered, held, strict=True) if not kept}
 
     def _warn(self, exc: Exception) -> None:
         if time.monotonic() - self._warned_at > 60:
@@ -206,11 +230,18 @@ class SessionPool:
 
     def close_dead(self) -> int:
         """Close the idle sessions no live session stands behind any more (``alive``), and
-        those idle past MAX_IDLE: the reaper's periodic pass."""
+        those idle past MAX_IDLE; renew the idle slots of the rest: the reaper's pass."""
         with self._changed:
             closed = self._sweep_locked()
             pairs = {(key[0], _owner(key)) for key, sessions in self._idle.items() if sessions}
+            slots = {(key[0], _kind(key)) for key, sessions in self._idle.items() if sessions}
         self._give_back(closed)
+        if self.slots is not None and slots:
+            for mailbox_id, kind in self.slots.renew(slots):  # lost (a Redis restart): not kept idle
+                with self._changed:
+                    for key in [k for k in self._idle if k[0] == mailbox_id and _kind(k) == kind]:
+                        for session in list(self._idle[key]):
+                            self._close_idle_locked(key, session)
         if self.alive is None or not pairs:
             return len(closed)
         dead = pairs - self.alive(pairs)
@@ -324,9 +355,13 @@ def pool_owners_alive(pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
             or (owner in users and mailbox_open_to(user_id=users[owner], mailbox_id=mailbox_id))}
 
 
-_SLOTS = IdleSlots(ttl=SessionPool.MAX_IDLE + 60) if settings.MSSANTE_IMAP_IDLE_SLOTS else None
+# A slot lasts three reaper passes, renewed at each (a dead process frees its slots within
+# 15 s); without the reaper, as long as an idle session may live.
+_SLOT_TTL = 3 * SessionPool.REAP_EVERY if settings.MSSANTE_IMAP_REAPER else SessionPool.MAX_IDLE + 60
+_SLOTS = IdleSlots(ttl=_SLOT_TTL) if settings.MSSANTE_IMAP_IDLE_SLOTS else None
 POOL = SessionPool(settings.MSSANTE_IMAP_MAX_CONNECTIONS, slots=_SLOTS,
                    alive=pool_owners_alive, reaper=settings.MSSANTE_IMAP_REAPER)
+atexit.register(POOL.clear)  # a process that ends cleanly logs out and frees its slots at once
 
 
 def psc_session_connections_close(*, user_pk: int | None, session_key: str | None,

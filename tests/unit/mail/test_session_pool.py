@@ -106,6 +106,9 @@ class FakeSlots:
             if self.holders.get(slot) == self.name:
                 del self.holders[slot]
 
+    def renew(self, slots: Any) -> set[tuple[int, str]]:
+        return {slot for slot in slots if self.holders.get(slot) != self.name}
+
 
 def test_a_process_keeps_a_session_idle_only_with_the_mailboxs_slot_for_its_kind() -> None:
     """Issue 28: four web processes and two workers keep at most one idle session each per
@@ -148,3 +151,17 @@ def test_the_reaper_pass_closes_what_no_live_session_stands_behind() -> None:
     assert pool.close_dead() == 2
     assert revoked.closed and expired.closed and not kept.closed and not certificate.closed
     assert asked == [{(1, "user:3"), (2, "user:3"), (3, "session:zz"), (4, "certificate")}]
+
+
+def test_the_reaper_pass_renews_the_slots_and_lets_go_of_a_lost_one() -> None:
+    """Slots live a few reaper passes, renewed at each (a dead process's free within
+    seconds); one found taken by another (Redis restarted meanwhile) is not kept idle."""
+    holders: dict[tuple[int, str], str] = {}
+    pool = SessionPool(limit=2, slots=FakeSlots(holders, "p0"))  # type: ignore[arg-type]
+    kept, lost = FakeSession(), FakeSession()
+    pool.release((1, "session:a|h:1|psc"), kept, broken=False)
+    pool.release((2, "session:a|h:1|psc"), lost, broken=False)
+    assert holders == {(1, "worker"): "p0", (2, "worker"): "p0"}
+    holders[(2, "worker")] = "p9"  # taken by another process while ours had lapsed
+    pool.close_dead()
+    assert not kept.closed and lost.closed
