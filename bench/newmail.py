@@ -63,16 +63,22 @@ def latency(site: Site) -> dict[str, object]:
             raise SystemExit("the watcher never started a watch:\n" + log.read_text()[-3000:])
         time.sleep(0.2)
     time.sleep(3)  # the sign-in's own syncs are over
+    return smtp_to_index(site, count=MESSAGES, label="newmail", gap=1.5)
+
+
+def smtp_to_index(site: Site, *, count: int, label: str, gap: float) -> dict[str, object]:
+    """``count`` messages to the recipient one by one, ``gap`` s apart, each timed from the
+    end of its SMTP transaction to its row in the site's index (bench/scale.py too)."""
     samples = []
-    for n in range(MESSAGES):
-        subject = f"newmail {n} {uuid.uuid4().hex[:8]}"
+    for n in range(count):
+        subject = f"{label} {n} {uuid.uuid4().hex[:8]}"
         accepted = deliver(subject, RECIPIENT)
         while not site.sql("SELECT 1 FROM mail_messagesummary WHERE subject = %s", (subject,)):
             if time.monotonic() - accepted > 90:
-                raise SystemExit(f"message {n} never reached the index")
+                raise SystemExit(f"{label} {n} never reached the index")
             time.sleep(0.02)
         samples.append(time.monotonic() - accepted)
-        time.sleep(1.5)
+        time.sleep(gap)
     ordered = sorted(samples)
     return {"messages": len(samples), "p50_s": round(statistics.median(ordered), 2),
             "p95_s": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 2),

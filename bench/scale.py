@@ -33,7 +33,6 @@ import json
 import os
 import random
 import signal
-import smtplib
 import statistics
 import subprocess
 import sys
@@ -47,12 +46,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from apps.mail.engine.shards import rendezvous_owner  # noqa: E402
 from bench.load import ENV, PORTS, PROFILE, Site, sign_in  # noqa: E402
+from bench.newmail import deliver as newmail_deliver  # noqa: E402
+from bench.newmail import smtp_to_index  # noqa: E402
 from devstack import maildir, stack  # noqa: E402
 
 MAILBOXES = int(os.environ.get("SCALE_MAILBOXES", str(stack.WATCH_BENCH_MAILBOXES)))
 DELIVERIES = int(os.environ.get("SCALE_DELIVERIES", "200"))
 DURING = int(os.environ.get("SCALE_INDEX_DELIVERIES", "20"))  # new mail alone, then beside the index pass
-NURSE = next(i for i in stack.IDENTITIES["identities"] if i["key"] == "nurse")["mailbox"]
 
 SHARD = r"""
 import json, os, resource, sys, time
@@ -155,11 +155,9 @@ class Shard:
 
 
 def deliver(number: int, to: str) -> float:
-    with smtplib.SMTP("127.0.0.1", PORTS.smtp_in) as smtp:
-        smtp.sendmail("sophie.bernard@pharmacie.mssante.test", [to],
-                      (f"From: sophie.bernard@pharmacie.mssante.test\r\nTo: {to}\r\n"
-                       f"Subject: echelle {number}\r\nMessage-ID: <{uuid.uuid4().hex}@scale.bench>\r\n\r\n"
-                       "Bonjour\r\n").encode())
+    """``bench/newmail.py``'s delivery; the wall clock when it was accepted (the shard
+    processes timestamp their notices with it)."""
+    newmail_deliver(f"echelle {number}", to)
     return time.time()
 
 
@@ -400,27 +398,6 @@ while more:
 """
 
 
-def to_the_index(site: Site, count: int, label: str) -> dict[str, object]:
-    """``count`` deliveries to Nurse, each timed from SMTP to its row in the index."""
-    samples = []
-    for n in range(count):
-        subject = f"echelle {label} {n} {uuid.uuid4().hex[:8]}"
-        with smtplib.SMTP("127.0.0.1", PORTS.smtp_in) as smtp:
-            smtp.sendmail("sophie.bernard@pharmacie.mssante.test", [NURSE],
-                          (f"From: sophie.bernard@pharmacie.mssante.test\r\nTo: {NURSE}\r\n"
-                           f"Subject: {subject}\r\n\r\nBonjour\r\n").encode())
-        accepted = time.monotonic()
-        while not site.sql("SELECT 1 FROM mail_messagesummary WHERE subject = %s", (subject,)):
-            if time.monotonic() - accepted > 90:
-                raise SystemExit(f"{label} {n} never reached the index")
-            time.sleep(0.02)
-        samples.append(time.monotonic() - accepted)
-        time.sleep(1.0)
-    ordered = sorted(samples)
-    return {"messages": len(samples), "p50_s": round(statistics.median(ordered), 2),
-            "p95_s": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 2), "max_s": round(ordered[-1], 2)}
-
-
 def beside_body_indexing() -> dict[str, object]:
     """New mail to the index (Nurse signed in, the watcher, a sync pool), alone and then while
     a 100k-message mailbox's first body-index pass runs beside it (in a process of its own,
@@ -435,13 +412,13 @@ def beside_body_indexing() -> dict[str, object]:
         site.start()
         sign_in(site, "nurse")
         time.sleep(8)  # the sign-in's own syncs and Nurse's body index are over
-        figures: dict[str, object] = {"alone": to_the_index(site, DURING, "seule")}
+        figures: dict[str, object] = {"alone": smtp_to_index(site, count=DURING, label="seule", gap=1.0)}
         indexer = subprocess.Popen([sys.executable, "-c", INDEXER, str(ROOT), big], cwd=ROOT, env=site.env,
                                    text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         assert indexer.stdout is not None
         synced = indexer.stdout.readline().split()
         figures["big_mailbox_synced_s"] = float(synced[1]) if len(synced) > 1 else None
-        figures["during_body_index"] = to_the_index(site, DURING, "pendant")
+        figures["during_body_index"] = smtp_to_index(site, count=DURING, label="pendant", gap=1.0)
         line = ""
         while indexer.poll() is None and not line.startswith("indexed"):
             line = indexer.stdout.readline()
