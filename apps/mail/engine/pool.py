@@ -20,8 +20,6 @@ long.
 from __future__ import annotations
 
 import atexit
-import functools
-import hashlib
 import json
 import logging
 import os
@@ -35,70 +33,18 @@ from django.conf import settings
 from django.db import connections
 
 from apps.core.errors import MailServerUnavailable
-from apps.core.locks import claims_give_back, claims_take, process_name, redis_client
+from apps.core.locks import redis_client
 from mailproto.imap import ImapError
 from mailproto.imap.session import ImapSession
+
+from .idle_slots import IdleSlots
+
+Alive = Callable[[set[tuple[int, str]]], set[tuple[int, str]]]  # (mailbox id, owner) still backed
 
 logger = logging.getLogger(__name__)
 
 PoolKey = tuple[int, str]
 CLOSE_CHANNEL = "mssante:imap:close"
-SLOT_KEY = "mssante:imap:idle:{}:{}:{}"  # database, mailbox id, kind of caller
-
-
-@functools.cache
-def _database_tag() -> str:
-    """Which index the mailbox ids belong to: deployments, benches and test runs sharing a
-    Redis have their own databases, where one id names different mailboxes."""
-    db = settings.DATABASES["default"]
-    where = f"{db.get('ENGINE')}|{db.get('HOST')}|{db.get('PORT')}|{db.get('NAME')}"
-    return hashlib.blake2b(where.encode(), digest_size=6).hexdigest()
-Alive = Callable[[set[tuple[int, str]]], set[tuple[int, str]]]  # (mailbox id, owner) still backed
-
-
-class IdleSlots:
-    """The deployment's idle budget: one claim per (mailbox, kind of caller) in Redis.
-    Without Redis a process keeps its session idle (its own limit of one per mailbox
-    still holds): a Redis restart costs logins, never a refusal."""
-
-    def __init__(self, ttl: float, *, holder: str | None = None) -> None:
-        self.ttl = ttl
-        self.holder = holder  # this process (``process_name``) unless a test gives another
-        self._warned_at = float("-inf")
-
-    def hold(self, mailbox_id: int, kind: str) -> bool:
-        try:
-            key = SLOT_KEY.format(_database_tag(), mailbox_id, kind)
-            return claims_take(keys=[key], holder=self.holder or process_name(), ttl=self.ttl)[0]
-        except redis.RedisError as exc:
-            self._warn(exc)
-            return True
-
-    def give_back(self, slots: Iterable[tuple[int, str]]) -> None:
-        try:
-            claims_give_back(keys=[SLOT_KEY.format(_database_tag(), m, kind) for m, kind in slots],
-                             holder=self.holder or process_name())
-        except redis.RedisError as exc:
-            self._warn(exc)
-
-    def renew(self, slots: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
-        """Renew the slots this process's idle sessions hold (the reaper's pass: a process
-        that dies frees its slots within ``ttl``); returns those it no longer holds."""
-        ordered = list(slots)
-        try:
-            held = claims_take(keys=[SLOT_KEY.format(_database_tag(), m, kind) for m, kind in ordered],
-                               holder=self.holder or process_name(), ttl=self.ttl)
-        except redis.RedisError as exc:
-            self._warn(exc)
-            return set()
-        return {slot for slot, kept in zip(ordered, held, strict=True) if not kept}
-
-    def _warn(self, exc: Exception) -> None:
-        if time.monotonic() - self._warned_at > 60:
-            self._warned_at = time.monotonic()
-            logger.warning("IMAP idle slots: Redis unavailable (%s); idle sessions kept per process", exc)
-
-
 class SessionPool:
     """Authenticated IMAP sessions kept open per (mailbox, credential owner) inside one
     process, and at most ``limit`` open at once per key: Dovecot allows 10 connections per
@@ -286,7 +232,7 @@ class SessionPool:
                     logger.info("IMAP pool reaper: broadcast channel back")
                     retry_in = 0.0
                 if message is not None:
-                    for owner in json.loads(message["data"]).get("owners", []):
+                    for owner in broadcast_owners(message["data"]):
                         closed = self.close_owner(owner)
                         if closed:
                             logger.info("IMAP sessions of %s closed on broadcast: %s", owner, closed)
@@ -326,6 +272,14 @@ class SessionPool:
 def _owner(key: PoolKey) -> str:
     """The credential owner part of a pool key ("user:12", "session:abc", "certificate")."""
     return key[1].split("|", 1)[0]
+
+
+def broadcast_owners(data: bytes | str) -> list[str]:
+    """The credential owners a close broadcast names: anything else on the channel names
+    nobody (and must not stop the reaper that reads it). Raises ValueError on non-JSON."""
+    sent = json.loads(data)
+    owners = sent.get("owners") if isinstance(sent, dict) else None
+    return [owner for owner in owners if isinstance(owner, str)] if isinstance(owners, list) else []
 
 
 def _kind(key: PoolKey) -> str:

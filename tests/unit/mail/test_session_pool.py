@@ -165,3 +165,35 @@ def test_the_reaper_pass_renews_the_slots_and_lets_go_of_a_lost_one() -> None:
     holders[(2, "worker")] = "p9"  # taken by another process while ours had lapsed
     pool.close_dead()
     assert not kept.closed and lost.closed
+
+
+def test_a_slot_confirmed_a_moment_ago_costs_no_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every IMAP use ends in a release: within a third of the slot's life after Redis
+    confirmed it, the release asks Redis nothing; a slot given back is asked for again."""
+    from apps.mail.engine import idle_slots as pool_module
+
+    asked: list[list[str]] = []
+
+    def take(*, keys: list[str], holder: str, ttl: float, client: Any = None) -> list[bool]:
+        asked.append(keys)
+        return [True] * len(keys)
+
+    monkeypatch.setattr(pool_module, "claims_take", take)
+    monkeypatch.setattr(pool_module, "claims_give_back", lambda **kwargs: None)
+    slots = pool_module.IdleSlots(ttl=15.0, holder="p0")
+    assert slots.hold(7, "web") and slots.hold(7, "web") and slots.hold(7, "web")
+    assert len(asked) == 1
+    slots.give_back([(7, "web")])
+    assert slots.hold(7, "web") and len(asked) == 2
+
+
+def test_the_reaper_reads_only_a_well_formed_broadcast() -> None:
+    """Anything on the channel that is not {"owners": [str...]} names nobody and does not
+    stop the reaper (a thread that died would leave ended sessions' connections open)."""
+    from apps.mail.engine.pool import broadcast_owners
+
+    assert broadcast_owners(b'{"owners": ["user:3", "session:k"]}') == ["user:3", "session:k"]
+    for data in (b"[1, 2]", b'{"owners": "user:3"}', b'{"owners": [3, null]}', b"{}"):
+        assert broadcast_owners(data) == []
+    with pytest.raises(ValueError):
+        broadcast_owners(b"not json")
